@@ -305,6 +305,9 @@ struct dm_bpf_config {
 	__u8 midstream;		/* pick up flows mid-stream on DICOM ports */
 	__u8 tls;		/* detect TLS on DICOM ports */
 	__u8 dimse;		/* ship DIMSE command heads */
+	__u8 bench_hold;	/* benchmarks only: the bulk path leaves the stream position
+				 * where it was, so one segment can be replayed in order */
+	__u8 pad[7];
 };
 
 #ifndef __bpf__
@@ -314,7 +317,7 @@ _Static_assert(sizeof(struct dm_assoc) == 296, "dm_assoc layout");
 _Static_assert(sizeof(struct dm_event_hdr) == 80, "dm_event_hdr layout");
 _Static_assert(sizeof(struct dm_event_piece) == 96, "dm_event_piece layout");
 _Static_assert(sizeof(struct dm_event_flow) == 384, "dm_event_flow layout");
-_Static_assert(sizeof(struct dm_bpf_config) == 8 * DM_PORT_WORDS + 32, "dm_bpf_config layout");
+_Static_assert(sizeof(struct dm_bpf_config) == 8 * DM_PORT_WORDS + 40, "dm_bpf_config layout");
 #endif
 
 #endif /* __DICOMON_H */

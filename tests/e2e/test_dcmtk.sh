@@ -67,6 +67,7 @@ if [[ -n $XDP_OBJ ]] && ((!TRAFFIC_ONLY)); then
 fi
 if ((!TRAFFIC_ONLY)); then
     [[ -x "$DICOMON" ]] || e2e_die "dicomon binary not found/executable: $DICOMON (use --traffic-only to run without it)"
+    DICOMON=$(realpath "$DICOMON")
 fi
 
 T0=$SECONDS
@@ -195,8 +196,14 @@ EVENTS=$W/events.jsonl
 PID_DICOMON=""
 if ((!TRAFFIC_ONLY)); then
     e2e_log "starting $DICOMON in $NS_GW"
+    # `ip netns exec` gives the command a private mount namespace with a fresh
+    # /sys, in which bpffs is not mounted; mount it there (invisible to the
+    # host) in case dicomon wants /sys/fs/bpf, then exec dicomon (same PID).
+    # shellcheck disable=SC2016 # $0/$@ are for the inner sh
     e2e_bg dicomon "$EVENTS" "$W/logs/dicomon.err" \
-        ip netns exec "$NS_GW" "$DICOMON" run -i gw-mod -i gw-pacs --json
+        ip netns exec "$NS_GW" sh -c \
+        'mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf 2>/dev/null || :; exec "$0" "$@"' \
+        "$DICOMON" run -i gw-mod -i gw-pacs --json
     PID_DICOMON=$E2E_LAST_PID
     dicomon_ready() {
         if ! e2e_alive "$PID_DICOMON"; then
@@ -205,7 +212,7 @@ if ((!TRAFFIC_ONLY)); then
             e2e_die "dicomon exited early (rc=$rc); stderr:
 $(cat "$W/logs/dicomon.err")"
         fi
-        grep -q '^{"event":"ready"' "$EVENTS"
+        grep -Eq '"event"[[:space:]]*:[[:space:]]*"ready"' "$EVENTS"
     }
     e2e_wait_for 20 'dicomon {"event":"ready"}' dicomon_ready ||
         e2e_die "dicomon not ready after 20s; stderr:
@@ -321,13 +328,18 @@ NASSOC=$(($(wc -l <"$MANIFEST") - 1))
 # dicomon up to 10 s to emit a flow_end for every association.
 sleep 0.5
 if [[ -n "$PID_DICOMON" ]]; then
-    have_all_flow_ends() { (($(grep -c '"event":"flow_end"' "$EVENTS" || true) >= NASSOC)); }
+    have_all_flow_ends() {
+        (($(grep -Ec '"event"[[:space:]]*:[[:space:]]*"flow_end"' "$EVENTS" || true) >= NASSOC))
+    }
     e2e_wait_for 10 "$NASSOC flow_end events" have_all_flow_ends || true
     DICOMON_RC=0
     e2e_stop "$PID_DICOMON" INT 10 || DICOMON_RC=$?
     e2e_log "dicomon exited with status $DICOMON_RC"
 fi
 e2e_stop "$PID_TSHARK" INT 10 || true
+if grep -qi 'dropped' "$W/logs/tshark.err"; then
+    e2e_log "WARNING: tshark reports dropped packets: $(grep -i dropped "$W/logs/tshark.err")"
+fi
 e2e_stop "$PID_STORESCP_TLS" TERM 5 || true
 
 # ------------------------------------------------------------------ ground truth

@@ -1,0 +1,464 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * Ring buffer consumer: rebuilds control PDUs from their pieces, decodes what
+ * the minimal daemon reports (AE titles, reject and abort codes, DIMSE
+ * command heads, TLS versions) and prints one line per event, as text or as
+ * JSON. Association set-up facts are kept per association id until its
+ * flow-end event, which prints the association's summary.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <json-c/json.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "events.h"
+#include "loader.h"
+#include "log.h"
+#include "names.h"
+#include "pdu.h"
+
+#define ASSOC_BUCKETS 4096
+#define ASSOC_MAX 65536	/* associations remembered at once */
+
+struct assoc_info {
+	struct assoc_info *next;
+	uint64_t id;
+	char calling[DM_AE_STR];
+	char called[DM_AE_STR];
+	struct dm_pdu_buf buf[DM_DIR_MAX];
+};
+
+struct dm_events {
+	const struct dm_loader *loader;
+	FILE *out;
+	bool json;
+	struct assoc_info *buckets[ASSOC_BUCKETS];
+	size_t n_assoc;
+	struct dm_event_stats stats;
+};
+
+struct dm_events *dm_events_new(const struct dm_loader *l, bool json, FILE *out)
+{
+	struct dm_events *ev = calloc(1, sizeof(*ev));
+
+	if (!ev)
+		return NULL;
+	ev->loader = l;
+	ev->json = json;
+	ev->out = out;
+	return ev;
+}
+
+static void assoc_free(struct assoc_info *a)
+{
+	dm_pdu_buf_free(&a->buf[0]);
+	dm_pdu_buf_free(&a->buf[1]);
+	free(a);
+}
+
+void dm_events_free(struct dm_events *ev)
+{
+	struct assoc_info *a, *n;
+	size_t i;
+
+	if (!ev)
+		return;
+	for (i = 0; i < ASSOC_BUCKETS; i++)
+		for (a = ev->buckets[i]; a; a = n) {
+			n = a->next;
+			assoc_free(a);
+		}
+	free(ev);
+}
+
+const struct dm_event_stats *dm_events_stats(const struct dm_events *ev)
+{
+	return &ev->stats;
+}
+
+static struct assoc_info *assoc_get(struct dm_events *ev, uint64_t id, bool create)
+{
+	struct assoc_info **b = &ev->buckets[(id ^ id >> 17) % ASSOC_BUCKETS], *a;
+
+	for (a = *b; a; a = a->next)
+		if (a->id == id)
+			return a;
+	if (!create)
+		return NULL;
+	if (ev->n_assoc >= ASSOC_MAX) {
+		ev->stats.assoc_table_full++;
+		return NULL;
+	}
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return NULL;
+	a->id = id;
+	a->next = *b;
+	*b = a;
+	ev->n_assoc++;
+	return a;
+}
+
+static void assoc_drop(struct dm_events *ev, uint64_t id)
+{
+	struct assoc_info **p = &ev->buckets[(id ^ id >> 17) % ASSOC_BUCKETS], *a;
+
+	for (; (a = *p); p = &a->next) {
+		if (a->id == id) {
+			*p = a->next;
+			assoc_free(a);
+			ev->n_assoc--;
+			return;
+		}
+	}
+}
+
+void dm_format_time(uint64_t mono_ns, char *buf, size_t len)
+{
+	struct timespec mono, real;
+	int64_t wall_ns;
+	time_t secs;
+	struct tm tm;
+	size_t n;
+
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	clock_gettime(CLOCK_REALTIME, &real);
+	wall_ns = (int64_t)real.tv_sec * 1000000000LL + real.tv_nsec -
+		  ((int64_t)mono.tv_sec * 1000000000LL + mono.tv_nsec - (int64_t)mono_ns);
+	secs = wall_ns / 1000000000LL;
+	gmtime_r(&secs, &tm);
+	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, len - n, ".%06lld+00:00", (long long)(wall_ns % 1000000000LL) / 1000);
+}
+
+void dm_key_addr(const struct dm_flow_key *k, int side, char *buf, size_t len)
+{
+	if (!inet_ntop(k->family == 6 ? AF_INET6 : AF_INET, k->addr[side & 1], buf, len))
+		snprintf(buf, len, "?");
+}
+
+/* Common fields: time, interface, association id, initiator -> acceptor. */
+static json_object *json_common(struct dm_events *ev, const struct dm_event_hdr *h,
+				const char *event)
+{
+	json_object *o = json_object_new_object(), *vlan = json_object_new_array();
+	int is = h->init_side & 1;
+	char buf[64];
+
+	json_object_object_add(o, "event", json_object_new_string(event));
+	dm_format_time(h->ts_ns, buf, sizeof(buf));
+	json_object_object_add(o, "timestamp", json_object_new_string(buf));
+	json_object_object_add(o, "iface",
+			       json_object_new_string(dm_loader_ifname(ev->loader, h->ifindex)));
+	json_object_object_add(o, "hook", json_object_new_string(dm_hook_name(h->hook)));
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)h->assoc_id);
+	json_object_object_add(o, "assoc_id", json_object_new_string(buf));
+	dm_key_addr(&h->key, is, buf, sizeof(buf));
+	json_object_object_add(o, "src", json_object_new_string(buf));
+	json_object_object_add(o, "sport", json_object_new_int(h->key.port[is]));
+	dm_key_addr(&h->key, !is, buf, sizeof(buf));
+	json_object_object_add(o, "dst", json_object_new_string(buf));
+	json_object_object_add(o, "dport", json_object_new_int(h->key.port[!is]));
+	if (h->key.vlan[0])
+		json_object_array_add(vlan, json_object_new_int(h->key.vlan[0]));
+	if (h->key.vlan[1])
+		json_object_array_add(vlan, json_object_new_int(h->key.vlan[1]));
+	json_object_object_add(o, "vlan", vlan);
+	json_object_object_add(o, "dir", json_object_new_string(dm_dir_name(h->dir)));
+	return o;
+}
+
+static void text_common(struct dm_events *ev, const struct dm_event_hdr *h, const char *what)
+{
+	char t[64], s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
+	int is = h->init_side & 1;
+
+	dm_format_time(h->ts_ns, t, sizeof(t));
+	dm_key_addr(&h->key, is, s, sizeof(s));
+	dm_key_addr(&h->key, !is, d, sizeof(d));
+	fprintf(ev->out, "%s %s assoc=%llu %s%s%s:%u %s %s%s%s:%u", t,
+		dm_loader_ifname(ev->loader, h->ifindex), (unsigned long long)h->assoc_id,
+		h->key.family == 6 ? "[" : "", s, h->key.family == 6 ? "]" : "", h->key.port[is],
+		h->dir == DM_DIR_ORIG ? "->" : "<-", h->key.family == 6 ? "[" : "", d,
+		h->key.family == 6 ? "]" : "", h->key.port[!is]);
+	if (h->key.vlan[0])
+		fprintf(ev->out, " vlan=%u", h->key.vlan[0]);
+	if (h->key.vlan[1])
+		fprintf(ev->out, ".%u", h->key.vlan[1]);
+	fprintf(ev->out, " %s", what);
+}
+
+static void emit_json(struct dm_events *ev, json_object *o)
+{
+	fprintf(ev->out, "%s\n",
+		json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+							  JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+	fflush(ev->out);
+}
+
+static void on_pdu(struct dm_events *ev, const struct dm_event_hdr *h, const uint8_t *pdu,
+		   size_t len, int truncated)
+{
+	struct assoc_info *a = assoc_get(ev, h->assoc_id, true);
+	const char *name = dm_pdu_name(pdu[0]);
+	struct dm_assoc_hdr ah;
+	struct dm_reject rj;
+	json_object *o = NULL;
+	int have_ah = !dm_assoc_hdr_parse(pdu, len, &ah);
+	int have_rj = !dm_reject_parse(pdu, len, &rj);
+
+	ev->stats.pdus_decoded++;
+	/* The RQ names both parties; the AC only echoes them (not authenticated). */
+	if (a && have_ah && pdu[0] == DM_PDU_ASSOC_RQ) {
+		snprintf(a->calling, sizeof(a->calling), "%s", ah.calling);
+		snprintf(a->called, sizeof(a->called), "%s", ah.called);
+	}
+	if (ev->json) {
+		o = json_common(ev, h, "pdu");
+		json_object_object_add(o, "pdu", json_object_new_string(name));
+		json_object_object_add(o, "transport", json_object_new_string("cleartext"));
+		json_object_object_add(o, "length", json_object_new_int64(len));
+		json_object_object_add(o, "truncated", json_object_new_boolean(truncated));
+		if (have_ah) {
+			json_object_object_add(o, "calling_ae", json_object_new_string(ah.calling));
+			json_object_object_add(o, "called_ae", json_object_new_string(ah.called));
+		}
+		if (have_rj && pdu[0] == DM_PDU_ASSOC_RJ) {
+			json_object_object_add(o, "result", json_object_new_int(rj.result));
+			json_object_object_add(o, "source", json_object_new_int(rj.source));
+			json_object_object_add(o, "reason", json_object_new_int(rj.reason));
+			json_object_object_add(o, "reason_name",
+					       json_object_new_string(
+						       dm_reject_reason_name(rj.source, rj.reason)));
+		} else if (have_rj) {
+			json_object_object_add(o, "source", json_object_new_int(rj.source));
+			json_object_object_add(o, "reason", json_object_new_int(rj.reason));
+			json_object_object_add(o, "reason_name",
+					       json_object_new_string(
+						       dm_abort_reason_name(rj.source, rj.reason)));
+		}
+		emit_json(ev, o);
+		return;
+	}
+	text_common(ev, h, name);
+	fprintf(ev->out, " cleartext");
+	if (have_ah)
+		fprintf(ev->out, " calling=\"%s\" called=\"%s\"", ah.calling, ah.called);
+	if (have_rj && pdu[0] == DM_PDU_ASSOC_RJ)
+		fprintf(ev->out, " result=%u source=%u reason=%u (%s)", rj.result, rj.source,
+			rj.reason, dm_reject_reason_name(rj.source, rj.reason));
+	else if (have_rj)
+		fprintf(ev->out, " source=%u reason=%u (%s)", rj.source, rj.reason,
+			dm_abort_reason_name(rj.source, rj.reason));
+	if (truncated)
+		fprintf(ev->out, " truncated");
+	fputc('\n', ev->out);
+	fflush(ev->out);
+}
+
+static void on_dimse(struct dm_events *ev, const struct dm_event_hdr *h, const uint8_t *pdu,
+		     size_t n)
+{
+	struct dm_dimse d;
+	const char *cmd;
+	json_object *o;
+	int err = dm_dimse_parse(pdu, n, &d);
+
+	cmd = err ? NULL : dm_dimse_name(d.command);
+	if (ev->json) {
+		o = json_common(ev, h, "dimse");
+		json_object_object_add(o, "command", cmd ? json_object_new_string(cmd) : NULL);
+		if (!err) {
+			json_object_object_add(o, "command_field", json_object_new_int(d.command));
+			json_object_object_add(o, "pc_id", json_object_new_int(d.pc_id));
+		}
+		if (d.present & DM_DIMSE_HAS_MSG_ID)
+			json_object_object_add(o, "message_id", json_object_new_int(d.message_id));
+		if (d.present & DM_DIMSE_HAS_RESP_TO)
+			json_object_object_add(o, "responded_to",
+					       json_object_new_int(d.responded_to));
+		if (d.present & DM_DIMSE_HAS_STATUS) {
+			json_object_object_add(o, "status", json_object_new_int(d.status));
+			json_object_object_add(o, "status_class",
+					       json_object_new_string(dm_status_class(d.status)));
+		}
+		emit_json(ev, o);
+		return;
+	}
+	text_common(ev, h, cmd ? cmd : "DIMSE?");
+	if (d.present & DM_DIMSE_HAS_MSG_ID)
+		fprintf(ev->out, " msg=%u", d.message_id);
+	if (d.present & DM_DIMSE_HAS_RESP_TO)
+		fprintf(ev->out, " resp_to=%u", d.responded_to);
+	if (d.present & DM_DIMSE_HAS_STATUS)
+		fprintf(ev->out, " status=0x%04x (%s)", d.status, dm_status_class(d.status));
+	fputc('\n', ev->out);
+	fflush(ev->out);
+}
+
+static void on_piece(struct dm_events *ev, const struct dm_event_piece *e, size_t rec_len)
+{
+	size_t n = e->hdr.len;
+	struct assoc_info *a;
+	int r;
+
+	if (n > rec_len - sizeof(*e) || n > DM_PIECE_MAX) {
+		ev->stats.malformed++;
+		return;
+	}
+	/* Control PDUs and DIMSE command heads alike may come in several pieces. */
+	a = assoc_get(ev, e->hdr.assoc_id, true);
+	if (!a)
+		return;
+	r = dm_pdu_buf_add(&a->buf[e->hdr.dir & 1], e->pdu_type, e->offset, e->data, n,
+			   e->hdr.flags & DM_EF_FIRST, e->hdr.flags & DM_EF_LAST);
+	if (r == DM_PIECE_BAD) {
+		if (e->hdr.flags & DM_EF_LAST)
+			ev->stats.pdus_broken++;
+		return;
+	}
+	if (r != DM_PIECE_DONE)
+		return;
+	if (e->hdr.type == DM_EV_DIMSE)
+		on_dimse(ev, &e->hdr, a->buf[e->hdr.dir & 1].data, a->buf[e->hdr.dir & 1].len);
+	else
+		on_pdu(ev, &e->hdr, a->buf[e->hdr.dir & 1].data, a->buf[e->hdr.dir & 1].len,
+		       !!(e->hdr.flags & DM_EF_TRUNC));
+}
+
+static void on_tls(struct dm_events *ev, const struct dm_event_tls *e)
+{
+	const char *v = dm_tls_version_name(e->version);
+	json_object *o;
+
+	if (ev->json) {
+		o = json_common(ev, &e->hdr, "tls");
+		json_object_object_add(o, "hello", json_object_new_string(e->hs_type == 1 ? "client" :
+										       "server"));
+		json_object_object_add(o, "version", v ? json_object_new_string(v) : NULL);
+		json_object_object_add(o, "legacy_version", json_object_new_int(e->legacy_version));
+		json_object_object_add(o, "transport", json_object_new_string("tls"));
+		emit_json(ev, o);
+		return;
+	}
+	text_common(ev, &e->hdr, e->hs_type == 1 ? "TLS-ClientHello" : "TLS-ServerHello");
+	fprintf(ev->out, " tls version=%s\n", v ? v : "?");
+	fflush(ev->out);
+}
+
+static json_object *pdu_counts(const struct dm_dir_state *d)
+{
+	json_object *o = json_object_new_object();
+	int t;
+
+	for (t = 1; t < DM_PDU_MAX; t++)
+		if (d->pdus[t])
+			json_object_object_add(o, dm_pdu_name(t), json_object_new_int64(d->pdus[t]));
+	return o;
+}
+
+static void on_flow_end(struct dm_events *ev, const struct dm_event_flow *e)
+{
+	const struct dm_assoc *as = &e->assoc;
+	struct assoc_info *a = assoc_get(ev, e->hdr.assoc_id, false);
+	const char *off = dm_tls_version_name(as->tls_offered);
+	const char *sel = dm_tls_version_name(as->tls_selected);
+	json_object *o, *p, *b;
+	char dur[32];
+	int t, d;
+
+	snprintf(dur, sizeof(dur), "%.6f",
+		 (double)(as->last_ns - as->first_ns) / 1e9);
+	if (ev->json) {
+		o = json_common(ev, &e->hdr, "flow_end");
+		json_object_object_add(o, "reason",
+				       json_object_new_string(dm_end_reason_name(e->reason)));
+		json_object_object_add(o, "state", json_object_new_string(dm_state_name(as->state)));
+		json_object_object_add(o, "transport",
+				       json_object_new_string(dm_transport_name(as->transport)));
+		json_object_object_add(o, "midstream",
+				       json_object_new_boolean(as->flags & DM_AF_MIDSTREAM));
+		json_object_object_add(o, "calling_ae",
+				       a && a->calling[0] ? json_object_new_string(a->calling) : NULL);
+		json_object_object_add(o, "called_ae",
+				       a && a->called[0] ? json_object_new_string(a->called) : NULL);
+		json_object_object_add(o, "tls_offered", off ? json_object_new_string(off) : NULL);
+		json_object_object_add(o, "tls_selected", sel ? json_object_new_string(sel) : NULL);
+		p = json_object_new_object();
+		b = json_object_new_object();
+		for (d = 0; d < DM_DIR_MAX; d++) {
+			json_object_object_add(p, dm_dir_name(d), pdu_counts(&as->dir[d]));
+			json_object_object_add(b, dm_dir_name(d),
+					       json_object_new_int64(as->dir[d].bytes));
+		}
+		json_object_object_add(o, "pdus", p);
+		json_object_object_add(o, "bytes", b);
+		json_object_object_add(o, "retransmits",
+				       json_object_new_int64(as->dir[0].retransmits +
+							     as->dir[1].retransmits));
+		json_object_object_add(o, "gaps",
+				       json_object_new_int64(as->dir[0].gaps + as->dir[1].gaps));
+		json_object_object_add(o, "resyncs",
+				       json_object_new_int64(as->dir[0].resyncs + as->dir[1].resyncs));
+		json_object_object_add(o, "duration", json_object_new_double_s(
+							      (double)(as->last_ns - as->first_ns) / 1e9,
+							      dur));
+		emit_json(ev, o);
+	} else {
+		text_common(ev, &e->hdr, "END");
+		fprintf(ev->out, " reason=%s state=%s transport=%s%s",
+			dm_end_reason_name(e->reason), dm_state_name(as->state),
+			dm_transport_name(as->transport),
+			as->flags & DM_AF_MIDSTREAM ? " midstream" : "");
+		if (a && a->calling[0])
+			fprintf(ev->out, " calling=\"%s\" called=\"%s\"", a->calling, a->called);
+		if (off || sel)
+			fprintf(ev->out, " tls_offered=%s tls_selected=%s", off ? off : "-",
+				sel ? sel : "-");
+		for (d = 0; d < DM_DIR_MAX; d++) {
+			fprintf(ev->out, " %s={bytes=%llu", dm_dir_name(d),
+				(unsigned long long)as->dir[d].bytes);
+			for (t = 1; t < DM_PDU_MAX; t++)
+				if (as->dir[d].pdus[t])
+					fprintf(ev->out, " %s=%u", dm_pdu_name(t), as->dir[d].pdus[t]);
+			fputc('}', ev->out);
+		}
+		fprintf(ev->out, " duration=%ss\n", dur);
+		fflush(ev->out);
+	}
+	assoc_drop(ev, e->hdr.assoc_id);
+}
+
+int dm_events_handle(void *ctx, void *data, size_t len)
+{
+	struct dm_events *ev = ctx;
+	const struct dm_event_hdr *h = data;
+
+	if (len < sizeof(*h) || h->type == DM_EV_NONE || h->type >= DM_EV_MAX) {
+		ev->stats.malformed++;
+		return 0;
+	}
+	ev->stats.events[h->type]++;
+	switch (h->type) {
+	case DM_EV_PDU:
+	case DM_EV_DIMSE:
+		if (len < sizeof(struct dm_event_piece))
+			break;
+		on_piece(ev, data, len);
+		return 0;
+	case DM_EV_TLS:
+		if (len < sizeof(struct dm_event_tls))
+			break;
+		on_tls(ev, data);
+		return 0;
+	case DM_EV_FLOW_END:
+		if (len < sizeof(struct dm_event_flow))
+			break;
+		on_flow_end(ev, data);
+		return 0;
+	}
+	ev->stats.malformed++;
+	return 0;
+}

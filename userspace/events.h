@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+#ifndef __DM_EVENTS_H
+#define __DM_EVENTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "dicomon.h"
+
+struct dm_loader;
+
+/* Userspace's own counters about the event stream. */
+struct dm_event_stats {
+	uint64_t events[DM_EV_MAX];
+	uint64_t malformed;	/* record shorter than its type or unknown type */
+	uint64_t pdus_decoded;	/* control PDUs rebuilt whole */
+	uint64_t pdus_broken;	/* pieces lost: PDU could not be rebuilt */
+	uint64_t assoc_table_full;
+};
+
+struct dm_events;
+
+/* Prints one line per association event (text, or JSON with json = true) to out. */
+struct dm_events *dm_events_new(const struct dm_loader *l, bool json, FILE *out);
+void dm_events_free(struct dm_events *ev);
+/* A ring_buffer_sample_fn: ctx is the struct dm_events. */
+int dm_events_handle(void *ctx, void *data, size_t len);
+const struct dm_event_stats *dm_events_stats(const struct dm_events *ev);
+/* Monotonic ns (bpf_ktime_get_ns) to "2026-11-21T23:59:01.123456+00:00". */
+void dm_format_time(uint64_t mono_ns, char *buf, size_t len);
+/* "10.0.0.1" / "fd00::1" for endpoint side (0/1) of a key. */
+void dm_key_addr(const struct dm_flow_key *k, int side, char *buf, size_t len);
+
+#endif /* __DM_EVENTS_H */

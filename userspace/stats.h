@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+#ifndef __DM_STATS_H
+#define __DM_STATS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include "dicomon.h"
+
+struct dm_loader;
+struct dm_event_stats;
+
+/* Print the kernel counters (per interface and total) and userspace's event counters. */
+int dm_stats_print(const struct dm_loader *l, const struct dm_event_stats *es, bool json,
+		   FILE *out);
+
+#endif /* __DM_STATS_H */
