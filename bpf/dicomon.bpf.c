@@ -814,6 +814,12 @@ static __always_inline int track_close(struct dm_pkt *p, struct dm_stats *st, st
 			return cls;
 		reason = DM_END_FIN;
 	}
+	/*
+	 * Both ends may reset at once and their packets may be classified on two
+	 * CPUs (two interfaces): only the first to get here reports the end.
+	 */
+	if (__sync_val_compare_and_swap(&a->closed, 0, 1) != 0)
+		return cls;
 	st->assoc[DM_ASSOC_ENDED]++;
 	emit_flow_end(p, st, a, reason, now);
 	flow_delete(a, slot);

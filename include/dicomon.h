@@ -212,6 +212,8 @@ struct dm_assoc {
 	__u8 hook;		/* enum dm_hook where it was first seen */
 	__u8 spilled;		/* slot only: flows hashing here that live in dm_overflow */
 	__u8 pad[2];
+	__u32 closed;		/* set once, atomically, by whoever reports the end */
+	__u32 pad2;
 	struct dm_dir_state dir[DM_DIR_MAX];
 };
 
@@ -313,10 +315,10 @@ struct dm_bpf_config {
 #ifndef __bpf__
 _Static_assert(sizeof(struct dm_flow_key) == 48, "dm_flow_key layout");
 _Static_assert(sizeof(struct dm_dir_state) == 104, "dm_dir_state layout");
-_Static_assert(sizeof(struct dm_assoc) == 296, "dm_assoc layout");
+_Static_assert(sizeof(struct dm_assoc) == 304, "dm_assoc layout");
 _Static_assert(sizeof(struct dm_event_hdr) == 80, "dm_event_hdr layout");
 _Static_assert(sizeof(struct dm_event_piece) == 96, "dm_event_piece layout");
-_Static_assert(sizeof(struct dm_event_flow) == 384, "dm_event_flow layout");
+_Static_assert(sizeof(struct dm_event_flow) == 392, "dm_event_flow layout");
 _Static_assert(sizeof(struct dm_bpf_config) == 8 * DM_PORT_WORDS + 40, "dm_bpf_config layout");
 #endif
 
