@@ -45,7 +45,8 @@ LIB_OBJS := $(filter-out $(OUTPUT)/user/main.o,$(USER_OBJS))
 
 TESTLIB_OBJS := $(OUTPUT)/tests/pktbuild.o
 BPF_TEST := $(OUTPUT)/tests/test_bpf
-UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/test_*.c))
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/test_*.c)) \
+	$(OUTPUT)/tests/pktbuild_selftest
 BENCH := $(OUTPUT)/tests/bench
 
 .PHONY: all clean test test-unit test-bpf test-e2e bench deps vmlinux format
@@ -82,14 +83,20 @@ $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(TESTLIB_OBJS) $(LIB_OBJS) | $(OUTP
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(USER_CFLAGS) -Itests/lib $(filter %.c %.o,$^) -o $@ $(LIBS) -lcmocka
 
+$(OUTPUT)/tests/pktbuild_selftest: tests/lib/pktbuild_selftest.c $(TESTLIB_OBJS) | $(OUTPUT)/tests
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -Itests/lib $^ -o $@
+
 $(BENCH): tests/bench/bench.c $(TESTLIB_OBJS) $(LIB_OBJS) $(SKELS) | $(OUTPUT)/tests
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(USER_CFLAGS) -Itests/lib $(filter %.c %.o,$^) -o $@ $(LIBS)
 
 test: test-unit test-bpf test-e2e
 
+# Userspace only, no root needed.
 test-unit: $(UNIT_TESTS)
 	$(Q)for t in $(UNIT_TESTS); do $$t || exit 1; done
+	$(Q)python3 tests/e2e/test_check_events.py
 
 test-bpf: $(BPF_TEST)
 	$(Q)$(BPF_TEST)

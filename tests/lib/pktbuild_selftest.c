@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -583,7 +584,9 @@ int main(int argc, char **argv)
 {
 	static struct fixture x;
 	char tmpl[] = "/tmp/pktbuild-XXXXXX";
-	const char *dir = argc > 1 ? argv[1] : NULL;
+	const char *dir = argc > 1 ? argv[1] : NULL, *names[] = { "dicom", "tls", "misc" };
+	char path[64];
+	int made = 0, i;
 
 	test_dimse();
 	test_assoc();
@@ -591,14 +594,25 @@ int main(int argc, char **argv)
 	test_tls();
 	test_bounds();
 	CHECK(pcap_write_frames("/nonexistent/x.pcap", x.fr, 0) == -ENOENT);
-	if (!dir)
+	if (!dir) {
 		dir = mkdtemp(tmpl);
+		made = 1;
+	}
 	CHECK(dir != NULL);
 	if (dir) {
 		write_dicom(&x, dir);
 		write_tls(&x, dir);
 		write_misc(&x, dir);
-		printf("pcaps in %s\n", dir);
+		if (made) {
+			/* Written only to exercise the writer: leave nothing behind. */
+			for (i = 0; i < 3; i++) {
+				snprintf(path, sizeof(path), "%s/%s.pcap", dir, names[i]);
+				CHECK(unlink(path) == 0);
+			}
+			CHECK(rmdir(dir) == 0);
+		} else {
+			printf("pcaps in %s\n", dir);
+		}
 	}
 	printf("%s: %d failure(s)\n", fails ? "FAIL" : "PASS", fails);
 	return fails ? 1 : 0;

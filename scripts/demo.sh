@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+#
+# The README's demo: install what is needed, build, and run a small lab of
+# three network namespaces, a modality, a gateway running dicomon on both of
+# its interfaces, and a PACS (DCMTK's storescp), then drive real associations
+# through it and print what dicomon saw. Everything is torn down at the end.
+#
+#   sudo scripts/demo.sh            # set up, build, run
+#   sudo scripts/demo.sh --no-setup # skip apt-get and make
+set -euo pipefail
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+cd "$REPO"
+
+if [[ $EUID -ne 0 ]]; then
+	exec sudo -E "$0" "$@"
+fi
+if [[ ${1:-} != --no-setup ]]; then
+	scripts/install-deps.sh
+	make -j"$(nproc)" >/dev/null
+fi
+# shellcheck source=tests/e2e/lib.sh
+source "$REPO/tests/e2e/lib.sh"
+e2e_log() { printf '\033[1m== %s\033[0m\n' "$*" >&2; }
+
+PFX="dmdemo-$$"
+MOD=$PFX-modality GW=$PFX-gateway PACS=$PFX-pacs
+PACS_IP=10.214.0.6
+trap e2e_cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+E2E_TMP=$(mktemp -d "/tmp/$PFX.XXXXXX")
+W=$E2E_TMP
+mkdir -p "$W/in" "$W/files"
+
+e2e_log "lab: modality (10.214.0.2) -- gateway with dicomon -- PACS ($PACS_IP)"
+for ns in "$MOD" "$GW" "$PACS"; do e2e_netns_add "$ns"; done
+ip -n "$GW" link add gw-mod type veth peer name eth0 netns "$MOD"
+ip -n "$GW" link add gw-pacs type veth peer name eth0 netns "$PACS"
+ip -n "$MOD" addr add 10.214.0.2/30 dev eth0
+ip -n "$GW" addr add 10.214.0.1/30 dev gw-mod
+ip -n "$GW" addr add 10.214.0.5/30 dev gw-pacs
+ip -n "$PACS" addr add "$PACS_IP/30" dev eth0
+for l in "$MOD eth0" "$GW gw-mod" "$GW gw-pacs" "$PACS eth0"; do
+	read -r ns dev <<<"$l"
+	ip -n "$ns" link set "$dev" up
+done
+ip -n "$MOD" route add 10.214.0.4/30 via 10.214.0.1
+ip -n "$PACS" route add 10.214.0.0/30 via 10.214.0.5
+ip netns exec "$GW" sysctl -qw net.ipv4.ip_forward=1
+
+e2e_make_pki "$W/files"
+e2e_make_dicom "$W/files"
+F=$W/files
+
+e2e_log "PACS: storescp as PACS_SCP on 11112 (cleartext), 2762 (TLS) and 5104"
+e2e_bg storescp "$W/scp.out" "$W/scp.err" \
+	ip netns exec "$PACS" storescp --aetitle PACS_SCP -od "$W/in" 11112
+e2e_bg storescp-odd "$W/scp2.out" "$W/scp2.err" \
+	ip netns exec "$PACS" storescp --aetitle PACS_SCP -od "$W/in" 5104
+e2e_bg storescp-tls "$W/scp3.out" "$W/scp3.err" \
+	ip netns exec "$PACS" storescp --aetitle PACS_SCP -od "$W/in" \
+	+tls "$F/server.key" "$F/server.crt" -pw +cf "$F/ca.crt" 2762
+e2e_bg storescp-refuse "$W/scp4.out" "$W/scp4.err" \
+	ip netns exec "$PACS" storescp --aetitle PACS_SCP --refuse 104
+for p in 11112 5104 2762 104; do
+	e2e_wait_for 10 "storescp on :$p" e2e_port_listening "$PACS" "$p" || e2e_die "storescp :$p"
+done
+
+e2e_log "gateway: dicomon run -i gw-mod -i gw-pacs"
+# ip netns exec gives a private /sys without bpffs: mount it there first.
+e2e_bg dicomon "$W/dicomon.out" "$W/dicomon.err" ip netns exec "$GW" sh -c \
+	'mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf; exec "$0" run -i gw-mod -i gw-pacs' \
+	"$REPO/.output/dicomon"
+DM=$E2E_LAST_PID
+e2e_wait_for 20 "dicomon ready" grep -q "watching gw-pacs" "$W/dicomon.out" ||
+	e2e_die "dicomon did not start: $(cat "$W/dicomon.err")"
+tail -n +1 -f "$W/dicomon.out" &
+TAIL=$!
+E2E_PIDS+=("$TAIL")
+
+run() {
+	e2e_log "modality: $*"
+	ip netns exec "$MOD" "$@" >/dev/null 2>&1 || true
+	sleep 0.3
+}
+run echoscu -aet MODALITY1 -aec PACS_SCP "$PACS_IP" 11112
+run storescu -aet MODALITY1 -aec PACS_SCP "$PACS_IP" 11112 "$F/small1.dcm" "$F/big.dcm"
+run echoscu -aet MODALITY1 -aec PACS_SCP "$PACS_IP" 5104
+run echoscu -aet MODALITY1 -aec PACS_SCP +tls "$F/client.key" "$F/client.crt" -pw \
+	+cf "$F/ca.crt" "$PACS_IP" 2762
+run echoscu -aet INTRUDER -aec GUESS_ME "$PACS_IP" 104
+
+e2e_log "stopping dicomon: its counters"
+e2e_stop "$DM" INT 10 || true
+sleep 0.3
+e2e_log "demo done; tearing the lab down"

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+#
+# Install every build, test and demo dependency from Debian's (or Ubuntu's)
+# packages. Idempotent; needs root (or sudo). Runs `apt-get update` first.
+set -euo pipefail
+
+if [[ $EUID -ne 0 ]]; then
+	exec sudo -E "$0" "$@"
+fi
+export DEBIAN_FRONTEND=noninteractive
+
+build=(make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev libjson-c-dev pkg-config)
+test=(libcmocka-dev iproute2 procps python3 openssl dcmtk tshark)
+
+apt-get update -qq
+# bpftool is its own package on Debian 12; Ubuntu ships it in linux-tools.
+if apt-cache show bpftool >/dev/null 2>&1; then
+	build+=(bpftool)
+else
+	build+=(linux-tools-common "linux-tools-$(uname -r)")
+fi
+# tshark asks whether non-root users may capture: the default (no) is right.
+echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+apt-get install -y -qq --no-install-recommends "${build[@]}" "${test[@]}" >/dev/null
+echo "install-deps: $(clang --version | head -1); $(bpftool version | head -1); libbpf $(dpkg-query -W -f='${Version}' libbpf-dev)"

@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/* Unit tests of command-line value parsing and the BPF config block. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+#include "config.h"
+
+static int port_set(const void *map, unsigned int p)
+{
+	const uint64_t *m = map;
+
+	return (m[p >> 6] >> (p & 63)) & 1;
+}
+
+static void test_ports(void **state)
+{
+	uint64_t m[DM_PORT_WORDS];
+	const char *bad;
+	unsigned int p, n = 0;
+
+	(void)state;
+	assert_int_equal(dm_parse_ports("104,11112,2000-2010", m, &bad), 0);
+	for (p = 0; p < 65536; p++)
+		n += port_set(m, p);
+	assert_int_equal(n, 13);
+	assert_true(port_set(m, 104) && port_set(m, 2005) && !port_set(m, 2011));
+	assert_int_equal(dm_parse_ports("65535", m, &bad), 0);
+	assert_true(port_set(m, 65535));
+	const char *invalid[] = { "", "0", "65536", "-1", "10-5", "1,,2", "1,", "abc", "1 2",
+				  "99999999999999999999", "104-", "-104", "+104" };
+	for (size_t i = 0; i < sizeof(invalid) / sizeof(invalid[0]); i++)
+		assert_int_equal(dm_parse_ports(invalid[i], m, &bad), -EINVAL);
+}
+
+static void test_u32(void **state)
+{
+	uint32_t v;
+
+	(void)state;
+	assert_int_equal(dm_parse_u32("42", 1, 100, &v), 0);
+	assert_int_equal(v, 42);
+	assert_int_equal(dm_parse_u32("0", 1, 100, &v), -ERANGE);
+	assert_int_equal(dm_parse_u32("101", 1, 100, &v), -ERANGE);
+	assert_int_equal(dm_parse_u32("4294967296", 0, UINT32_MAX, &v), -ERANGE);
+	assert_int_equal(dm_parse_u32("12x", 0, 100, &v), -EINVAL);
+	assert_int_equal(dm_parse_u32("-5", 0, 100, &v), -EINVAL);
+	assert_int_equal(dm_parse_u32("", 0, 100, &v), -EINVAL);
+}
+
+static void test_defaults_to_bpf(void **state)
+{
+	struct dm_bpf_config b;
+	struct dm_config c;
+
+	(void)state;
+	dm_config_defaults(&c);
+	dm_config_to_bpf(&c, &b);
+	assert_true(port_set(b.port_map, 104) && port_set(b.port_map, 11112) &&
+		    port_set(b.port_map, 2762) && port_set(b.port_map, 4242));
+	assert_false(port_set(b.port_map, 80));
+	assert_int_equal(b.slots_mask, c.flow_slots - 1);
+	assert_int_equal(b.idle_reclaim_ns, 600ULL * 1000000000ULL);
+	assert_true(b.any_port_rq && b.midstream && b.tls && b.dimse);
+	assert_false(b.bench_hold);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ports),
+		cmocka_unit_test(test_u32),
+		cmocka_unit_test(test_defaults_to_bpf),
+	};
+
+	return cmocka_run_group_tests_name("unit_config", tests, NULL, NULL);
+}
