@@ -49,6 +49,9 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/
 	$(OUTPUT)/tests/pktbuild_selftest
 BENCH := $(OUTPUT)/tests/bench
 
+# The objects are inputs of the skeletons and also used as they are (bench, e2e).
+.SECONDARY: $(BPF_OBJS)
+
 .PHONY: all clean test test-unit test-bpf test-e2e bench deps vmlinux format
 all: $(OUTPUT)/dicomon
 
@@ -101,8 +104,14 @@ test-unit: $(UNIT_TESTS)
 test-bpf: $(BPF_TEST)
 	$(Q)$(BPF_TEST)
 
-test-e2e: $(OUTPUT)/dicomon
+$(OUTPUT)/tests/vlan_toggle.bpf.o: tests/e2e/vlan_toggle.bpf.c vmlinux/vmlinux.h | $(OUTPUT)/tests
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+test-e2e: $(OUTPUT)/dicomon $(OUTPUT)/tests/vlan_toggle.bpf.o
 	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) tests/e2e/test_dcmtk.sh
+	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) \
+		VLAN_TOGGLE_OBJ=$(abspath $(OUTPUT)/tests/vlan_toggle.bpf.o) tests/e2e/test_vlan.sh
 
 bench: $(BENCH)
 	$(Q)$(BENCH) $(BENCH_ARGS)

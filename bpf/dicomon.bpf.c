@@ -47,6 +47,7 @@ const volatile struct dm_bpf_config cfg = {
 	.midstream = 1,
 	.tls = 1,
 	.dimse = 1,
+	.vlan_key = 1,
 };
 
 /* Association ids; userspace seeds it so ids differ across loads. */
@@ -115,6 +116,7 @@ struct dm_seg {
 	__u8 flags;		/* TCP flags byte */
 	__u8 side;		/* key endpoint that sent it */
 	__u8 pad[2];
+	__u16 vlan[2];		/* the packet's VLAN ids, outer first */
 };
 
 static __always_inline struct dm_stats *stats_for(__u32 ifindex)
@@ -184,8 +186,11 @@ static __always_inline __u8 key_build(struct dm_flow_key *k, const struct dm_l3 
 		__builtin_memcpy(k->addr[0], lo, 16);
 		__builtin_memcpy(k->addr[1], hi, 16);
 	}
-	k->vlan[0] = vlan[0];
-	k->vlan[1] = vlan[1];
+	/* A router between VLANs sees each direction on its own VLAN: keying on it is optional. */
+	if (cfg.vlan_key) {
+		k->vlan[0] = vlan[0];
+		k->vlan[1] = vlan[1];
+	}
 	k->family = l3->family;
 	return !src_first;
 }
@@ -1008,6 +1013,8 @@ static __always_inline int slow_path(void *ctx, struct dm_slow_args *args, const
 	now = bpf_ktime_get_ns();
 	dir = t->side == a->init_side ? DM_DIR_ORIG : DM_DIR_REPLY;
 	dir_state(a, dir)->pkts++;
+	dir_state(a, dir)->vlan[0] = t->vlan[0];
+	dir_state(a, dir)->vlan[1] = t->vlan[1];
 	if (t->len)
 		track_payload(&p, hook, st, a, dir, t, now);
 	if (t->flags & (DM_TCP_FIN | DM_TCP_RST))
@@ -1079,6 +1086,8 @@ static __always_inline void classify_tcp(struct dm_pkt *p, const __u8 hook, stru
 	else if (t->len > p->len - t->off)
 		t->len = p->len - t->off;
 	t->side = key_build(&args.key, l3, t->sport, t->dport, vlan);
+	t->vlan[0] = vlan[0];
+	t->vlan[1] = vlan[1];
 
 	args.idx = key_hash(&args.key) & cfg.slots_mask;
 	slot = bpf_map_lookup_elem(&dm_flows, &args.idx);

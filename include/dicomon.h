@@ -133,7 +133,6 @@ enum dm_hook {
 	DM_HOOK_XDP = 1,
 	DM_HOOK_TC_INGRESS = 2,
 	DM_HOOK_TC_EGRESS = 3,
-	DM_HOOK_TEST = 4,
 };
 
 /* Per-CPU, per-interface-slot counters (dm_stats); userspace sums the CPUs. */
@@ -185,7 +184,7 @@ struct dm_dir_state {
 	__u32 retransmits;
 	__u32 gaps;
 	__u32 resyncs;
-	__u32 pad;
+	__u16 vlan[2];		/* outer, inner VLAN id last seen in this direction */
 };
 
 /* dm_assoc.flags */
@@ -307,9 +306,10 @@ struct dm_bpf_config {
 	__u8 midstream;		/* pick up flows mid-stream on DICOM ports */
 	__u8 tls;		/* detect TLS on DICOM ports */
 	__u8 dimse;		/* ship DIMSE command heads */
+	__u8 vlan_key;		/* VLAN ids are part of the association key */
 	__u8 bench_hold;	/* benchmarks only: the bulk path leaves the stream position
 				 * where it was, so one segment can be replayed in order */
-	__u8 pad[7];
+	__u8 pad[6];
 };
 
 #ifndef __bpf__

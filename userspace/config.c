@@ -23,6 +23,7 @@ void dm_config_defaults(struct dm_config *cfg)
 	cfg->midstream = true;
 	cfg->tls = true;
 	cfg->dimse = true;
+	cfg->vlan_key = true;
 	dm_parse_ports(DM_DEFAULT_PORTS, cfg->port_map, &bad);
 }
 
@@ -102,4 +103,5 @@ void dm_config_to_bpf(const struct dm_config *cfg, struct dm_bpf_config *bpf)
 	bpf->midstream = cfg->midstream;
 	bpf->tls = cfg->tls;
 	bpf->dimse = cfg->dimse;
+	bpf->vlan_key = cfg->vlan_key;
 }

@@ -35,6 +35,7 @@ struct dm_config {
 	bool midstream;
 	bool tls;
 	bool dimse;
+	bool vlan_key;		/* VLAN ids in the association key (off for routers between VLANs) */
 	bool json;		/* events and stats as JSON lines on stdout */
 	uint32_t stats_interval_s; /* 0 = counters only at exit */
 };

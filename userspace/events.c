@@ -138,11 +138,22 @@ void dm_key_addr(const struct dm_flow_key *k, int side, char *buf, size_t len)
 		snprintf(buf, len, "?");
 }
 
+static json_object *vlan_array(const __u16 vlan[2])
+{
+	json_object *a = json_object_new_array();
+
+	if (vlan[0])
+		json_object_array_add(a, json_object_new_int(vlan[0]));
+	if (vlan[1])
+		json_object_array_add(a, json_object_new_int(vlan[1]));
+	return a;
+}
+
 /* Common fields: time, interface, association id, initiator -> acceptor. */
 static json_object *json_common(struct dm_events *ev, const struct dm_event_hdr *h,
 				const char *event)
 {
-	json_object *o = json_object_new_object(), *vlan = json_object_new_array();
+	json_object *o = json_object_new_object();
 	int is = h->init_side & 1;
 	char buf[64];
 
@@ -160,11 +171,7 @@ static json_object *json_common(struct dm_events *ev, const struct dm_event_hdr 
 	dm_key_addr(&h->key, !is, buf, sizeof(buf));
 	json_object_object_add(o, "dst", json_object_new_string(buf));
 	json_object_object_add(o, "dport", json_object_new_int(h->key.port[!is]));
-	if (h->key.vlan[0])
-		json_object_array_add(vlan, json_object_new_int(h->key.vlan[0]));
-	if (h->key.vlan[1])
-		json_object_array_add(vlan, json_object_new_int(h->key.vlan[1]));
-	json_object_object_add(o, "vlan", vlan);
+	json_object_object_add(o, "vlan", vlan_array(h->key.vlan));
 	json_object_object_add(o, "dir", json_object_new_string(dm_dir_name(h->dir)));
 	return o;
 }
@@ -373,6 +380,14 @@ static void on_flow_end(struct dm_events *ev, const struct dm_event_flow *e)
 		 (double)(as->last_ns - as->first_ns) / 1e9);
 	if (ev->json) {
 		o = json_common(ev, &e->hdr, "flow_end");
+		/* Without VLAN ids in the key (--no-vlan-key), each direction's last ones. */
+		if (!as->key.vlan[0] && !as->key.vlan[1]) {
+			const __u16 *vo = as->dir[DM_DIR_ORIG].vlan, *vr = as->dir[DM_DIR_REPLY].vlan;
+
+			json_object_object_add(o, "vlan", vlan_array(vo));
+			if (vo[0] != vr[0] || vo[1] != vr[1])
+				json_object_object_add(o, "vlan_reply", vlan_array(vr));
+		}
 		json_object_object_add(o, "reason",
 				       json_object_new_string(dm_end_reason_name(e->reason)));
 		json_object_object_add(o, "state", json_object_new_string(dm_state_name(as->state)));

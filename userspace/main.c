@@ -54,6 +54,8 @@ static void usage(FILE *f)
 		"                           default 512)\n"
 		"      --no-midstream       do not pick up associations already in progress\n"
 		"      --no-any-port        detect A-ASSOCIATE-RQ on DICOM ports only\n"
+		"      --no-vlan-key        VLAN ids are not part of the association key (a\n"
+		"                           router between VLANs sees each direction on its own)\n"
 		"      --stats-interval S   print counters every S seconds (default: at exit)\n"
 		"      --json               events and counters as JSON lines\n"
 		"  -v, --verbose            more logging (-vv: debug, libbpf and verifier)\n"
@@ -79,6 +81,7 @@ enum {
 	OPT_DIMSE_SNAP,
 	OPT_NO_MIDSTREAM,
 	OPT_NO_ANY_PORT,
+	OPT_NO_VLAN_KEY,
 	OPT_STATS_INTERVAL,
 	OPT_JSON,
 };
@@ -96,6 +99,7 @@ static const struct option run_opts[] = {
 	{ "dimse-snap", required_argument, NULL, OPT_DIMSE_SNAP },
 	{ "no-midstream", no_argument, NULL, OPT_NO_MIDSTREAM },
 	{ "no-any-port", no_argument, NULL, OPT_NO_ANY_PORT },
+	{ "no-vlan-key", no_argument, NULL, OPT_NO_VLAN_KEY },
 	{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -176,6 +180,9 @@ static int parse_run(int argc, char **argv, struct dm_config *cfg)
 			break;
 		case OPT_NO_ANY_PORT:
 			cfg->any_port_rq = false;
+			break;
+		case OPT_NO_VLAN_KEY:
+			cfg->vlan_key = false;
 			break;
 		case OPT_STATS_INTERVAL:
 			if (dm_parse_u32(optarg, 1, 86400, &cfg->stats_interval_s))

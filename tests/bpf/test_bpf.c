@@ -129,6 +129,16 @@ static int setup_tiny_ring(void **state)
 	return harness_up(state, &cfg, 1);
 }
 
+/* VLAN ids out of the key: a router between VLANs. */
+static int setup_no_vlan_key(void **state)
+{
+	struct dm_config cfg;
+
+	dm_config_defaults(&cfg);
+	cfg.vlan_key = false;
+	return harness_up(state, &cfg, 1);
+}
+
 static int teardown(void **state)
 {
 	struct harness *h = *state;
@@ -1068,6 +1078,55 @@ static void test_ringbuf_full(void **state)
 	assert_int_equal(d.cnt[DM_CNT_EVENTS], (uint64_t)H->nev);
 }
 
+/*
+ * The request arrives on VLAN 10, the answer on VLAN 20. Keyed on VLANs
+ * (default) they are two half-flows and the answer is not seen as DICOM;
+ * without, one association that remembers each direction's VLAN.
+ */
+static void routed_vlans(int vlan_key)
+{
+	struct pkt_spec s = { .family = 4, .nvlan = 1, .vlan = { 10 } };
+	const struct dm_event_flow *fe;
+	uint8_t p[1024];
+	struct dm_stats d;
+	struct conv c;
+
+	conv_init(&c, 11112, &s);
+	send_seg(&c, 0, 0, p, mk_rq(p, sizeof(p), "PACS", "MODALITY"));
+	c.f.spec.vlan[0] = 20;
+	send_seg(&c, 1, 0, p, mk_ac(p, sizeof(p)));
+	send_seg(&c, 1, PKT_TCP_RST, NULL, 0);
+	c.f.spec.vlan[0] = 10;
+	send_seg(&c, 0, PKT_TCP_RST, NULL, 0);
+	d = delta();
+	assert_int_equal(d.pdus[DM_DIR_ORIG][DM_PDU_ASSOC_RQ], 1);
+	if (vlan_key) {
+		/* The AC on port 11112 is picked up as a mid-stream association of its own. */
+		assert_int_equal(d.assoc[DM_ASSOC_NEW_MIDSTREAM], 1);
+		assert_int_equal(count_events(DM_EV_FLOW_END), 2);
+		return;
+	}
+	assert_int_equal(d.pdus[DM_DIR_REPLY][DM_PDU_ASSOC_AC], 1);
+	assert_int_equal(d.assoc[DM_ASSOC_NEW_MIDSTREAM], 0);
+	assert_int_equal(count_events(DM_EV_FLOW_END), 1);
+	fe = flow_end();
+	assert_int_equal(fe->assoc.key.vlan[0], 0);
+	assert_int_equal(fe->assoc.dir[DM_DIR_ORIG].vlan[0], 10);
+	assert_int_equal(fe->assoc.dir[DM_DIR_REPLY].vlan[0], 20);
+}
+
+static void test_vlan_keyed(void **state)
+{
+	begin(state);
+	routed_vlans(1);
+}
+
+static void test_vlan_not_keyed(void **state)
+{
+	begin(state);
+	routed_vlans(0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest xdp[] = {
@@ -1076,6 +1135,7 @@ int main(void)
 		cmocka_unit_test(test_reject_and_abort),
 		cmocka_unit_test(test_vlan_single),
 		cmocka_unit_test(test_vlan_double),
+		cmocka_unit_test(test_vlan_keyed),
 		cmocka_unit_test(test_ipv4_and_tcp_options),
 		cmocka_unit_test(test_ipv6_ext_headers),
 		cmocka_unit_test(test_two_pdus_one_segment),
@@ -1112,6 +1172,9 @@ int main(void)
 	const struct CMUnitTest evicting[] = {
 		cmocka_unit_test(test_idle_eviction),
 	};
+	const struct CMUnitTest unkeyed[] = {
+		cmocka_unit_test(test_vlan_not_keyed),
+	};
 	const struct CMUnitTest tiny[] = {
 		cmocka_unit_test(test_ringbuf_full),
 	};
@@ -1125,5 +1188,7 @@ int main(void)
 	fails += cmocka_run_group_tests_name("bpf_overflow", small, setup_small_table, teardown);
 	fails += cmocka_run_group_tests_name("bpf_evict", evicting, setup_evicting, teardown);
 	fails += cmocka_run_group_tests_name("bpf_ringbuf", tiny, setup_tiny_ring, teardown);
+	fails += cmocka_run_group_tests_name("bpf_vlan_unkeyed", unkeyed, setup_no_vlan_key,
+					     teardown);
 	return fails ? 1 : 0;
 }
