@@ -1,0 +1,192 @@
+#!/usr/bin/env bash
+# Functions handed to e2e_wait_for are invoked indirectly.
+# shellcheck disable=SC2317
+# End-to-end test: VLAN ids of tags stripped by "NIC offload" (carried out of
+# band in skb->vlan_tci), seen by dicomon's XDP path (device-bound copy calling
+# bpf_xdp_metadata_rx_vlan_tag) and by its TC ingress path (skb->vlan_tci).
+#
+#   modality ns (10.215.0.2) --veth-- [gw-mod  GATEWAY ns  gw-pacs] --veth-- pacs ns (10.215.0.6)
+#                                      10.215.0.1          10.215.0.5
+#
+# No 802.1Q devices are needed: vlan_toggle.bpf.o (clsact, ingress + egress on
+# all four veth ends) pushes VLAN 100 as an out-of-band tag on egress and pops
+# it on ingress, after XDP and after dicomon's tcx link.
+#
+# Usage (as root):
+#   tests/e2e/test_vlan.sh [--traffic-only] [--keep] [DICOMON]
+#     DICOMON         dicomon binary (default: $DICOMON, else <repo>/.output/dicomon)
+#     VLAN_TOGGLE_OBJ (env) default <repo>/.output/tests/vlan_toggle.bpf.o
+#     --traffic-only  only check that a C-ECHO crosses the tagged links
+#     --keep          keep the scratch dir (events, logs)
+# Runs: xdp (default options), tc (--xdp-mode off --tc-ingress). Each: one
+# echoscu, then one flow_end with vlan [100] and stats vlan_offload_tags > 0.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+# shellcheck source=lib.sh
+source "$HERE/lib.sh"
+
+TRAFFIC_ONLY=0
+DICOMON_ARG=""
+while (($#)); do
+    case $1 in
+        --traffic-only) TRAFFIC_ONLY=1 ;;
+        --keep) E2E_KEEP=1 ;;
+        -h | --help)
+            sed -n '/^# End-to-end test/,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"
+            exit 0
+            ;;
+        -*) e2e_die "unknown option $1" ;;
+        *) DICOMON_ARG=$1 ;;
+    esac
+    shift
+done
+DICOMON=${DICOMON_ARG:-${DICOMON:-$REPO/.output/dicomon}}
+TOGGLE=${VLAN_TOGGLE_OBJ:-$REPO/.output/tests/vlan_toggle.bpf.o}
+
+[[ $EUID -eq 0 ]] || e2e_die "must run as root (network namespaces, XDP, tc)"
+e2e_need ip tc ss python3 echoscu storescp timeout env mount
+[[ -r $TOGGLE ]] || e2e_die "VLAN toggler not found: $TOGGLE (make $REPO/.output/tests/vlan_toggle.bpf.o)"
+if ((!TRAFFIC_ONLY)); then
+    [[ -x $DICOMON ]] || e2e_die "dicomon binary not found/executable: $DICOMON"
+    DICOMON=$(realpath "$DICOMON")
+fi
+
+PFX="dmvlan-$$"
+NS_MOD="$PFX-mod" NS_GW="$PFX-gw" NS_PACS="$PFX-pacs"
+MOD_IP=10.215.0.2 GW_MOD_IP=10.215.0.1 GW_PACS_IP=10.215.0.5 PACS_IP=10.215.0.6
+PORT=11112 AE_MOD=MODALITY1 AE_PACS=PACS_SCP
+
+trap e2e_cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+E2E_TMP=$(mktemp -d "/tmp/$PFX.XXXXXX")
+W=$E2E_TMP
+mkdir -p "$W/out"
+PASSED=0 FAILED=0
+result() { # result OK NAME [DETAIL]
+    if (($1)); then PASSED=$((PASSED + 1)); echo "PASS $2"; else FAILED=$((FAILED + 1)); echo "FAIL $2${3:+: $3}"; fi
+}
+
+# ------------------------------------------------------------------ topology
+e2e_netns_add "$NS_MOD"
+e2e_netns_add "$NS_GW"
+e2e_netns_add "$NS_PACS"
+ip -n "$NS_GW" link add gw-mod type veth peer name eth0 netns "$NS_MOD"
+ip -n "$NS_GW" link add gw-pacs type veth peer name eth0 netns "$NS_PACS"
+ip -n "$NS_MOD" addr add "$MOD_IP/30" dev eth0
+ip -n "$NS_GW" addr add "$GW_MOD_IP/30" dev gw-mod
+ip -n "$NS_GW" addr add "$GW_PACS_IP/30" dev gw-pacs
+ip -n "$NS_PACS" addr add "$PACS_IP/30" dev eth0
+for nd in "$NS_MOD eth0" "$NS_GW gw-mod" "$NS_GW gw-pacs" "$NS_PACS eth0"; do
+    read -r ns dev <<<"$nd"
+    ip -n "$ns" link set "$dev" up
+    # VLAN 100 out of band on both directions of every link
+    tc -n "$ns" qdisc add dev "$dev" clsact
+    for dir in ingress egress; do
+        tc -n "$ns" filter add dev "$dev" "$dir" bpf direct-action obj "$TOGGLE" sec tc
+    done
+done
+ip -n "$NS_MOD" route add 10.215.0.4/30 via "$GW_MOD_IP"
+ip -n "$NS_PACS" route add 10.215.0.0/30 via "$GW_PACS_IP"
+ip netns exec "$NS_GW" sysctl -qw net.ipv4.ip_forward=1
+
+e2e_bg storescp "$W/storescp.out" "$W/storescp.err" \
+    ip netns exec "$NS_PACS" storescp --aetitle "$AE_PACS" -od "$W/out" "$PORT"
+e2e_wait_for 10 "storescp on :$PORT" e2e_port_listening "$NS_PACS" "$PORT" ||
+    e2e_die "storescp did not start: $(cat "$W/storescp.err")"
+
+# client ports of associations to the pacs, as seen by either end's sockets
+# (one of the two keeps the connection in TIME-WAIT for 60 s)
+client_ports() {
+    {
+        ip netns exec "$NS_MOD" ss -Htan "dst $PACS_IP:$PORT" | awk '{split($4, a, ":"); print a[2]}'
+        ip netns exec "$NS_PACS" ss -Htan "src $PACS_IP:$PORT" "dst $MOD_IP" | awk '{split($5, a, ":"); print a[2]}'
+    } | sort -u
+}
+
+# echo_once TAG : one C-ECHO modality -> pacs; sets ECHO_PORT (new client port)
+echo_once() {
+    local before rc=0 new
+    before=$(client_ports)
+    timeout 30 ip netns exec "$NS_MOD" echoscu -aet "$AE_MOD" -aec "$AE_PACS" "$PACS_IP" "$PORT" \
+        >"$W/echo-$1.log" 2>&1 || rc=$?
+    new=$(comm -13 <(echo "$before") <(client_ports) | grep . || true)
+    ECHO_PORT=$([[ $(wc -w <<<"$new") == 1 ]] && echo "$new" || echo "")
+    result $((rc == 0)) "$1: echoscu through tagged links" "rc=$rc: $(tail -n 3 "$W/echo-$1.log")"
+    result $((${#ECHO_PORT} > 0)) "$1: one new client port" "got '${new//$'\n'/ }'"
+}
+
+echo_once traffic
+if ((TRAFFIC_ONLY)); then
+    tc -n "$NS_GW" -s filter show dev gw-mod ingress | sed 's/^/    /'
+    echo "vlan: $PASSED passed, $FAILED failed"
+    exit $((FAILED > 0))
+fi
+
+# ------------------------------------------------------------------ dicomon
+# run_case NAME DICOMON-OPTION... : dicomon in the gateway, one echo, checks
+run_case() {
+    local name=$1 ev=$W/events-$1.jsonl err=$W/dicomon-$1.err rc=0 pid
+    shift
+    # shellcheck disable=SC2016 # $0/$@ are for the inner sh
+    e2e_bg "dicomon-$name" "$ev" "$err" ip netns exec "$NS_GW" sh -c \
+        'mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf 2>/dev/null || :; exec "$0" "$@"' \
+        "$DICOMON" run -i gw-mod -i gw-pacs --json -v "$@"
+    pid=$E2E_LAST_PID
+    ready() {
+        e2e_alive "$pid" || e2e_die "dicomon ($name) exited early; stderr: $(cat "$err")"
+        grep -Eq '"event"[[:space:]]*:[[:space:]]*"ready"' "$ev"
+    }
+    e2e_wait_for 20 "dicomon ($name) ready" ready || e2e_die "dicomon ($name) not ready; stderr: $(cat "$err")"
+    echo_once "$name"
+    flow_end() { grep -Eq '"event"[[:space:]]*:[[:space:]]*"flow_end"' "$ev"; }
+    sleep 0.3
+    e2e_wait_for 10 "flow_end ($name)" flow_end || true
+    e2e_stop "$pid" INT 10 || rc=$?
+    result $((rc == 0)) "$name: dicomon exit status" "rc=$rc; stderr: $(tail -n 5 "$err")"
+    if [[ $name == xdp ]]; then
+        local n
+        n=$(grep -c 'XDP attached (native, with RX VLAN metadata)' "$err" || true)
+        result $((n == 2)) "$name: device-bound XDP with RX VLAN metadata on both interfaces" \
+            "$(grep -i 'xdp\|vlan' "$err" | head -n 4)"
+    fi
+    python3 - "$ev" "$name" "${ECHO_PORT:-0}" <<'PY' && PASSED=$((PASSED + 1)) || FAILED=$((FAILED + 1))
+import json, sys
+path, name, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+ev = []
+for line in open(path):
+    try:
+        ev.append(json.loads(line))
+    except ValueError:
+        pass
+ends = [e for e in ev if e.get("event") == "flow_end" and e.get("sport") == port and e.get("dport") == 11112]
+stats = [e for e in ev if e.get("event") == "stats"]
+bad = []
+if len(ends) != 1:
+    bad.append("%d flow_end events for client port %d (all flow_ends: %s)" % (
+        len(ends), port, [(e.get("sport"), e.get("vlan")) for e in ev if e.get("event") == "flow_end"]))
+else:
+    e = ends[0]
+    want = {"vlan": [100], "state": "released", "calling_ae": "MODALITY1", "called_ae": "PACS_SCP",
+            "pdus": {"orig": {"A-ASSOCIATE-RQ": 1, "P-DATA-TF": 1, "A-RELEASE-RQ": 1},
+                     "reply": {"A-ASSOCIATE-AC": 1, "P-DATA-TF": 1, "A-RELEASE-RP": 1}}}
+    for k, v in want.items():
+        if e.get(k) != v:
+            bad.append("flow_end %s: got %r, expected %r" % (k, e.get(k), v))
+if not stats:
+    bad.append("no final stats line")
+else:
+    tot = stats[-1].get("total", {}).get("counters", {}).get("vlan_offload_tags")
+    if not (isinstance(tot, int) and tot > 0):
+        bad.append("stats total.counters.vlan_offload_tags: got %r, expected > 0" % (tot,))
+print(("FAIL %s: events\n    " % name + "\n    ".join(bad)) if bad else "PASS %s: events" % name)
+sys.exit(1 if bad else 0)
+PY
+}
+
+run_case xdp
+run_case tc --xdp-mode off --tc-ingress
+echo "vlan: $PASSED passed, $FAILED failed"
+((FAILED == 0))
