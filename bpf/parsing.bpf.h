@@ -112,81 +112,69 @@ static __always_inline int parse_iphdr(struct hdr_cursor *nh, void *data_end, st
 	return 0;
 }
 
-struct ip6_opt_hdr {
-	__u8 nexthdr;
-	__u8 hdrlen;
-};
+static __always_inline bool ip6_is_ext(__u8 next)
+{
+	return next == DM_IPPROTO_HOPOPTS || next == DM_IPPROTO_ROUTING ||
+	       next == DM_IPPROTO_DSTOPTS || next == DM_IPPROTO_AH || next == DM_IPPROTO_FRAGMENT;
+}
 
 /*
- * IPv6 and its common extension headers (hop-by-hop, routing, destination
- * options, fragment, AH), at most DM_IP6_EXT_MAX of them. Stops at the first
- * header that is not an extension header and reports it as l3->proto.
+ * IPv6 fixed header. Extension headers are left to ip6_ext_walk(): walking
+ * them inline would give the verifier one program state per combination of
+ * headers, for every path after it.
  */
 static __always_inline int parse_ip6hdr(struct hdr_cursor *nh, void *data_end, struct dm_l3 *l3)
 {
 	struct ipv6hdr *ip6h = nh->pos;
-	struct ip6_opt_hdr *opt;
-	struct frag_hdr *fh;
-	__u32 plen, used = 0, elen;
-	__u8 next;
-	int i;
 
 	if ((void *)(ip6h + 1) > data_end)
 		return -DM_ERR_IP6_TRUNC;
 	nh->pos = ip6h + 1;
-	plen = bpf_ntohs(ip6h->payload_len);
-	next = ip6h->nexthdr;
 	l3->family = 6;
 	l3->saddr = (const __u32 *)&ip6h->saddr;
 	l3->daddr = (const __u32 *)&ip6h->daddr;
-
-#pragma unroll
-	for (i = 0; i < DM_IP6_EXT_MAX; i++) {
-		switch (next) {
-		case DM_IPPROTO_HOPOPTS:
-		case DM_IPPROTO_ROUTING:
-		case DM_IPPROTO_DSTOPTS:
-		case DM_IPPROTO_AH:
-			opt = nh->pos;
-			if ((void *)(opt + 1) > data_end)
-				return -DM_ERR_IP6_TRUNC;
-			/* AH counts 4-byte words minus 2, the others 8-byte words minus 1. */
-			elen = next == DM_IPPROTO_AH ? (opt->hdrlen + 2) * 4 : (opt->hdrlen + 1) * 8;
-			next = opt->nexthdr;
-			/* elen <= 2048: bounded, so the cursor stays trackable. */
-			if (nh->pos + elen > data_end)
-				return -DM_ERR_IP6_TRUNC;
-			nh->pos += elen;
-			used += elen;
-			break;
-		case DM_IPPROTO_FRAGMENT:
-			fh = nh->pos;
-			if ((void *)(fh + 1) > data_end)
-				return -DM_ERR_IP6_TRUNC;
-			next = fh->nexthdr;
-			if (fh->frag_off & bpf_htons(0xfff8))
-				l3->fragment = 1;
-			nh->pos = fh + 1;
-			used += sizeof(*fh);
-			break;
-		default:
-			goto done;
-		}
-	}
-	switch (next) {
-	case DM_IPPROTO_HOPOPTS:
-	case DM_IPPROTO_ROUTING:
-	case DM_IPPROTO_DSTOPTS:
-	case DM_IPPROTO_AH:
-	case DM_IPPROTO_FRAGMENT:
-		return -DM_ERR_IP6_EXT_LIMIT;
-	}
-done:
-	if (used > plen)
-		return -DM_ERR_IP6_TRUNC;
-	l3->proto = next;
-	l3->l4_len = plen - used;
+	l3->proto = ip6h->nexthdr;
+	l3->l4_len = bpf_ntohs(ip6h->payload_len);
 	return 0;
+}
+
+#define DM_IP6_EXT_BYTES_MAX 1024	/* more extension bytes than this: not followed */
+
+/*
+ * Walk the extension headers (hop-by-hop, routing, destination options,
+ * fragment, AH) that start at packet offset off, at most DM_IP6_EXT_MAX of
+ * them. Returns (fragment << 24) | (next header << 16) | bytes walked, or a
+ * negative dm_err.
+ */
+static __always_inline int ip6_ext_walk(void *ctx, const __u8 hook, __u32 off, __u8 next)
+{
+	__u32 used = 0, elen;
+	__u8 h[4], frag = 0;
+	int i;
+
+	for (i = 0; i < DM_IP6_EXT_MAX; i++) {
+		if (!ip6_is_ext(next))
+			break;
+		if (dm_load_bytes(ctx, hook, off + used, h, sizeof(h)))
+			return -DM_ERR_IP6_TRUNC;
+		if (next == DM_IPPROTO_FRAGMENT) {
+			/* offset field: 13 bits above the 3 flag bits */
+			if (((h[2] << 8) | h[3]) & 0xfff8)
+				frag = 1;
+			elen = 8;
+		} else if (next == DM_IPPROTO_AH) {
+			elen = (h[1] + 2) * 4;	/* 4-byte words minus 2 */
+		} else {
+			elen = (h[1] + 1) * 8;	/* 8-byte words minus 1 */
+		}
+		next = h[0];
+		used += elen;
+	}
+	if (ip6_is_ext(next))
+		return -DM_ERR_IP6_EXT_LIMIT;
+	if (used > DM_IP6_EXT_BYTES_MAX)
+		return -DM_ERR_IP6_EXT_LIMIT;
+	return (frag << 24) | (next << 16) | used;
 }
 
 /*

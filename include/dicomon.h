@@ -302,6 +302,7 @@ struct dm_bpf_config {
 	__u32 ctl_max;		/* most bytes of one control PDU shipped */
 	__u32 dimse_snap;	/* bytes of a command P-DATA PDU shipped (<= DM_PIECE_MAX) */
 	__u32 max_pdu_len;	/* larger PDU lengths are implausible */
+	__u32 wakeup_bytes;	/* wake the reader only once this much is queued */
 	__u8 any_port_rq;	/* detect A-ASSOCIATE-RQ on every port */
 	__u8 midstream;		/* pick up flows mid-stream on DICOM ports */
 	__u8 tls;		/* detect TLS on DICOM ports */
@@ -309,7 +310,7 @@ struct dm_bpf_config {
 	__u8 vlan_key;		/* VLAN ids are part of the association key */
 	__u8 bench_hold;	/* benchmarks only: the bulk path leaves the stream position
 				 * where it was, so one segment can be replayed in order */
-	__u8 pad[6];
+	__u8 pad[2];
 };
 
 #ifndef __bpf__

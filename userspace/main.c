@@ -254,13 +254,32 @@ static int add_fd(int ep, int fd)
 	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e) ? -errno : 0;
 }
 
+/* The BPF side wakes us only for a backlog; between wakeups we drain on this tick. */
+#define DRAIN_INTERVAL_NS (100 * 1000 * 1000)
+
+static int timer_fd(long sec, long nsec)
+{
+	struct itimerspec its = {
+		.it_value = { sec, nsec },
+		.it_interval = { sec, nsec },
+	};
+	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+
+	if (fd >= 0 && timerfd_settime(fd, 0, &its, NULL)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 static int event_loop(struct dm_loader *l, struct dm_events *ev, const struct dm_config *cfg)
 {
 	struct ring_buffer *rb = NULL;
 	struct signalfd_siginfo si;
 	struct epoll_event evs[4];
-	int ep = -1, sfd = -1, tfd = -1, rfd, n, i, err = 0;
+	int ep = -1, sfd = -1, tfd = -1, dfd = -1, rfd, n, i, err = 0;
 	bool stop = false;
+	uint64_t ticks;
 	sigset_t mask;
 
 	sigemptyset(&mask);
@@ -271,7 +290,10 @@ static int event_loop(struct dm_loader *l, struct dm_events *ev, const struct dm
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	rb = ring_buffer__new(dm_loader_events_fd(l), dm_events_handle, ev, NULL);
-	if (sfd < 0 || ep < 0 || !rb) {
+	dfd = timer_fd(0, DRAIN_INTERVAL_NS);
+	if (cfg->stats_interval_s)
+		tfd = timer_fd(cfg->stats_interval_s, 0);
+	if (sfd < 0 || ep < 0 || !rb || dfd < 0 || (cfg->stats_interval_s && tfd < 0)) {
 		err = -errno;
 		pr_warn("cannot set up the event loop: %s\n", strerror(errno));
 		goto out;
@@ -280,18 +302,10 @@ static int event_loop(struct dm_loader *l, struct dm_events *ev, const struct dm
 	err = add_fd(ep, sfd);
 	if (!err)
 		err = add_fd(ep, rfd);
-	if (!err && cfg->stats_interval_s) {
-		struct itimerspec its = {
-			.it_value.tv_sec = cfg->stats_interval_s,
-			.it_interval.tv_sec = cfg->stats_interval_s,
-		};
-
-		tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-		if (tfd < 0 || timerfd_settime(tfd, 0, &its, NULL))
-			err = -errno;
-		else
-			err = add_fd(ep, tfd);
-	}
+	if (!err)
+		err = add_fd(ep, dfd);
+	if (!err && tfd >= 0)
+		err = add_fd(ep, tfd);
 	if (err) {
 		pr_warn("cannot set up the event loop: %s\n", strerror(-err));
 		goto out;
@@ -307,9 +321,11 @@ static int event_loop(struct dm_loader *l, struct dm_events *ev, const struct dm
 			break;
 		}
 		for (i = 0; i < n; i++) {
-			if (evs[i].data.fd == rfd) {
+			if (evs[i].data.fd == rfd || evs[i].data.fd == dfd) {
+				if (evs[i].data.fd == dfd && read(dfd, &ticks, sizeof(ticks)) < 0)
+					continue;
 				if (ring_buffer__consume(rb) < 0)
-					pr_warn("ring buffer consume failed\n");
+					pr_warn("ring buffer dm_events: consume failed\n");
 			} else if (evs[i].data.fd == sfd) {
 				while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
 					if (si.ssi_signo == SIGUSR1)
@@ -318,8 +334,6 @@ static int event_loop(struct dm_loader *l, struct dm_events *ev, const struct dm
 						stop = true;
 				}
 			} else if (evs[i].data.fd == tfd) {
-				uint64_t ticks;
-
 				if (read(tfd, &ticks, sizeof(ticks)) == sizeof(ticks))
 					dm_stats_print(l, dm_events_stats(ev), cfg->json, stdout);
 			}
@@ -329,6 +343,8 @@ static int event_loop(struct dm_loader *l, struct dm_events *ev, const struct dm
 	ring_buffer__consume(rb);
 out:
 	ring_buffer__free(rb);
+	if (dfd >= 0)
+		close(dfd);
 	if (tfd >= 0)
 		close(tfd);
 	if (sfd >= 0)

@@ -939,7 +939,24 @@ static void test_malformed_headers(void **state)
 	/* IPv6 header cut (the skb test runner refuses this one: XDP only) */
 	if (H->is_xdp)
 		run(frame, 14 + 30);
+	/* Seven destination-options headers: more than the walk follows. */
+	n = pkt_build(frame, sizeof(frame), &s, NULL, 0);
+	memcpy(bad, frame, 14 + 40);
+	bad[14 + 6] = 60;
+	for (int i = 0; i < 7; i++) {
+		uint8_t *o = bad + 14 + 40 + 8 * i;
+
+		memset(o, 0, 8);
+		o[0] = i < 6 ? 60 : 6;
+		o[2] = 1;	/* PadN */
+		o[3] = 4;
+	}
+	memcpy(bad + 14 + 40 + 56, frame + 14 + 40, n - 14 - 40);
+	bad[14 + 4] = (n - 14 - 40 + 56) >> 8;
+	bad[14 + 5] = (n - 14 - 40 + 56) & 0xff;
+	run(bad, n + 56);
 	d = delta();
+	assert_int_equal(d.err[DM_ERR_IP6_EXT_LIMIT], 1);
 	assert_int_equal(d.err[DM_ERR_VLAN_TRUNC], 1);
 	assert_int_equal(d.err[DM_ERR_IP4_TRUNC], 1);
 	assert_int_equal(d.err[DM_ERR_IP4_BAD_HDR], 1);
@@ -950,7 +967,7 @@ static void test_malformed_headers(void **state)
 	/* Every packet is counted in exactly one class. */
 	assert_int_equal(d.pkts[DM_CLASS_NON_IP] + d.pkts[DM_CLASS_IP_OTHER] +
 				 d.pkts[DM_CLASS_TCP_OTHER],
-			 H->is_xdp ? 7 : 6);
+			 H->is_xdp ? 8 : 7);
 }
 
 /* Bad PDU headers inside a known association: counted, the boundary is dropped. */
