@@ -28,7 +28,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 #define DM_FLOW_SLOTS_DEFAULT 16384
 #define DM_OVERFLOW_DEFAULT 4096
-#define DM_PDU_WALK_MAX 16	/* PDU headers examined per segment */
+#define DM_PDU_WALK_MAX 16	/* PDU headers examined per segment (with the pieces below) */
 #define DM_PIECES_MAX 32	/* event pieces per segment (64 KiB GSO / 2 KiB) */
 #define TC_ACT_UNSPEC (-1)
 #define NSEC_PER_SEC 1000000000ULL
@@ -516,24 +516,6 @@ static __always_inline long ship_step(struct walk_ctx *w, const __u8 hook)
 	return 0;
 }
 
-static long ship_cb_xdp(__u32 i, void *c)
-{
-	return ship_step(c, DM_HOOK_XDP);
-}
-
-static long ship_cb_tc(__u32 i, void *c)
-{
-	return ship_step(c, DM_HOOK_TC_INGRESS);
-}
-
-static __always_inline void ship(struct walk_ctx *w, const __u8 hook)
-{
-	if (hook == DM_HOOK_XDP)
-		bpf_loop(DM_PIECES_MAX, ship_cb_xdp, w, 0);
-	else
-		bpf_loop(DM_PIECES_MAX, ship_cb_tc, w, 0);
-}
-
 /*
  * Start shipping a PDU that begins at stream position pos. Bytes of it that
  * came in an earlier segment (a header split across segments) are in
@@ -645,13 +627,6 @@ static __always_inline long pdu_header(struct walk_ctx *w, const __u8 hook, stru
 		st->cnt[DM_CNT_DIMSE_COMMANDS]++;
 		ship_start(w, hook, d, DM_EV_DIMSE, h, pos, cfg.dimse_snap);
 	}
-	/*
-	 * One piece inline covers every PDU that fits in its segment. A PDU that
-	 * needs more pieces here (GSO, jumbo frames) stops the walk; the caller
-	 * ships the rest and walks on, so no bpf_loop nests in another.
-	 */
-	if ((d->flags & DM_DF_SHIP) && !ship_step(w, hook) && seq_in(d->ship_seq, w->seq, w->end))
-		return 1;
 	return 0;
 }
 
@@ -734,22 +709,30 @@ static __always_inline long walk_step(struct walk_ctx *w, const __u8 hook)
 	return pdu_header(w, hook, d, h, pos);
 }
 
-static long walk_cb_xdp(__u32 i, void *c)
+/*
+ * One step through a segment: the next piece of a PDU being shipped, or else
+ * the next PDU header. One callback for both keeps a single bpf_loop call
+ * site, and the verifier checks its body once.
+ */
+static __always_inline long segment_step(struct walk_ctx *w, const __u8 hook)
 {
-	return walk_step(c, DM_HOOK_XDP);
+	struct dm_dir_state *d = dir_state(w->a, w->dir);
+
+	if ((d->flags & DM_DF_SHIP) && seq_in(d->ship_seq, w->seq, w->end)) {
+		ship_step(w, hook);
+		return 0;
+	}
+	return walk_step(w, hook);
 }
 
-static long walk_cb_tc(__u32 i, void *c)
+static long segment_cb_xdp(__u32 i, void *c)
 {
-	return walk_step(c, DM_HOOK_TC_INGRESS);
+	return segment_step(c, DM_HOOK_XDP);
 }
 
-static __always_inline void walk(struct walk_ctx *w, const __u8 hook)
+static long segment_cb_tc(__u32 i, void *c)
 {
-	if (hook == DM_HOOK_XDP)
-		bpf_loop(DM_PDU_WALK_MAX, walk_cb_xdp, w, 0);
-	else
-		bpf_loop(DM_PDU_WALK_MAX, walk_cb_tc, w, 0);
+	return segment_step(c, DM_HOOK_TC_INGRESS);
 }
 
 /*
@@ -840,23 +823,20 @@ static __always_inline void track_payload(struct dm_pkt *p, const __u8 hook, str
 	w.dir = dir;
 	w.hook = p->hook;
 
-	if (d->flags & DM_DF_SHIP) {
-		if (seq_before(d->ship_seq, start))
-			d->flags &= ~DM_DF_SHIP;	/* bytes of it were lost */
-		else
-			ship(&w, hook);
-	}
+	if ((d->flags & DM_DF_SHIP) && seq_before(d->ship_seq, start))
+		d->flags &= ~DM_DF_SHIP;	/* bytes of it were lost */
 	if ((d->flags & DM_DF_SYNCED) && !d->hdr_have && seq_before(d->hdr_seq, start))
 		desync(&w, d);	/* the next header was in bytes we never saw */
 	if (!(d->flags & DM_DF_SYNCED) && start == t->seq)
 		try_resync(&w, hook, d, !first);
 
-	walk(&w, hook);
-	if ((d->flags & DM_DF_SHIP) && seq_in(d->ship_seq, start, end)) {
-		ship(&w, hook);
-		walk(&w, hook);
-	}
-	if ((d->flags & DM_DF_SYNCED) && !d->hdr_have && seq_in(d->hdr_seq, start, end)) {
+	if (hook == DM_HOOK_XDP)
+		bpf_loop(DM_PDU_WALK_MAX + DM_PIECES_MAX, segment_cb_xdp, &w, 0);
+	else
+		bpf_loop(DM_PDU_WALK_MAX + DM_PIECES_MAX, segment_cb_tc, &w, 0);
+	/* Steps ran out with work left in this segment: count it, find the stream again. */
+	if (((d->flags & DM_DF_SYNCED) && !d->hdr_have && seq_in(d->hdr_seq, start, end)) ||
+	    ((d->flags & DM_DF_SHIP) && seq_in(d->ship_seq, start, end))) {
 		st->cnt[DM_CNT_WALK_LIMIT]++;
 		desync(&w, d);
 	}
@@ -905,6 +885,13 @@ struct dm_slow_args {
 };
 
 #define DM_UNTRACKED DM_CLASS_MAX	/* slow path: no association for this packet */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct dm_slow_args);
+} dm_args SEC(".maps");
 
 /*
  * A segment of a flow we do not track: is it the start of an association?
@@ -1156,37 +1143,39 @@ static __always_inline void classify_tcp(struct dm_pkt *p, const __u8 hook, stru
 					 void *data_end)
 {
 	const __u8 *payload = (const __u8 *)th + thlen;
-	struct dm_slow_args args;
-	struct dm_seg *t = &args.t;
+	struct dm_slow_args *args;
 	struct dm_assoc *slot;
+	struct dm_seg t;
+	__u32 cls, idx, zero = 0;
 	int side;
 	bool known;
-	__u32 cls;
 
-	t->seq = bpf_ntohl(th->seq);
-	t->ack = bpf_ntohl(th->ack_seq);
-	t->sport = bpf_ntohs(th->source);
-	t->dport = bpf_ntohs(th->dest);
-	t->flags = ((__u8 *)th)[13];
-	t->off = l4_off + thlen;
-	t->len = l3->l4_len - thlen;
+	t.seq = bpf_ntohl(th->seq);
+	t.ack = bpf_ntohl(th->ack_seq);
+	t.sport = bpf_ntohs(th->source);
+	t.dport = bpf_ntohs(th->dest);
+	t.flags = ((__u8 *)th)[13];
+	t.off = l4_off + thlen;
+	t.len = l3->l4_len - thlen;
+	t.vlan[0] = vlan[0];
+	t.vlan[1] = vlan[1];
 	/* XDP multi-buffer: the linear part is not the whole frame. */
-	if (hook == DM_HOOK_XDP && t->off + t->len > p->len)
+	if (hook == DM_HOOK_XDP && t.off + t.len > p->len)
 		p->len = bpf_xdp_get_buff_len(p->ctx);
 	/* Frames shorter than their IP length (snaplen, bad fixtures) are read as far as they go. */
-	if (t->off >= p->len)
-		t->len = 0;
-	else if (t->len > p->len - t->off)
-		t->len = p->len - t->off;
-	args.idx = flow_hash(l3, t->sport, t->dport, vlan) & cfg.slots_mask;
-	slot = bpf_map_lookup_elem(&dm_flows, &args.idx);
+	if (t.off >= p->len)
+		t.len = 0;
+	else if (t.len > p->len - t.off)
+		t.len = p->len - t.off;
+	idx = flow_hash(l3, t.sport, t.dport, vlan) & cfg.slots_mask;
+	slot = bpf_map_lookup_elem(&dm_flows, &idx);
 	if (!slot)
 		goto other;
-	side = slot_match(slot, l3, t->sport, t->dport, vlan);
+	side = slot_match(slot, l3, t.sport, t.dport, vlan);
 	known = side >= 0;
 	if (known) {
-		t->side = side;
-		if (fast_path(slot, t)) {
+		t.side = side;
+		if (fast_path(slot, &t)) {
 			count_class(st, slot->transport == DM_TRANSPORT_TLS ? DM_CLASS_DICOM_TLS :
 									      DM_CLASS_DICOM,
 				    p->len);
@@ -1194,27 +1183,32 @@ static __always_inline void classify_tcp(struct dm_pkt *p, const __u8 hook, stru
 		}
 	}
 	/* Unknown and nothing spilled from this slot: no table to consult. */
-	if (!known && !slot->spilled && !maybe_dicom(t, payload, data_end))
+	if (!known && !slot->spilled && !maybe_dicom(&t, payload, data_end))
 		goto other;
-	/* Off the bulk path: now the normalised key is worth building. */
-	__builtin_memset(&args.key, 0, sizeof(args.key));
-	t->side = key_build(&args.key, l3, t->sport, t->dport, vlan);
-	t->vlan[0] = vlan[0];
-	t->vlan[1] = vlan[1];
-	args.ifindex = p->ifindex;
-	args.pkt_len = p->len;
-	args.hook = p->hook;
+	/*
+	 * Off the bulk path: the slow path's arguments live in a per-CPU map,
+	 * not on this frame, which heads the deepest call chain (512 bytes).
+	 */
+	args = bpf_map_lookup_elem(&dm_args, &zero);
+	if (!args)
+		goto other;
+	__builtin_memset(&args->key, 0, sizeof(args->key));
+	t.side = key_build(&args->key, l3, t.sport, t.dport, vlan);
+	args->t = t;
+	args->idx = idx;
+	args->ifindex = p->ifindex;
+	args->pkt_len = p->len;
+	args->hook = p->hook;
 	cls = DM_UNTRACKED;
 	if (known || slot->spilled)
-		cls = hook == DM_HOOK_XDP ? dm_slow_xdp(p->ctx, &args) : dm_slow_tc(p->ctx, &args);
+		cls = hook == DM_HOOK_XDP ? dm_slow_xdp(p->ctx, args) : dm_slow_tc(p->ctx, args);
 	if (cls == DM_UNTRACKED) {
-		if (!maybe_dicom(t, payload, data_end))
+		if (!maybe_dicom(&t, payload, data_end))
 			goto other;
-		if (hook == DM_HOOK_XDP ? !dm_detect_xdp(p->ctx, &args) :
-					  !dm_detect_tc(p->ctx, &args))
+		if (hook == DM_HOOK_XDP ? !dm_detect_xdp(p->ctx, args) :
+					  !dm_detect_tc(p->ctx, args))
 			goto other;
-		cls = hook == DM_HOOK_XDP ? dm_slow_xdp(p->ctx, &args) :
-					    dm_slow_tc(p->ctx, &args);
+		cls = hook == DM_HOOK_XDP ? dm_slow_xdp(p->ctx, args) : dm_slow_tc(p->ctx, args);
 	}
 	/* The verifier knows nothing of a global function's result: bound it here. */
 	asm volatile("" : "+r"(cls));
