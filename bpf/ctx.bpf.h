@@ -13,11 +13,11 @@
 #include "dicomon.h"
 
 struct dm_pkt {
-	void *ctx;		/* struct xdp_md * or struct __sk_buff * */
-	__u32 len;		/* whole frame, fragments/non-linear part included */
+	void *ctx; /* struct xdp_md * or struct __sk_buff * */
+	__u32 len; /* whole frame, fragments/non-linear part included */
 	__u32 ifindex;
-	__u16 hw_vlan;		/* tag stripped by the NIC (0 = none) */
-	__u8 hook;		/* enum dm_hook */
+	__u16 hw_vlan; /* tag stripped by the NIC (0 = none) */
+	__u8 hook;     /* enum dm_hook */
 	__u8 pad;
 };
 

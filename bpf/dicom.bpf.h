@@ -13,8 +13,8 @@
 #include "dicomon.h"
 #include "ctx.bpf.h"
 
-#define DM_RQ_MIN_LEN 68	/* fixed part of an A-ASSOCIATE-RQ/AC after the header */
-#define DM_PDV_MIN_LEN 2	/* PC-ID and message control header */
+#define DM_RQ_MIN_LEN  68 /* fixed part of an A-ASSOCIATE-RQ/AC after the header */
+#define DM_PDV_MIN_LEN 2  /* PC-ID and message control header */
 
 static __always_inline __u32 be32(const __u8 *p)
 {
@@ -110,14 +110,14 @@ static __always_inline bool tls_hello(const __u8 *h, __u8 hs_type)
 }
 
 #define TLS_EXT_SUPPORTED_VERSIONS 0x002b
-#define TLS_EXT_WALK_MAX 32	/* extensions examined per hello */
-#define TLS_VERSIONS_MAX 8	/* versions examined in a client's list */
+#define TLS_EXT_WALK_MAX	   32 /* extensions examined per hello */
+#define TLS_VERSIONS_MAX	   8  /* versions examined in a client's list */
 
 struct tls_walk {
 	void *ctx;
-	__u32 off;		/* packet offset of the next extension */
-	__u32 end;		/* packet offset where the extensions end */
-	__u16 version;		/* result: highest offered / selected version */
+	__u32 off;     /* packet offset of the next extension */
+	__u32 end;     /* packet offset where the extensions end */
+	__u16 version; /* result: highest offered / selected version */
 	__u8 client;
 };
 
@@ -179,7 +179,7 @@ static long tls_ext_cb_tc(__u32 i, void *c)
 static __always_inline __u16 tls_hello_version(struct dm_pkt *p, const __u8 hook, __u32 off,
 					       __u32 end, bool client, __u16 *legacy)
 {
-	struct tls_walk w = { .ctx = p->ctx, .client = client };
+	struct tls_walk w = {.ctx = p->ctx, .client = client};
 	__u8 b[4];
 	__u32 pos;
 
@@ -202,10 +202,10 @@ static __always_inline __u16 tls_hello_version(struct dm_pkt *p, const __u8 hook
 			return 0;
 		pos += 1 + b[0];
 	} else {
-		pos += 3;	/* selected cipher suite and compression method */
+		pos += 3; /* selected cipher suite and compression method */
 	}
 	if (dm_load_bytes(p->ctx, hook, pos, b, 2))
-		return *legacy;	/* no extensions: TLS <= 1.2 */
+		return *legacy; /* no extensions: TLS <= 1.2 */
 	w.off = pos + 2;
 	w.end = w.off + be16(b);
 	if (w.end > end)

@@ -27,28 +27,28 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 #define DM_FLOW_SLOTS_DEFAULT 16384
-#define DM_OVERFLOW_DEFAULT 4096
-#define DM_PDU_WALK_MAX 16	/* PDU headers examined per segment (with the pieces below) */
-#define DM_PIECES_MAX 32	/* event pieces per segment (64 KiB GSO / 2 KiB) */
-#define TC_ACT_UNSPEC (-1)
-#define NSEC_PER_SEC 1000000000ULL
+#define DM_OVERFLOW_DEFAULT   4096
+#define DM_PDU_WALK_MAX	      16 /* PDU headers examined per segment (with the pieces below) */
+#define DM_PIECES_MAX	      32 /* event pieces per segment (64 KiB GSO / 2 KiB) */
+#define TC_ACT_UNSPEC	      (-1)
+#define NSEC_PER_SEC	      1000000000ULL
 
-#define PORT_BIT(p) [(p) >> 6] = 1ULL << ((p) & 63)
+#define PORT_BIT(p) [(p) >> 6] = 1ULL << ((p)&63)
 
 /* Defaults; userspace overwrites the whole block before load. */
 const volatile struct dm_bpf_config cfg = {
-	.port_map = { PORT_BIT(104), PORT_BIT(2762), PORT_BIT(4242), PORT_BIT(11112) },
-	.idle_reclaim_ns = 600 * NSEC_PER_SEC,
-	.slots_mask = DM_FLOW_SLOTS_DEFAULT - 1,
-	.ctl_max = 65536,
-	.dimse_snap = 512,
-	.max_pdu_len = 1 << 24,
-	.wakeup_bytes = 1 << 18,
-	.any_port_rq = 1,
-	.midstream = 1,
-	.tls = 1,
-	.dimse = 1,
-	.vlan_key = 1,
+    .port_map = {PORT_BIT(104), PORT_BIT(2762), PORT_BIT(4242), PORT_BIT(11112)},
+    .idle_reclaim_ns = 600 * NSEC_PER_SEC,
+    .slots_mask = DM_FLOW_SLOTS_DEFAULT - 1,
+    .ctl_max = 65536,
+    .dimse_snap = 512,
+    .max_pdu_len = 1 << 24,
+    .wakeup_bytes = 1 << 18,
+    .any_port_rq = 1,
+    .midstream = 1,
+    .tls = 1,
+    .dimse = 1,
+    .vlan_key = 1,
 };
 
 /* Association ids; userspace seeds it so ids differ across loads. */
@@ -110,14 +110,14 @@ static __always_inline bool seq_in(__u32 x, __u32 lo, __u32 hi)
 struct dm_seg {
 	__u32 seq;
 	__u32 ack;
-	__u32 off;		/* packet offset of the payload */
-	__u32 len;		/* payload bytes */
+	__u32 off; /* packet offset of the payload */
+	__u32 len; /* payload bytes */
 	__u16 sport;
 	__u16 dport;
-	__u8 flags;		/* TCP flags byte */
-	__u8 side;		/* key endpoint that sent it */
+	__u8 flags; /* TCP flags byte */
+	__u8 side;  /* key endpoint that sent it */
 	__u8 pad[2];
-	__u16 vlan[2];		/* the packet's VLAN ids, outer first */
+	__u16 vlan[2]; /* the packet's VLAN ids, outer first */
 };
 
 static __always_inline struct dm_stats *stats_for(__u32 ifindex)
@@ -259,8 +259,8 @@ static __always_inline bool key_eq(const struct dm_flow_key *a, const struct dm_
 {
 	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
 
-	return !((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) |
-		 (x[4] ^ y[4]) | (x[5] ^ y[5]));
+	return !((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) | (x[4] ^ y[4]) |
+		 (x[5] ^ y[5]));
 }
 
 /*
@@ -279,8 +279,9 @@ static __always_inline __u64 rb_wakeup(void)
 	return BPF_RB_NO_WAKEUP + ((cfg.wakeup_bytes - 1 - avail) >> 63);
 }
 
-static __always_inline void ev_hdr_fill(struct dm_event_hdr *h, __u32 type, const struct dm_assoc *a,
-					__u32 ifindex, __u8 hook, __u8 dir, __u64 now)
+static __always_inline void ev_hdr_fill(struct dm_event_hdr *h, __u32 type,
+					const struct dm_assoc *a, __u32 ifindex, __u8 hook,
+					__u8 dir, __u64 now)
 {
 	h->type = type;
 	h->len = 0;
@@ -312,8 +313,8 @@ static __always_inline void emit_flow_end(const struct dm_pkt *p, struct dm_stat
 }
 
 static __always_inline void emit_tls(const struct dm_pkt *p, struct dm_stats *st,
-				     const struct dm_assoc *a, __u8 dir, __u8 hs_type, __u8 rec_minor,
-				     __u16 legacy, __u16 version, __u64 now)
+				     const struct dm_assoc *a, __u8 dir, __u8 hs_type,
+				     __u8 rec_minor, __u16 legacy, __u16 version, __u64 now)
 {
 	struct dm_event_tls *e = bpf_ringbuf_reserve(&dm_events, sizeof(*e), 0);
 
@@ -417,9 +418,9 @@ struct walk_ctx {
 	struct dm_assoc *a;
 	struct dm_stats *st;
 	__u64 now;
-	__u32 seq;		/* stream position of the first new byte in this segment */
-	__u32 end;		/* stream position one past the segment */
-	__u32 off;		/* packet offset of stream position seq */
+	__u32 seq; /* stream position of the first new byte in this segment */
+	__u32 end; /* stream position one past the segment */
+	__u32 off; /* packet offset of stream position seq */
 	__u32 ifindex;
 	__u8 dir;
 	__u8 hook;
@@ -698,7 +699,7 @@ static __always_inline long walk_step(struct walk_ctx *w, const __u8 hook)
 		return 1;
 	got = read_hdr(w, hook, w->off + (pos - w->seq), w->end - pos, h);
 	if (!hdr_complete(h, got)) {
-		if (got < w->end - pos) {	/* unreadable, not merely short */
+		if (got < w->end - pos) { /* unreadable, not merely short */
 			desync(w, d);
 			return 1;
 		}
@@ -824,9 +825,9 @@ static __always_inline void track_payload(struct dm_pkt *p, const __u8 hook, str
 	w.hook = p->hook;
 
 	if ((d->flags & DM_DF_SHIP) && seq_before(d->ship_seq, start))
-		d->flags &= ~DM_DF_SHIP;	/* bytes of it were lost */
+		d->flags &= ~DM_DF_SHIP; /* bytes of it were lost */
 	if ((d->flags & DM_DF_SYNCED) && !d->hdr_have && seq_before(d->hdr_seq, start))
-		desync(&w, d);	/* the next header was in bytes we never saw */
+		desync(&w, d); /* the next header was in bytes we never saw */
 	if (!(d->flags & DM_DF_SYNCED) && start == t->seq)
 		try_resync(&w, hook, d, !first);
 
@@ -877,14 +878,14 @@ static __always_inline int track_close(struct dm_pkt *p, struct dm_stats *st, st
 struct dm_slow_args {
 	struct dm_flow_key key;
 	struct dm_seg t;
-	__u32 idx;		/* slot of the key in dm_flows */
+	__u32 idx; /* slot of the key in dm_flows */
 	__u32 ifindex;
 	__u32 pkt_len;
-	__u8 hook;		/* enum dm_hook, for events */
+	__u8 hook; /* enum dm_hook, for events */
 	__u8 pad[3];
 };
 
-#define DM_UNTRACKED DM_CLASS_MAX	/* slow path: no association for this packet */
+#define DM_UNTRACKED DM_CLASS_MAX /* slow path: no association for this packet */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -938,8 +939,8 @@ static __always_inline struct dm_assoc *detect(struct dm_pkt *p, const __u8 hook
 			flags = DM_AF_AE_ODD;
 		}
 		now = bpf_ktime_get_ns();
-		a = flow_create(p, st, slot, k, t->side, DM_TRANSPORT_CLEARTEXT,
-				DM_STATE_REQUESTED, flags, now);
+		a = flow_create(p, st, slot, k, t->side, DM_TRANSPORT_CLEARTEXT, DM_STATE_REQUESTED,
+				flags, now);
 		if (!a)
 			return NULL;
 		st->assoc[DM_ASSOC_NEW_CLEARTEXT]++;
@@ -979,8 +980,8 @@ static __always_inline struct dm_assoc *detect(struct dm_pkt *p, const __u8 hook
 		/* The side on a DICOM port is the acceptor; if both are, the destination. */
 		init_side = ddicom ? t->side : !t->side;
 		now = bpf_ktime_get_ns();
-		a = flow_create(p, st, slot, k, init_side, DM_TRANSPORT_CLEARTEXT,
-				DM_STATE_UNKNOWN, DM_AF_MIDSTREAM, now);
+		a = flow_create(p, st, slot, k, init_side, DM_TRANSPORT_CLEARTEXT, DM_STATE_UNKNOWN,
+				DM_AF_MIDSTREAM, now);
 		if (!a)
 			return NULL;
 		st->assoc[DM_ASSOC_NEW_MIDSTREAM]++;
@@ -1008,7 +1009,10 @@ static __always_inline struct dm_assoc *detect(struct dm_pkt *p, const __u8 hook
 static __always_inline int detect_global(void *ctx, struct dm_slow_args *args, const __u8 hook)
 {
 	struct dm_pkt p = {
-		.ctx = ctx, .len = args->pkt_len, .ifindex = args->ifindex, .hook = args->hook,
+	    .ctx = ctx,
+	    .len = args->pkt_len,
+	    .ifindex = args->ifindex,
+	    .hook = args->hook,
 	};
 	struct dm_assoc *slot;
 	struct dm_stats *st;
@@ -1039,7 +1043,10 @@ __noinline int dm_detect_tc(struct __sk_buff *ctx, struct dm_slow_args *args)
 static __always_inline int slow_path(void *ctx, struct dm_slow_args *args, const __u8 hook)
 {
 	struct dm_pkt p = {
-		.ctx = ctx, .len = args->pkt_len, .ifindex = args->ifindex, .hook = args->hook,
+	    .ctx = ctx,
+	    .len = args->pkt_len,
+	    .ifindex = args->ifindex,
+	    .hook = args->hook,
 	};
 	struct dm_assoc *slot, *a = NULL;
 	struct dm_seg *t = &args->t;
@@ -1123,8 +1130,7 @@ static __always_inline bool fast_path(struct dm_assoc *a, const struct dm_seg *t
  * reads and one payload byte decide for nearly all traffic, before any
  * helper call: what is not on a DICOM port must start like an A-ASSOCIATE-RQ.
  */
-static __always_inline bool maybe_dicom(const struct dm_seg *t, const __u8 *payload,
-					void *data_end)
+static __always_inline bool maybe_dicom(const struct dm_seg *t, const __u8 *payload, void *data_end)
 {
 	if (!t->len || (t->flags & (DM_TCP_SYN | DM_TCP_RST)))
 		return false;
@@ -1133,7 +1139,7 @@ static __always_inline bool maybe_dicom(const struct dm_seg *t, const __u8 *payl
 	if (!cfg.any_port_rq)
 		return false;
 	if ((void *)(payload + 2) > data_end)
-		return true;	/* beyond the linear part: detect() reads it with a helper */
+		return true; /* beyond the linear part: detect() reads it with a helper */
 	return payload[0] == DM_PDU_ASSOC_RQ && payload[1] == 0;
 }
 
@@ -1162,7 +1168,8 @@ static __always_inline void classify_tcp(struct dm_pkt *p, const __u8 hook, stru
 	/* XDP multi-buffer: the linear part is not the whole frame. */
 	if (hook == DM_HOOK_XDP && t.off + t.len > p->len)
 		p->len = bpf_xdp_get_buff_len(p->ctx);
-	/* Frames shorter than their IP length (snaplen, bad fixtures) are read as far as they go. */
+	/* Frames shorter than their IP length (snaplen, bad fixtures) are read as far as they go.
+	 */
 	if (t.off >= p->len)
 		t.len = 0;
 	else if (t.len > p->len - t.off)
@@ -1176,8 +1183,9 @@ static __always_inline void classify_tcp(struct dm_pkt *p, const __u8 hook, stru
 	if (known) {
 		t.side = side;
 		if (fast_path(slot, &t)) {
-			count_class(st, slot->transport == DM_TRANSPORT_TLS ? DM_CLASS_DICOM_TLS :
-									      DM_CLASS_DICOM,
+			count_class(st,
+				    slot->transport == DM_TRANSPORT_TLS ? DM_CLASS_DICOM_TLS
+									: DM_CLASS_DICOM,
 				    p->len);
 			return;
 		}
@@ -1205,8 +1213,8 @@ static __always_inline void classify_tcp(struct dm_pkt *p, const __u8 hook, stru
 	if (cls == DM_UNTRACKED) {
 		if (!maybe_dicom(&t, payload, data_end))
 			goto other;
-		if (hook == DM_HOOK_XDP ? !dm_detect_xdp(p->ctx, args) :
-					  !dm_detect_tc(p->ctx, args))
+		if (hook == DM_HOOK_XDP ? !dm_detect_xdp(p->ctx, args)
+					: !dm_detect_tc(p->ctx, args))
 			goto other;
 		cls = hook == DM_HOOK_XDP ? dm_slow_xdp(p->ctx, args) : dm_slow_tc(p->ctx, args);
 	}
@@ -1237,8 +1245,8 @@ static __always_inline int ip6_ext(struct dm_pkt *p, const __u8 hook, struct hdr
 	__u32 off = nh->pos - data;
 	int r;
 
-	r = hook == DM_HOOK_XDP ? dm_ip6_ext_xdp(p->ctx, off, l3->proto) :
-				  dm_ip6_ext_tc(p->ctx, off, l3->proto);
+	r = hook == DM_HOOK_XDP ? dm_ip6_ext_xdp(p->ctx, off, l3->proto)
+				: dm_ip6_ext_tc(p->ctx, off, l3->proto);
 	if (r < 0)
 		return r;
 	/* Bounded for the verifier: the walk refuses more than DM_IP6_EXT_BYTES_MAX. */
@@ -1255,7 +1263,7 @@ static __always_inline int ip6_ext(struct dm_pkt *p, const __u8 hook, struct hdr
 static __always_inline void dm_classify(struct dm_pkt *p, void *data, void *data_end,
 					const __u8 hook)
 {
-	struct hdr_cursor nh = { .pos = data };
+	struct hdr_cursor nh = {.pos = data};
 	struct dm_l3 l3 = {};
 	struct tcphdr *th;
 	struct dm_stats *st;
@@ -1284,8 +1292,7 @@ static __always_inline void dm_classify(struct dm_pkt *p, void *data, void *data
 		ret = parse_ip6hdr(&nh, data_end, &l3);
 		if (!ret && ip6_is_ext(l3.proto))
 			ret = ip6_ext(p, hook, &nh, data, &l3);
-	}
-	else {
+	} else {
 		count_class(st, DM_CLASS_NON_IP, p->len);
 		return;
 	}
@@ -1316,10 +1323,10 @@ SEC("xdp.frags")
 int dicomon_xdp(struct xdp_md *ctx)
 {
 	struct dm_pkt p = {
-		.ctx = ctx,
-		.len = ctx->data_end - ctx->data,	/* linear part; see classify_tcp() */
-		.ifindex = ctx->ingress_ifindex,
-		.hook = DM_HOOK_XDP,
+	    .ctx = ctx,
+	    .len = ctx->data_end - ctx->data, /* linear part; see classify_tcp() */
+	    .ifindex = ctx->ingress_ifindex,
+	    .hook = DM_HOOK_XDP,
 	};
 
 	dm_classify(&p, (void *)(long)ctx->data, (void *)(long)ctx->data_end, DM_HOOK_XDP);
@@ -1337,10 +1344,10 @@ SEC("xdp.frags")
 int dicomon_xdp_meta(struct xdp_md *ctx)
 {
 	struct dm_pkt p = {
-		.ctx = ctx,
-		.len = ctx->data_end - ctx->data,	/* linear part; see classify_tcp() */
-		.ifindex = ctx->ingress_ifindex,
-		.hook = DM_HOOK_XDP,
+	    .ctx = ctx,
+	    .len = ctx->data_end - ctx->data, /* linear part; see classify_tcp() */
+	    .ifindex = ctx->ingress_ifindex,
+	    .hook = DM_HOOK_XDP,
 	};
 	__be16 proto;
 	__u16 tci;

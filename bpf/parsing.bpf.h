@@ -20,15 +20,15 @@
 #define ETH_P_IP_BE	bpf_htons(0x0800)
 #define ETH_P_IPV6_BE	bpf_htons(0x86DD)
 #define ETH_P_8021Q_BE	bpf_htons(0x8100)
-#define ETH_P_8021AD_BE	bpf_htons(0x88A8)
+#define ETH_P_8021AD_BE bpf_htons(0x88A8)
 
-#define DM_IPPROTO_HOPOPTS 0
-#define DM_IPPROTO_TCP 6
-#define DM_IPPROTO_ROUTING 43
+#define DM_IPPROTO_HOPOPTS  0
+#define DM_IPPROTO_TCP	    6
+#define DM_IPPROTO_ROUTING  43
 #define DM_IPPROTO_FRAGMENT 44
-#define DM_IPPROTO_AH 51
-#define DM_IPPROTO_DSTOPTS 60
-#define DM_IP6_EXT_MAX 6	/* extension headers walked before giving up */
+#define DM_IPPROTO_AH	    51
+#define DM_IPPROTO_DSTOPTS  60
+#define DM_IP6_EXT_MAX	    6 /* extension headers walked before giving up */
 
 #define DM_TCP_FIN 0x01
 #define DM_TCP_SYN 0x02
@@ -40,12 +40,12 @@ struct hdr_cursor {
 
 /* What the parsers learn about a packet on the way to its TCP payload. */
 struct dm_l3 {
-	const __u32 *saddr;	/* into the packet: 1 word for IPv4, 4 for IPv6 */
+	const __u32 *saddr; /* into the packet: 1 word for IPv4, 4 for IPv6 */
 	const __u32 *daddr;
-	__u32 l4_len;		/* bytes from the L4 header to the end of the IP payload */
-	__u8 family;		/* 4 or 6 */
+	__u32 l4_len; /* bytes from the L4 header to the end of the IP payload */
+	__u8 family;  /* 4 or 6 */
 	__u8 proto;
-	__u8 fragment;		/* non-first fragment: no L4 header here */
+	__u8 fragment; /* non-first fragment: no L4 header here */
 	__u8 pad;
 };
 
@@ -138,7 +138,7 @@ static __always_inline int parse_ip6hdr(struct hdr_cursor *nh, void *data_end, s
 	return 0;
 }
 
-#define DM_IP6_EXT_BYTES_MAX 1024	/* more extension bytes than this: not followed */
+#define DM_IP6_EXT_BYTES_MAX 1024 /* more extension bytes than this: not followed */
 
 /*
  * Walk the extension headers (hop-by-hop, routing, destination options,
@@ -163,9 +163,9 @@ static __always_inline int ip6_ext_walk(void *ctx, const __u8 hook, __u32 off, _
 				frag = 1;
 			elen = 8;
 		} else if (next == DM_IPPROTO_AH) {
-			elen = (h[1] + 2) * 4;	/* 4-byte words minus 2 */
+			elen = (h[1] + 2) * 4; /* 4-byte words minus 2 */
 		} else {
-			elen = (h[1] + 1) * 8;	/* 8-byte words minus 1 */
+			elen = (h[1] + 1) * 8; /* 8-byte words minus 1 */
 		}
 		next = h[0];
 		used += elen;

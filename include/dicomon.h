@@ -15,13 +15,13 @@
 #include <linux/types.h>
 #endif
 
-#define DM_ALEN 16		/* bytes of an AE title on the wire */
-#define DM_MAX_IFACES 64	/* interface slots in dm_stats; slot 0 = unknown */
-#define DM_IFSLOT_HASH 1024	/* entries of dm_ifslots (indexed by ifindex % N) */
-#define DM_PORT_WORDS 1024	/* 65536-bit DICOM port bitmap */
-#define DM_PIECE_SMALL 256	/* data bytes of a small event piece */
-#define DM_PIECE_MAX 2048	/* data bytes of a large event piece */
-#define DM_HDR_BUF 12		/* PDU header (6) + first PDV header (6) */
+#define DM_ALEN	       16   /* bytes of an AE title on the wire */
+#define DM_MAX_IFACES  64   /* interface slots in dm_stats; slot 0 = unknown */
+#define DM_IFSLOT_HASH 1024 /* entries of dm_ifslots (indexed by ifindex % N) */
+#define DM_PORT_WORDS  1024 /* 65536-bit DICOM port bitmap */
+#define DM_PIECE_SMALL 256  /* data bytes of a small event piece */
+#define DM_PIECE_MAX   2048 /* data bytes of a large event piece */
+#define DM_HDR_BUF     12   /* PDU header (6) + first PDV header (6) */
 
 /* DICOM Upper Layer PDU types (PS3.8 9.3); index 0 collects invalid types. */
 enum dm_pdu_type {
@@ -38,18 +38,18 @@ enum dm_pdu_type {
 
 /* Traffic classes: every packet is counted in exactly one. */
 enum dm_class {
-	DM_CLASS_DICOM,		/* packets of a cleartext DICOM association */
-	DM_CLASS_DICOM_TLS,	/* packets of a DICOM-TLS association */
-	DM_CLASS_TCP_OTHER,	/* TCP that is not (known to be) DICOM */
-	DM_CLASS_IP_OTHER,	/* IP that is not TCP, and non-first fragments */
-	DM_CLASS_NON_IP,	/* not IPv4/IPv6 (ARP, LLDP, ...) and unparsable frames */
+	DM_CLASS_DICOM,	    /* packets of a cleartext DICOM association */
+	DM_CLASS_DICOM_TLS, /* packets of a DICOM-TLS association */
+	DM_CLASS_TCP_OTHER, /* TCP that is not (known to be) DICOM */
+	DM_CLASS_IP_OTHER,  /* IP that is not TCP, and non-first fragments */
+	DM_CLASS_NON_IP,    /* not IPv4/IPv6 (ARP, LLDP, ...) and unparsable frames */
 	DM_CLASS_MAX,
 };
 
 /* Direction relative to the association: the initiator sent the A-ASSOCIATE-RQ. */
 enum dm_dir {
-	DM_DIR_ORIG = 0,	/* initiator (SCU side) -> acceptor */
-	DM_DIR_REPLY = 1,	/* acceptor -> initiator */
+	DM_DIR_ORIG = 0,  /* initiator (SCU side) -> acceptor */
+	DM_DIR_REPLY = 1, /* acceptor -> initiator */
 	DM_DIR_MAX,
 };
 
@@ -61,29 +61,29 @@ enum dm_transport {
 };
 
 enum dm_state {
-	DM_STATE_UNKNOWN = 0,		/* picked up mid-stream, set-up not seen */
-	DM_STATE_REQUESTED,		/* A-ASSOCIATE-RQ seen */
-	DM_STATE_ACCEPTED,		/* A-ASSOCIATE-AC seen */
-	DM_STATE_REJECTED,		/* A-ASSOCIATE-RJ seen */
-	DM_STATE_RELEASING,		/* A-RELEASE-RQ seen */
-	DM_STATE_RELEASED,		/* A-RELEASE-RP seen */
-	DM_STATE_ABORTED,		/* A-ABORT seen */
-	DM_STATE_TLS_HELLO,		/* TLS ClientHello seen */
-	DM_STATE_TLS_ESTABLISHED,	/* TLS ServerHello seen */
+	DM_STATE_UNKNOWN = 0,	  /* picked up mid-stream, set-up not seen */
+	DM_STATE_REQUESTED,	  /* A-ASSOCIATE-RQ seen */
+	DM_STATE_ACCEPTED,	  /* A-ASSOCIATE-AC seen */
+	DM_STATE_REJECTED,	  /* A-ASSOCIATE-RJ seen */
+	DM_STATE_RELEASING,	  /* A-RELEASE-RQ seen */
+	DM_STATE_RELEASED,	  /* A-RELEASE-RP seen */
+	DM_STATE_ABORTED,	  /* A-ABORT seen */
+	DM_STATE_TLS_HELLO,	  /* TLS ClientHello seen */
+	DM_STATE_TLS_ESTABLISHED, /* TLS ServerHello seen */
 	DM_STATE_MAX,
 };
 
 /* How an association entered the table / left it. */
 enum dm_assoc_counter {
-	DM_ASSOC_NEW_CLEARTEXT,		/* A-ASSOCIATE-RQ at the start of a payload */
-	DM_ASSOC_NEW_TLS,		/* TLS ClientHello on a DICOM port */
-	DM_ASSOC_NEW_MIDSTREAM,		/* plausible PDU on a DICOM port, set-up not seen */
+	DM_ASSOC_NEW_CLEARTEXT, /* A-ASSOCIATE-RQ at the start of a payload */
+	DM_ASSOC_NEW_TLS,	/* TLS ClientHello on a DICOM port */
+	DM_ASSOC_NEW_MIDSTREAM, /* plausible PDU on a DICOM port, set-up not seen */
 	DM_ASSOC_ACCEPTED,
 	DM_ASSOC_REJECTED,
 	DM_ASSOC_RELEASED,
 	DM_ASSOC_ABORTED,
-	DM_ASSOC_ENDED,			/* TCP FIN from both sides or RST */
-	DM_ASSOC_EVICTED,		/* idle entry reclaimed for a new association */
+	DM_ASSOC_ENDED,	  /* TCP FIN from both sides or RST */
+	DM_ASSOC_EVICTED, /* idle entry reclaimed for a new association */
 	DM_ASSOC_MAX,
 };
 
@@ -91,41 +91,41 @@ enum dm_assoc_counter {
 enum dm_err {
 	DM_ERR_ETH_TRUNC,
 	DM_ERR_VLAN_TRUNC,
-	DM_ERR_VLAN_TOO_MANY,	/* more than two VLAN tags */
+	DM_ERR_VLAN_TOO_MANY, /* more than two VLAN tags */
 	DM_ERR_IP4_TRUNC,
-	DM_ERR_IP4_BAD_HDR,	/* version != 4, IHL < 5, total length < IHL */
+	DM_ERR_IP4_BAD_HDR, /* version != 4, IHL < 5, total length < IHL */
 	DM_ERR_IP6_TRUNC,
-	DM_ERR_IP6_EXT_LIMIT,	/* more extension headers than we walk */
+	DM_ERR_IP6_EXT_LIMIT, /* more extension headers than we walk */
 	DM_ERR_TCP_TRUNC,
-	DM_ERR_TCP_BAD_DOFF,	/* data offset < 5 or beyond the packet */
-	DM_ERR_PDU_BAD_TYPE,	/* PDU type 0 or > 7 where a header was due */
-	DM_ERR_PDU_BAD_LEN,	/* PDU length implausible for its type */
-	DM_ERR_PDV_BAD,		/* P-DATA PDV item length or header implausible */
-	DM_ERR_TLS_BAD,		/* TLS hello with inconsistent lengths */
+	DM_ERR_TCP_BAD_DOFF, /* data offset < 5 or beyond the packet */
+	DM_ERR_PDU_BAD_TYPE, /* PDU type 0 or > 7 where a header was due */
+	DM_ERR_PDU_BAD_LEN,  /* PDU length implausible for its type */
+	DM_ERR_PDV_BAD,	     /* P-DATA PDV item length or header implausible */
+	DM_ERR_TLS_BAD,	     /* TLS hello with inconsistent lengths */
 	DM_ERR_MAX,
 };
 
 /* Everything else that is counted. */
 enum dm_counter {
-	DM_CNT_IP_FRAGMENT,	/* non-first IPv4/IPv6 fragments, skipped */
-	DM_CNT_VLAN_OFFLOAD,	/* VLAN id taken from metadata (tag stripped by NIC) */
-	DM_CNT_MIDSTREAM,	/* associations picked up mid-stream */
-	DM_CNT_RESYNC,		/* lost PDU boundary found again */
-	DM_CNT_DESYNC,		/* PDU boundary lost (gap over a header, bad header) */
-	DM_CNT_GAP,		/* segment beyond the next expected byte (loss, reordering) */
-	DM_CNT_RETRANSMIT,	/* segment entirely already seen */
+	DM_CNT_IP_FRAGMENT,	   /* non-first IPv4/IPv6 fragments, skipped */
+	DM_CNT_VLAN_OFFLOAD,	   /* VLAN id taken from metadata (tag stripped by NIC) */
+	DM_CNT_MIDSTREAM,	   /* associations picked up mid-stream */
+	DM_CNT_RESYNC,		   /* lost PDU boundary found again */
+	DM_CNT_DESYNC,		   /* PDU boundary lost (gap over a header, bad header) */
+	DM_CNT_GAP,		   /* segment beyond the next expected byte (loss, reordering) */
+	DM_CNT_RETRANSMIT,	   /* segment entirely already seen */
 	DM_CNT_PARTIAL_RETRANSMIT, /* segment partly already seen */
-	DM_CNT_FLOW_INSERT,	/* associations stored in the flow table */
-	DM_CNT_FLOW_INSERT_FAIL,/* association could not be stored */
-	DM_CNT_FLOW_OVERFLOW,	/* stored in the LRU overflow table (slot taken) */
-	DM_CNT_FLOW_EVICT,	/* idle slot occupant reclaimed */
-	DM_CNT_RINGBUF_FAIL,	/* ring buffer reserve failed: an event was lost */
-	DM_CNT_EVENTS,		/* events sent */
-	DM_CNT_CTL_TRUNCATED,	/* control PDU longer than ctl_max, tail not shipped */
-	DM_CNT_WALK_LIMIT,	/* more PDU headers in one segment than we walk */
-	DM_CNT_RQ_NOT_PRINTABLE,/* RQ-like bytes on a non-DICOM port with bad AE titles */
-	DM_CNT_DIMSE_COMMANDS,	/* command PDV heads shipped */
-	DM_CNT_TLS_HELLO,	/* TLS hellos inspected on DICOM associations */
+	DM_CNT_FLOW_INSERT,	   /* associations stored in the flow table */
+	DM_CNT_FLOW_INSERT_FAIL,   /* association could not be stored */
+	DM_CNT_FLOW_OVERFLOW,	   /* stored in the LRU overflow table (slot taken) */
+	DM_CNT_FLOW_EVICT,	   /* idle slot occupant reclaimed */
+	DM_CNT_RINGBUF_FAIL,	   /* ring buffer reserve failed: an event was lost */
+	DM_CNT_EVENTS,		   /* events sent */
+	DM_CNT_CTL_TRUNCATED,	   /* control PDU longer than ctl_max, tail not shipped */
+	DM_CNT_WALK_LIMIT,	   /* more PDU headers in one segment than we walk */
+	DM_CNT_RQ_NOT_PRINTABLE,   /* RQ-like bytes on a non-DICOM port with bad AE titles */
+	DM_CNT_DIMSE_COMMANDS,	   /* command PDV heads shipped */
+	DM_CNT_TLS_HELLO,	   /* TLS hellos inspected on DICOM associations */
 	DM_CNT_MAX,
 };
 
@@ -152,18 +152,18 @@ struct dm_stats {
  * in addr[i][0] with the rest zero. Ports in host byte order.
  */
 struct dm_flow_key {
-	__u32 addr[2][4];	/* network byte order */
+	__u32 addr[2][4]; /* network byte order */
 	__u16 port[2];
-	__u16 vlan[2];		/* outer, inner VLAN id; 0 = none */
-	__u8 family;		/* 4 or 6 */
+	__u16 vlan[2]; /* outer, inner VLAN id; 0 = none */
+	__u8 family;   /* 4 or 6 */
 	__u8 pad[7];
 };
 
 /* dm_dir_state.flags */
-#define DM_DF_SYNCED	0x01	/* hdr_seq is a real PDU boundary */
-#define DM_DF_SEEN	0x02	/* next_seq is initialised */
-#define DM_DF_FIN	0x04	/* FIN seen in this direction */
-#define DM_DF_SHIP	0x08	/* a PDU is being shipped in continuation pieces */
+#define DM_DF_SYNCED 0x01 /* hdr_seq is a real PDU boundary */
+#define DM_DF_SEEN   0x02 /* next_seq is initialised */
+#define DM_DF_FIN    0x04 /* FIN seen in this direction */
+#define DM_DF_SHIP   0x08 /* a PDU is being shipped in continuation pieces */
 
 /* Per-direction stream state of one association. */
 struct dm_dir_state {
@@ -171,26 +171,26 @@ struct dm_dir_state {
 	__u32 hdr_seq;		/* stream position of the next PDU header */
 	__u64 bytes;		/* TCP payload bytes, each stream byte once */
 	__u64 pkts;		/* segments, retransmissions included */
-	__u32 pdus[DM_PDU_MAX];	/* PDU headers seen, by type */
+	__u32 pdus[DM_PDU_MAX]; /* PDU headers seen, by type */
 	__u32 ship_seq;		/* stream position of the next byte owed to userspace */
 	__u32 ship_left;	/* bytes still owed of the PDU being shipped */
 	__u32 ship_off;		/* offset within that PDU of ship_seq */
 	__u32 ship_pdu_len;	/* its PDU-length field */
 	__u8 ship_pdu_type;
-	__u8 ship_ev;		/* enum dm_event_type of the pieces */
-	__u8 hdr_have;		/* bytes buffered in hdr_buf of a split header */
-	__u8 flags;		/* DM_DF_* */
+	__u8 ship_ev;  /* enum dm_event_type of the pieces */
+	__u8 hdr_have; /* bytes buffered in hdr_buf of a split header */
+	__u8 flags;    /* DM_DF_* */
 	__u8 hdr_buf[DM_HDR_BUF];
 	__u32 retransmits;
 	__u32 gaps;
 	__u32 resyncs;
-	__u16 vlan[2];		/* outer, inner VLAN id last seen in this direction */
+	__u16 vlan[2]; /* outer, inner VLAN id last seen in this direction */
 };
 
 /* dm_assoc.flags */
-#define DM_AF_MIDSTREAM	0x01	/* picked up mid-stream */
-#define DM_AF_OVERFLOW	0x02	/* lives in dm_overflow, not in its slot */
-#define DM_AF_AE_ODD	0x04	/* A-ASSOCIATE-RQ AE titles had non-printable bytes */
+#define DM_AF_MIDSTREAM 0x01 /* picked up mid-stream */
+#define DM_AF_OVERFLOW	0x02 /* lives in dm_overflow, not in its slot */
+#define DM_AF_AE_ODD	0x04 /* A-ASSOCIATE-RQ AE titles had non-printable bytes */
 
 /*
  * One association: the value of both the direct-mapped table (dm_flows) and
@@ -198,56 +198,56 @@ struct dm_dir_state {
  */
 struct dm_assoc {
 	struct dm_flow_key key;
-	__u64 id;		/* association id, unique per boot */
-	__u64 first_ns;		/* bpf_ktime_get_ns() at detection */
-	__u64 last_ns;		/* last PDU header or control packet */
-	__u32 ifindex;		/* where it was first seen */
-	__u8 state;		/* enum dm_state */
-	__u8 transport;		/* enum dm_transport */
-	__u8 init_side;		/* key endpoint (0/1) that initiated */
-	__u8 flags;		/* DM_AF_* */
-	__u16 tls_offered;	/* highest TLS version the client offered */
-	__u16 tls_selected;	/* TLS version the server selected */
-	__u8 hook;		/* enum dm_hook where it was first seen */
-	__u8 spilled;		/* slot only: flows hashing here that live in dm_overflow */
+	__u64 id;	    /* association id, unique per boot */
+	__u64 first_ns;	    /* bpf_ktime_get_ns() at detection */
+	__u64 last_ns;	    /* last PDU header or control packet */
+	__u32 ifindex;	    /* where it was first seen */
+	__u8 state;	    /* enum dm_state */
+	__u8 transport;	    /* enum dm_transport */
+	__u8 init_side;	    /* key endpoint (0/1) that initiated */
+	__u8 flags;	    /* DM_AF_* */
+	__u16 tls_offered;  /* highest TLS version the client offered */
+	__u16 tls_selected; /* TLS version the server selected */
+	__u8 hook;	    /* enum dm_hook where it was first seen */
+	__u8 spilled;	    /* slot only: flows hashing here that live in dm_overflow */
 	__u8 pad[2];
-	__u32 closed;		/* set once, atomically, by whoever reports the end */
+	__u32 closed; /* set once, atomically, by whoever reports the end */
 	__u32 pad2;
 	struct dm_dir_state dir[DM_DIR_MAX];
 };
 
 enum dm_event_type {
 	DM_EV_NONE = 0,
-	DM_EV_PDU,		/* control PDU (RQ/AC/RJ/release/abort), whole or a piece */
-	DM_EV_DIMSE,		/* head of a P-DATA PDU whose first PDV is a command */
-	DM_EV_TLS,		/* TLS ClientHello / ServerHello on a DICOM port */
-	DM_EV_FLOW_END,		/* association left the table, with its final counters */
+	DM_EV_PDU,	/* control PDU (RQ/AC/RJ/release/abort), whole or a piece */
+	DM_EV_DIMSE,	/* head of a P-DATA PDU whose first PDV is a command */
+	DM_EV_TLS,	/* TLS ClientHello / ServerHello on a DICOM port */
+	DM_EV_FLOW_END, /* association left the table, with its final counters */
 	DM_EV_MAX,
 };
 
 enum dm_end_reason {
-	DM_END_FIN = 1,		/* FIN seen from both sides */
-	DM_END_RST,		/* TCP reset */
-	DM_END_EVICT,		/* idle slot taken by a new association */
+	DM_END_FIN = 1, /* FIN seen from both sides */
+	DM_END_RST,	/* TCP reset */
+	DM_END_EVICT,	/* idle slot taken by a new association */
 	DM_END_MAX,
 };
 
 /* dm_event_hdr.flags */
-#define DM_EF_FIRST	0x01	/* piece starts at PDU offset 0 */
-#define DM_EF_LAST	0x02	/* piece ends the PDU (or the shipped part of it) */
-#define DM_EF_TRUNC	0x04	/* the PDU was longer than what is shipped */
+#define DM_EF_FIRST 0x01 /* piece starts at PDU offset 0 */
+#define DM_EF_LAST  0x02 /* piece ends the PDU (or the shipped part of it) */
+#define DM_EF_TRUNC 0x04 /* the PDU was longer than what is shipped */
 
 struct dm_event_hdr {
-	__u32 type;		/* enum dm_event_type */
-	__u32 len;		/* valid bytes in data[] (pieces) */
+	__u32 type; /* enum dm_event_type */
+	__u32 len;  /* valid bytes in data[] (pieces) */
 	__u64 ts_ns;
 	__u64 assoc_id;
 	struct dm_flow_key key;
 	__u32 ifindex;
-	__u8 dir;		/* enum dm_dir */
+	__u8 dir; /* enum dm_dir */
 	__u8 init_side;
-	__u8 hook;		/* enum dm_hook */
-	__u8 flags;		/* DM_EF_* */
+	__u8 hook;  /* enum dm_hook */
+	__u8 flags; /* DM_EF_* */
 };
 
 /*
@@ -258,10 +258,10 @@ struct dm_event_hdr {
  */
 struct dm_event_piece {
 	struct dm_event_hdr hdr;
-	__u32 pdu_len;		/* PDU-length field (bytes after the 6-byte header) */
-	__u32 offset;		/* offset within the PDU of data[0] */
+	__u32 pdu_len; /* PDU-length field (bytes after the 6-byte header) */
+	__u32 offset;  /* offset within the PDU of data[0] */
 	__u8 pdu_type;
-	__u8 state;		/* association state after this PDU */
+	__u8 state; /* association state after this PDU */
 	__u8 pad[6];
 	__u8 data[];
 };
@@ -269,17 +269,17 @@ struct dm_event_piece {
 /* DM_EV_TLS */
 struct dm_event_tls {
 	struct dm_event_hdr hdr;
-	__u8 hs_type;		/* 1 = ClientHello, 2 = ServerHello */
+	__u8 hs_type; /* 1 = ClientHello, 2 = ServerHello */
 	__u8 pad;
-	__u16 record_version;	/* TLS record layer version */
-	__u16 legacy_version;	/* hello's legacy_version field */
-	__u16 version;		/* client: highest offered; server: selected */
+	__u16 record_version; /* TLS record layer version */
+	__u16 legacy_version; /* hello's legacy_version field */
+	__u16 version;	      /* client: highest offered; server: selected */
 };
 
 /* DM_EV_FLOW_END */
 struct dm_event_flow {
 	struct dm_event_hdr hdr;
-	__u32 reason;		/* enum dm_end_reason */
+	__u32 reason; /* enum dm_end_reason */
 	__u32 pad;
 	struct dm_assoc assoc;
 };
@@ -295,21 +295,21 @@ struct dm_ifslot {
  * Defaults are in bpf/dicomon.bpf.c and mirrored by userspace.
  */
 struct dm_bpf_config {
-	__u64 port_map[DM_PORT_WORDS];	/* bit p set: TCP port p is a DICOM port */
-	__u64 idle_reclaim_ns;	/* a slot idle this long may be taken by a new flow */
-	__u32 slots_mask;	/* dm_flows max_entries - 1 (power of two) */
+	__u64 port_map[DM_PORT_WORDS]; /* bit p set: TCP port p is a DICOM port */
+	__u64 idle_reclaim_ns;	       /* a slot idle this long may be taken by a new flow */
+	__u32 slots_mask;	       /* dm_flows max_entries - 1 (power of two) */
 	__u32 hash_seed;
-	__u32 ctl_max;		/* most bytes of one control PDU shipped */
-	__u32 dimse_snap;	/* bytes of a command P-DATA PDU shipped (<= DM_PIECE_MAX) */
-	__u32 max_pdu_len;	/* larger PDU lengths are implausible */
-	__u32 wakeup_bytes;	/* wake the reader only once this much is queued */
-	__u8 any_port_rq;	/* detect A-ASSOCIATE-RQ on every port */
-	__u8 midstream;		/* pick up flows mid-stream on DICOM ports */
-	__u8 tls;		/* detect TLS on DICOM ports */
-	__u8 dimse;		/* ship DIMSE command heads */
-	__u8 vlan_key;		/* VLAN ids are part of the association key */
-	__u8 bench_hold;	/* benchmarks only: the bulk path leaves the stream position
-				 * where it was, so one segment can be replayed in order */
+	__u32 ctl_max;	    /* most bytes of one control PDU shipped */
+	__u32 dimse_snap;   /* bytes of a command P-DATA PDU shipped (<= DM_PIECE_MAX) */
+	__u32 max_pdu_len;  /* larger PDU lengths are implausible */
+	__u32 wakeup_bytes; /* wake the reader only once this much is queued */
+	__u8 any_port_rq;   /* detect A-ASSOCIATE-RQ on every port */
+	__u8 midstream;	    /* pick up flows mid-stream on DICOM ports */
+	__u8 tls;	    /* detect TLS on DICOM ports */
+	__u8 dimse;	    /* ship DIMSE command heads */
+	__u8 vlan_key;	    /* VLAN ids are part of the association key */
+	__u8 bench_hold;    /* benchmarks only: the bulk path leaves the stream position
+			     * where it was, so one segment can be replayed in order */
 	__u8 pad[2];
 };
 

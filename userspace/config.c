@@ -71,8 +71,8 @@ int dm_parse_ports(const char *list, uint64_t map[DM_PORT_WORDS], const char **b
 		dash = memchr(p, '-', comma - p);
 		*bad = p;
 		if (dash) {
-			if (parse_port(p, dash - p, &lo) || parse_port(dash + 1, comma - dash - 1, &hi) ||
-			    lo > hi)
+			if (parse_port(p, dash - p, &lo) ||
+			    parse_port(dash + 1, comma - dash - 1, &hi) || lo > hi)
 				return -EINVAL;
 		} else {
 			if (parse_port(p, comma - p, &lo))
@@ -83,7 +83,7 @@ int dm_parse_ports(const char *list, uint64_t map[DM_PORT_WORDS], const char **b
 			map[port >> 6] |= 1ULL << (port & 63);
 		p = *comma ? comma + 1 : comma;
 		if (*comma && !*p)
-			return -EINVAL;	/* trailing comma */
+			return -EINVAL; /* trailing comma */
 	}
 	return 0;
 }

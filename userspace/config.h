@@ -9,7 +9,7 @@
 #define DM_DEFAULT_PORTS "104,11112,2762,4242"
 
 enum dm_xdp_mode {
-	DM_XDP_AUTO = 0,	/* native, falling back to generic with a warning */
+	DM_XDP_AUTO = 0, /* native, falling back to generic with a warning */
 	DM_XDP_NATIVE,
 	DM_XDP_GENERIC,
 	DM_XDP_OFF,
@@ -20,13 +20,13 @@ struct dm_config {
 	const char *ifaces[DM_MAX_IFACES - 1];
 	int n_ifaces;
 	enum dm_xdp_mode xdp_mode;
-	bool tc_ingress;	/* TC on ingress (instead of or besides XDP) */
-	bool tc_egress;		/* TC on egress */
-	bool vlan_meta;		/* device-bound XDP copy asking the driver for stripped VLAN tags */
+	bool tc_ingress; /* TC on ingress (instead of or besides XDP) */
+	bool tc_egress;	 /* TC on egress */
+	bool vlan_meta;	 /* device-bound XDP copy asking the driver for stripped VLAN tags */
 	uint64_t port_map[DM_PORT_WORDS];
-	uint32_t flow_slots;	/* power of two */
+	uint32_t flow_slots; /* power of two */
 	uint32_t overflow_entries;
-	uint32_t ringbuf_bytes;	/* power of two, >= page size */
+	uint32_t ringbuf_bytes; /* power of two, >= page size */
 	uint32_t ctl_max;
 	uint32_t dimse_snap;
 	uint32_t max_pdu_len;
@@ -35,8 +35,8 @@ struct dm_config {
 	bool midstream;
 	bool tls;
 	bool dimse;
-	bool vlan_key;		/* VLAN ids in the association key (off for routers between VLANs) */
-	bool json;		/* events and stats as JSON lines on stdout */
+	bool vlan_key; /* VLAN ids in the association key (off for routers between VLANs) */
+	bool json;     /* events and stats as JSON lines on stdout */
 	uint32_t stats_interval_s; /* 0 = counters only at exit */
 };
 

@@ -19,7 +19,7 @@
 #include "pdu.h"
 
 #define ASSOC_BUCKETS 4096
-#define ASSOC_MAX 65536	/* associations remembered at once */
+#define ASSOC_MAX     65536 /* associations remembered at once */
 
 struct assoc_info {
 	struct assoc_info *next;
@@ -200,7 +200,7 @@ static void emit_json(struct dm_events *ev, json_object *o)
 {
 	fprintf(ev->out, "%s\n",
 		json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-							  JSON_C_TO_STRING_NOSLASHESCAPE));
+						      JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 	fflush(ev->out);
 }
@@ -236,15 +236,15 @@ static void on_pdu(struct dm_events *ev, const struct dm_event_hdr *h, const uin
 			json_object_object_add(o, "result", json_object_new_int(rj.result));
 			json_object_object_add(o, "source", json_object_new_int(rj.source));
 			json_object_object_add(o, "reason", json_object_new_int(rj.reason));
-			json_object_object_add(o, "reason_name",
-					       json_object_new_string(
-						       dm_reject_reason_name(rj.source, rj.reason)));
+			json_object_object_add(
+			    o, "reason_name",
+			    json_object_new_string(dm_reject_reason_name(rj.source, rj.reason)));
 		} else if (have_rj) {
 			json_object_object_add(o, "source", json_object_new_int(rj.source));
 			json_object_object_add(o, "reason", json_object_new_int(rj.reason));
-			json_object_object_add(o, "reason_name",
-					       json_object_new_string(
-						       dm_abort_reason_name(rj.source, rj.reason)));
+			json_object_object_add(
+			    o, "reason_name",
+			    json_object_new_string(dm_abort_reason_name(rj.source, rj.reason)));
 		}
 		emit_json(ev, o);
 		return;
@@ -342,8 +342,8 @@ static void on_tls(struct dm_events *ev, const struct dm_event_tls *e)
 
 	if (ev->json) {
 		o = json_common(ev, &e->hdr, "tls");
-		json_object_object_add(o, "hello", json_object_new_string(e->hs_type == 1 ? "client" :
-										       "server"));
+		json_object_object_add(
+		    o, "hello", json_object_new_string(e->hs_type == 1 ? "client" : "server"));
 		json_object_object_add(o, "version", v ? json_object_new_string(v) : NULL);
 		json_object_object_add(o, "legacy_version", json_object_new_int(e->legacy_version));
 		json_object_object_add(o, "transport", json_object_new_string("tls"));
@@ -362,7 +362,8 @@ static json_object *pdu_counts(const struct dm_dir_state *d)
 
 	for (t = 1; t < DM_PDU_MAX; t++)
 		if (d->pdus[t])
-			json_object_object_add(o, dm_pdu_name(t), json_object_new_int64(d->pdus[t]));
+			json_object_object_add(o, dm_pdu_name(t),
+					       json_object_new_int64(d->pdus[t]));
 	return o;
 }
 
@@ -376,13 +377,13 @@ static void on_flow_end(struct dm_events *ev, const struct dm_event_flow *e)
 	char dur[32];
 	int t, d;
 
-	snprintf(dur, sizeof(dur), "%.6f",
-		 (double)(as->last_ns - as->first_ns) / 1e9);
+	snprintf(dur, sizeof(dur), "%.6f", (double)(as->last_ns - as->first_ns) / 1e9);
 	if (ev->json) {
 		o = json_common(ev, &e->hdr, "flow_end");
 		/* Without VLAN ids in the key (--no-vlan-key), each direction's last ones. */
 		if (!as->key.vlan[0] && !as->key.vlan[1]) {
-			const __u16 *vo = as->dir[DM_DIR_ORIG].vlan, *vr = as->dir[DM_DIR_REPLY].vlan;
+			const __u16 *vo = as->dir[DM_DIR_ORIG].vlan,
+				    *vr = as->dir[DM_DIR_REPLY].vlan;
 
 			json_object_object_add(o, "vlan", vlan_array(vo));
 			if (vo[0] != vr[0] || vo[1] != vr[1])
@@ -390,15 +391,17 @@ static void on_flow_end(struct dm_events *ev, const struct dm_event_flow *e)
 		}
 		json_object_object_add(o, "reason",
 				       json_object_new_string(dm_end_reason_name(e->reason)));
-		json_object_object_add(o, "state", json_object_new_string(dm_state_name(as->state)));
+		json_object_object_add(o, "state",
+				       json_object_new_string(dm_state_name(as->state)));
 		json_object_object_add(o, "transport",
 				       json_object_new_string(dm_transport_name(as->transport)));
 		json_object_object_add(o, "midstream",
 				       json_object_new_boolean(as->flags & DM_AF_MIDSTREAM));
 		json_object_object_add(o, "calling_ae",
-				       a && a->calling[0] ? json_object_new_string(a->calling) : NULL);
-		json_object_object_add(o, "called_ae",
-				       a && a->called[0] ? json_object_new_string(a->called) : NULL);
+				       a && a->calling[0] ? json_object_new_string(a->calling)
+							  : NULL);
+		json_object_object_add(
+		    o, "called_ae", a && a->called[0] ? json_object_new_string(a->called) : NULL);
 		json_object_object_add(o, "tls_offered", off ? json_object_new_string(off) : NULL);
 		json_object_object_add(o, "tls_selected", sel ? json_object_new_string(sel) : NULL);
 		p = json_object_new_object();
@@ -410,16 +413,16 @@ static void on_flow_end(struct dm_events *ev, const struct dm_event_flow *e)
 		}
 		json_object_object_add(o, "pdus", p);
 		json_object_object_add(o, "bytes", b);
-		json_object_object_add(o, "retransmits",
-				       json_object_new_int64(as->dir[0].retransmits +
-							     as->dir[1].retransmits));
+		json_object_object_add(
+		    o, "retransmits",
+		    json_object_new_int64(as->dir[0].retransmits + as->dir[1].retransmits));
 		json_object_object_add(o, "gaps",
 				       json_object_new_int64(as->dir[0].gaps + as->dir[1].gaps));
-		json_object_object_add(o, "resyncs",
-				       json_object_new_int64(as->dir[0].resyncs + as->dir[1].resyncs));
-		json_object_object_add(o, "duration", json_object_new_double_s(
-							      (double)(as->last_ns - as->first_ns) / 1e9,
-							      dur));
+		json_object_object_add(
+		    o, "resyncs", json_object_new_int64(as->dir[0].resyncs + as->dir[1].resyncs));
+		json_object_object_add(
+		    o, "duration",
+		    json_object_new_double_s((double)(as->last_ns - as->first_ns) / 1e9, dur));
 		emit_json(ev, o);
 	} else {
 		text_common(ev, &e->hdr, "END");
@@ -437,7 +440,8 @@ static void on_flow_end(struct dm_events *ev, const struct dm_event_flow *e)
 				(unsigned long long)as->dir[d].bytes);
 			for (t = 1; t < DM_PDU_MAX; t++)
 				if (as->dir[d].pdus[t])
-					fprintf(ev->out, " %s=%u", dm_pdu_name(t), as->dir[d].pdus[t]);
+					fprintf(ev->out, " %s=%u", dm_pdu_name(t),
+						as->dir[d].pdus[t]);
 			fputc('}', ev->out);
 		}
 		fprintf(ev->out, " duration=%ss\n", dur);

@@ -12,9 +12,9 @@ struct dm_loader;
 /* Userspace's own counters about the event stream. */
 struct dm_event_stats {
 	uint64_t events[DM_EV_MAX];
-	uint64_t malformed;	/* record shorter than its type or unknown type */
-	uint64_t pdus_decoded;	/* control PDUs rebuilt whole */
-	uint64_t pdus_broken;	/* pieces lost: PDU could not be rebuilt */
+	uint64_t malformed;    /* record shorter than its type or unknown type */
+	uint64_t pdus_decoded; /* control PDUs rebuilt whole */
+	uint64_t pdus_broken;  /* pieces lost: PDU could not be rebuilt */
 	uint64_t assoc_table_full;
 };
 

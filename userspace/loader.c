@@ -22,7 +22,7 @@
 #define BPF_F_XDP_DEV_BOUND_ONLY (1U << 6)
 #endif
 #define DM_BPF_TCX_INGRESS 46
-#define DM_BPF_TCX_EGRESS 47
+#define DM_BPF_TCX_EGRESS  47
 
 static void iface_reset(struct dm_iface *i)
 {
@@ -85,13 +85,14 @@ err_close:
 
 static int set_ifslot(struct dm_loader *l, struct dm_iface *ifc)
 {
-	struct dm_ifslot v = { .ifindex = ifc->ifindex, .slot = ifc->slot }, old;
+	struct dm_ifslot v = {.ifindex = ifc->ifindex, .slot = ifc->slot}, old;
 	__u32 k = ifc->ifindex & (DM_IFSLOT_HASH - 1);
 	int fd = bpf_map__fd(l->skel->maps.dm_ifslots);
 
 	if (!bpf_map_lookup_elem(fd, &k, &old) && old.ifindex && old.ifindex != v.ifindex) {
-		pr_warn("%s: ifindex %d shares a counter slot with ifindex %u; counted as 'other'\n",
-			ifc->name, ifc->ifindex, old.ifindex);
+		pr_warn(
+		    "%s: ifindex %d shares a counter slot with ifindex %u; counted as 'other'\n",
+		    ifc->name, ifc->ifindex, old.ifindex);
 		ifc->slot = 0;
 		return 0;
 	}
@@ -115,12 +116,13 @@ static int attach_xdp_meta(struct dm_loader *l, struct dm_iface *ifc, const stru
 	if (!m)
 		return -errno;
 	bpf_object__for_each_program(prog, m->obj)
-		bpf_program__set_autoload(prog, prog == m->progs.dicomon_xdp_meta);
+	    bpf_program__set_autoload(prog, prog == m->progs.dicomon_xdp_meta);
 	/* Sizes first: a map that reuses an fd can no longer be resized. */
 	err = configure(m, cfg);
 	if (err)
 		goto err_destroy;
-	bpf_object__for_each_map(map, m->obj) {
+	bpf_object__for_each_map(map, m->obj)
+	{
 		mine = bpf_object__find_map_by_name(l->skel->obj, bpf_map__name(map));
 		err = mine ? bpf_map__reuse_fd(map, bpf_map__fd(mine)) : -ENOENT;
 		if (err)
@@ -128,7 +130,8 @@ static int attach_xdp_meta(struct dm_loader *l, struct dm_iface *ifc, const stru
 	}
 	bpf_program__set_ifindex(m->progs.dicomon_xdp_meta, ifc->ifindex);
 	bpf_program__set_flags(m->progs.dicomon_xdp_meta,
-			       bpf_program__flags(m->progs.dicomon_xdp_meta) | BPF_F_XDP_DEV_BOUND_ONLY);
+			       bpf_program__flags(m->progs.dicomon_xdp_meta) |
+				   BPF_F_XDP_DEV_BOUND_ONLY);
 	err = dicomon_bpf__load(m);
 	if (err)
 		goto err_destroy;
@@ -157,11 +160,13 @@ static int attach_xdp(struct dm_loader *l, struct dm_iface *ifc, const struct dm
 			err = attach_xdp_meta(l, ifc, cfg, XDP_FLAGS_DRV_MODE);
 			if (!err) {
 				ifc->xdp_mode = "native";
-				pr_info("%s: XDP attached (native, with RX VLAN metadata)\n", ifc->name);
+				pr_info("%s: XDP attached (native, with RX VLAN metadata)\n",
+					ifc->name);
 				return 0;
 			}
-			pr_info("%s: no RX VLAN metadata from this driver (%s); in-packet tags only\n",
-				ifc->name, strerror(-err));
+			pr_info(
+			    "%s: no RX VLAN metadata from this driver (%s); in-packet tags only\n",
+			    ifc->name, strerror(-err));
 		}
 		opts.flags = XDP_FLAGS_DRV_MODE;
 		ifc->xdp_link = bpf_link_create(prog, ifc->ifindex, BPF_XDP, &opts);
@@ -193,16 +198,17 @@ static int attach_xdp(struct dm_loader *l, struct dm_iface *ifc, const struct dm
 /* tcx links where the kernel has them (6.6+), a clsact filter otherwise. */
 static int attach_tc(struct dm_loader *l, struct dm_iface *ifc, int egress)
 {
-	struct bpf_program *p = egress ? l->skel->progs.dicomon_tc_egress :
-					 l->skel->progs.dicomon_tc_ingress;
+	struct bpf_program *p =
+	    egress ? l->skel->progs.dicomon_tc_egress : l->skel->progs.dicomon_tc_ingress;
 	const char *where = egress ? "egress" : "ingress";
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifc->ifindex,
 		    .attach_point = egress ? BPF_TC_EGRESS : BPF_TC_INGRESS);
 	LIBBPF_OPTS(bpf_tc_opts, topts, .prog_fd = bpf_program__fd(p));
 	int err;
 
-	ifc->tc_link[egress] = bpf_link_create(bpf_program__fd(p), ifc->ifindex,
-					       egress ? DM_BPF_TCX_EGRESS : DM_BPF_TCX_INGRESS, NULL);
+	ifc->tc_link[egress] =
+	    bpf_link_create(bpf_program__fd(p), ifc->ifindex,
+			    egress ? DM_BPF_TCX_EGRESS : DM_BPF_TCX_INGRESS, NULL);
 	if (ifc->tc_link[egress] >= 0) {
 		pr_info("%s: TC %s attached (tcx)\n", ifc->name, where);
 		return 0;
@@ -275,7 +281,8 @@ void dm_loader_detach(struct dm_loader *l)
 					    .attach_point = d ? BPF_TC_EGRESS : BPF_TC_INGRESS);
 				LIBBPF_OPTS(bpf_tc_opts, topts, .handle = ifc->tc_handle[d],
 					    .priority = ifc->tc_prio[d]);
-				/* Our filter only: the clsact qdisc may hold other users' filters. */
+				/* Our filter only: the clsact qdisc may hold other users' filters.
+				 */
 				if (bpf_tc_detach(&hook, &topts))
 					pr_warn("%s: TC detach failed\n", ifc->name);
 			}

@@ -13,12 +13,12 @@ struct bpf_tc_hook;
 struct dm_iface {
 	char name[IF_NAMESIZE];
 	int ifindex;
-	int slot;			/* dm_stats index */
-	int xdp_link;			/* bpf_link fd or -1 */
-	const char *xdp_mode;		/* "native" / "generic" once attached */
-	struct dicomon_bpf *meta;	/* device-bound copy, if the driver took it */
-	int tc_link[2];			/* tcx links (ingress, egress) or -1 */
-	bool tc_legacy[2];		/* clsact filter attached instead of tcx */
+	int slot;		  /* dm_stats index */
+	int xdp_link;		  /* bpf_link fd or -1 */
+	const char *xdp_mode;	  /* "native" / "generic" once attached */
+	struct dicomon_bpf *meta; /* device-bound copy, if the driver took it */
+	int tc_link[2];		  /* tcx links (ingress, egress) or -1 */
+	bool tc_legacy[2];	  /* clsact filter attached instead of tcx */
 	unsigned int tc_handle[2], tc_prio[2];
 };
 

@@ -18,7 +18,7 @@ int dm_log_level(void)
 
 static void vlog(int level, const char *prefix, const char *fmt, va_list ap)
 {
-	static const char *const tags[] = { "warn", "info", "debug" };
+	static const char *const tags[] = {"warn", "info", "debug"};
 
 	if (level > log_level)
 		return;

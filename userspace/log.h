@@ -14,8 +14,8 @@ int dm_log_level(void);
 void dm_log_init_libbpf(void);
 void dm_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-#define pr_warn(...) dm_log(DM_LOG_WARN, __VA_ARGS__)
-#define pr_info(...) dm_log(DM_LOG_INFO, __VA_ARGS__)
+#define pr_warn(...)  dm_log(DM_LOG_WARN, __VA_ARGS__)
+#define pr_info(...)  dm_log(DM_LOG_INFO, __VA_ARGS__)
 #define pr_debug(...) dm_log(DM_LOG_DEBUG, __VA_ARGS__)
 
 #endif /* __DM_LOG_H */

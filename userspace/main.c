@@ -24,9 +24,9 @@
 #include "stats.h"
 
 /* Exit codes (documented in the README). */
-#define EXIT_USAGE 2	/* bad command line */
-#define EXIT_BPF 3	/* cannot load or attach */
-#define EXIT_RUNTIME 4	/* event loop failure */
+#define EXIT_USAGE   2 /* bad command line */
+#define EXIT_BPF     3 /* cannot load or attach */
+#define EXIT_RUNTIME 4 /* event loop failure */
 
 static void usage(FILE *f)
 {
@@ -87,24 +87,24 @@ enum {
 };
 
 static const struct option run_opts[] = {
-	{ "iface", required_argument, NULL, 'i' },
-	{ "ports", required_argument, NULL, 'p' },
-	{ "xdp-mode", required_argument, NULL, OPT_XDP_MODE },
-	{ "tc-ingress", no_argument, NULL, OPT_TC_INGRESS },
-	{ "tc-egress", no_argument, NULL, OPT_TC_EGRESS },
-	{ "no-vlan-meta", no_argument, NULL, OPT_NO_VLAN_META },
-	{ "flow-slots", required_argument, NULL, OPT_FLOW_SLOTS },
-	{ "overflow", required_argument, NULL, OPT_OVERFLOW },
-	{ "ringbuf-bytes", required_argument, NULL, OPT_RINGBUF },
-	{ "dimse-snap", required_argument, NULL, OPT_DIMSE_SNAP },
-	{ "no-midstream", no_argument, NULL, OPT_NO_MIDSTREAM },
-	{ "no-any-port", no_argument, NULL, OPT_NO_ANY_PORT },
-	{ "no-vlan-key", no_argument, NULL, OPT_NO_VLAN_KEY },
-	{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
-	{ "json", no_argument, NULL, OPT_JSON },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+    {"iface", required_argument, NULL, 'i'},
+    {"ports", required_argument, NULL, 'p'},
+    {"xdp-mode", required_argument, NULL, OPT_XDP_MODE},
+    {"tc-ingress", no_argument, NULL, OPT_TC_INGRESS},
+    {"tc-egress", no_argument, NULL, OPT_TC_EGRESS},
+    {"no-vlan-meta", no_argument, NULL, OPT_NO_VLAN_META},
+    {"flow-slots", required_argument, NULL, OPT_FLOW_SLOTS},
+    {"overflow", required_argument, NULL, OPT_OVERFLOW},
+    {"ringbuf-bytes", required_argument, NULL, OPT_RINGBUF},
+    {"dimse-snap", required_argument, NULL, OPT_DIMSE_SNAP},
+    {"no-midstream", no_argument, NULL, OPT_NO_MIDSTREAM},
+    {"no-any-port", no_argument, NULL, OPT_NO_ANY_PORT},
+    {"no-vlan-key", no_argument, NULL, OPT_NO_VLAN_KEY},
+    {"stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"verbose", no_argument, NULL, 'v'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
 };
 
 static int bad_value(const char *opt, const char *val, const char *why)
@@ -135,7 +135,9 @@ static int parse_run(int argc, char **argv, struct dm_config *cfg)
 			break;
 		case 'p':
 			if (dm_parse_ports(optarg, cfg->port_map, &bad))
-				return bad_value("ports", optarg, "expected ports 1-65535 or ranges A-B, comma separated");
+				return bad_value(
+				    "ports", optarg,
+				    "expected ports 1-65535 or ranges A-B, comma separated");
 			break;
 		case OPT_XDP_MODE:
 			if (!strcmp(optarg, "auto"))
@@ -147,7 +149,8 @@ static int parse_run(int argc, char **argv, struct dm_config *cfg)
 			else if (!strcmp(optarg, "off"))
 				cfg->xdp_mode = DM_XDP_OFF;
 			else
-				return bad_value("xdp-mode", optarg, "expected auto, native, generic or off");
+				return bad_value("xdp-mode", optarg,
+						 "expected auto, native, generic or off");
 			break;
 		case OPT_TC_INGRESS:
 			cfg->tc_ingress = true;
@@ -159,8 +162,10 @@ static int parse_run(int argc, char **argv, struct dm_config *cfg)
 			cfg->vlan_meta = false;
 			break;
 		case OPT_FLOW_SLOTS:
-			if (dm_parse_u32(optarg, 64, 1u << 22, &cfg->flow_slots) || !pow2(cfg->flow_slots))
-				return bad_value("flow-slots", optarg, "expected a power of two, 64..4194304");
+			if (dm_parse_u32(optarg, 64, 1u << 22, &cfg->flow_slots) ||
+			    !pow2(cfg->flow_slots))
+				return bad_value("flow-slots", optarg,
+						 "expected a power of two, 64..4194304");
 			break;
 		case OPT_OVERFLOW:
 			if (dm_parse_u32(optarg, 16, 1u << 22, &cfg->overflow_entries))
@@ -169,7 +174,8 @@ static int parse_run(int argc, char **argv, struct dm_config *cfg)
 		case OPT_RINGBUF:
 			if (dm_parse_u32(optarg, 1u << 16, 1u << 30, &cfg->ringbuf_bytes) ||
 			    !pow2(cfg->ringbuf_bytes))
-				return bad_value("ringbuf-bytes", optarg, "expected a power of two, 65536..1073741824");
+				return bad_value("ringbuf-bytes", optarg,
+						 "expected a power of two, 65536..1073741824");
 			break;
 		case OPT_DIMSE_SNAP:
 			if (dm_parse_u32(optarg, 64, DM_PIECE_MAX, &cfg->dimse_snap))
@@ -186,7 +192,8 @@ static int parse_run(int argc, char **argv, struct dm_config *cfg)
 			break;
 		case OPT_STATS_INTERVAL:
 			if (dm_parse_u32(optarg, 1, 86400, &cfg->stats_interval_s))
-				return bad_value("stats-interval", optarg, "expected 1..86400 seconds");
+				return bad_value("stats-interval", optarg,
+						 "expected 1..86400 seconds");
 			break;
 		case OPT_JSON:
 			cfg->json = true;
@@ -236,9 +243,9 @@ static void print_ready(const struct dm_loader *l, bool json)
 	for (n = 0; n < l->n_ifaces; n++) {
 		i = json_object_new_object();
 		json_object_object_add(i, "name", json_object_new_string(l->ifaces[n].name));
-		json_object_object_add(i, "xdp", l->ifaces[n].xdp_mode ?
-							 json_object_new_string(l->ifaces[n].xdp_mode) :
-							 NULL);
+		json_object_object_add(
+		    i, "xdp",
+		    l->ifaces[n].xdp_mode ? json_object_new_string(l->ifaces[n].xdp_mode) : NULL);
 		json_object_array_add(ifs, i);
 	}
 	json_object_object_add(o, "interfaces", ifs);
@@ -249,7 +256,7 @@ static void print_ready(const struct dm_loader *l, bool json)
 
 static int add_fd(int ep, int fd)
 {
-	struct epoll_event e = { .events = EPOLLIN, .data.fd = fd };
+	struct epoll_event e = {.events = EPOLLIN, .data.fd = fd};
 
 	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e) ? -errno : 0;
 }
@@ -260,8 +267,8 @@ static int add_fd(int ep, int fd)
 static int timer_fd(long sec, long nsec)
 {
 	struct itimerspec its = {
-		.it_value = { sec, nsec },
-		.it_interval = { sec, nsec },
+	    .it_value = {sec, nsec},
+	    .it_interval = {sec, nsec},
 	};
 	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 
@@ -329,7 +336,8 @@ static int event_loop(struct dm_loader *l, struct dm_events *ev, const struct dm
 			} else if (evs[i].data.fd == sfd) {
 				while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
 					if (si.ssi_signo == SIGUSR1)
-						dm_stats_print(l, dm_events_stats(ev), cfg->json, stdout);
+						dm_stats_print(l, dm_events_stats(ev), cfg->json,
+							       stdout);
 					else
 						stop = true;
 				}

@@ -6,7 +6,7 @@
 #include "dicomon.h"
 #include "pdu.h"
 
-#define DM_PDU_BUF_MAX (1u << 20)	/* no PDU we rebuild is larger */
+#define DM_PDU_BUF_MAX (1u << 20) /* no PDU we rebuild is larger */
 
 static uint32_t rd_be32(const uint8_t *p)
 {
@@ -89,9 +89,13 @@ const char *dm_reject_reason_name(uint8_t source, uint8_t reason)
 const char *dm_abort_reason_name(uint8_t source, uint8_t reason)
 {
 	static const char *const provider[] = {
-		"reason-not-specified", "unrecognized-PDU", "unexpected-PDU", "reserved",
-		"unrecognized-PDU-parameter", "unexpected-PDU-parameter",
-		"invalid-PDU-parameter-value",
+	    "reason-not-specified",
+	    "unrecognized-PDU",
+	    "unexpected-PDU",
+	    "reserved",
+	    "unrecognized-PDU-parameter",
+	    "unexpected-PDU-parameter",
+	    "invalid-PDU-parameter-value",
 	};
 
 	if (source == 0)
@@ -117,7 +121,7 @@ int dm_dimse_parse(const uint8_t *pdu, size_t len, struct dm_dimse *out)
 	out->pc_id = pdu[10];
 	end = 12 + (size_t)pdv_len - 2;
 	if (end > len)
-		end = len;	/* only the head was shipped */
+		end = len; /* only the head was shipped */
 	/* Implicit VR little endian: tag (4), length (4), value. Group 0000 only. */
 	for (pos = 12; pos + 8 <= end;) {
 		group = rd_le16(pdu + pos);
@@ -127,7 +131,7 @@ int dm_dimse_parse(const uint8_t *pdu, size_t len, struct dm_dimse *out)
 			return found ? 0 : -EINVAL;
 		pos += 8;
 		if (vlen > end - pos)
-			break;	/* value cut off by the snapshot */
+			break; /* value cut off by the snapshot */
 		if (vlen == 2) {
 			uint16_t v = rd_le16(pdu + pos);
 

@@ -33,16 +33,16 @@ const char *dm_reject_reason_name(uint8_t source, uint8_t reason);
 const char *dm_abort_reason_name(uint8_t source, uint8_t reason);
 
 /* DIMSE command fields from a P-DATA-TF head (PDU header, PDV header, command set). */
-#define DM_DIMSE_HAS_MSG_ID 0x01
-#define DM_DIMSE_HAS_STATUS 0x02
+#define DM_DIMSE_HAS_MSG_ID  0x01
+#define DM_DIMSE_HAS_STATUS  0x02
 #define DM_DIMSE_HAS_RESP_TO 0x04
 struct dm_dimse {
-	uint16_t command;	/* (0000,0100) */
-	uint16_t message_id;	/* (0000,0110) */
-	uint16_t responded_to;	/* (0000,0120) */
-	uint16_t status;	/* (0000,0900) */
+	uint16_t command;      /* (0000,0100) */
+	uint16_t message_id;   /* (0000,0110) */
+	uint16_t responded_to; /* (0000,0120) */
+	uint16_t status;       /* (0000,0900) */
 	uint8_t pc_id;
-	uint8_t present;	/* DM_DIMSE_HAS_* */
+	uint8_t present; /* DM_DIMSE_HAS_* */
 };
 /* 0 when a command field was found; -EINVAL for malformed, -ENODATA if none in len. */
 int dm_dimse_parse(const uint8_t *pdu, size_t len, struct dm_dimse *out);
@@ -61,9 +61,9 @@ struct dm_pdu_buf {
 	uint8_t active;
 };
 enum dm_piece_result {
-	DM_PIECE_MORE = 0,	/* waiting for more */
-	DM_PIECE_DONE = 1,	/* data[0..len) is the PDU (maybe truncated by the sender) */
-	DM_PIECE_BAD = -1,	/* gap, overflow or piece without a first */
+	DM_PIECE_MORE = 0, /* waiting for more */
+	DM_PIECE_DONE = 1, /* data[0..len) is the PDU (maybe truncated by the sender) */
+	DM_PIECE_BAD = -1, /* gap, overflow or piece without a first */
 };
 int dm_pdu_buf_add(struct dm_pdu_buf *b, uint8_t type, uint32_t offset, const uint8_t *data,
 		   size_t n, int first, int last);

@@ -24,8 +24,10 @@ static json_object *json_stats(const struct dm_stats *s)
 	json_object *o = json_object_new_object(), *pk = json_object_new_object();
 	int d;
 
-	json_object_object_add(o, "packets", json_counts(s->pkts, DM_CLASS_MAX, dm_class_name, true));
-	json_object_object_add(o, "bytes", json_counts(s->bytes, DM_CLASS_MAX, dm_class_name, true));
+	json_object_object_add(o, "packets",
+			       json_counts(s->pkts, DM_CLASS_MAX, dm_class_name, true));
+	json_object_object_add(o, "bytes",
+			       json_counts(s->bytes, DM_CLASS_MAX, dm_class_name, true));
 	for (d = 0; d < DM_DIR_MAX; d++)
 		json_object_object_add(pk, dm_dir_name(d),
 				       json_counts(s->pdus[d], DM_PDU_MAX, dm_pdu_name, false));
@@ -38,8 +40,7 @@ static json_object *json_stats(const struct dm_stats *s)
 	return o;
 }
 
-static void text_counts(FILE *out, const char *title, const __u64 *v, int n, name_fn name,
-			bool all)
+static void text_counts(FILE *out, const char *title, const __u64 *v, int n, name_fn name, bool all)
 {
 	int i, any = 0;
 
@@ -68,8 +69,7 @@ static void text_stats(FILE *out, const char *title, const struct dm_stats *s)
 	text_counts(out, "counters", s->cnt, DM_CNT_MAX, dm_counter_name, false);
 }
 
-int dm_stats_print(const struct dm_loader *l, const struct dm_event_stats *es, bool json,
-		   FILE *out)
+int dm_stats_print(const struct dm_loader *l, const struct dm_event_stats *es, bool json, FILE *out)
 {
 	int fd = dm_loader_stats_fd(l), i, err;
 	json_object *o = NULL, *ifs = NULL, *u;
@@ -108,9 +108,11 @@ int dm_stats_print(const struct dm_loader *l, const struct dm_event_stats *es, b
 		fprintf(out, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 	} else {
 		text_stats(out, "total", &s);
-		fprintf(out, "  pdus_decoded=%llu pdus_broken=%llu malformed_events=%llu   [userspace]\n",
-			(unsigned long long)es->pdus_decoded, (unsigned long long)es->pdus_broken,
-			(unsigned long long)es->malformed);
+		fprintf(
+		    out,
+		    "  pdus_decoded=%llu pdus_broken=%llu malformed_events=%llu   [userspace]\n",
+		    (unsigned long long)es->pdus_decoded, (unsigned long long)es->pdus_broken,
+		    (unsigned long long)es->malformed);
 	}
 	fflush(out);
 out:

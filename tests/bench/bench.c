@@ -42,10 +42,10 @@
 #include "names.h"
 #include "pktbuild.h"
 
-#define ROUNDS 5
-#define PKT_MAX 2048
-#define SEG_LEN 1448		/* a full segment at MTU 1500 with TCP timestamps */
-#define BULK_PDU 16384		/* the P-DATA PDU the bulk segment lies inside */
+#define ROUNDS	 5
+#define PKT_MAX	 2048
+#define SEG_LEN	 1448  /* a full segment at MTU 1500 with TCP timestamps */
+#define BULK_PDU 16384 /* the P-DATA PDU the bulk segment lies inside */
 /*
  * Single runs drain the ring only this often. A record committed to an empty
  * ring queues an irq_work to wake the reader, and that self-IPI is timed with
@@ -59,7 +59,7 @@ struct bench {
 	struct noop_bpf *noop;
 	int dm_fd, noop_fd, stats_fd, ncpus;
 	struct ring_buffer *rb;
-	__u64 drained;		/* ring records consumed */
+	__u64 drained; /* ring records consumed */
 	__u32 repeat, samples;
 };
 
@@ -68,26 +68,26 @@ struct expect {
 	__u8 pkts[DM_CLASS_MAX];
 	__u8 assoc[DM_ASSOC_MAX];
 	__u8 cnt[DM_CNT_MAX];
-	__u8 pdus;		/* PDU headers, any direction and type */
+	__u8 pdus; /* PDU headers, any direction and type */
 };
 
 struct klass {
 	const char *name, *key;
-	double goal;		/* ratio to the no-op */
-	__u16 port[2];		/* client, server */
-	bool tls;		/* DICOM-TLS association */
-	bool shot;		/* single runs */
-	bool reset;		/* RST the association once measured */
+	double goal;   /* ratio to the no-op */
+	__u16 port[2]; /* client, server */
+	bool tls;      /* DICOM-TLS association */
+	bool shot;     /* single runs */
+	bool reset;    /* RST the association once measured */
 	int (*setup)(struct bench *b, struct klass *k);
 	struct expect exp;
 	struct pkt_flow flow;
-	uint8_t pkt[PKT_MAX];	/* timed frame */
+	uint8_t pkt[PKT_MAX]; /* timed frame */
 	size_t len;
-	uint8_t undo[PKT_MAX];	/* single runs: untimed frame that restores the state */
+	uint8_t undo[PKT_MAX]; /* single runs: untimed frame that restores the state */
 	size_t undo_len;
-	uint8_t pay[PKT_MAX];	/* single runs: when plen, a new in-order segment per sample */
+	uint8_t pay[PKT_MAX]; /* single runs: when plen, a new in-order segment per sample */
 	size_t plen;
-	double ns, noop_ns;	/* medians over the rounds */
+	double ns, noop_ns; /* medians over the rounds */
 };
 
 static bool json_mode;
@@ -177,7 +177,8 @@ static int check_array(const struct klass *k, const char *field, const __u64 *c0
 		w = (want ? want[i] : 0) * n;
 		if (d != w)
 			return fail("%s: %s[%s] grew by %llu, expected %llu: not the path this row "
-				    "is about", k->name, field, name(i), (unsigned long long)d,
+				    "is about",
+				    k->name, field, name(i), (unsigned long long)d,
 				    (unsigned long long)w);
 	}
 	return 0;
@@ -214,10 +215,10 @@ static int check(const struct klass *k, const struct dm_stats *s0, const struct 
 static int loop_round(struct bench *b, struct klass *k, int round, double *dm, double *nop)
 {
 	if (round & 1)
-		return run(b, b->dm_fd, k->pkt, k->len, b->repeat, dm) ?:
-		       run(b, b->noop_fd, k->pkt, k->len, b->repeat, nop);
-	return run(b, b->noop_fd, k->pkt, k->len, b->repeat, nop) ?:
-	       run(b, b->dm_fd, k->pkt, k->len, b->repeat, dm);
+		return run(b, b->dm_fd, k->pkt, k->len, b->repeat, dm)
+			   ?: run(b, b->noop_fd, k->pkt, k->len, b->repeat, nop);
+	return run(b, b->noop_fd, k->pkt, k->len, b->repeat, nop)
+		   ?: run(b, b->dm_fd, k->pkt, k->len, b->repeat, dm);
 }
 
 static int shot_round(struct bench *b, struct klass *k, double *diff, double *dm, double *nop)
@@ -229,14 +230,14 @@ static int shot_round(struct bench *b, struct klass *k, double *diff, double *dm
 	err = run(b, b->noop_fd, k->pkt, k->len, b->repeat, nop);
 	for (s = 0; !err && s < b->samples; s++) {
 		if (k->plen)
-			k->len = pkt_flow_next(&k->flow, 0, 0, k->pkt, sizeof(k->pkt), k->pay,
-					       k->plen);
+			k->len =
+			    pkt_flow_next(&k->flow, 0, 0, k->pkt, sizeof(k->pkt), k->pay, k->plen);
 		if (s & 1)
-			err = run(b, b->dm_fd, k->pkt, k->len, 1, &t_dm) ?:
-			      run(b, b->noop_fd, k->pkt, k->len, 1, &t_nop);
+			err = run(b, b->dm_fd, k->pkt, k->len, 1, &t_dm)
+				  ?: run(b, b->noop_fd, k->pkt, k->len, 1, &t_nop);
 		else
-			err = run(b, b->noop_fd, k->pkt, k->len, 1, &t_nop) ?:
-			      run(b, b->dm_fd, k->pkt, k->len, 1, &t_dm);
+			err = run(b, b->noop_fd, k->pkt, k->len, 1, &t_nop)
+				  ?: run(b, b->dm_fd, k->pkt, k->len, 1, &t_dm);
 		if (!err && k->undo_len)
 			err = run(b, b->dm_fd, k->undo, k->undo_len, 1, NULL);
 		if (!err && (s % DRAIN_EVERY == DRAIN_EVERY - 1 || s == b->samples - 1) &&
@@ -262,8 +263,8 @@ static int measure(struct bench *b, struct klass *k)
 		drained = b->drained;
 		err = dm_stats_read(b->stats_fd, b->ncpus, -1, &s0);
 		if (!err)
-			err = k->shot ? shot_round(b, k, diff, &dm[i], &nop[i]) :
-					loop_round(b, k, i, &dm[i], &nop[i]);
+			err = k->shot ? shot_round(b, k, diff, &dm[i], &nop[i])
+				      : loop_round(b, k, i, &dm[i], &nop[i]);
 		if (!err)
 			err = dm_stats_read(b->stats_fd, b->ncpus, -1, &s1);
 		if (!err)
@@ -285,14 +286,14 @@ static int measure(struct bench *b, struct klass *k)
  */
 static int assoc_open(struct bench *b, struct klass *k, bool opener_only)
 {
-	static const struct pdu_pc pc = { 1, PDU_UID_VERIFICATION, { PDU_UID_IMPLICIT_LE }, 1 };
-	static const uint8_t ids[] = { 1 }, res[] = { 0 };
-	static const uint16_t versions[] = { 0x0304, 0x0303 };
+	static const struct pdu_pc pc = {1, PDU_UID_VERIFICATION, {PDU_UID_IMPLICIT_LE}, 1};
+	static const uint8_t ids[] = {1}, res[] = {0};
+	static const uint16_t versions[] = {0x0304, 0x0303};
 	uint8_t buf[1024];
 	size_t n;
 
-	n = k->tls ? tls_client_hello(buf, sizeof(buf), 0x0301, 0x0303, versions, 2) :
-		     pdu_assoc_rq(buf, sizeof(buf), "STORESCP", "BENCHSCU", &pc, 1, BULK_PDU,
+	n = k->tls ? tls_client_hello(buf, sizeof(buf), 0x0301, 0x0303, versions, 2)
+		   : pdu_assoc_rq(buf, sizeof(buf), "STORESCP", "BENCHSCU", &pc, 1, BULK_PDU,
 				  PDU_DCMTK_IMPL_UID, PDU_DCMTK_IMPL_VER);
 	if (opener_only) {
 		k->len = pkt_flow_next(&k->flow, 0, 0, k->pkt, sizeof(k->pkt), buf, n);
@@ -300,8 +301,8 @@ static int assoc_open(struct bench *b, struct klass *k, bool opener_only)
 	}
 	if (feed(b, k, 0, 0, buf, n))
 		return -1;
-	n = k->tls ? tls_server_hello(buf, sizeof(buf), 0x0303, 0x0304) :
-		     pdu_assoc_ac(buf, sizeof(buf), "STORESCP", "BENCHSCU", ids, res, 1, BULK_PDU);
+	n = k->tls ? tls_server_hello(buf, sizeof(buf), 0x0303, 0x0304)
+		   : pdu_assoc_ac(buf, sizeof(buf), "STORESCP", "BENCHSCU", ids, res, 1, BULK_PDU);
 	return feed(b, k, 1, 0, buf, n);
 }
 
@@ -319,7 +320,8 @@ static int setup_http(struct bench *b, struct klass *k)
 	int n;
 
 	(void)b;
-	n = snprintf(pay, sizeof(pay), "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n"
+	n = snprintf(pay, sizeof(pay),
+		     "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n"
 		     "Content-Length: 65536\r\n\r\n<html>");
 	memset(pay + n, 'x', sizeof(pay) - n);
 	k->len = pkt_flow_next(&k->flow, 1, 0, k->pkt, sizeof(k->pkt), pay, sizeof(pay));
@@ -351,8 +353,8 @@ static int setup_pdata_hdr(struct bench *b, struct klass *k)
 
 	if (assoc_open(b, k, false))
 		return -1;
-	k->plen = pdu_pdata_command(k->pay, sizeof(k->pay), 1, DIMSE_C_ECHO,
-				    PDU_UID_VERIFICATION, 1, 0, NULL, 0);
+	k->plen = pdu_pdata_command(k->pay, sizeof(k->pay), 1, DIMSE_C_ECHO, PDU_UID_VERIFICATION,
+				    1, 0, NULL, 0);
 	copy = k->flow;
 	k->len = pkt_flow_next(&copy, 0, 0, k->pkt, sizeof(k->pkt), k->pay, k->plen);
 	return 0;
@@ -375,7 +377,7 @@ static int setup_new(struct bench *b, struct klass *k)
 /* Application data after the hellos: TLS associations are bulk from then on. */
 static int setup_tls_bulk(struct bench *b, struct klass *k)
 {
-	uint8_t rec[SEG_LEN] = { 0x17, 3, 3, (SEG_LEN - 5) >> 8, (SEG_LEN - 5) & 0xff };
+	uint8_t rec[SEG_LEN] = {0x17, 3, 3, (SEG_LEN - 5) >> 8, (SEG_LEN - 5) & 0xff};
 
 	if (assoc_open(b, k, false))
 		return -1;
@@ -392,30 +394,62 @@ static int setup_tls_bulk(struct bench *b, struct klass *k)
  * so no two compete for a flow slot (the loser would take the overflow path).
  */
 static struct klass classes[] = {
-	{ .name = "non-IP", .key = "non_ip", .goal = 1.5, .setup = setup_arp,
-	  .exp = { .pkts = { [DM_CLASS_NON_IP] = 1 } } },
-	{ .name = "TCP non-DICOM", .key = "tcp_other", .goal = 1.5, .port = { 40000, 8080 },
-	  .setup = setup_http, .exp = { .pkts = { [DM_CLASS_TCP_OTHER] = 1 } } },
-	{ .name = "P-DATA bulk", .key = "pdata_bulk", .goal = 1.5, .port = { 40002, 11112 },
-	  .setup = setup_bulk, .reset = true, .exp = { .pkts = { [DM_CLASS_DICOM] = 1 } } },
-	{ .name = "P-DATA header", .key = "pdata_header", .goal = 3, .port = { 40003, 11112 },
-	  .setup = setup_pdata_hdr, .shot = true, .reset = true,
-	  .exp = { .pkts = { [DM_CLASS_DICOM] = 1 }, .pdus = 1,
-		   .cnt = { [DM_CNT_DIMSE_COMMANDS] = 1, [DM_CNT_EVENTS] = 1 } } },
-	{ .name = "new association", .key = "assoc_new", .goal = 3, .port = { 40004, 11112 },
-	  .setup = setup_new, .shot = true,
-	  .exp = { .pkts = { [DM_CLASS_DICOM] = 2 }, .pdus = 1,
-		   .assoc = { [DM_ASSOC_NEW_CLEARTEXT] = 1, [DM_ASSOC_ENDED] = 1 },
-		   .cnt = { [DM_CNT_FLOW_INSERT] = 1, [DM_CNT_EVENTS] = 2 } } },
-	{ .name = "TLS bulk", .key = "tls_bulk", .goal = 3, .port = { 40005, 2762 },
-	  .setup = setup_tls_bulk, .tls = true, .reset = true,
-	  .exp = { .pkts = { [DM_CLASS_DICOM_TLS] = 1 } } },
-	{ .name = "TLS new", .key = "tls_new", .goal = 3, .port = { 40006, 2762 },
-	  .setup = setup_new, .tls = true, .shot = true,
-	  .exp = { .pkts = { [DM_CLASS_DICOM_TLS] = 2 },
-		   .assoc = { [DM_ASSOC_NEW_TLS] = 1, [DM_ASSOC_ENDED] = 1 },
-		   .cnt = { [DM_CNT_FLOW_INSERT] = 1, [DM_CNT_TLS_HELLO] = 1,
-			    [DM_CNT_EVENTS] = 2 } } },
+    {.name = "non-IP",
+     .key = "non_ip",
+     .goal = 1.5,
+     .setup = setup_arp,
+     .exp = {.pkts = {[DM_CLASS_NON_IP] = 1}}},
+    {.name = "TCP non-DICOM",
+     .key = "tcp_other",
+     .goal = 1.5,
+     .port = {40000, 8080},
+     .setup = setup_http,
+     .exp = {.pkts = {[DM_CLASS_TCP_OTHER] = 1}}},
+    {.name = "P-DATA bulk",
+     .key = "pdata_bulk",
+     .goal = 1.5,
+     .port = {40002, 11112},
+     .setup = setup_bulk,
+     .reset = true,
+     .exp = {.pkts = {[DM_CLASS_DICOM] = 1}}},
+    {.name = "P-DATA header",
+     .key = "pdata_header",
+     .goal = 3,
+     .port = {40003, 11112},
+     .setup = setup_pdata_hdr,
+     .shot = true,
+     .reset = true,
+     .exp = {.pkts = {[DM_CLASS_DICOM] = 1},
+	     .pdus = 1,
+	     .cnt = {[DM_CNT_DIMSE_COMMANDS] = 1, [DM_CNT_EVENTS] = 1}}},
+    {.name = "new association",
+     .key = "assoc_new",
+     .goal = 3,
+     .port = {40004, 11112},
+     .setup = setup_new,
+     .shot = true,
+     .exp = {.pkts = {[DM_CLASS_DICOM] = 2},
+	     .pdus = 1,
+	     .assoc = {[DM_ASSOC_NEW_CLEARTEXT] = 1, [DM_ASSOC_ENDED] = 1},
+	     .cnt = {[DM_CNT_FLOW_INSERT] = 1, [DM_CNT_EVENTS] = 2}}},
+    {.name = "TLS bulk",
+     .key = "tls_bulk",
+     .goal = 3,
+     .port = {40005, 2762},
+     .setup = setup_tls_bulk,
+     .tls = true,
+     .reset = true,
+     .exp = {.pkts = {[DM_CLASS_DICOM_TLS] = 1}}},
+    {.name = "TLS new",
+     .key = "tls_new",
+     .goal = 3,
+     .port = {40006, 2762},
+     .setup = setup_new,
+     .tls = true,
+     .shot = true,
+     .exp = {.pkts = {[DM_CLASS_DICOM_TLS] = 2},
+	     .assoc = {[DM_ASSOC_NEW_TLS] = 1, [DM_ASSOC_ENDED] = 1},
+	     .cnt = {[DM_CNT_FLOW_INSERT] = 1, [DM_CNT_TLS_HELLO] = 1, [DM_CNT_EVENTS] = 2}}},
 };
 #define NCLASSES (sizeof(classes) / sizeof(classes[0]))
 
@@ -441,7 +475,7 @@ static int load(struct bench *b)
 	dm_config_to_bpf(&cfg, bc);
 	bc->bench_hold = 1;
 	bpf_object__for_each_program(p, b->dm->obj)
-		bpf_program__set_autoload(p, p == b->dm->progs.dicomon_xdp);
+	    bpf_program__set_autoload(p, p == b->dm->progs.dicomon_xdp);
 	err = bpf_map__set_max_entries(b->dm->maps.dm_flows, cfg.flow_slots) ?:
 	      bpf_map__set_max_entries(b->dm->maps.dm_overflow, cfg.overflow_entries) ?:
 	      bpf_map__set_max_entries(b->dm->maps.dm_events, cfg.ringbuf_bytes) ?:
@@ -449,7 +483,7 @@ static int load(struct bench *b)
 	if (err)
 		return fail("cannot load dicomon_xdp (root? -v shows libbpf's log): %s",
 			    strerror(-err));
-	b->noop = noop_bpf__open_and_load();	/* nothing to set before load */
+	b->noop = noop_bpf__open_and_load(); /* nothing to set before load */
 	if (!b->noop)
 		return fail("cannot load noop_xdp: %s", strerror(errno));
 	b->dm_fd = bpf_program__fd(b->dm->progs.dicomon_xdp);
@@ -500,7 +534,8 @@ static void report(const struct bench *b, int cpu)
 	cpu_model(model, sizeof(model));
 	if (!json_mode) {
 		printf("dicomon XDP classifier, BPF_PROG_TEST_RUN, repeat %u, median of %d "
-		       "(kernel %s, %s, CPU %d)\n", b->repeat, ROUNDS, u.release, model, cpu);
+		       "(kernel %s, %s, CPU %d)\n",
+		       b->repeat, ROUNDS, u.release, model, cpu);
 		printf("%-20s %7s %13s %7s %9s\n", "class", "ns/pkt", "no-op ns/pkt", "ratio",
 		       "goal");
 	}
@@ -514,8 +549,8 @@ static void report(const struct bench *b, int cpu)
 			       ratio > k->goal ? "  MISS" : "");
 		c = json_object_new_object();
 		json_object_object_add(c, "class", json_object_new_string(k->key));
-		json_object_object_add(c, "method", json_object_new_string(k->shot ? "single" :
-										     "loop"));
+		json_object_object_add(c, "method",
+				       json_object_new_string(k->shot ? "single" : "loop"));
 		json_object_object_add(c, "ns", jnum(k->ns));
 		json_object_object_add(c, "noop_ns", jnum(k->noop_ns));
 		json_object_object_add(c, "ratio", jnum(ratio));
@@ -545,29 +580,29 @@ static void report(const struct bench *b, int cpu)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: bench [-n REPEAT] [-s SAMPLES] [-c CPU] [--json] [-v]\n"
-		"  -n, --repeat N   repetitions of a looped test run (default 5000000)\n"
-		"  -s, --samples N  single runs per round for the * rows (default 20000)\n"
-		"  -c, --cpu N      CPU to pin to (default: the one it starts on)\n"
-		"  -j, --json       one JSON object on stdout\n"
-		"  -v, --verbose    libbpf's messages\n"
-		"As root, e.g.: make bench BENCH_ARGS='-n 1000000 --json'\n");
+		   "  -n, --repeat N   repetitions of a looped test run (default 5000000)\n"
+		   "  -s, --samples N  single runs per round for the * rows (default 20000)\n"
+		   "  -c, --cpu N      CPU to pin to (default: the one it starts on)\n"
+		   "  -j, --json       one JSON object on stdout\n"
+		   "  -v, --verbose    libbpf's messages\n"
+		   "As root, e.g.: make bench BENCH_ARGS='-n 1000000 --json'\n");
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "repeat", required_argument, NULL, 'n' },
-		{ "samples", required_argument, NULL, 's' },
-		{ "cpu", required_argument, NULL, 'c' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+	    {"repeat", required_argument, NULL, 'n'},
+	    {"samples", required_argument, NULL, 's'},
+	    {"cpu", required_argument, NULL, 'c'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
-	struct bench b = { .repeat = 5000000, .samples = 20000 };
+	struct bench b = {.repeat = 5000000, .samples = 20000};
 	int c, err = 0, cur = sched_getcpu();
 	__u32 cpu = cur < 0 ? 0 : cur;
-	struct pkt_spec spec = { .family = 4, .seq = 0x10000000, .ack = 0x70000000 };
+	struct pkt_spec spec = {.family = 4, .seq = 0x10000000, .ack = 0x70000000};
 	struct klass *k;
 	cpu_set_t set;
 	size_t i;

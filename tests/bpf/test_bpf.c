@@ -21,9 +21,9 @@
 #include "pdu.h"
 #include "pktbuild.h"
 
-#define XDP_PASS 2
+#define XDP_PASS      2
 #define TC_ACT_UNSPEC (-1)
-#define MAX_EVENTS 1024
+#define MAX_EVENTS    1024
 
 struct captured {
 	uint8_t *data;
@@ -33,7 +33,7 @@ struct captured {
 struct harness {
 	struct dm_loader l;
 	struct ring_buffer *rb;
-	int prog;		/* program under test */
+	int prog; /* program under test */
 	int is_xdp;
 	struct captured ev[MAX_EVENTS];
 	int nev;
@@ -41,7 +41,7 @@ struct harness {
 };
 
 static struct harness *H;
-static uint16_t next_port = 20000;	/* every scenario gets its own client port */
+static uint16_t next_port = 20000; /* every scenario gets its own client port */
 
 static int on_event(void *ctx, void *data, size_t len)
 {
@@ -199,7 +199,7 @@ struct conv {
 
 static void conv_init(struct conv *c, uint16_t dport, const struct pkt_spec *tmpl)
 {
-	struct pkt_spec s = { .family = 4, .seq = 1000, .ack = 500000 };
+	struct pkt_spec s = {.family = 4, .seq = 1000, .ack = 500000};
 
 	if (tmpl)
 		s = *tmpl;
@@ -281,8 +281,8 @@ static const struct dm_event_flow *flow_end(void)
 
 static size_t mk_rq(uint8_t *out, size_t cap, const char *called, const char *calling)
 {
-	struct pdu_pc pc = { .id = 1, .abstract = PDU_UID_VERIFICATION,
-			     .ts = { PDU_UID_IMPLICIT_LE }, .nts = 1 };
+	struct pdu_pc pc = {
+	    .id = 1, .abstract = PDU_UID_VERIFICATION, .ts = {PDU_UID_IMPLICIT_LE}, .nts = 1};
 
 	return pdu_assoc_rq(out, cap, called, calling, &pc, 1, 16384, PDU_DCMTK_IMPL_UID,
 			    PDU_DCMTK_IMPL_VER);
@@ -312,8 +312,8 @@ static void echo_association(struct conv *c, size_t *orig, size_t *reply)
 	*reply += send_seg(c, 1, 0, p, n);
 	n = pdu_pdata_command(p, sizeof(p), 1, DIMSE_C_ECHO, PDU_UID_VERIFICATION, 1, 0, NULL, 0);
 	*orig += send_seg(c, 0, 0, p, n);
-	n = pdu_pdata_command(p, sizeof(p), 1, DIMSE_C_ECHO | DIMSE_RSP, PDU_UID_VERIFICATION, 1,
-			      0, NULL, 0);
+	n = pdu_pdata_command(p, sizeof(p), 1, DIMSE_C_ECHO | DIMSE_RSP, PDU_UID_VERIFICATION, 1, 0,
+			      NULL, 0);
 	*reply += send_seg(c, 1, 0, p, n);
 	n = pdu_release_rq(p, sizeof(p));
 	*orig += send_seg(c, 0, 0, p, n);
@@ -427,7 +427,7 @@ static void test_reject_and_abort(void **state)
 	assert_non_null(e);
 	assert_int_equal(e->pdu_type, DM_PDU_ASSOC_RJ);
 	assert_int_equal(e->hdr.len, 10);
-	assert_int_equal(e->data[9], 7);	/* called AE title not recognised */
+	assert_int_equal(e->data[9], 7); /* called AE title not recognised */
 	assert_int_equal(flow_end()->assoc.state, DM_STATE_REJECTED);
 	assert_int_equal(flow_end()->reason, DM_END_RST);
 
@@ -447,8 +447,8 @@ static void test_reject_and_abort(void **state)
 /* The echo through tagged frames: the VLAN ids are part of the association key. */
 static void vlan_case(int nvlan, uint16_t tpid)
 {
-	struct pkt_spec s = { .family = 4, .nvlan = nvlan, .vlan = { 100, 200 },
-			      .vlan_tpid_outer = tpid };
+	struct pkt_spec s = {
+	    .family = 4, .nvlan = nvlan, .vlan = {100, 200}, .vlan_tpid_outer = tpid};
 	const struct dm_event_flow *fe;
 	size_t orig, reply;
 	struct dm_stats d;
@@ -478,7 +478,7 @@ static void test_vlan_double(void **state)
 
 static void test_ipv4_and_tcp_options(void **state)
 {
-	struct pkt_spec s = { .family = 4, .ip4_opts_len = 40, .tcp_opts = 2 };
+	struct pkt_spec s = {.family = 4, .ip4_opts_len = 40, .tcp_opts = 2};
 	size_t orig, reply;
 	struct dm_stats d;
 	struct conv c;
@@ -493,9 +493,9 @@ static void test_ipv4_and_tcp_options(void **state)
 
 static void test_ipv6_ext_headers(void **state)
 {
-	struct pkt_spec s = { .family = 6,
-			      .ip6_ext = PKT_IP6_HOPOPTS | PKT_IP6_ROUTING | PKT_IP6_DSTOPTS,
-			      .tcp_opts = 2 };
+	struct pkt_spec s = {.family = 6,
+			     .ip6_ext = PKT_IP6_HOPOPTS | PKT_IP6_ROUTING | PKT_IP6_DSTOPTS,
+			     .tcp_opts = 2};
 	const struct dm_event_flow *fe;
 	size_t orig, reply;
 	struct dm_stats d;
@@ -636,7 +636,7 @@ static void test_retransmission(void **state)
 	n = pdu_pdata_command(p, sizeof(p), 1, DIMSE_C_ECHO, PDU_UID_VERIFICATION, 9, 0, NULL, 0);
 	flen = pkt_flow_next(&c.f, 0, 0, frame, sizeof(frame), p, n);
 	run(frame, flen);
-	run(frame, flen);	/* the same segment again */
+	run(frame, flen); /* the same segment again */
 	d = delta();
 	assert_int_equal(d.pdus[DM_DIR_ORIG][DM_PDU_P_DATA], 1);
 	assert_int_equal(d.cnt[DM_CNT_RETRANSMIT], 1);
@@ -676,7 +676,7 @@ static void test_out_of_order(void **state)
 	assert_true(d.cnt[DM_CNT_DESYNC] >= 1);
 	/* B itself starts with a header: the resync happens right there. */
 	assert_int_equal(d.cnt[DM_CNT_RESYNC], 1);
-	assert_int_equal(d.cnt[DM_CNT_RETRANSMIT], 1);	/* A arrives below next_seq */
+	assert_int_equal(d.cnt[DM_CNT_RETRANSMIT], 1); /* A arrives below next_seq */
 	assert_int_equal(d.pdus[DM_DIR_ORIG][DM_PDU_P_DATA], 1);
 	assert_int_equal(d.pdus[DM_DIR_ORIG][DM_PDU_RELEASE_RQ], 1);
 	send_seg(&c, 0, PKT_TCP_RST, NULL, 0);
@@ -698,7 +698,7 @@ static void tls_case(uint16_t port, const uint16_t *offer, int n, uint16_t selec
 	handshake(&c);
 	send_seg(&c, 0, 0, p, tls_client_hello(p, sizeof(p), 0x0301, 0x0303, offer, n));
 	send_seg(&c, 1, 0, p, tls_server_hello(p, sizeof(p), 0x0303, select));
-	memset(p, 0x17, 64);	/* application data, opaque */
+	memset(p, 0x17, 64); /* application data, opaque */
 	send_seg(&c, 0, 0, p, 64);
 	send_seg(&c, 1, PKT_TCP_RST, NULL, 0);
 	d = delta();
@@ -722,7 +722,7 @@ static void tls_case(uint16_t port, const uint16_t *offer, int n, uint16_t selec
 
 static void test_tls_2762(void **state)
 {
-	const uint16_t v[] = { 0x0304, 0x0303 };
+	const uint16_t v[] = {0x0304, 0x0303};
 
 	begin(state);
 	tls_case(2762, v, 2, 0x0304, 0x0304);
@@ -730,7 +730,7 @@ static void test_tls_2762(void **state)
 
 static void test_tls_4242(void **state)
 {
-	const uint16_t v[] = { 0x0303 };
+	const uint16_t v[] = {0x0303};
 
 	begin(state);
 	tls_case(4242, v, 1, 0x0303, 0x0303);
@@ -742,7 +742,7 @@ static void test_tls_4242(void **state)
 /* TLS bytes on a port that is not a DICOM port are just TCP. */
 static void test_tls_elsewhere_ignored(void **state)
 {
-	const uint16_t v[] = { 0x0304 };
+	const uint16_t v[] = {0x0304};
 	uint8_t p[2048];
 	struct dm_stats d;
 	struct conv c;
@@ -813,7 +813,7 @@ static void test_non_dicom(void **state)
 
 static void test_udp_icmp(void **state)
 {
-	struct pkt_spec s = { .family = 4, .proto = 17, .sport = 5000, .dport = 11112 };
+	struct pkt_spec s = {.family = 4, .proto = 17, .sport = 5000, .dport = 11112};
 	uint8_t frame[256];
 	struct dm_stats d;
 
@@ -837,9 +837,9 @@ static void test_midstream(void **state)
 
 	begin(state);
 	conv_init(&c, 104, NULL);
-	send_seg(&c, 0, 0, p,
-		 pdu_pdata_command(p, sizeof(p), 3, DIMSE_C_ECHO, PDU_UID_VERIFICATION, 5, 0, NULL,
-				   0));
+	send_seg(
+	    &c, 0, 0, p,
+	    pdu_pdata_command(p, sizeof(p), 3, DIMSE_C_ECHO, PDU_UID_VERIFICATION, 5, 0, NULL, 0));
 	send_seg(&c, 1, 0, p,
 		 pdu_pdata_command(p, sizeof(p), 3, DIMSE_C_ECHO | DIMSE_RSP, PDU_UID_VERIFICATION,
 				   5, 0, NULL, 0));
@@ -869,7 +869,7 @@ static void test_rq_hostile_ae(void **state)
 
 	begin(state);
 	n = mk_rq(p, sizeof(p), "PACS", "MODALITY");
-	p[10] = 0x07;	/* BEL in the called AE title */
+	p[10] = 0x07; /* BEL in the called AE title */
 	p[27] = 0xff;
 	conv_init(&c, 6000, NULL);
 	send_seg(&c, 0, 0, p, n);
@@ -888,7 +888,7 @@ static void test_rq_hostile_ae(void **state)
 
 static void test_ip_fragments(void **state)
 {
-	struct pkt_spec s = { .family = 4, .sport = 30001, .dport = 11112, .ip4_frag = 100 };
+	struct pkt_spec s = {.family = 4, .sport = 30001, .dport = 11112, .ip4_frag = 100};
 	uint8_t frame[1024], p[512];
 	struct dm_stats d;
 	size_t n = mk_rq(p, sizeof(p), "PACS", "MODALITY");
@@ -909,8 +909,8 @@ static void test_ip_fragments(void **state)
 /* Truncated and malformed headers: each counted under its reason, none dropped. */
 static void test_malformed_headers(void **state)
 {
-	struct pkt_spec s = { .family = 4, .sport = 30002, .dport = 11112, .nvlan = 2,
-			      .vlan = { 5, 6 } };
+	struct pkt_spec s = {
+	    .family = 4, .sport = 30002, .dport = 11112, .nvlan = 2, .vlan = {5, 6}};
 	uint8_t frame[512], bad[512];
 	struct dm_stats d;
 	size_t n;
@@ -918,15 +918,15 @@ static void test_malformed_headers(void **state)
 	begin(state);
 	n = pkt_build(frame, sizeof(frame), &s, "hello", 5);
 	/* (BPF_PROG_TEST_RUN refuses frames shorter than Ethernet, as does every NIC.) */
-	run(frame, 16);			/* first VLAN tag cut */
-	run(frame, 14 + 8 + 10);	/* IPv4 header cut */
+	run(frame, 16);		 /* first VLAN tag cut */
+	run(frame, 14 + 8 + 10); /* IPv4 header cut */
 	memcpy(bad, frame, n);
-	bad[14 + 8] = 0x43;		/* IHL 3 */
+	bad[14 + 8] = 0x43; /* IHL 3 */
 	run(bad, n);
 	memcpy(bad, frame, n);
-	bad[14 + 8 + 20 + 12] = 0x20;	/* TCP data offset 2 */
+	bad[14 + 8 + 20 + 12] = 0x20; /* TCP data offset 2 */
 	run(bad, n);
-	run(frame, 14 + 8 + 20 + 10);	/* TCP header cut */
+	run(frame, 14 + 8 + 20 + 10); /* TCP header cut */
 	/* A third tag. */
 	memcpy(bad, frame, 14 + 8);
 	bad[14 + 6] = 0x81;
@@ -948,7 +948,7 @@ static void test_malformed_headers(void **state)
 
 		memset(o, 0, 8);
 		o[0] = i < 6 ? 60 : 6;
-		o[2] = 1;	/* PadN */
+		o[2] = 1; /* PadN */
 		o[3] = 4;
 	}
 	memcpy(bad + 14 + 40 + 56, frame + 14 + 40, n - 14 - 40);
@@ -966,14 +966,14 @@ static void test_malformed_headers(void **state)
 	assert_int_equal(d.err[DM_ERR_IP6_TRUNC], H->is_xdp ? 1 : 0);
 	/* Every packet is counted in exactly one class. */
 	assert_int_equal(d.pkts[DM_CLASS_NON_IP] + d.pkts[DM_CLASS_IP_OTHER] +
-				 d.pkts[DM_CLASS_TCP_OTHER],
+			     d.pkts[DM_CLASS_TCP_OTHER],
 			 H->is_xdp ? 8 : 7);
 }
 
 /* Bad PDU headers inside a known association: counted, the boundary is dropped. */
 static void bad_pdu_case(uint8_t type, uint32_t len, int err)
 {
-	uint8_t p[64] = { type, 0, len >> 24, len >> 16, len >> 8, len, 0, 0, 0, 4, 1, 3 };
+	uint8_t p[64] = {type, 0, len >> 24, len >> 16, len >> 8, len, 0, 0, 0, 4, 1, 3};
 	struct dm_stats d;
 	struct conv c;
 
@@ -993,12 +993,12 @@ static void bad_pdu_case(uint8_t type, uint32_t len, int err)
 static void test_malformed_pdus(void **state)
 {
 	begin(state);
-	bad_pdu_case(DM_PDU_P_DATA, 0, DM_ERR_PDU_BAD_LEN);		/* length 0 */
-	bad_pdu_case(DM_PDU_P_DATA, 0xffffffff, DM_ERR_PDU_BAD_LEN);	/* huge */
-	bad_pdu_case(0, 4, DM_ERR_PDU_BAD_TYPE);			/* type 0 */
-	bad_pdu_case(8, 4, DM_ERR_PDU_BAD_TYPE);			/* type > 7 */
+	bad_pdu_case(DM_PDU_P_DATA, 0, DM_ERR_PDU_BAD_LEN);	     /* length 0 */
+	bad_pdu_case(DM_PDU_P_DATA, 0xffffffff, DM_ERR_PDU_BAD_LEN); /* huge */
+	bad_pdu_case(0, 4, DM_ERR_PDU_BAD_TYPE);		     /* type 0 */
+	bad_pdu_case(8, 4, DM_ERR_PDU_BAD_TYPE);		     /* type > 7 */
 	bad_pdu_case(0xff, 4, DM_ERR_PDU_BAD_TYPE);
-	bad_pdu_case(DM_PDU_RELEASE_RQ, 5, DM_ERR_PDU_BAD_LEN);	/* release is 4 */
+	bad_pdu_case(DM_PDU_RELEASE_RQ, 5, DM_ERR_PDU_BAD_LEN); /* release is 4 */
 }
 
 /* The same echo through the TC program. */
@@ -1102,7 +1102,7 @@ static void test_ringbuf_full(void **state)
  */
 static void routed_vlans(int vlan_key)
 {
-	struct pkt_spec s = { .family = 4, .nvlan = 1, .vlan = { 10 } };
+	struct pkt_spec s = {.family = 4, .nvlan = 1, .vlan = {10}};
 	const struct dm_event_flow *fe;
 	uint8_t p[1024];
 	struct dm_stats d;
@@ -1147,53 +1147,53 @@ static void test_vlan_not_keyed(void **state)
 int main(void)
 {
 	const struct CMUnitTest xdp[] = {
-		cmocka_unit_test(test_loaded),
-		cmocka_unit_test(test_echo),
-		cmocka_unit_test(test_reject_and_abort),
-		cmocka_unit_test(test_vlan_single),
-		cmocka_unit_test(test_vlan_double),
-		cmocka_unit_test(test_vlan_keyed),
-		cmocka_unit_test(test_ipv4_and_tcp_options),
-		cmocka_unit_test(test_ipv6_ext_headers),
-		cmocka_unit_test(test_two_pdus_one_segment),
-		cmocka_unit_test(test_pdu_across_three_segments),
-		cmocka_unit_test(test_large_rq_continuation),
-		cmocka_unit_test(test_split_header),
-		cmocka_unit_test(test_retransmission),
-		cmocka_unit_test(test_out_of_order),
-		cmocka_unit_test(test_tls_2762),
-		cmocka_unit_test(test_tls_4242),
-		cmocka_unit_test(test_tls_elsewhere_ignored),
-		cmocka_unit_test(test_cleartext_on_2762),
-		cmocka_unit_test(test_nonstandard_port),
-		cmocka_unit_test(test_non_dicom),
-		cmocka_unit_test(test_udp_icmp),
-		cmocka_unit_test(test_midstream),
-		cmocka_unit_test(test_rq_hostile_ae),
-		cmocka_unit_test(test_ip_fragments),
-		cmocka_unit_test(test_malformed_headers),
-		cmocka_unit_test(test_malformed_pdus),
+	    cmocka_unit_test(test_loaded),
+	    cmocka_unit_test(test_echo),
+	    cmocka_unit_test(test_reject_and_abort),
+	    cmocka_unit_test(test_vlan_single),
+	    cmocka_unit_test(test_vlan_double),
+	    cmocka_unit_test(test_vlan_keyed),
+	    cmocka_unit_test(test_ipv4_and_tcp_options),
+	    cmocka_unit_test(test_ipv6_ext_headers),
+	    cmocka_unit_test(test_two_pdus_one_segment),
+	    cmocka_unit_test(test_pdu_across_three_segments),
+	    cmocka_unit_test(test_large_rq_continuation),
+	    cmocka_unit_test(test_split_header),
+	    cmocka_unit_test(test_retransmission),
+	    cmocka_unit_test(test_out_of_order),
+	    cmocka_unit_test(test_tls_2762),
+	    cmocka_unit_test(test_tls_4242),
+	    cmocka_unit_test(test_tls_elsewhere_ignored),
+	    cmocka_unit_test(test_cleartext_on_2762),
+	    cmocka_unit_test(test_nonstandard_port),
+	    cmocka_unit_test(test_non_dicom),
+	    cmocka_unit_test(test_udp_icmp),
+	    cmocka_unit_test(test_midstream),
+	    cmocka_unit_test(test_rq_hostile_ae),
+	    cmocka_unit_test(test_ip_fragments),
+	    cmocka_unit_test(test_malformed_headers),
+	    cmocka_unit_test(test_malformed_pdus),
 	};
 	const struct CMUnitTest tc[] = {
-		cmocka_unit_test(test_loaded),
-		cmocka_unit_test(test_tc_echo),
-		cmocka_unit_test(test_vlan_double),
-		cmocka_unit_test(test_ipv6_ext_headers),
-		cmocka_unit_test(test_large_rq_continuation),
-		cmocka_unit_test(test_tls_2762),
-		cmocka_unit_test(test_malformed_headers),
+	    cmocka_unit_test(test_loaded),
+	    cmocka_unit_test(test_tc_echo),
+	    cmocka_unit_test(test_vlan_double),
+	    cmocka_unit_test(test_ipv6_ext_headers),
+	    cmocka_unit_test(test_large_rq_continuation),
+	    cmocka_unit_test(test_tls_2762),
+	    cmocka_unit_test(test_malformed_headers),
 	};
 	const struct CMUnitTest small[] = {
-		cmocka_unit_test(test_overflow_table),
+	    cmocka_unit_test(test_overflow_table),
 	};
 	const struct CMUnitTest evicting[] = {
-		cmocka_unit_test(test_idle_eviction),
+	    cmocka_unit_test(test_idle_eviction),
 	};
 	const struct CMUnitTest unkeyed[] = {
-		cmocka_unit_test(test_vlan_not_keyed),
+	    cmocka_unit_test(test_vlan_not_keyed),
 	};
 	const struct CMUnitTest tiny[] = {
-		cmocka_unit_test(test_ringbuf_full),
+	    cmocka_unit_test(test_ringbuf_full),
 	};
 	int fails = 0;
 
@@ -1205,7 +1205,7 @@ int main(void)
 	fails += cmocka_run_group_tests_name("bpf_overflow", small, setup_small_table, teardown);
 	fails += cmocka_run_group_tests_name("bpf_evict", evicting, setup_evicting, teardown);
 	fails += cmocka_run_group_tests_name("bpf_ringbuf", tiny, setup_tiny_ring, teardown);
-	fails += cmocka_run_group_tests_name("bpf_vlan_unkeyed", unkeyed, setup_no_vlan_key,
-					     teardown);
+	fails +=
+	    cmocka_run_group_tests_name("bpf_vlan_unkeyed", unkeyed, setup_no_vlan_key, teardown);
 	return fails ? 1 : 0;
 }

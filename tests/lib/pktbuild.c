@@ -128,14 +128,14 @@ static const char *addr_or_default(const char *a, int family, int dst)
 	return dst ? "10.0.0.2" : "10.0.0.1";
 }
 
-static const uint8_t mac_dst[6] = { 0x02, 0, 0, 0, 0, 0x02 };
-static const uint8_t mac_src[6] = { 0x02, 0, 0, 0, 0, 0x01 };
+static const uint8_t mac_dst[6] = {0x02, 0, 0, 0, 0, 0x02};
+static const uint8_t mac_src[6] = {0x02, 0, 0, 0, 0, 0x01};
 
-#define IP4_ID 0x1234
+#define IP4_ID	    0x1234
 #define IP6_FRAG_ID 0x12345678
 /* Linux: 64240 in a SYN, then 502 scaled by the SYN's WS=7 (64256 bytes). */
 #define TCP_WINDOW_SYN 64240
-#define TCP_WINDOW 502
+#define TCP_WINDOW     502
 
 static void put_ip6_ext(struct wb *w, unsigned int ext, uint8_t nh, const uint8_t *dst,
 			const struct pkt_spec *s)
@@ -144,7 +144,7 @@ static void put_ip6_ext(struct wb *w, unsigned int ext, uint8_t nh, const uint8_
 	switch (ext) {
 	case PKT_IP6_HOPOPTS:
 		put8(w, 0);
-		put8(w, 1);	/* PadN covering the remaining 4 bytes */
+		put8(w, 1); /* PadN covering the remaining 4 bytes */
 		put8(w, 4);
 		put_fill(w, 0, 4);
 		break;
@@ -152,10 +152,10 @@ static void put_ip6_ext(struct wb *w, unsigned int ext, uint8_t nh, const uint8_
 		/* SRH (RFC 8754) with Segments Left 0: nothing to process, but 24 bytes to skip. */
 		put8(w, 2);
 		put8(w, 4);
-		put8(w, 0);	/* segments left */
-		put8(w, 0);	/* last entry */
-		put8(w, 0);	/* flags */
-		put16(w, 0);	/* tag */
+		put8(w, 0);  /* segments left */
+		put8(w, 0);  /* last entry */
+		put8(w, 0);  /* flags */
+		put16(w, 0); /* tag */
 		put_mem(w, dst, 16);
 		break;
 	case PKT_IP6_DSTOPTS:
@@ -192,18 +192,18 @@ static void put_tcp_opts(struct wb *w, int kind, uint8_t flags)
 size_t pkt_build(uint8_t *out, size_t cap, const struct pkt_spec *s, const void *payload,
 		 size_t plen)
 {
-	static const unsigned int ext_order[] = { PKT_IP6_HOPOPTS, PKT_IP6_ROUTING,
-						  PKT_IP6_DSTOPTS, PKT_IP6_FRAG };
-	static const uint8_t ext_proto[] = { 0, 43, 60, 44 };
-	struct wb w = { out, cap, 0, 0 };
+	static const unsigned int ext_order[] = {PKT_IP6_HOPOPTS, PKT_IP6_ROUTING, PKT_IP6_DSTOPTS,
+						 PKT_IP6_FRAG};
+	static const uint8_t ext_proto[] = {0, 43, 60, 44};
+	struct wb w = {out, cap, 0, 0};
 	uint8_t saddr[16], daddr[16], flags = s->tcp_flags, proto, chain[4];
 	int v6 = s->family == 6, alen = v6 ? 16 : 4, nchain = 0;
 	size_t l3, l4, end, ck_off = 0;
 	uint32_t sum;
 
 	if ((s->family != 4 && s->family != 6) || s->nvlan < 0 || s->nvlan > 2 ||
-	    s->ip4_opts_len < 0 || s->ip4_opts_len > 40 || s->ip4_opts_len % 4 ||
-	    s->tcp_opts < 0 || s->tcp_opts > 2)
+	    s->ip4_opts_len < 0 || s->ip4_opts_len > 40 || s->ip4_opts_len % 4 || s->tcp_opts < 0 ||
+	    s->tcp_opts > 2)
 		return 0;
 	if (inet_pton(v6 ? AF_INET6 : AF_INET, addr_or_default(s->src, s->family, 0), saddr) != 1 ||
 	    inet_pton(v6 ? AF_INET6 : AF_INET, addr_or_default(s->dst, s->family, 1), daddr) != 1)
@@ -231,12 +231,12 @@ size_t pkt_build(uint8_t *out, size_t cap, const struct pkt_spec *s, const void 
 
 		put8(&w, (uint8_t)(0x40 | (5 + s->ip4_opts_len / 4)));
 		put8(&w, 0);
-		put16(&w, 0);	/* total length */
+		put16(&w, 0); /* total length */
 		put16(&w, IP4_ID);
-		put16(&w, frag ? frag : 0x4000);	/* DF: Linux does PMTU discovery */
+		put16(&w, frag ? frag : 0x4000); /* DF: Linux does PMTU discovery */
 		put8(&w, 64);
 		put8(&w, proto);
-		put16(&w, 0);	/* checksum */
+		put16(&w, 0); /* checksum */
 		put_mem(&w, saddr, 4);
 		put_mem(&w, daddr, 4);
 		if (s->ip4_opts_len) {
@@ -248,7 +248,7 @@ size_t pkt_build(uint8_t *out, size_t cap, const struct pkt_spec *s, const void 
 			if (s->ip6_ext & ext_order[i])
 				chain[nchain++] = (uint8_t)i;
 		put32(&w, 0x60000000);
-		put16(&w, 0);	/* payload length */
+		put16(&w, 0); /* payload length */
 		put8(&w, nchain ? ext_proto[chain[0]] : proto);
 		put8(&w, 64);
 		put_mem(&w, saddr, 16);
@@ -269,22 +269,22 @@ size_t pkt_build(uint8_t *out, size_t cap, const struct pkt_spec *s, const void 
 		put8(&w, (uint8_t)((20 + olen) / 4) << 4);
 		put8(&w, flags);
 		put16(&w, flags & PKT_TCP_SYN ? TCP_WINDOW_SYN : TCP_WINDOW);
-		put16(&w, 0);	/* checksum */
-		put16(&w, 0);	/* urgent pointer */
+		put16(&w, 0); /* checksum */
+		put16(&w, 0); /* urgent pointer */
 		put_tcp_opts(&w, s->tcp_opts, flags);
 		ck_off = l4 + 16;
 	} else if (proto == 17) {
 		put16(&w, s->sport);
 		put16(&w, s->dport);
-		put16(&w, 0);	/* length */
-		put16(&w, 0);	/* checksum */
+		put16(&w, 0); /* length */
+		put16(&w, 0); /* checksum */
 		ck_off = l4 + 6;
 	} else if (proto == 1 || proto == 58) {
-		put8(&w, proto == 1 ? 8 : 128);	/* echo request */
+		put8(&w, proto == 1 ? 8 : 128); /* echo request */
 		put8(&w, 0);
-		put16(&w, 0);	/* checksum */
-		put16(&w, 0x4242);	/* identifier */
-		put16(&w, 1);	/* sequence */
+		put16(&w, 0);	   /* checksum */
+		put16(&w, 0x4242); /* identifier */
+		put16(&w, 1);	   /* sequence */
 		ck_off = l4 + 2;
 	}
 	if (payload)
@@ -315,24 +315,24 @@ size_t pkt_build(uint8_t *out, size_t cap, const struct pkt_spec *s, const void 
 	}
 	sum = csum_fold(csum_add(sum, out + l4, end - l4));
 	if (proto == 17 && !sum)
-		sum = 0xffff;	/* 0 means "no checksum" in UDP */
+		sum = 0xffff; /* 0 means "no checksum" in UDP */
 	patch_be(&w, ck_off, sum, 2);
 	return wb_done(&w);
 }
 
 size_t pkt_build_arp(uint8_t *out, size_t cap)
 {
-	static const uint8_t spa[4] = { 10, 0, 0, 1 }, tpa[4] = { 10, 0, 0, 2 };
-	struct wb w = { out, cap, 0, 0 };
+	static const uint8_t spa[4] = {10, 0, 0, 1}, tpa[4] = {10, 0, 0, 2};
+	struct wb w = {out, cap, 0, 0};
 
 	put_fill(&w, 0xff, 6);
 	put_mem(&w, mac_src, 6);
 	put16(&w, 0x0806);
-	put16(&w, 1);		/* Ethernet */
+	put16(&w, 1); /* Ethernet */
 	put16(&w, 0x0800);
 	put8(&w, 6);
 	put8(&w, 4);
-	put16(&w, 1);		/* request */
+	put16(&w, 1); /* request */
 	put_mem(&w, mac_src, 6);
 	put_mem(&w, spa, 4);
 	put_fill(&w, 0, 6);
@@ -371,8 +371,8 @@ size_t pkt_flow_next(struct pkt_flow *f, int from_server, uint8_t flags, uint8_t
 		s.tcp_opts = 1;
 	n = pkt_build(out, cap, &s, payload, plen);
 	if (n)
-		f->next_seq[d] += (uint32_t)plen + !!(flags & PKT_TCP_SYN) +
-				  !!(flags & PKT_TCP_FIN);
+		f->next_seq[d] +=
+		    (uint32_t)plen + !!(flags & PKT_TCP_SYN) + !!(flags & PKT_TCP_FIN);
 	return n;
 }
 
@@ -428,7 +428,7 @@ static void put_ae16(struct wb *w, const char *ae)
 
 static void assoc_head(struct wb *w, const char *called, const char *calling)
 {
-	put16(w, 0x0001);	/* protocol version 1 */
+	put16(w, 0x0001); /* protocol version 1 */
 	put16(w, 0);
 	put_ae16(w, called);
 	put_ae16(w, calling);
@@ -452,7 +452,7 @@ size_t pdu_assoc_rq(uint8_t *out, size_t cap, const char *called, const char *ca
 		    const struct pdu_pc *pcs, int npcs, uint32_t max_len, const char *impl_uid,
 		    const char *impl_version)
 {
-	struct wb w = { out, cap, 0, 0 };
+	struct wb w = {out, cap, 0, 0};
 	size_t pdu = pdu_begin(&w, 0x01);
 
 	if (npcs < 0 || !impl_uid)
@@ -465,7 +465,7 @@ size_t pdu_assoc_rq(uint8_t *out, size_t cap, const char *called, const char *ca
 			return 0;
 		put8(&w, pcs[i].id);
 		put8(&w, 0);
-		put8(&w, 0xff);	/* DCMTK's ASC_P_NOTYETNEGOTIATED in the result slot */
+		put8(&w, 0xff); /* DCMTK's ASC_P_NOTYETNEGOTIATED in the result slot */
 		put8(&w, 0);
 		put_item_str(&w, 0x30, pcs[i].abstract);
 		for (int t = 0; t < pcs[i].nts; t++)
@@ -479,16 +479,16 @@ size_t pdu_assoc_rq(uint8_t *out, size_t cap, const char *called, const char *ca
 size_t pdu_assoc_rq_n(uint8_t *out, size_t cap, const char *called, const char *calling, int n)
 {
 	static const char *const storage[] = {
-		"1.2.840.10008.5.1.4.1.1.2",	 /* CT */
-		"1.2.840.10008.5.1.4.1.1.4",	 /* MR */
-		"1.2.840.10008.5.1.4.1.1.1",	 /* CR */
-		"1.2.840.10008.5.1.4.1.1.1.1",	 /* DX */
-		"1.2.840.10008.5.1.4.1.1.6.1",	 /* US */
-		"1.2.840.10008.5.1.4.1.1.7",	 /* Secondary Capture */
-		"1.2.840.10008.5.1.4.1.1.20",	 /* NM */
-		"1.2.840.10008.5.1.4.1.1.128",	 /* PET */
-		"1.2.840.10008.5.1.4.1.1.481.1", /* RT Image */
-		"1.2.840.10008.5.1.4.1.1.104.1", /* Encapsulated PDF */
+	    "1.2.840.10008.5.1.4.1.1.2",     /* CT */
+	    "1.2.840.10008.5.1.4.1.1.4",     /* MR */
+	    "1.2.840.10008.5.1.4.1.1.1",     /* CR */
+	    "1.2.840.10008.5.1.4.1.1.1.1",   /* DX */
+	    "1.2.840.10008.5.1.4.1.1.6.1",   /* US */
+	    "1.2.840.10008.5.1.4.1.1.7",     /* Secondary Capture */
+	    "1.2.840.10008.5.1.4.1.1.20",    /* NM */
+	    "1.2.840.10008.5.1.4.1.1.128",   /* PET */
+	    "1.2.840.10008.5.1.4.1.1.481.1", /* RT Image */
+	    "1.2.840.10008.5.1.4.1.1.104.1", /* Encapsulated PDF */
 	};
 	struct pdu_pc pcs[128];
 	int ns = (int)(sizeof(storage) / sizeof(storage[0]));
@@ -498,10 +498,10 @@ size_t pdu_assoc_rq_n(uint8_t *out, size_t cap, const char *called, const char *
 		return 0;
 	for (int i = 0; i < n; i++) {
 		pcs[i] = (struct pdu_pc){
-			.id = (uint8_t)(2 * i + 1),
-			.abstract = storage[i % ns],
-			.ts = { PDU_UID_IMPLICIT_LE, PDU_UID_EXPLICIT_LE },
-			.nts = 2,
+		    .id = (uint8_t)(2 * i + 1),
+		    .abstract = storage[i % ns],
+		    .ts = {PDU_UID_IMPLICIT_LE, PDU_UID_EXPLICIT_LE},
+		    .nts = 2,
 		};
 	}
 	return pdu_assoc_rq(out, cap, called, calling, pcs, n, 16384, PDU_DCMTK_IMPL_UID,
@@ -511,7 +511,7 @@ size_t pdu_assoc_rq_n(uint8_t *out, size_t cap, const char *called, const char *
 size_t pdu_assoc_ac(uint8_t *out, size_t cap, const char *called, const char *calling,
 		    const uint8_t *pc_ids, const uint8_t *results, int npcs, uint32_t max_len)
 {
-	struct wb w = { out, cap, 0, 0 };
+	struct wb w = {out, cap, 0, 0};
 	size_t pdu = pdu_begin(&w, 0x02);
 
 	if (npcs < 0)
@@ -532,10 +532,9 @@ size_t pdu_assoc_ac(uint8_t *out, size_t cap, const char *called, const char *ca
 }
 
 /* RJ, release and abort share one shape: 6-byte header, length 4, four bytes. */
-static size_t pdu_short(uint8_t *out, size_t cap, uint8_t type, uint8_t b7, uint8_t b8,
-			uint8_t b9)
+static size_t pdu_short(uint8_t *out, size_t cap, uint8_t type, uint8_t b7, uint8_t b8, uint8_t b9)
 {
-	struct wb w = { out, cap, 0, 0 };
+	struct wb w = {out, cap, 0, 0};
 	size_t pdu = pdu_begin(&w, type);
 
 	put8(&w, 0);
@@ -603,7 +602,7 @@ size_t pdu_pdata_command(uint8_t *out, size_t cap, uint8_t pcid, uint16_t comman
 			 const char *sop_class, uint16_t msg_id, uint16_t status,
 			 const char *move_dest, int has_dataset)
 {
-	struct wb w = { out, cap, 0, 0 };
+	struct wb w = {out, cap, 0, 0};
 	size_t pdu = pdu_begin(&w, 0x04), pdv = pdv_begin(&w, pcid, 0x03), glen;
 	int rsp = command & DIMSE_RSP;
 	uint16_t base = command & ~DIMSE_RSP;
@@ -621,7 +620,7 @@ size_t pdu_pdata_command(uint8_t *out, size_t cap, uint8_t pcid, uint16_t comman
 	/* Only the composite services with sub-operations or storage carry a priority. */
 	if (!rsp && (base == DIMSE_C_STORE || base == DIMSE_C_GET || base == DIMSE_C_FIND ||
 		     base == DIMSE_C_MOVE))
-		put_elem_us(&w, 0x0700, 0x0000);	/* MEDIUM */
+		put_elem_us(&w, 0x0700, 0x0000); /* MEDIUM */
 	put_elem_us(&w, 0x0800, dstype);
 	if (rsp)
 		put_elem_us(&w, 0x0900, status);
@@ -636,7 +635,7 @@ size_t pdu_pdata_command(uint8_t *out, size_t cap, uint8_t pcid, uint16_t comman
 
 size_t pdu_pdata_data(uint8_t *out, size_t cap, uint8_t pcid, size_t len, int last)
 {
-	struct wb w = { out, cap, 0, 0 };
+	struct wb w = {out, cap, 0, 0};
 	size_t pdu = pdu_begin(&w, 0x04), pdv = pdv_begin(&w, pcid, last ? 0x02 : 0x00);
 	size_t i = 0;
 
@@ -667,7 +666,7 @@ static size_t tls_record_begin(struct wb *w, uint16_t rec_ver, uint8_t hs_type, 
 {
 	size_t rec = w->len;
 
-	put8(w, 0x16);		/* handshake */
+	put8(w, 0x16); /* handshake */
 	put16(w, rec_ver);
 	put16(w, 0);
 	*hs = w->len;
@@ -689,7 +688,7 @@ static void put_ext_key_share_x25519(struct wb *w, int client)
 	put16(w, 0x0033);
 	put16(w, client ? 38 : 36);
 	if (client)
-		put16(w, 36);	/* client_shares length */
+		put16(w, 36); /* client_shares length */
 	put16(w, 0x001d);
 	put16(w, 32);
 	put_fixed_bytes(w, client ? 0x51 : 0x73, 32);
@@ -698,33 +697,33 @@ static void put_ext_key_share_x25519(struct wb *w, int client)
 size_t tls_client_hello(uint8_t *out, size_t cap, uint16_t rec_ver, uint16_t legacy_ver,
 			const uint16_t *versions, int n)
 {
-	static const uint16_t suites[] = { 0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f,
-					   0xc02c, 0xc030, 0xc013, 0x009c };
-	static const uint16_t sigalgs[] = { 0x0403, 0x0804, 0x0401, 0x0503,
-					    0x0805, 0x0501, 0x0806, 0x0601 };
-	struct wb w = { out, cap, 0, 0 };
+	static const uint16_t suites[] = {0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f,
+					  0xc02c, 0xc030, 0xc013, 0x009c};
+	static const uint16_t sigalgs[] = {0x0403, 0x0804, 0x0401, 0x0503,
+					   0x0805, 0x0501, 0x0806, 0x0601};
+	struct wb w = {out, cap, 0, 0};
 	size_t hs, rec = tls_record_begin(&w, rec_ver, 0x01, &hs), ext, cur;
 	int tls13 = 0;
 
 	if (n < 0 || n > 32)
 		return 0;
 	put16(&w, legacy_ver);
-	put_fixed_bytes(&w, 0x11, 32);	/* random */
+	put_fixed_bytes(&w, 0x11, 32); /* random */
 	put8(&w, 32);
-	put_fixed_bytes(&w, 0x22, 32);	/* session id, echoed by tls_server_hello */
+	put_fixed_bytes(&w, 0x22, 32); /* session id, echoed by tls_server_hello */
 	put16(&w, sizeof(suites));
 	for (size_t i = 0; i < sizeof(suites) / sizeof(suites[0]); i++)
 		put16(&w, suites[i]);
 	put8(&w, 1);
-	put8(&w, 0);		/* null compression */
+	put8(&w, 0); /* null compression */
 	ext = w.len;
 	put16(&w, 0);
 
-	put16(&w, 0x000a);	/* supported_groups: x25519, secp256r1, secp384r1 */
+	put16(&w, 0x000a); /* supported_groups: x25519, secp256r1, secp384r1 */
 	put16(&w, 8);
 	put16(&w, 6);
 	put16(&w, 0x001d), put16(&w, 0x0017), put16(&w, 0x0018);
-	put16(&w, 0x000b);	/* ec_point_formats: uncompressed */
+	put16(&w, 0x000b); /* ec_point_formats: uncompressed */
 	put16(&w, 2);
 	put8(&w, 1), put8(&w, 0);
 	put16(&w, 0x000d);
@@ -755,16 +754,16 @@ size_t tls_client_hello(uint8_t *out, size_t cap, uint16_t rec_ver, uint16_t leg
 
 size_t tls_server_hello(uint8_t *out, size_t cap, uint16_t legacy_ver, uint16_t selected)
 {
-	struct wb w = { out, cap, 0, 0 };
+	struct wb w = {out, cap, 0, 0};
 	/* TLS 1.3 freezes the record version at 1.2; older servers use their own. */
 	uint16_t rec_ver = legacy_ver < 0x0303 ? legacy_ver : 0x0303;
 	size_t hs, rec = tls_record_begin(&w, rec_ver, 0x02, &hs), ext;
 	int tls13 = selected >= 0x0304;
 
 	put16(&w, legacy_ver);
-	put_fixed_bytes(&w, 0x33, 32);	/* random */
+	put_fixed_bytes(&w, 0x33, 32); /* random */
 	put8(&w, 32);
-	put_fixed_bytes(&w, 0x22, 32);	/* session id echo */
+	put_fixed_bytes(&w, 0x22, 32); /* session id echo */
 	/* GCM suites need TLS 1.2; an older server falls back to ECDHE-RSA-AES128-SHA. */
 	put16(&w, tls13 ? 0x1301 : legacy_ver >= 0x0303 ? 0xc02f : 0xc013);
 	put8(&w, 0);
@@ -778,7 +777,7 @@ size_t tls_server_hello(uint8_t *out, size_t cap, uint16_t legacy_ver, uint16_t 
 	if (tls13) {
 		put_ext_key_share_x25519(&w, 0);
 	} else {
-		put16(&w, 0xff01);	/* renegotiation_info, empty */
+		put16(&w, 0xff01); /* renegotiation_info, empty */
 		put16(&w, 1);
 		put8(&w, 0);
 		put16(&w, 0x000b);
@@ -799,7 +798,7 @@ size_t tls_server_hello(uint8_t *out, size_t cap, uint16_t legacy_ver, uint16_t 
 static int write_le32(FILE *f, const uint32_t *v, int n)
 {
 	uint8_t b[24];
-	struct wb w = { b, sizeof(b), 0, 0 };
+	struct wb w = {b, sizeof(b), 0, 0};
 
 	for (int i = 0; i < n; i++)
 		put_le(&w, v[i], 4);
@@ -809,7 +808,7 @@ static int write_le32(FILE *f, const uint32_t *v, int n)
 int pcap_write_frames(const char *path, const struct pkt_frame *frames, int n)
 {
 	/* magic, version 2.4, thiszone, sigfigs, snaplen, LINKTYPE_ETHERNET */
-	static const uint32_t ghdr[6] = { 0xa1b2c3d4, 0x00040002, 0, 0, 262144, 1 };
+	static const uint32_t ghdr[6] = {0xa1b2c3d4, 0x00040002, 0, 0, 262144, 1};
 	FILE *f = fopen(path, "wb");
 	int err;
 
@@ -818,8 +817,8 @@ int pcap_write_frames(const char *path, const struct pkt_frame *frames, int n)
 	errno = 0;
 	err = write_le32(f, ghdr, 6);
 	for (int i = 0; !err && i < n; i++) {
-		uint32_t rhdr[4] = { PCAP_EPOCH + (uint32_t)i / 1000, (uint32_t)(i % 1000) * 1000,
-				     (uint32_t)frames[i].len, (uint32_t)frames[i].len };
+		uint32_t rhdr[4] = {PCAP_EPOCH + (uint32_t)i / 1000, (uint32_t)(i % 1000) * 1000,
+				    (uint32_t)frames[i].len, (uint32_t)frames[i].len};
 
 		err = write_le32(f, rhdr, 4);
 		if (!err && frames[i].len && fwrite(frames[i].data, frames[i].len, 1, f) != 1)

@@ -22,28 +22,28 @@
 #define PKT_TCP_ACK 0x10
 
 /* IPv6 extension headers, always chained in this order (RFC 8200 4.1). */
-#define PKT_IP6_HOPOPTS 0x1	/* 8 bytes, PadN */
-#define PKT_IP6_ROUTING 0x2	/* 24 bytes, SRH type 4 with one segment = dst */
-#define PKT_IP6_DSTOPTS 0x4	/* 16 bytes, PadN: a length other than 8 on purpose */
-#define PKT_IP6_FRAG 0x8	/* 8 bytes */
+#define PKT_IP6_HOPOPTS 0x1 /* 8 bytes, PadN */
+#define PKT_IP6_ROUTING 0x2 /* 24 bytes, SRH type 4 with one segment = dst */
+#define PKT_IP6_DSTOPTS 0x4 /* 16 bytes, PadN: a length other than 8 on purpose */
+#define PKT_IP6_FRAG	0x8 /* 8 bytes */
 
 struct pkt_spec {
-	int family;		/* 4 or 6 */
-	const char *src, *dst;	/* NULL: 10.0.0.1/10.0.0.2 or fd00::1/fd00::2 */
-	uint16_t sport, dport;	/* host order */
-	uint32_t seq, ack;	/* host order */
-	uint8_t tcp_flags;	/* 0: ACK|PSH with payload, ACK without */
-	int nvlan;		/* 0, 1 or 2 VLAN tags */
-	uint16_t vlan[2];	/* VLAN ids, outer first */
-	uint16_t vlan_tpid_outer;	/* 0 = 0x8100; 0x88a8 for QinQ; inner tag always 0x8100 */
-	int ip4_opts_len;	/* multiple of 4, <= 40: NOPs and a final EOL */
-	uint16_t ip4_frag;	/* fragment offset in 8-byte units */
+	int family;		  /* 4 or 6 */
+	const char *src, *dst;	  /* NULL: 10.0.0.1/10.0.0.2 or fd00::1/fd00::2 */
+	uint16_t sport, dport;	  /* host order */
+	uint32_t seq, ack;	  /* host order */
+	uint8_t tcp_flags;	  /* 0: ACK|PSH with payload, ACK without */
+	int nvlan;		  /* 0, 1 or 2 VLAN tags */
+	uint16_t vlan[2];	  /* VLAN ids, outer first */
+	uint16_t vlan_tpid_outer; /* 0 = 0x8100; 0x88a8 for QinQ; inner tag always 0x8100 */
+	int ip4_opts_len;	  /* multiple of 4, <= 40: NOPs and a final EOL */
+	uint16_t ip4_frag;	  /* fragment offset in 8-byte units */
 	int ip4_mf;
-	unsigned int ip6_ext;	/* PKT_IP6_* bitmask */
-	uint16_t ip6_frag_off;	/* fragment offset (8-byte units) with PKT_IP6_FRAG */
-	int tcp_opts;		/* 0 none; 1 MSS,SACKperm,TS,NOP,WS (20, SYN); 2 NOP,NOP,TS (12) */
-	uint8_t proto;		/* 0/6 TCP, 17 UDP, 1 ICMP echo (ICMPv6 echo on v6), other: raw */
-	int ip6_mf;		/* M flag of the IPv6 fragment header */
+	unsigned int ip6_ext;  /* PKT_IP6_* bitmask */
+	uint16_t ip6_frag_off; /* fragment offset (8-byte units) with PKT_IP6_FRAG */
+	int tcp_opts;	       /* 0 none; 1 MSS,SACKperm,TS,NOP,WS (20, SYN); 2 NOP,NOP,TS (12) */
+	uint8_t proto;	       /* 0/6 TCP, 17 UDP, 1 ICMP echo (ICMPv6 echo on v6), other: raw */
+	int ip6_mf;	       /* M flag of the IPv6 fragment header */
 };
 
 /*
@@ -65,7 +65,7 @@ size_t pkt_build_arp(uint8_t *out, size_t cap);
  */
 struct pkt_flow {
 	struct pkt_spec spec;
-	uint32_t next_seq[2];	/* [0] client, [1] server */
+	uint32_t next_seq[2]; /* [0] client, [1] server */
 };
 
 void pkt_flow_init(struct pkt_flow *f, const struct pkt_spec *tmpl);
@@ -78,15 +78,15 @@ size_t pkt_flow_next(struct pkt_flow *f, int from_server, uint8_t flags, uint8_t
 		     const void *payload, size_t plen);
 
 /* DICOM Upper Layer PDUs (PS3.8 9.3), big-endian. */
-#define PDU_UID_APP_CTX "1.2.840.10008.3.1.1.1"
+#define PDU_UID_APP_CTX	     "1.2.840.10008.3.1.1.1"
 #define PDU_UID_VERIFICATION "1.2.840.10008.1.1"
-#define PDU_UID_IMPLICIT_LE "1.2.840.10008.1.2"
-#define PDU_UID_EXPLICIT_LE "1.2.840.10008.1.2.1"
-#define PDU_UID_CT_STORAGE "1.2.840.10008.5.1.4.1.1.2"
-#define PDU_UID_STUDY_FIND "1.2.840.10008.5.1.4.1.2.2.1"
-#define PDU_UID_STUDY_MOVE "1.2.840.10008.5.1.4.1.2.2.2"
-#define PDU_DCMTK_IMPL_UID "1.2.276.0.7230010.3.0.3.6.7"
-#define PDU_DCMTK_IMPL_VER "OFFIS_DCMTK_367"
+#define PDU_UID_IMPLICIT_LE  "1.2.840.10008.1.2"
+#define PDU_UID_EXPLICIT_LE  "1.2.840.10008.1.2.1"
+#define PDU_UID_CT_STORAGE   "1.2.840.10008.5.1.4.1.1.2"
+#define PDU_UID_STUDY_FIND   "1.2.840.10008.5.1.4.1.2.2.1"
+#define PDU_UID_STUDY_MOVE   "1.2.840.10008.5.1.4.1.2.2.2"
+#define PDU_DCMTK_IMPL_UID   "1.2.276.0.7230010.3.0.3.6.7"
+#define PDU_DCMTK_IMPL_VER   "OFFIS_DCMTK_367"
 
 struct pdu_pc {
 	uint8_t id;
@@ -111,11 +111,11 @@ size_t pdu_abort(uint8_t *out, size_t cap, uint8_t source, uint8_t reason);
 
 /* DIMSE Command Field values (PS3.7 E.1); a response is the request | 0x8000. */
 #define DIMSE_C_STORE 0x0001
-#define DIMSE_C_GET 0x0010
-#define DIMSE_C_FIND 0x0020
-#define DIMSE_C_MOVE 0x0021
-#define DIMSE_C_ECHO 0x0030
-#define DIMSE_RSP 0x8000
+#define DIMSE_C_GET   0x0010
+#define DIMSE_C_FIND  0x0020
+#define DIMSE_C_MOVE  0x0021
+#define DIMSE_C_ECHO  0x0030
+#define DIMSE_RSP     0x8000
 
 /*
  * P-DATA-TF with one PDV (MCH 0x03) holding an Implicit VR LE command set:

@@ -20,12 +20,12 @@
 
 static int fails;
 
-#define CHECK(c)                                                                       \
-	do {                                                                           \
-		if (!(c)) {                                                            \
-			fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #c); \
-			fails++;                                                       \
-		}                                                                      \
+#define CHECK(c)                                                                                   \
+	do {                                                                                       \
+		if (!(c)) {                                                                        \
+			fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #c);      \
+			fails++;                                                                   \
+		}                                                                                  \
 	} while (0)
 
 static unsigned int rd16(const uint8_t *p)
@@ -84,8 +84,10 @@ static size_t verify_frame(const uint8_t *f, size_t n)
 		sum = ocsum(0, f + off + 8, 32);
 	}
 	if (nh == 6 || nh == 17 || nh == 58) {
-		sum = ocsum(sum, (const uint8_t[]){ 0, (uint8_t)nh, (uint8_t)((n - l4) >> 8),
-						    (uint8_t)(n - l4) }, 4);
+		sum = ocsum(
+		    sum,
+		    (const uint8_t[]){0, (uint8_t)nh, (uint8_t)((n - l4) >> 8), (uint8_t)(n - l4)},
+		    4);
 		CHECK(ocsum(sum, f + l4, n - l4) == 0xffff);
 	} else if (nh == 1) {
 		CHECK(ocsum(0, f + l4, n - l4) == 0xffff);
@@ -153,13 +155,12 @@ static unsigned int cmd_us(const uint8_t *p, size_t n, unsigned int elem)
 static void test_dimse(void)
 {
 	static const uint8_t echo[80] = {
-		0x04, 0, 0, 0, 0, 0x4a, 0, 0, 0, 0x46, 0x01, 0x03,
-		0, 0, 0, 0, 0x04, 0, 0, 0, 0x38, 0, 0, 0,
-		0, 0, 0x02, 0, 0x12, 0, 0, 0, '1', '.', '2', '.', '8', '4', '0', '.',
-		'1', '0', '0', '0', '8', '.', '1', '.', '1', 0,
-		0, 0, 0x00, 0x01, 0x02, 0, 0, 0, 0x30, 0,
-		0, 0, 0x10, 0x01, 0x02, 0, 0, 0, 0x01, 0,
-		0, 0, 0x00, 0x08, 0x02, 0, 0, 0, 0x01, 0x01,
+	    0x04, 0,   0,    0,	   0,	 0x4a, 0,    0,	   0,	 0x46, 0x01, 0x03, 0,	 0,
+	    0,	  0,   0x04, 0,	   0,	 0,    0x38, 0,	   0,	 0,    0,    0,	   0x02, 0,
+	    0x12, 0,   0,    0,	   '1',	 '.',  '2',  '.',  '8',	 '4',  '0',  '.',  '1',	 '0',
+	    '0',  '0', '8',  '.',  '1',	 '.',  '1',  0,	   0,	 0,    0x00, 0x01, 0x02, 0,
+	    0,	  0,   0x30, 0,	   0,	 0,    0x10, 0x01, 0x02, 0,    0,    0,	   0x01, 0,
+	    0,	  0,   0x00, 0x08, 0x02, 0,    0,    0,	   0x01, 0x01,
 	};
 	uint8_t b[256];
 	uint32_t vlen = 0;
@@ -194,14 +195,14 @@ static void test_assoc(void)
 {
 	static uint8_t b[16384], big[70000];
 	static char huge[66000];
-	static const uint8_t rj[10] = { 3, 0, 0, 0, 0, 4, 0, 1, 1, 7 };
-	static const uint8_t rel[10] = { 5, 0, 0, 0, 0, 4, 0, 0, 0, 0 };
-	static const uint8_t ab[10] = { 7, 0, 0, 0, 0, 4, 0, 0, 2, 6 };
+	static const uint8_t rj[10] = {3, 0, 0, 0, 0, 4, 0, 1, 1, 7};
+	static const uint8_t rel[10] = {5, 0, 0, 0, 0, 4, 0, 0, 0, 0};
+	static const uint8_t ab[10] = {7, 0, 0, 0, 0, 4, 0, 0, 2, 6};
 	struct pdu_pc pcs[2] = {
-		{ 1, PDU_UID_VERIFICATION, { PDU_UID_IMPLICIT_LE }, 1 },
-		{ 3, PDU_UID_STUDY_FIND, { PDU_UID_EXPLICIT_LE, PDU_UID_IMPLICIT_LE }, 2 },
+	    {1, PDU_UID_VERIFICATION, {PDU_UID_IMPLICIT_LE}, 1},
+	    {3, PDU_UID_STUDY_FIND, {PDU_UID_EXPLICIT_LE, PDU_UID_IMPLICIT_LE}, 2},
 	};
-	uint8_t ids[3] = { 1, 3, 5 }, res[3] = { 0, 3, 4 };
+	uint8_t ids[3] = {1, 3, 5}, res[3] = {0, 3, 4};
 	size_t n;
 
 	n = pdu_assoc_rq(b, sizeof(b), "ANY-SCP", "ECHOSCU", pcs, 2, 16384, PDU_DCMTK_IMPL_UID,
@@ -243,10 +244,15 @@ static void test_assoc(void)
 
 static void test_frames(void)
 {
-	static const char pl[] = "0123456789abcdefXYZ";	/* odd length on purpose */
-	uint8_t b[2048], z[2] = { 0, 0 };
-	struct pkt_spec s = { .family = 4, .sport = 40000, .dport = 11112, .seq = 1000,
-			      .ack = 2000, .ip4_opts_len = 8, .tcp_opts = 2 };
+	static const char pl[] = "0123456789abcdefXYZ"; /* odd length on purpose */
+	uint8_t b[2048], z[2] = {0, 0};
+	struct pkt_spec s = {.family = 4,
+			     .sport = 40000,
+			     .dport = 11112,
+			     .seq = 1000,
+			     .ack = 2000,
+			     .ip4_opts_len = 8,
+			     .tcp_opts = 2};
 	size_t n, l4;
 
 	n = pkt_build(b, sizeof(b), &s, pl, sizeof(pl));
@@ -267,10 +273,15 @@ static void test_frames(void)
 	CHECK(rd16(b + 20) == (0x2000 | 185));
 
 	/* QinQ: 88a8 outer, 8100 inner, then the real ethertype. */
-	s = (struct pkt_spec){ .family = 6, .nvlan = 2, .vlan = { 100, 200 },
-			       .vlan_tpid_outer = 0x88a8, .tcp_flags = PKT_TCP_SYN, .tcp_opts = 1,
-			       .ip6_ext = PKT_IP6_HOPOPTS | PKT_IP6_ROUTING | PKT_IP6_DSTOPTS |
-					  PKT_IP6_FRAG, .ip6_frag_off = 3 };
+	s = (struct pkt_spec){.family = 6,
+			      .nvlan = 2,
+			      .vlan = {100, 200},
+			      .vlan_tpid_outer = 0x88a8,
+			      .tcp_flags = PKT_TCP_SYN,
+			      .tcp_opts = 1,
+			      .ip6_ext = PKT_IP6_HOPOPTS | PKT_IP6_ROUTING | PKT_IP6_DSTOPTS |
+					 PKT_IP6_FRAG,
+			      .ip6_frag_off = 3};
 	n = pkt_build(b, sizeof(b), &s, pl, 7);
 	CHECK(rd16(b + 12) == 0x88a8 && rd16(b + 14) == 100 && rd16(b + 16) == 0x8100);
 	CHECK(rd16(b + 18) == 200 && rd16(b + 20) == 0x86dd);
@@ -279,12 +290,12 @@ static void test_frames(void)
 	CHECK(b[22 + 6] == 0 && b[62] == 43 && b[70] == 60 && b[94] == 44 && b[110] == 6);
 	CHECK(rd16(b + 112) == 3 << 3 && b[l4 + 12] == 0xa0 && b[l4 + 20] == 2);
 
-	s = (struct pkt_spec){ .family = 4, .nvlan = 1, .vlan = { 42 } };
+	s = (struct pkt_spec){.family = 4, .nvlan = 1, .vlan = {42}};
 	n = pkt_build(b, sizeof(b), &s, NULL, 0);
 	CHECK(n == 58 && rd16(b + 12) == 0x8100 && rd16(b + 14) == 42 && rd16(b + 16) == 0x0800);
 	CHECK(verify_frame(b, n) == 38 && b[38 + 13] == PKT_TCP_ACK);
 
-	s = (struct pkt_spec){ .family = 4, .proto = 17, .sport = 5353, .dport = 5353 };
+	s = (struct pkt_spec){.family = 4, .proto = 17, .sport = 5353, .dport = 5353};
 	n = pkt_build(b, sizeof(b), &s, pl, sizeof(pl));
 	CHECK(n == 42 + sizeof(pl) && verify_frame(b, n) == 34 && b[23] == 17);
 	/* A payload word equal to a zero payload's checksum makes the sum 0: sent as 0xffff. */
@@ -332,7 +343,7 @@ static const uint8_t *tls_ext(const uint8_t *p, size_t n, unsigned int type, uns
 
 static void test_tls(void)
 {
-	static const uint16_t v13[2] = { 0x0304, 0x0303 };
+	static const uint16_t v13[2] = {0x0304, 0x0303};
 	uint8_t b[1024];
 	const uint8_t *e;
 	unsigned int len = 0;
@@ -359,20 +370,29 @@ static void test_tls(void)
 /* Every builder must fail cleanly, and write nothing past cap, for every short cap. */
 static size_t build_kind(int k, uint8_t *b, size_t cap)
 {
-	static const uint16_t v[1] = { 0x0304 };
-	static const uint8_t ids[1] = { 1 }, res[1] = { 0 };
-	struct pkt_spec s = { .family = 6, .nvlan = 1, .ip6_ext = PKT_IP6_ROUTING, .tcp_opts = 1 };
+	static const uint16_t v[1] = {0x0304};
+	static const uint8_t ids[1] = {1}, res[1] = {0};
+	struct pkt_spec s = {.family = 6, .nvlan = 1, .ip6_ext = PKT_IP6_ROUTING, .tcp_opts = 1};
 
 	switch (k) {
-	case 0: return pkt_build(b, cap, &s, "abc", 3);
-	case 1: return pkt_build_arp(b, cap);
-	case 2: return pdu_assoc_rq_n(b, cap, "X", "Y", 3);
-	case 3: return pdu_assoc_ac(b, cap, "X", "Y", ids, res, 1, 0);
-	case 4: return pdu_abort(b, cap, 0, 0);
-	case 5: return pdu_pdata_command(b, cap, 1, DIMSE_C_MOVE, PDU_UID_STUDY_MOVE, 1, 0, "D", 1);
-	case 6: return pdu_pdata_data(b, cap, 1, 40, 1);
-	case 7: return tls_client_hello(b, cap, 0x0301, 0x0303, v, 1);
-	case 8: return tls_server_hello(b, cap, 0x0303, 0x0304);
+	case 0:
+		return pkt_build(b, cap, &s, "abc", 3);
+	case 1:
+		return pkt_build_arp(b, cap);
+	case 2:
+		return pdu_assoc_rq_n(b, cap, "X", "Y", 3);
+	case 3:
+		return pdu_assoc_ac(b, cap, "X", "Y", ids, res, 1, 0);
+	case 4:
+		return pdu_abort(b, cap, 0, 0);
+	case 5:
+		return pdu_pdata_command(b, cap, 1, DIMSE_C_MOVE, PDU_UID_STUDY_MOVE, 1, 0, "D", 1);
+	case 6:
+		return pdu_pdata_data(b, cap, 1, 40, 1);
+	case 7:
+		return tls_client_hello(b, cap, 0x0301, 0x0303, v, 1);
+	case 8:
+		return tls_server_hello(b, cap, 0x0303, 0x0304);
 	}
 	return 0;
 }
@@ -412,7 +432,7 @@ static void fx_add(struct fixture *x, size_t len)
 	if (!len || x->n >= 256)
 		return;
 	verify_frame(x->buf + x->used, len);
-	x->fr[x->n++] = (struct pkt_frame){ x->buf + x->used, len };
+	x->fr[x->n++] = (struct pkt_frame){x->buf + x->used, len};
 	x->used += len;
 }
 
@@ -428,8 +448,8 @@ static void fx_send(struct fixture *x, struct pkt_flow *f, int srv, const uint8_
 
 static void fx_tcp(struct fixture *x, struct pkt_flow *f, int srv, uint8_t flags)
 {
-	fx_add(x, pkt_flow_next(f, srv, flags, x->buf + x->used, sizeof(x->buf) - x->used, NULL,
-				0));
+	fx_add(x,
+	       pkt_flow_next(f, srv, flags, x->buf + x->used, sizeof(x->buf) - x->used, NULL, 0));
 }
 
 static void fx_open(struct fixture *x, struct pkt_flow *f, const struct pkt_spec *tmpl)
@@ -461,26 +481,32 @@ static uint8_t pdu_buf[16384];
 
 /* SEND(..., pdu_xxx(PDU, args)): build into pdu_buf, then segment it onto the flow. */
 #define PDU pdu_buf, sizeof(pdu_buf)
-#define SEND(x, f, srv, call)                                                  \
-	do {                                                                   \
-		size_t _n = call;                                              \
-		CHECK(_n > 0);                                                 \
-		fx_send(x, f, srv, pdu_buf, _n);                               \
+#define SEND(x, f, srv, call)                                                                      \
+	do {                                                                                       \
+		size_t _n = call;                                                                  \
+		CHECK(_n > 0);                                                                     \
+		fx_send(x, f, srv, pdu_buf, _n);                                                   \
 	} while (0)
 
 static void write_dicom(struct fixture *x, const char *dir)
 {
 	struct pdu_pc pcs[3] = {
-		{ 1, PDU_UID_VERIFICATION, { PDU_UID_IMPLICIT_LE }, 1 },
-		{ 3, PDU_UID_STUDY_FIND, { PDU_UID_EXPLICIT_LE, PDU_UID_IMPLICIT_LE }, 2 },
-		{ 5, PDU_UID_STUDY_MOVE, { PDU_UID_IMPLICIT_LE }, 1 },
+	    {1, PDU_UID_VERIFICATION, {PDU_UID_IMPLICIT_LE}, 1},
+	    {3, PDU_UID_STUDY_FIND, {PDU_UID_EXPLICIT_LE, PDU_UID_IMPLICIT_LE}, 2},
+	    {5, PDU_UID_STUDY_MOVE, {PDU_UID_IMPLICIT_LE}, 1},
 	};
 	uint8_t ids[120], res[120];
-	struct pkt_spec v4 = { .family = 4, .sport = 40000, .dport = 11112, .seq = 1000,
-			       .ack = 5000, .tcp_opts = 2 };
-	struct pkt_spec v6 = { .family = 6, .sport = 40001, .dport = 11112, .seq = 7, .ack = 9,
-			       .nvlan = 2, .vlan = { 10, 20 }, .vlan_tpid_outer = 0x88a8,
-			       .ip6_ext = PKT_IP6_HOPOPTS | PKT_IP6_ROUTING | PKT_IP6_DSTOPTS };
+	struct pkt_spec v4 = {
+	    .family = 4, .sport = 40000, .dport = 11112, .seq = 1000, .ack = 5000, .tcp_opts = 2};
+	struct pkt_spec v6 = {.family = 6,
+			      .sport = 40001,
+			      .dport = 11112,
+			      .seq = 7,
+			      .ack = 9,
+			      .nvlan = 2,
+			      .vlan = {10, 20},
+			      .vlan_tpid_outer = 0x88a8,
+			      .ip6_ext = PKT_IP6_HOPOPTS | PKT_IP6_ROUTING | PKT_IP6_DSTOPTS};
 	struct pkt_flow f;
 
 	/* Storage SCU: 120-context RQ over 7 segments, one C-STORE in two data PDVs. */
@@ -494,41 +520,47 @@ static void write_dicom(struct fixture *x, const char *dir)
 	SEND(x, &f, 0, pdu_pdata_command(PDU, 1, DIMSE_C_STORE, PDU_UID_CT_STORAGE, 1, 0, NULL, 1));
 	SEND(x, &f, 0, pdu_pdata_data(PDU, 1, 4000, 0));
 	SEND(x, &f, 0, pdu_pdata_data(PDU, 1, 1000, 1));
-	SEND(x, &f, 1, pdu_pdata_command(PDU, 1, DIMSE_C_STORE | DIMSE_RSP, PDU_UID_CT_STORAGE, 1,
-					 0, NULL, 0));
+	SEND(x, &f, 1,
+	     pdu_pdata_command(PDU, 1, DIMSE_C_STORE | DIMSE_RSP, PDU_UID_CT_STORAGE, 1, 0, NULL,
+			       0));
 	SEND(x, &f, 0, pdu_release_rq(PDU));
 	SEND(x, &f, 1, pdu_release_rp(PDU));
 	fx_close(x, &f);
 
 	/* Echo, find and move over IPv6 with extension headers and QinQ, then an abort. */
 	fx_open(x, &f, &v6);
-	SEND(x, &f, 0, pdu_assoc_rq(PDU, "ANY-SCP", "FINDSCU", pcs, 3, 16384, PDU_DCMTK_IMPL_UID,
-				    PDU_DCMTK_IMPL_VER));
+	SEND(x, &f, 0,
+	     pdu_assoc_rq(PDU, "ANY-SCP", "FINDSCU", pcs, 3, 16384, PDU_DCMTK_IMPL_UID,
+			  PDU_DCMTK_IMPL_VER));
 	SEND(x, &f, 1, pdu_assoc_ac(PDU, "ANY-SCP", "FINDSCU", ids, res, 3, 16384));
-	SEND(x, &f, 0, pdu_pdata_command(PDU, 1, DIMSE_C_ECHO, PDU_UID_VERIFICATION, 1, 0, NULL,
-					 0));
-	SEND(x, &f, 1, pdu_pdata_command(PDU, 1, DIMSE_C_ECHO | DIMSE_RSP, PDU_UID_VERIFICATION,
-					 1, 0, NULL, 0));
+	SEND(x, &f, 0,
+	     pdu_pdata_command(PDU, 1, DIMSE_C_ECHO, PDU_UID_VERIFICATION, 1, 0, NULL, 0));
+	SEND(x, &f, 1,
+	     pdu_pdata_command(PDU, 1, DIMSE_C_ECHO | DIMSE_RSP, PDU_UID_VERIFICATION, 1, 0, NULL,
+			       0));
 	SEND(x, &f, 0, pdu_pdata_command(PDU, 3, DIMSE_C_FIND, PDU_UID_STUDY_FIND, 2, 0, NULL, 1));
 	SEND(x, &f, 0, pdu_pdata_data(PDU, 3, 64, 1));
-	SEND(x, &f, 1, pdu_pdata_command(PDU, 3, DIMSE_C_FIND | DIMSE_RSP, PDU_UID_STUDY_FIND, 2,
-					 0xff00, NULL, 1));
+	SEND(x, &f, 1,
+	     pdu_pdata_command(PDU, 3, DIMSE_C_FIND | DIMSE_RSP, PDU_UID_STUDY_FIND, 2, 0xff00,
+			       NULL, 1));
 	SEND(x, &f, 1, pdu_pdata_data(PDU, 3, 64, 1));
-	SEND(x, &f, 1, pdu_pdata_command(PDU, 3, DIMSE_C_FIND | DIMSE_RSP, PDU_UID_STUDY_FIND, 2,
-					 0x0000, NULL, 0));
-	SEND(x, &f, 0, pdu_pdata_command(PDU, 5, DIMSE_C_MOVE, PDU_UID_STUDY_MOVE, 3, 0, "EVIL_AE",
-					 1));
+	SEND(x, &f, 1,
+	     pdu_pdata_command(PDU, 3, DIMSE_C_FIND | DIMSE_RSP, PDU_UID_STUDY_FIND, 2, 0x0000,
+			       NULL, 0));
+	SEND(x, &f, 0,
+	     pdu_pdata_command(PDU, 5, DIMSE_C_MOVE, PDU_UID_STUDY_MOVE, 3, 0, "EVIL_AE", 1));
 	SEND(x, &f, 0, pdu_pdata_data(PDU, 5, 32, 1));
-	SEND(x, &f, 1, pdu_pdata_command(PDU, 5, DIMSE_C_MOVE | DIMSE_RSP, PDU_UID_STUDY_MOVE, 3,
-					 0xa801, NULL, 0));
+	SEND(x, &f, 1,
+	     pdu_pdata_command(PDU, 5, DIMSE_C_MOVE | DIMSE_RSP, PDU_UID_STUDY_MOVE, 3, 0xa801,
+			       NULL, 0));
 	SEND(x, &f, 0, pdu_abort(PDU, 0, 0));
 	fx_close(x, &f);
 
 	/* Brute-force style: called AE not recognised. */
 	v4.sport = 40002;
 	fx_open(x, &f, &v4);
-	SEND(x, &f, 0, pdu_assoc_rq(PDU, "123456", "ECHOSCU", pcs, 1, 16384, PDU_DCMTK_IMPL_UID,
-				    NULL));
+	SEND(x, &f, 0,
+	     pdu_assoc_rq(PDU, "123456", "ECHOSCU", pcs, 1, 16384, PDU_DCMTK_IMPL_UID, NULL));
 	SEND(x, &f, 1, pdu_assoc_rj(PDU, 1, 1, 7));
 	fx_close(x, &f);
 	fx_write(x, dir, "dicom.pcap");
@@ -536,8 +568,8 @@ static void write_dicom(struct fixture *x, const char *dir)
 
 static void write_tls(struct fixture *x, const char *dir)
 {
-	static const uint16_t v13[2] = { 0x0304, 0x0303 }, v12[1] = { 0x0303 };
-	struct pkt_spec t = { .family = 4, .sport = 41000, .dport = 2762, .seq = 1, .ack = 1 };
+	static const uint16_t v13[2] = {0x0304, 0x0303}, v12[1] = {0x0303};
+	struct pkt_spec t = {.family = 4, .sport = 41000, .dport = 2762, .seq = 1, .ack = 1};
 	struct pkt_flow f;
 
 	fx_open(x, &f, &t);
@@ -560,14 +592,14 @@ static void write_tls(struct fixture *x, const char *dir)
 static void write_misc(struct fixture *x, const char *dir)
 {
 	static const struct pkt_spec specs[] = {
-		{ .family = 4, .proto = 17, .sport = 33333, .dport = 9 },
-		{ .family = 4, .proto = 1 },
-		{ .family = 6, .proto = 1 },
-		{ .family = 4, .nvlan = 1, .vlan = { 7 }, .ip4_opts_len = 40, .dport = 104 },
-		{ .family = 4, .ip4_mf = 1, .dport = 104 },
-		{ .family = 4, .ip4_frag = 185, .dport = 104 },
-		{ .family = 6, .ip6_ext = PKT_IP6_FRAG, .ip6_mf = 1, .dport = 104 },
-		{ .family = 6, .proto = 50 },	/* ESP: the "other IP" class */
+	    {.family = 4, .proto = 17, .sport = 33333, .dport = 9},
+	    {.family = 4, .proto = 1},
+	    {.family = 6, .proto = 1},
+	    {.family = 4, .nvlan = 1, .vlan = {7}, .ip4_opts_len = 40, .dport = 104},
+	    {.family = 4, .ip4_mf = 1, .dport = 104},
+	    {.family = 4, .ip4_frag = 185, .dport = 104},
+	    {.family = 6, .ip6_ext = PKT_IP6_FRAG, .ip6_mf = 1, .dport = 104},
+	    {.family = 6, .proto = 50}, /* ESP: the "other IP" class */
 	};
 	uint8_t pl[64];
 
@@ -584,7 +616,7 @@ int main(int argc, char **argv)
 {
 	static struct fixture x;
 	char tmpl[] = "/tmp/pktbuild-XXXXXX";
-	const char *dir = argc > 1 ? argv[1] : NULL, *names[] = { "dicom", "tls", "misc" };
+	const char *dir = argc > 1 ? argv[1] : NULL, *names[] = {"dicom", "tls", "misc"};
 	char path[64];
 	int made = 0, i;
 

@@ -30,8 +30,9 @@ static void test_ports(void **state)
 	assert_true(port_set(m, 104) && port_set(m, 2005) && !port_set(m, 2011));
 	assert_int_equal(dm_parse_ports("65535", m, &bad), 0);
 	assert_true(port_set(m, 65535));
-	const char *invalid[] = { "", "0", "65536", "-1", "10-5", "1,,2", "1,", "abc", "1 2",
-				  "99999999999999999999", "104-", "-104", "+104" };
+	const char *invalid[] = {"",	 "0",	 "65536", "-1",	 "10-5",
+				 "1,,2", "1,",	 "abc",	  "1 2", "99999999999999999999",
+				 "104-", "-104", "+104"};
 	for (size_t i = 0; i < sizeof(invalid) / sizeof(invalid[0]); i++)
 		assert_int_equal(dm_parse_ports(invalid[i], m, &bad), -EINVAL);
 }
@@ -71,9 +72,9 @@ static void test_defaults_to_bpf(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ports),
-		cmocka_unit_test(test_u32),
-		cmocka_unit_test(test_defaults_to_bpf),
+	    cmocka_unit_test(test_ports),
+	    cmocka_unit_test(test_u32),
+	    cmocka_unit_test(test_defaults_to_bpf),
 	};
 
 	return cmocka_run_group_tests_name("unit_config", tests, NULL, NULL);

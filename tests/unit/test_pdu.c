@@ -14,8 +14,8 @@
 static void test_ae_string(void **state)
 {
 	const uint8_t plain[16] = "  PACS_SCP      ";
-	const uint8_t hostile[16] = { 'A', '"', '\\', 0x00, 0x07, 0xff, 'B', ' ', ' ', ' ',
-				      ' ', ' ', ' ', ' ', ' ', ' ' };
+	const uint8_t hostile[16] = {'A', '"', '\\', 0x00, 0x07, 0xff, 'B', ' ',
+				     ' ', ' ', ' ',  ' ',  ' ',	 ' ',  ' ', ' '};
 	const uint8_t spaces[16] = "                ";
 	char out[DM_AE_STR];
 
@@ -34,7 +34,7 @@ static void test_ae_string(void **state)
 
 static void test_assoc_hdr(void **state)
 {
-	struct pdu_pc pc = { 1, PDU_UID_VERIFICATION, { PDU_UID_IMPLICIT_LE }, 1 };
+	struct pdu_pc pc = {1, PDU_UID_VERIFICATION, {PDU_UID_IMPLICIT_LE}, 1};
 	struct dm_assoc_hdr h;
 	uint8_t rq[512];
 	size_t n = pdu_assoc_rq(rq, sizeof(rq), "ANY-SCP", "ECHOSCU", &pc, 1, 16384,
@@ -45,7 +45,7 @@ static void test_assoc_hdr(void **state)
 	assert_string_equal(h.called, "ANY-SCP");
 	assert_string_equal(h.calling, "ECHOSCU");
 	assert_int_equal(h.protocol_version, 1);
-	assert_int_equal(dm_assoc_hdr_parse(rq, 41, &h), -EINVAL);	/* short */
+	assert_int_equal(dm_assoc_hdr_parse(rq, 41, &h), -EINVAL); /* short */
 	rq[0] = DM_PDU_P_DATA;
 	assert_int_equal(dm_assoc_hdr_parse(rq, n, &h), -EINVAL);
 }
@@ -64,7 +64,8 @@ static void test_reject_abort(void **state)
 	assert_string_equal(dm_reject_reason_name(3, 2), "local-limit-exceeded");
 	assert_string_equal(dm_reject_reason_name(9, 9), "reserved");
 	assert_int_equal(dm_reject_parse(p, pdu_abort(p, sizeof(p), 2, 6), &r), 0);
-	assert_string_equal(dm_abort_reason_name(r.source, r.reason), "invalid-PDU-parameter-value");
+	assert_string_equal(dm_abort_reason_name(r.source, r.reason),
+			    "invalid-PDU-parameter-value");
 	assert_string_equal(dm_abort_reason_name(0, 0), "service-user");
 	assert_string_equal(dm_abort_reason_name(2, 200), "reserved");
 	assert_int_equal(dm_reject_parse(p, 9, &r), -EINVAL);
@@ -99,7 +100,7 @@ static void test_dimse(void **state)
 	assert_int_equal(dm_dimse_parse(p, n, &d), -EINVAL);
 	/* A hostile element length. */
 	n = pdu_pdata_command(p, sizeof(p), 1, 0x0030, PDU_UID_VERIFICATION, 1, 0, NULL, 0);
-	p[12 + 12 + 4] = 0xff;	/* (0000,0002) length -> huge */
+	p[12 + 12 + 4] = 0xff; /* (0000,0002) length -> huge */
 	p[12 + 12 + 7] = 0x7f;
 	assert_true(dm_dimse_parse(p, n, &d) != 0);
 }
@@ -132,9 +133,9 @@ static void test_pdu_buf(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ae_string),   cmocka_unit_test(test_assoc_hdr),
-		cmocka_unit_test(test_reject_abort), cmocka_unit_test(test_dimse),
-		cmocka_unit_test(test_pdu_buf),
+	    cmocka_unit_test(test_ae_string),	 cmocka_unit_test(test_assoc_hdr),
+	    cmocka_unit_test(test_reject_abort), cmocka_unit_test(test_dimse),
+	    cmocka_unit_test(test_pdu_buf),
 	};
 
 	return cmocka_run_group_tests_name("unit_pdu", tests, NULL, NULL);
