@@ -279,13 +279,14 @@ static __always_inline __u64 rb_wakeup(void)
 	return BPF_RB_NO_WAKEUP + ((cfg.wakeup_bytes - 1 - avail) >> 63);
 }
 
+/* Events carry the fine clock: they are rare, and their order and timing matter. */
 static __always_inline void ev_hdr_fill(struct dm_event_hdr *h, __u32 type,
 					const struct dm_assoc *a, __u32 ifindex, __u8 hook,
-					__u8 dir, __u64 now)
+					__u8 dir)
 {
 	h->type = type;
 	h->len = 0;
-	h->ts_ns = now;
+	h->ts_ns = bpf_ktime_get_ns();
 	h->assoc_id = a->id;
 	__builtin_memcpy(&h->key, &a->key, sizeof(h->key));
 	h->ifindex = ifindex;
@@ -296,7 +297,7 @@ static __always_inline void ev_hdr_fill(struct dm_event_hdr *h, __u32 type,
 }
 
 static __always_inline void emit_flow_end(const struct dm_pkt *p, struct dm_stats *st,
-					  const struct dm_assoc *a, __u32 reason, __u64 now)
+					  const struct dm_assoc *a, __u32 reason)
 {
 	struct dm_event_flow *e = bpf_ringbuf_reserve(&dm_events, sizeof(*e), 0);
 
@@ -304,7 +305,7 @@ static __always_inline void emit_flow_end(const struct dm_pkt *p, struct dm_stat
 		st->cnt[DM_CNT_RINGBUF_FAIL]++;
 		return;
 	}
-	ev_hdr_fill(&e->hdr, DM_EV_FLOW_END, a, p->ifindex, p->hook, DM_DIR_ORIG, now);
+	ev_hdr_fill(&e->hdr, DM_EV_FLOW_END, a, p->ifindex, p->hook, DM_DIR_ORIG);
 	e->reason = reason;
 	e->pad = 0;
 	__builtin_memcpy(&e->assoc, a, sizeof(e->assoc));
@@ -314,7 +315,7 @@ static __always_inline void emit_flow_end(const struct dm_pkt *p, struct dm_stat
 
 static __always_inline void emit_tls(const struct dm_pkt *p, struct dm_stats *st,
 				     const struct dm_assoc *a, __u8 dir, __u8 hs_type,
-				     __u8 rec_minor, __u16 legacy, __u16 version, __u64 now)
+				     __u8 rec_minor, __u16 legacy, __u16 version)
 {
 	struct dm_event_tls *e = bpf_ringbuf_reserve(&dm_events, sizeof(*e), 0);
 
@@ -322,7 +323,7 @@ static __always_inline void emit_tls(const struct dm_pkt *p, struct dm_stats *st
 		st->cnt[DM_CNT_RINGBUF_FAIL]++;
 		return;
 	}
-	ev_hdr_fill(&e->hdr, DM_EV_TLS, a, p->ifindex, p->hook, dir, now);
+	ev_hdr_fill(&e->hdr, DM_EV_TLS, a, p->ifindex, p->hook, dir);
 	e->hs_type = hs_type;
 	e->pad = 0;
 	e->record_version = 0x0300 | rec_minor;
@@ -382,7 +383,7 @@ static __always_inline struct dm_assoc *flow_create(const struct dm_pkt *p, stru
 		return a;
 	}
 	if (slot->key.family) {
-		emit_flow_end(p, st, slot, DM_END_EVICT, now);
+		emit_flow_end(p, st, slot, DM_END_EVICT);
 		st->assoc[DM_ASSOC_EVICTED]++;
 		st->cnt[DM_CNT_FLOW_EVICT]++;
 	}
@@ -417,7 +418,6 @@ struct walk_ctx {
 	void *ctx;
 	struct dm_assoc *a;
 	struct dm_stats *st;
-	__u64 now;
 	__u32 seq; /* stream position of the first new byte in this segment */
 	__u32 end; /* stream position one past the segment */
 	__u32 off; /* packet offset of stream position seq */
@@ -458,7 +458,7 @@ static __always_inline int emit_piece(struct walk_ctx *w, const __u8 hook, struc
 		w->st->cnt[DM_CNT_RINGBUF_FAIL]++;
 		return -1;
 	}
-	ev_hdr_fill(&e->hdr, d->ship_ev, w->a, w->ifindex, w->hook, w->dir, w->now);
+	ev_hdr_fill(&e->hdr, d->ship_ev, w->a, w->ifindex, w->hook, w->dir);
 	e->hdr.flags = flags;
 	e->hdr.len = len;
 	e->pdu_len = d->ship_pdu_len;
@@ -548,7 +548,7 @@ static __always_inline void ship_start(struct walk_ctx *w, const __u8 hook, stru
 		d->flags &= ~DM_DF_SHIP;
 		return;
 	}
-	ev_hdr_fill(&e->hdr, ev, w->a, w->ifindex, w->hook, w->dir, w->now);
+	ev_hdr_fill(&e->hdr, ev, w->a, w->ifindex, w->hook, w->dir);
 	e->hdr.flags = DM_EF_FIRST;
 	e->hdr.len = early;
 	e->pdu_len = d->ship_pdu_len;
@@ -759,7 +759,7 @@ static __always_inline void try_resync(struct walk_ctx *w, const __u8 hook, stru
 
 /* The TLS server's first flight: record which version it selected. */
 static __always_inline void tls_server_hello(struct dm_pkt *p, const __u8 hook, struct dm_stats *st,
-					     struct dm_assoc *a, const struct dm_seg *t, __u64 now)
+					     struct dm_assoc *a, const struct dm_seg *t)
 {
 	__u8 h[6];
 	__u16 legacy = 0, v;
@@ -774,13 +774,12 @@ static __always_inline void tls_server_hello(struct dm_pkt *p, const __u8 hook, 
 	a->tls_selected = v;
 	a->state = DM_STATE_TLS_ESTABLISHED;
 	st->cnt[DM_CNT_TLS_HELLO]++;
-	emit_tls(p, st, a, DM_DIR_REPLY, 2, h[2], legacy, v, now);
+	emit_tls(p, st, a, DM_DIR_REPLY, 2, h[2], legacy, v);
 }
 
 /* Payload of a known association: stream accounting, then the PDU walk. */
 static __always_inline void track_payload(struct dm_pkt *p, const __u8 hook, struct dm_stats *st,
-					  struct dm_assoc *a, __u8 dir, const struct dm_seg *t,
-					  __u64 now)
+					  struct dm_assoc *a, __u8 dir, const struct dm_seg *t)
 {
 	struct dm_dir_state *d = dir_state(a, dir);
 	struct walk_ctx w;
@@ -809,14 +808,13 @@ static __always_inline void track_payload(struct dm_pkt *p, const __u8 hook, str
 
 	if (a->transport == DM_TRANSPORT_TLS) {
 		if (first && dir == DM_DIR_REPLY)
-			tls_server_hello(p, hook, st, a, t, now);
+			tls_server_hello(p, hook, st, a, t);
 		return;
 	}
 
 	w.ctx = p->ctx;
 	w.a = a;
 	w.st = st;
-	w.now = now;
 	w.seq = start;
 	w.end = end;
 	w.off = t->off + (start - t->seq);
@@ -845,7 +843,7 @@ static __always_inline void track_payload(struct dm_pkt *p, const __u8 hook, str
 
 /* FIN from both sides or any RST ends the association. */
 static __always_inline int track_close(struct dm_pkt *p, struct dm_stats *st, struct dm_assoc *a,
-				       struct dm_assoc *slot, __u8 dir, __u8 tcp_flags, __u64 now)
+				       struct dm_assoc *slot, __u8 dir, __u8 tcp_flags)
 {
 	int cls = a->transport == DM_TRANSPORT_TLS ? DM_CLASS_DICOM_TLS : DM_CLASS_DICOM;
 	__u32 reason;
@@ -865,7 +863,7 @@ static __always_inline int track_close(struct dm_pkt *p, struct dm_stats *st, st
 	if (__sync_val_compare_and_swap(&a->closed, 0, 1) != 0)
 		return cls;
 	st->assoc[DM_ASSOC_ENDED]++;
-	emit_flow_end(p, st, a, reason, now);
+	emit_flow_end(p, st, a, reason);
 	flow_delete(a, slot);
 	return cls;
 }
@@ -938,7 +936,7 @@ static __always_inline struct dm_assoc *detect(struct dm_pkt *p, const __u8 hook
 			}
 			flags = DM_AF_AE_ODD;
 		}
-		now = bpf_ktime_get_ns();
+		now = bpf_ktime_get_coarse_ns();
 		a = flow_create(p, st, slot, k, t->side, DM_TRANSPORT_CLEARTEXT, DM_STATE_REQUESTED,
 				flags, now);
 		if (!a)
@@ -964,7 +962,7 @@ static __always_inline struct dm_assoc *detect(struct dm_pkt *p, const __u8 hook
 			count_err(st, -DM_ERR_TLS_BAD);
 			return NULL;
 		}
-		now = bpf_ktime_get_ns();
+		now = bpf_ktime_get_coarse_ns();
 		a = flow_create(p, st, slot, k, t->side, DM_TRANSPORT_TLS, DM_STATE_TLS_HELLO, 0,
 				now);
 		if (!a)
@@ -972,14 +970,14 @@ static __always_inline struct dm_assoc *detect(struct dm_pkt *p, const __u8 hook
 		a->tls_offered = v;
 		st->assoc[DM_ASSOC_NEW_TLS]++;
 		st->cnt[DM_CNT_TLS_HELLO]++;
-		emit_tls(p, st, a, DM_DIR_ORIG, 1, h[2], legacy, v, now);
+		emit_tls(p, st, a, DM_DIR_ORIG, 1, h[2], legacy, v);
 		return a;
 	}
 
 	if (cfg.midstream && pdu_plausible(h, have, cfg.max_pdu_len)) {
 		/* The side on a DICOM port is the acceptor; if both are, the destination. */
 		init_side = ddicom ? t->side : !t->side;
-		now = bpf_ktime_get_ns();
+		now = bpf_ktime_get_coarse_ns();
 		a = flow_create(p, st, slot, k, init_side, DM_TRANSPORT_CLEARTEXT, DM_STATE_UNKNOWN,
 				DM_AF_MIDSTREAM, now);
 		if (!a)
@@ -1065,16 +1063,20 @@ static __always_inline int slow_path(void *ctx, struct dm_slow_args *args, const
 		a = bpf_map_lookup_elem(&dm_overflow, &args->key);
 	if (!a)
 		return DM_UNTRACKED;
-	now = bpf_ktime_get_ns();
+	/*
+	 * Activity needs no precision, and the fine clock costs ~20 ns under a VM:
+	 * the coarse one (a tick) stamps activity, events read the fine one.
+	 */
+	now = bpf_ktime_get_coarse_ns();
 	a->last_ns = now;
 	dir = t->side == a->init_side ? DM_DIR_ORIG : DM_DIR_REPLY;
 	dir_state(a, dir)->pkts++;
 	dir_state(a, dir)->vlan[0] = t->vlan[0];
 	dir_state(a, dir)->vlan[1] = t->vlan[1];
 	if (t->len)
-		track_payload(&p, hook, st, a, dir, t, now);
+		track_payload(&p, hook, st, a, dir, t);
 	if (t->flags & (DM_TCP_FIN | DM_TCP_RST))
-		return track_close(&p, st, a, slot, dir, t->flags, now);
+		return track_close(&p, st, a, slot, dir, t->flags);
 	return a->transport == DM_TRANSPORT_TLS ? DM_CLASS_DICOM_TLS : DM_CLASS_DICOM;
 }
 
@@ -1121,7 +1123,7 @@ static __always_inline bool fast_path(struct dm_assoc *a, const struct dm_seg *t
 	 * busy association (TLS has no PDU headers to stamp it) from looking idle.
 	 */
 	if (!(++d->pkts & 1023))
-		a->last_ns = bpf_ktime_get_ns();
+		a->last_ns = bpf_ktime_get_coarse_ns();
 	return true;
 }
 

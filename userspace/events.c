@@ -375,9 +375,12 @@ static void on_flow_end(struct dm_events *ev, const struct dm_event_flow *e)
 	const char *sel = dm_tls_version_name(as->tls_selected);
 	json_object *o, *p, *b;
 	char dur[32];
+	double secs;
 	int t, d;
 
-	snprintf(dur, sizeof(dur), "%.6f", (double)(as->last_ns - as->first_ns) / 1e9);
+	/* Coarse clock (a tick) on the BPF side: durations are good to a few ms. */
+	secs = as->last_ns > as->first_ns ? (double)(as->last_ns - as->first_ns) / 1e9 : 0;
+	snprintf(dur, sizeof(dur), "%.3f", secs);
 	if (ev->json) {
 		o = json_common(ev, &e->hdr, "flow_end");
 		/* Without VLAN ids in the key (--no-vlan-key), each direction's last ones. */
@@ -420,9 +423,7 @@ static void on_flow_end(struct dm_events *ev, const struct dm_event_flow *e)
 				       json_object_new_int64(as->dir[0].gaps + as->dir[1].gaps));
 		json_object_object_add(
 		    o, "resyncs", json_object_new_int64(as->dir[0].resyncs + as->dir[1].resyncs));
-		json_object_object_add(
-		    o, "duration",
-		    json_object_new_double_s((double)(as->last_ns - as->first_ns) / 1e9, dur));
+		json_object_object_add(o, "duration", json_object_new_double_s(secs, dur));
 		emit_json(ev, o);
 	} else {
 		text_common(ev, &e->hdr, "END");

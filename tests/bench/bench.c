@@ -361,6 +361,24 @@ static int setup_pdata_hdr(struct bench *b, struct klass *k)
 }
 
 /*
+ * A data set P-DATA-TF filling the segment: a header walk and nothing sent to
+ * userspace, what every PDU of a C-STORE's data set costs.
+ */
+static int setup_pdata_data_hdr(struct bench *b, struct klass *k)
+{
+	struct pkt_flow copy;
+
+	if (assoc_open(b, k, false))
+		return -1;
+	k->plen = pdu_pdata_data(k->pay, sizeof(k->pay), 1, SEG_LEN - 12, 1);
+	if (k->plen != SEG_LEN)
+		return fail("P-DATA builder failed");
+	copy = k->flow;
+	k->len = pkt_flow_next(&copy, 0, 0, k->pkt, sizeof(k->pkt), k->pay, k->plen);
+	return 0;
+}
+
+/*
  * A new association per sample, removed again by an untimed RST. One frame
  * with both the opener and RST would loop, but classify_tcp() sends every
  * SYN or RST segment of an unknown flow to TCP_OTHER before detection.
@@ -412,7 +430,15 @@ static struct klass classes[] = {
      .setup = setup_bulk,
      .reset = true,
      .exp = {.pkts = {[DM_CLASS_DICOM] = 1}}},
-    {.name = "P-DATA header",
+    {.name = "P-DATA data header",
+     .key = "pdata_data_header",
+     .goal = 3,
+     .port = {40007, 11112},
+     .setup = setup_pdata_data_hdr,
+     .shot = true,
+     .reset = true,
+     .exp = {.pkts = {[DM_CLASS_DICOM] = 1}, .pdus = 1}},
+    {.name = "P-DATA command",
      .key = "pdata_header",
      .goal = 3,
      .port = {40003, 11112},
