@@ -1,27 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "dicomon.h"
 #include "pdu.h"
 
-#define DM_PDU_BUF_MAX (1u << 20) /* no PDU we rebuild is larger */
-
-static uint32_t rd_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint16_t rd_le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t rd_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
+/*
+ * AE titles, RJ/ABORT codes, the violation list and piece reassembly. The
+ * A-ASSOCIATE decoder is assoc_decode.c, the DIMSE command set decoder dimse.c.
+ */
 
 void dm_ae_string(const uint8_t ae[16], char out[DM_AE_STR])
 {
@@ -39,6 +28,73 @@ void dm_ae_string(const uint8_t ae[16], char out[DM_AE_STR])
 			o += sprintf(o, "\\x%02x", ae[i]);
 	}
 	*o = 0;
+}
+
+uint8_t dm_ae_flags(const uint8_t ae[16])
+{
+	int i, lo = 0, hi = 16, nul = -1;
+	uint8_t f = 0;
+
+	for (i = 0; i < 16; i++) {
+		uint8_t c = ae[i];
+
+		if (c == 0) {
+			if (nul < 0)
+				nul = i;
+		} else if (c < 0x20) {
+			f |= DM_AE_CTRL;
+		} else if (c == '\\') {
+			f |= DM_AE_BACKSLASH;
+		} else if (c > 0x7e) {
+			f |= DM_AE_HIGH;
+		}
+		/* Past a NUL, anything but padding means a C string would hide it. */
+		if (nul >= 0 && c != 0 && c != ' ')
+			f |= DM_AE_NUL;
+	}
+	if (nul >= 0 && !(f & DM_AE_NUL))
+		f |= DM_AE_NUL_PAD;
+	while (lo < hi && (ae[lo] == ' ' || ae[lo] == 0))
+		lo++;
+	while (hi > lo && (ae[hi - 1] == ' ' || ae[hi - 1] == 0))
+		hi--;
+	if (lo == hi)
+		f |= DM_AE_EMPTY;
+	for (i = lo; i < hi; i++)
+		if (ae[i] == ' ')
+			f |= DM_AE_INNER_SP;
+	return f;
+}
+
+void dm_ae_set(struct dm_ae *ae, const uint8_t *p, size_t n)
+{
+	if (n > 16)
+		n = 16;
+	memset(ae->raw, ' ', sizeof(ae->raw));
+	if (n)
+		memcpy(ae->raw, p, n);
+	dm_ae_string(ae->raw, ae->str);
+	ae->flags = dm_ae_flags(ae->raw);
+}
+
+void dm_ae_flags_string(uint8_t flags, char *buf, size_t len)
+{
+	static const char *const names[] = {"ctrl",    "backslash", "high",	  "nul",
+					    "nul_pad", "empty",	    "inner_space"};
+	size_t i, o = 0;
+	int n;
+
+	if (!len)
+		return;
+	buf[0] = 0;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!(flags & (1u << i)))
+			continue;
+		n = snprintf(buf + o, len - o, "%s%s", o ? "," : "", names[i]);
+		if (n < 0 || (size_t)n >= len - o)
+			return; /* cut, still terminated */
+		o += (size_t)n;
+	}
 }
 
 int dm_assoc_hdr_parse(const uint8_t *pdu, size_t len, struct dm_assoc_hdr *out)
@@ -59,6 +115,44 @@ int dm_reject_parse(const uint8_t *pdu, size_t len, struct dm_reject *out)
 	out->source = pdu[8];
 	out->reason = pdu[9];
 	return 0;
+}
+
+const char *dm_reject_result_name(uint8_t result)
+{
+	switch (result) {
+	case 1:
+		return "rejected-permanent";
+	case 2:
+		return "rejected-transient";
+	default:
+		return "reserved";
+	}
+}
+
+const char *dm_reject_source_name(uint8_t source)
+{
+	switch (source) {
+	case 1:
+		return "service-user";
+	case 2:
+		return "service-provider-acse";
+	case 3:
+		return "service-provider-presentation";
+	default:
+		return "reserved";
+	}
+}
+
+const char *dm_abort_source_name(uint8_t source)
+{
+	switch (source) {
+	case 0:
+		return "service-user";
+	case 2:
+		return "service-provider";
+	default:
+		return "reserved";
+	}
 }
 
 /* PS3.8 Table 9-21 */
@@ -105,58 +199,101 @@ const char *dm_abort_reason_name(uint8_t source, uint8_t reason)
 	return "reserved";
 }
 
-int dm_dimse_parse(const uint8_t *pdu, size_t len, struct dm_dimse *out)
+const char *dm_uid_problem(const uint8_t *s, size_t n, size_t *at)
 {
-	size_t pos, end;
-	uint32_t pdv_len, vlen;
-	uint16_t group, elem;
-	int found = 0;
+	size_t i, comp = 0;
 
-	memset(out, 0, sizeof(*out));
-	if (len < 12 || pdu[0] != DM_PDU_P_DATA)
-		return -EINVAL;
-	pdv_len = rd_be32(pdu + 6);
-	if (pdv_len < 2 || !(pdu[11] & 1))
-		return -EINVAL;
-	out->pc_id = pdu[10];
-	end = 12 + (size_t)pdv_len - 2;
-	if (end > len)
-		end = len; /* only the head was shipped */
-	/* Implicit VR little endian: tag (4), length (4), value. Group 0000 only. */
-	for (pos = 12; pos + 8 <= end;) {
-		group = rd_le16(pdu + pos);
-		elem = rd_le16(pdu + pos + 2);
-		vlen = rd_le32(pdu + pos + 4);
-		if (group != 0 || vlen > 0xffff)
-			return found ? 0 : -EINVAL;
-		pos += 8;
-		if (vlen > end - pos)
-			break; /* value cut off by the snapshot */
-		if (vlen == 2) {
-			uint16_t v = rd_le16(pdu + pos);
-
-			switch (elem) {
-			case 0x0100:
-				out->command = v;
-				found = 1;
-				break;
-			case 0x0110:
-				out->message_id = v;
-				out->present |= DM_DIMSE_HAS_MSG_ID;
-				break;
-			case 0x0120:
-				out->responded_to = v;
-				out->present |= DM_DIMSE_HAS_RESP_TO;
-				break;
-			case 0x0900:
-				out->status = v;
-				out->present |= DM_DIMSE_HAS_STATUS;
-				break;
-			}
-		}
-		pos += vlen;
+	*at = 0;
+	if (!n)
+		return "empty UID";
+	if (n > 64) {
+		*at = 64;
+		return "UID longer than 64";
 	}
-	return found ? 0 : -ENODATA;
+	for (i = 0; i < n; i++) {
+		*at = i;
+		if (s[i] == '.') {
+			if (!comp)
+				return "empty UID component";
+			comp = 0;
+		} else if (s[i] >= '0' && s[i] <= '9') {
+			if (comp == 1 && s[i - 1] == '0')
+				return "UID component with a leading zero";
+			comp++;
+		} else {
+			return "UID byte not a digit or dot";
+		}
+	}
+	*at = n - 1;
+	return comp ? NULL : "UID ends with a dot";
+}
+
+static const char *const viol_names[DM_V_MAX] = {
+    [DM_V_NONE] = "none",
+    [DM_V_PDU_SHORT] = "pdu_short",
+    [DM_V_PDU_TYPE] = "pdu_type",
+    [DM_V_PDU_LENGTH] = "pdu_length",
+    [DM_V_PDU_TRAILING] = "pdu_trailing",
+    [DM_V_PROTOCOL_VERSION] = "protocol_version",
+    [DM_V_AE_TITLE] = "ae_title",
+    [DM_V_ITEM_HEADER] = "item_header",
+    [DM_V_ITEM_OVERRUN] = "item_overrun",
+    [DM_V_ITEM_UNKNOWN] = "item_unknown",
+    [DM_V_ITEM_EMPTY] = "item_empty",
+    [DM_V_APP_CONTEXT] = "app_context",
+    [DM_V_PC_MISSING] = "pc_missing",
+    [DM_V_PC_ID] = "pc_id",
+    [DM_V_PC_DUPLICATE] = "pc_duplicate",
+    [DM_V_PC_TOO_MANY] = "pc_too_many",
+    [DM_V_PC_ITEM] = "pc_item",
+    [DM_V_PC_RESULT] = "pc_result",
+    [DM_V_UID] = "uid",
+    [DM_V_USER_INFO] = "user_info",
+    [DM_V_MAX_LENGTH] = "max_length",
+    [DM_V_IMPL_UID] = "impl_class_uid",
+    [DM_V_IMPL_VERSION] = "impl_version",
+    [DM_V_SUBITEM] = "subitem",
+    [DM_V_SUBITEM_PLACE] = "subitem_place",
+    [DM_V_ROLE] = "role",
+    [DM_V_USER_IDENTITY] = "user_identity",
+    [DM_V_PDATA] = "pdata",
+    [DM_V_CMD_FRAGMENT] = "cmd_fragment",
+    [DM_V_CMD_GROUP_LENGTH] = "cmd_group_length",
+    [DM_V_CMD_ELEMENT] = "cmd_element",
+    [DM_V_CMD_ORDER] = "cmd_order",
+    [DM_V_CMD_DUPLICATE] = "cmd_duplicate",
+    [DM_V_CMD_FIELD] = "cmd_field",
+    [DM_V_CMD_REQUIRED] = "cmd_required",
+    [DM_V_CMD_VALUE] = "cmd_value",
+};
+
+const char *dm_viol_name(unsigned int code)
+{
+	return code < DM_V_MAX && viol_names[code] ? viol_names[code] : "?";
+}
+
+void dm_viol_add(struct dm_violations *v, enum dm_viol code, const char *fmt, ...)
+{
+	struct dm_violation *e;
+	va_list ap;
+
+	if (v->total < UINT16_MAX)
+		v->total++;
+	if (v->n >= DM_VIOL_KEEP)
+		return;
+	e = &v->v[v->n++];
+	e->code = (uint16_t)code;
+	va_start(ap, fmt);
+	vsnprintf(e->text, sizeof(e->text), fmt, ap);
+	va_end(ap);
+}
+
+int dm_viol_has(const struct dm_violations *v, enum dm_viol code)
+{
+	for (unsigned int i = 0; i < v->n && i < DM_VIOL_KEEP; i++)
+		if (v->v[i].code == code)
+			return 1;
+	return 0;
 }
 
 const char *dm_status_class(uint16_t s)
@@ -202,7 +339,8 @@ int dm_pdu_buf_add(struct dm_pdu_buf *b, uint8_t type, uint32_t offset, const ui
 		b->data = nd;
 		b->cap = want;
 	}
-	memcpy(b->data + b->len, data, n);
+	if (n) /* an empty piece may come with data == NULL and b->data still NULL */
+		memcpy(b->data + b->len, data, n);
 	b->len += n;
 	if (!last)
 		return DM_PIECE_MORE;

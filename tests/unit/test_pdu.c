@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
-/* Unit tests of the userspace PDU helpers: AE titles, reject/abort, DIMSE heads, reassembly. */
+/*
+ * Unit tests of the userspace PDU helpers: AE titles and their anomaly flags,
+ * every reject/abort code, the violation list, UID syntax, DIMSE heads,
+ * reassembly.
+ */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -130,12 +134,214 @@ static void test_pdu_buf(void **state)
 	dm_pdu_buf_free(&b);
 }
 
+static void test_ae_flags(void **state)
+{
+	static const struct {
+		const char raw[17];
+		uint8_t flags;
+	} cases[] = {
+	    {"PACS_SCP        ", 0},
+	    {"  PACS          ", 0},
+	    {"MY PACS         ", DM_AE_INNER_SP},
+	    {"                ", DM_AE_EMPTY},
+	    {"AB\\CD           ", DM_AE_BACKSLASH},
+	    {"AB\x07"
+	     "CD           ",
+	     DM_AE_CTRL},
+	    {"AB\x1b[2J          ", DM_AE_CTRL},
+	    {"AB\x7f"
+	     "CD           ",
+	     DM_AE_HIGH},
+	    {"AB\xc3\xa9"
+	     "            ",
+	     DM_AE_HIGH},
+	};
+	uint8_t ae[16];
+	char names[64];
+	struct dm_ae a;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(strlen(cases[i].raw), 16);
+		assert_int_equal(dm_ae_flags((const uint8_t *)cases[i].raw), cases[i].flags);
+	}
+	/* An embedded NUL hides the rest from C strings; trailing NULs are only padding. */
+	memcpy(ae, "ADMIN\0EVIL      ", 16);
+	assert_int_equal(dm_ae_flags(ae), DM_AE_NUL);
+	memcpy(ae, "ADMIN\0\0\0\0\0\0\0\0\0\0\0", 16);
+	assert_int_equal(dm_ae_flags(ae), DM_AE_NUL_PAD);
+	memset(ae, 0, 16);
+	assert_int_equal(dm_ae_flags(ae), DM_AE_NUL_PAD | DM_AE_EMPTY);
+	dm_ae_flags_string(DM_AE_CTRL | DM_AE_NUL | DM_AE_EMPTY, names, sizeof(names));
+	assert_string_equal(names, "ctrl,nul,empty");
+	dm_ae_flags_string(0, names, sizeof(names));
+	assert_string_equal(names, "");
+	dm_ae_flags_string(0x7f, names, 10); /* cut but terminated */
+	assert_true(strlen(names) < 10);
+	/* Short values (command elements) are space-padded to the 16 raw bytes. */
+	dm_ae_set(&a, (const uint8_t *)"STORESCP", 8);
+	assert_memory_equal(a.raw, "STORESCP        ", 16);
+	assert_string_equal(a.str, "STORESCP");
+	assert_int_equal(a.flags, 0);
+	dm_ae_set(&a, (const uint8_t *)"0123456789ABCDEFGH", 18);
+	assert_memory_equal(a.raw, "0123456789ABCDEF", 16);
+}
+
+/* Every A-ASSOCIATE-RJ result, source and reason of PS3.8 Table 9-21. */
+static void test_reject_codes(void **state)
+{
+	static const struct {
+		uint8_t source, reason;
+		const char *name;
+	} rj[] = {
+	    {1, 1, "no-reason-given"},
+	    {1, 2, "application-context-name-not-supported"},
+	    {1, 3, "calling-AE-title-not-recognized"},
+	    {1, 4, "reserved"},
+	    {1, 5, "reserved"},
+	    {1, 6, "reserved"},
+	    {1, 7, "called-AE-title-not-recognized"},
+	    {1, 8, "reserved"},
+	    {1, 10, "reserved"},
+	    {2, 1, "no-reason-given"},
+	    {2, 2, "protocol-version-not-supported"},
+	    {2, 3, "reserved"},
+	    {3, 0, "reserved"},
+	    {3, 1, "temporary-congestion"},
+	    {3, 2, "local-limit-exceeded"},
+	    {3, 3, "reserved"},
+	    {3, 7, "reserved"},
+	    {0, 1, "reserved"},
+	    {4, 1, "reserved"},
+	};
+	struct dm_reject r;
+	uint8_t p[16];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rj) / sizeof(rj[0]); i++) {
+		for (uint8_t result = 1; result <= 2; result++) {
+			size_t n = pdu_assoc_rj(p, sizeof(p), result, rj[i].source, rj[i].reason);
+
+			assert_int_equal(dm_reject_parse(p, n, &r), 0);
+			assert_int_equal(r.result, result);
+			assert_int_equal(r.source, rj[i].source);
+			assert_int_equal(r.reason, rj[i].reason);
+			assert_string_equal(dm_reject_reason_name(r.source, r.reason), rj[i].name);
+		}
+	}
+	assert_string_equal(dm_reject_result_name(1), "rejected-permanent");
+	assert_string_equal(dm_reject_result_name(2), "rejected-transient");
+	assert_string_equal(dm_reject_result_name(0), "reserved");
+	assert_string_equal(dm_reject_result_name(3), "reserved");
+	assert_string_equal(dm_reject_source_name(1), "service-user");
+	assert_string_equal(dm_reject_source_name(2), "service-provider-acse");
+	assert_string_equal(dm_reject_source_name(3), "service-provider-presentation");
+	assert_string_equal(dm_reject_source_name(0), "reserved");
+	assert_string_equal(dm_reject_source_name(4), "reserved");
+}
+
+/* Every A-ABORT source and reason of PS3.8 Table 9-26. */
+static void test_abort_codes(void **state)
+{
+	static const char *const provider[] = {
+	    "reason-not-specified",
+	    "unrecognized-PDU",
+	    "unexpected-PDU",
+	    "reserved",
+	    "unrecognized-PDU-parameter",
+	    "unexpected-PDU-parameter",
+	    "invalid-PDU-parameter-value",
+	};
+	struct dm_reject r;
+	uint8_t p[16];
+
+	(void)state;
+	for (uint8_t reason = 0; reason < 7; reason++) {
+		assert_int_equal(dm_reject_parse(p, pdu_abort(p, sizeof(p), 2, reason), &r), 0);
+		assert_int_equal(r.result, 0);
+		assert_int_equal(r.source, 2);
+		assert_int_equal(r.reason, reason);
+		assert_string_equal(dm_abort_reason_name(2, reason), provider[reason]);
+		/* The service-user's reason is not significant (PS3.8 Table 9-26). */
+		assert_string_equal(dm_abort_reason_name(0, reason), "service-user");
+		assert_string_equal(dm_abort_reason_name(1, reason), "reserved");
+	}
+	assert_string_equal(dm_abort_reason_name(2, 7), "reserved");
+	assert_string_equal(dm_abort_reason_name(2, 255), "reserved");
+	assert_string_equal(dm_abort_source_name(0), "service-user");
+	assert_string_equal(dm_abort_source_name(1), "reserved");
+	assert_string_equal(dm_abort_source_name(2), "service-provider");
+	assert_string_equal(dm_abort_source_name(3), "reserved");
+	/* Wrong PDU types and short buffers. */
+	assert_int_equal(dm_reject_parse(p, pdu_release_rq(p, sizeof(p)), &r), -EINVAL);
+	assert_int_equal(dm_reject_parse(p, pdu_release_rp(p, sizeof(p)), &r), -EINVAL);
+	assert_int_equal(dm_reject_parse(p, 0, &r), -EINVAL);
+}
+
+static void test_violations(void **state)
+{
+	struct dm_violations v = {0};
+
+	(void)state;
+	for (int i = 0; i < DM_VIOL_KEEP + 5; i++)
+		dm_viol_add(&v, DM_V_PC_ID, "even presentation context id %d", 2 * i);
+	assert_int_equal(v.n, DM_VIOL_KEEP);
+	assert_int_equal(v.total, DM_VIOL_KEEP + 5);
+	assert_string_equal(v.v[2].text, "even presentation context id 4");
+	assert_true(dm_viol_has(&v, DM_V_PC_ID));
+	assert_false(dm_viol_has(&v, DM_V_UID));
+	/* Long texts are cut, not overflowed. */
+	dm_viol_add(&v, DM_V_UID, "%0200d", 1);
+	for (unsigned int c = 0; c < DM_V_MAX; c++)
+		assert_string_not_equal(dm_viol_name(c), "?");
+	assert_string_equal(dm_viol_name(DM_V_PC_DUPLICATE), "pc_duplicate");
+	assert_string_equal(dm_viol_name(DM_V_MAX), "?");
+	assert_string_equal(dm_viol_name(9999), "?");
+}
+
+static void test_uid_problem(void **state)
+{
+	static const struct {
+		const char *uid;
+		const char *why;
+	} cases[] = {
+	    {"1.2.840.10008.1.1", NULL},
+	    {"1.2.0.3", NULL},
+	    {"0", NULL},
+	    {"", "empty UID"},
+	    {".1.2", "empty UID component"},
+	    {"1..2", "empty UID component"},
+	    {"1.2.", "UID ends with a dot"},
+	    {"1.02.3", "UID component with a leading zero"},
+	    {"1.2.3a", "UID byte not a digit or dot"},
+	    {"1.2 .3", "UID byte not a digit or dot"},
+	    {"1.2345678901234567890123456789012345678901234567890123456789012345",
+	     "UID longer than 64"},
+	};
+	size_t at;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *w =
+		    dm_uid_problem((const uint8_t *)cases[i].uid, strlen(cases[i].uid), &at);
+
+		if (cases[i].why)
+			assert_string_equal(w, cases[i].why);
+		else
+			assert_null(w);
+	}
+	assert_non_null(dm_uid_problem((const uint8_t *)"1.2\0", 4, &at));
+	assert_int_equal(at, 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_ae_string),	 cmocka_unit_test(test_assoc_hdr),
 	    cmocka_unit_test(test_reject_abort), cmocka_unit_test(test_dimse),
-	    cmocka_unit_test(test_pdu_buf),
+	    cmocka_unit_test(test_pdu_buf),	 cmocka_unit_test(test_ae_flags),
+	    cmocka_unit_test(test_reject_codes), cmocka_unit_test(test_abort_codes),
+	    cmocka_unit_test(test_violations),	 cmocka_unit_test(test_uid_problem),
 	};
 
 	return cmocka_run_group_tests_name("unit_pdu", tests, NULL, NULL);
