@@ -5,6 +5,7 @@
 # make bench      per-packet cost against a no-op XDP program
 # make deps       install build and test dependencies from Debian's packages
 # make vmlinux    regenerate vmlinux/vmlinux.h from the running kernel's BTF
+# make install    binary, systemd unit, man page, default config (PREFIX, DESTDIR)
 # make V=1        show the commands
 .DELETE_ON_ERROR:
 .SUFFIXES:
@@ -23,7 +24,7 @@ CFLAGS ?= -O2 -g
 USER_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -DDICOMON_VERSION='"$(VERSION)"' \
 	-Iinclude -Iuserspace -I$(OUTPUT)
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror -Ivmlinux -Iinclude -Ibpf
-LIBS := -lbpf -lelf -lz -ljson-c
+LIBS := -lbpf -lelf -lz -ljson-c -lyaml
 
 ifeq ($(V),1)
 Q :=
@@ -100,6 +101,7 @@ test: test-unit test-bpf test-e2e
 test-unit: $(UNIT_TESTS)
 	$(Q)for t in $(UNIT_TESTS); do $$t || exit 1; done
 	$(Q)python3 tests/e2e/test_check_events.py
+	$(Q)python3 tests/e2e/test_check_assoc.py
 
 test-bpf: $(BPF_TEST)
 	$(Q)$(BPF_TEST)
@@ -112,6 +114,8 @@ test-e2e: $(OUTPUT)/dicomon $(OUTPUT)/tests/vlan_toggle.bpf.o
 	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) tests/e2e/test_dcmtk.sh
 	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) \
 		VLAN_TOGGLE_OBJ=$(abspath $(OUTPUT)/tests/vlan_toggle.bpf.o) tests/e2e/test_vlan.sh
+	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) tests/e2e/test_assoc.sh
+	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) tests/e2e/test_daemon.sh
 
 bench: $(BENCH)
 	$(Q)$(BENCH) $(BENCH_ARGS)
@@ -127,5 +131,114 @@ vmlinux:
 format:
 	clang-format -i bpf/*.c bpf/*.h include/*.h userspace/*.c userspace/*.h tests/*/*.c tests/*/*.h
 
+# make install [PREFIX=/usr/local] [DESTDIR=...]: the binary (the BPF objects
+# are embedded in it through the skeletons; copies go to $(LIBDIR)/dicomon for
+# inspection), the systemd unit, the man page, and the commented default config
+# in $(SYSCONFDIR)/dicomon, never overwriting an existing one (the default is
+# also in $(DATADIR)/dicomon for comparison).
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+LIBDIR ?= $(PREFIX)/lib
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+UNITDIR ?= $(LIBDIR)/systemd/system
+SYSCONFDIR ?= /etc
+INSTALL ?= install
+
+.PHONY: install uninstall
+install: $(OUTPUT)/dicomon
+	$(call msg,INSTALL,$(DESTDIR)$(SBINDIR)/dicomon)
+	$(Q)$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBDIR)/dicomon $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DATADIR)/dicomon $(DESTDIR)$(SYSCONFDIR)/dicomon
+	$(Q)$(INSTALL) -m 0755 $(OUTPUT)/dicomon $(DESTDIR)$(SBINDIR)/dicomon
+	$(Q)$(INSTALL) -m 0644 $(OUTPUT)/dicomon.bpf.o $(DESTDIR)$(LIBDIR)/dicomon/dicomon.bpf.o
+	$(Q)sed 's|/usr/local/sbin/dicomon|$(SBINDIR)/dicomon|g' packaging/dicomon.service \
+		> $(DESTDIR)$(UNITDIR)/dicomon.service
+	$(Q)chmod 0644 $(DESTDIR)$(UNITDIR)/dicomon.service
+	$(Q)$(INSTALL) -m 0644 packaging/dicomon.8 $(DESTDIR)$(MANDIR)/man8/dicomon.8
+	$(Q)$(INSTALL) -m 0644 packaging/dicomon.yaml $(DESTDIR)$(DATADIR)/dicomon/dicomon.yaml
+	$(Q)if [ -e $(DESTDIR)$(SYSCONFDIR)/dicomon/dicomon.yaml ]; then \
+		echo "  kept     $(DESTDIR)$(SYSCONFDIR)/dicomon/dicomon.yaml (default: $(DATADIR)/dicomon/dicomon.yaml)"; \
+	else \
+		$(INSTALL) -m 0640 packaging/dicomon.yaml $(DESTDIR)$(SYSCONFDIR)/dicomon/dicomon.yaml; \
+	fi
+
+# Leaves the config (it may hold local changes) and the pinned state (dicomon detach).
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/dicomon $(DESTDIR)$(UNITDIR)/dicomon.service \
+		$(DESTDIR)$(MANDIR)/man8/dicomon.8 $(DESTDIR)$(DATADIR)/dicomon/dicomon.yaml \
+		$(DESTDIR)$(LIBDIR)/dicomon/dicomon.bpf.o
+	-rmdir $(DESTDIR)$(LIBDIR)/dicomon $(DESTDIR)$(DATADIR)/dicomon 2>/dev/null
+
 clean:
 	rm -rf $(OUTPUT)
+
+# ---- Decoder fuzzing: libFuzzer with ASan and UBSan (tests/fuzz/) ------------
+# make fuzz          build the harnesses into $(OUTPUT)/fuzz/, seed corpora from the
+#                    fixtures (gen_corpus), run each harness FUZZ_SECONDS (default 60)
+# make fuzz-regress  replay tests/fuzz/regressions/*.bin through every harness once;
+#                    part of test-unit (skipped, with a note, without libFuzzer)
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_ARGS ?=
+FUZZ_TARGETS := assoc dimse pdu_buf
+FUZZ_DIR := $(OUTPUT)/fuzz
+FUZZ_LIB_SRCS := userspace/pdu.c userspace/assoc_decode.c userspace/assoc_userinfo.c \
+	userspace/dimse.c userspace/fingerprint.c userspace/decode_json.c userspace/uids.c \
+	userspace/uid_lookup.c userspace/names.c
+FUZZ_HDRS := tests/fuzz/fuzz_common.h tests/unit/ulbuild.h $(USER_HDRS)
+FUZZ_CFLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=all $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuserspace
+FUZZ_BINS := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_TARGETS))
+FUZZ_REGRESSIONS := $(wildcard tests/fuzz/regressions/*.bin)
+# Inputs up to 16 KiB reach a 128-context A-ASSOCIATE-RQ; command heads are small.
+FUZZ_MAXLEN_assoc := 16384
+FUZZ_MAXLEN_dimse := 4096
+FUZZ_MAXLEN_pdu_buf := 16384
+
+.PHONY: fuzz fuzz-build fuzz-regress
+
+$(FUZZ_DIR):
+	$(Q)mkdir -p $@
+
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_SRCS) $(FUZZ_HDRS) | $(FUZZ_DIR)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $< $(FUZZ_LIB_SRCS) -o $@ -ljson-c
+
+$(FUZZ_DIR)/gen_corpus: tests/fuzz/gen_corpus.c tests/lib/pktbuild.c tests/lib/pktbuild.h \
+		tests/unit/ulbuild.h | $(FUZZ_DIR)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -Itests/lib -Itests/unit tests/fuzz/gen_corpus.c tests/lib/pktbuild.c -o $@
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: $(FUZZ_BINS) $(FUZZ_DIR)/gen_corpus
+	$(Q)$(FUZZ_DIR)/gen_corpus $(FUZZ_DIR)
+	$(Q)for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(FUZZ_DIR)/artifacts-$$t || exit 1; \
+		printf '  %-8s %s\n' FUZZ "$$t for $(FUZZ_SECONDS)s"; \
+		$(FUZZ_DIR)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			-max_len=$$(case $$t in assoc) echo $(FUZZ_MAXLEN_assoc);; \
+				dimse) echo $(FUZZ_MAXLEN_dimse);; *) echo $(FUZZ_MAXLEN_pdu_buf);; esac) \
+			-dict=tests/fuzz/dicom.dict -artifact_prefix=$(FUZZ_DIR)/artifacts-$$t/ \
+			$(FUZZ_ARGS) $(FUZZ_DIR)/corpus-$$t tests/fuzz/regressions \
+			2>$(FUZZ_DIR)/fuzz-$$t.log || { tail -40 $(FUZZ_DIR)/fuzz-$$t.log; exit 1; }; \
+		grep -E '^#[0-9]+.*(DONE|pulse)|^stat::' $(FUZZ_DIR)/fuzz-$$t.log | tail -6; \
+	done
+
+# A toolchain without libFuzzer (libclang-rt-*-dev) still replays through test_fuzz_regress.
+fuzz-regress:
+	$(Q)if ! printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return 0; }' | \
+		$(FUZZ_CC) -fsanitize=fuzzer -x c - -o /dev/null 2>/dev/null; then \
+		echo "fuzz-regress: $(FUZZ_CC) cannot link libFuzzer, skipped (unit test replays them)"; \
+	elif [ -z "$(FUZZ_REGRESSIONS)" ]; then \
+		echo "fuzz-regress: no regression inputs"; \
+	else \
+		$(MAKE) --no-print-directory fuzz-build && \
+		for t in $(FUZZ_TARGETS); do \
+			$(FUZZ_DIR)/fuzz_$$t $(FUZZ_REGRESSIONS) >$(FUZZ_DIR)/regress-$$t.log 2>&1 || \
+				{ tail -40 $(FUZZ_DIR)/regress-$$t.log; exit 1; }; \
+		done && echo "fuzz-regress: $(words $(FUZZ_REGRESSIONS)) inputs x $(words $(FUZZ_TARGETS)) harnesses passed"; \
+	fi
+
+test-unit: fuzz-regress

@@ -70,8 +70,8 @@ done
 e2e_log "gateway: dicomon run -i gw-mod -i gw-pacs"
 # ip netns exec gives a private /sys without bpffs: mount it there first.
 e2e_bg dicomon "$W/dicomon.out" "$W/dicomon.err" ip netns exec "$GW" sh -c \
-	'mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf; exec "$0" run -i gw-mod -i gw-pacs' \
-	"$REPO/.output/dicomon"
+	'mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf; exec "$0" run -i gw-mod -i gw-pacs -o "table.status_socket=$1"' \
+	"$REPO/.output/dicomon" "$W/status.sock"
 DM=$E2E_LAST_PID
 e2e_wait_for 20 "dicomon ready" grep -q "watching gw-pacs" "$W/dicomon.out" ||
 	e2e_die "dicomon did not start: $(cat "$W/dicomon.err")"

@@ -10,7 +10,7 @@ if [[ $EUID -ne 0 ]]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 
-build=(make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev libjson-c-dev pkg-config)
+build=(make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev libjson-c-dev libyaml-dev pkg-config)
 test=(libcmocka-dev iproute2 procps python3 openssl dcmtk tshark)
 
 apt-get update -qq

@@ -1,9 +1,76 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * The defaults struct and the table of config keys. The YAML file
+ * (yaml_config.c) and the command line (cli.c) both set keys through
+ * dm_key_set(), so a value means the same and is checked the same wherever it
+ * comes from. docs/daemon.md, packaging/dicomon.yaml and the man page list the
+ * same keys; tests/unit/test_yaml_config.c checks that they do.
+ */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include "config.h"
+#include "log.h"
+
+const char *const dm_xdp_mode_names[] = {"auto", "native", "generic", "off", NULL};
+const char *const dm_tc_mode_names[] = {"auto", "tcx", "clsact", NULL};
+const char *const dm_log_level_names[] = {"warn", "info", "debug", NULL};
+const char *const dm_sections[] = {"attach", "detection", "maps", "state", "output", "table", NULL};
+
+_Static_assert(sizeof(enum dm_xdp_mode) == sizeof(int), "ENUM keys are stored as int");
+_Static_assert(sizeof(enum dm_tc_mode) == sizeof(int), "ENUM keys are stored as int");
+
+#define OFF(f) offsetof(struct dm_config, f)
+#define KB(n, f)                                                                                   \
+	{                                                                                          \
+		.name = n, .type = DM_KT_BOOL, .off = OFF(f)                                       \
+	}
+#define KU(n, f, lo, hi, fl)                                                                       \
+	{                                                                                          \
+		.name = n, .type = DM_KT_U32, .off = OFF(f), .min = lo, .max = hi, .flags = fl     \
+	}
+#define KE(n, f, tab)                                                                              \
+	{                                                                                          \
+		.name = n, .type = DM_KT_ENUM, .off = OFF(f), .names = tab                         \
+	}
+#define KP(n, f, fl)                                                                               \
+	{                                                                                          \
+		.name = n, .type = DM_KT_PATH, .off = OFF(f),                                      \
+		.size = sizeof(((struct dm_config *)0)->f), .flags = fl                            \
+	}
+
+/* Order = order in the docs and in packaging/dicomon.yaml. */
+const struct dm_key dm_keys[] = {
+    KE("attach.xdp_mode", xdp_mode, dm_xdp_mode_names),
+    KB("attach.tc_ingress", tc_ingress),
+    KB("attach.tc_egress", tc_egress),
+    KE("attach.tc_mode", tc_mode, dm_tc_mode_names),
+    KB("attach.vlan_meta", vlan_meta),
+    {.name = "detection.ports", .type = DM_KT_PORTS, .off = OFF(port_map)},
+    KB("detection.any_port", any_port_rq),
+    KB("detection.midstream", midstream),
+    KB("detection.tls", tls),
+    KB("detection.dimse", dimse),
+    KU("detection.dimse_snap", dimse_snap, 64, DM_PIECE_MAX, 0),
+    KB("detection.vlan_key", vlan_key),
+    KU("detection.idle_reclaim_seconds", idle_reclaim_s, 0, 7 * 86400, 0),
+    KU("maps.flow_slots", flow_slots, 64, 1u << 22, DM_KF_POW2 | DM_KF_RESTART),
+    KU("maps.overflow_entries", overflow_entries, 16, 1u << 22, DM_KF_RESTART),
+    KU("maps.ringbuf_bytes", ringbuf_bytes, 1u << 16, 1u << 30, DM_KF_POW2 | DM_KF_RESTART),
+    KP("state.pin_root", pin_root, DM_KF_RESTART),
+    KB("state.pin_links", pin_links),
+    KB("state.detach_on_exit", detach_on_exit),
+    {.name = "output.json", .type = DM_KT_BOOL, .off = OFF(json), .flags = DM_KF_RESTART},
+    KU("output.stats_interval", stats_interval_s, 0, 86400, 0),
+    KE("output.log_level", log_level, dm_log_level_names),
+    KU("table.max_associations", table_max_assoc, 64, 1u << 24, DM_KF_RESTART),
+    KU("table.keep_finished_seconds", table_keep_finished_s, 0, 7 * 86400, DM_KF_RESTART),
+    KP("table.status_socket", status_socket, DM_KF_RESTART),
+};
+const size_t dm_n_keys = sizeof(dm_keys) / sizeof(dm_keys[0]);
 
 void dm_config_defaults(struct dm_config *cfg)
 {
@@ -11,6 +78,7 @@ void dm_config_defaults(struct dm_config *cfg)
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->xdp_mode = DM_XDP_AUTO;
+	cfg->tc_mode = DM_TC_AUTO;
 	cfg->vlan_meta = true;
 	cfg->flow_slots = 16384;
 	cfg->overflow_entries = 4096;
@@ -24,7 +92,241 @@ void dm_config_defaults(struct dm_config *cfg)
 	cfg->tls = true;
 	cfg->dimse = true;
 	cfg->vlan_key = true;
+	snprintf(cfg->pin_root, sizeof(cfg->pin_root), "%s", DM_DEFAULT_PIN_ROOT);
+	cfg->pin_links = true;
+	cfg->detach_on_exit = true;
+	cfg->log_level = DM_LOG_WARN;
+	cfg->table_max_assoc = 65536;
+	cfg->table_keep_finished_s = 300;
+	snprintf(cfg->status_socket, sizeof(cfg->status_socket), "%s", DM_DEFAULT_STATUS_SOCKET);
 	dm_parse_ports(DM_DEFAULT_PORTS, cfg->port_map, &bad);
+}
+
+const struct dm_key *dm_key_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < dm_n_keys; i++)
+		if (!strcmp(dm_keys[i].name, name))
+			return &dm_keys[i];
+	return NULL;
+}
+
+int dm_parse_bool(const char *s)
+{
+	static const char *const yes[] = {"true", "yes", "on", NULL};
+	static const char *const no[] = {"false", "no", "off", NULL};
+	int i;
+
+	for (i = 0; yes[i]; i++) {
+		if (!strcasecmp(s, yes[i]))
+			return 1;
+		if (!strcasecmp(s, no[i]))
+			return 0;
+	}
+	return -EINVAL;
+}
+
+int dm_parse_enum(const char *s, const char *const *names)
+{
+	int i;
+
+	for (i = 0; names[i]; i++)
+		if (!strcmp(s, names[i]))
+			return i;
+	return -EINVAL;
+}
+
+static void enum_choices(const char *const *names, char *buf, size_t len)
+{
+	size_t n = 0;
+	int i;
+
+	buf[0] = 0;
+	for (i = 0; names[i] && n < len; i++)
+		n += snprintf(buf + n, len - n, "%s%s", i ? (names[i + 1] ? ", " : " or ") : "",
+			      names[i]);
+}
+
+static void *field(struct dm_config *cfg, const struct dm_key *k)
+{
+	return (char *)cfg + k->off;
+}
+
+static const void *cfield(const struct dm_config *cfg, const struct dm_key *k)
+{
+	return (const char *)cfg + k->off;
+}
+
+int dm_key_set(struct dm_config *cfg, const struct dm_key *k, const char *val, char *why,
+	       size_t whylen)
+{
+	char choices[128];
+	const char *bad;
+	uint32_t u;
+	int v;
+
+	switch (k->type) {
+	case DM_KT_BOOL:
+		v = dm_parse_bool(val);
+		if (v < 0)
+			goto bad_bool;
+		*(bool *)field(cfg, k) = v;
+		return 0;
+	case DM_KT_U32:
+		if (dm_parse_u32(val, k->min, k->max, &u) ||
+		    ((k->flags & DM_KF_POW2) && (u & (u - 1)))) {
+			snprintf(why, whylen, "expected %s%u..%u",
+				 k->flags & DM_KF_POW2 ? "a power of two, " : "", k->min, k->max);
+			return -EINVAL;
+		}
+		*(uint32_t *)field(cfg, k) = u;
+		return 0;
+	case DM_KT_ENUM:
+		v = dm_parse_enum(val, k->names);
+		if (v < 0) {
+			enum_choices(k->names, choices, sizeof(choices));
+			snprintf(why, whylen, "expected %s", choices);
+			return -EINVAL;
+		}
+		*(int *)field(cfg, k) = v;
+		return 0;
+	case DM_KT_PORTS:
+		if (dm_parse_ports(val, field(cfg, k), &bad)) {
+			snprintf(why, whylen,
+				 "expected ports 1-65535 or ranges A-B, comma separated "
+				 "(bad part: '%.20s')",
+				 bad);
+			return -EINVAL;
+		}
+		return 0;
+	case DM_KT_PATH:
+		if (val[0] != '/' || strlen(val) >= k->size) {
+			snprintf(why, whylen, "expected an absolute path shorter than %zu bytes",
+				 k->size);
+			return -EINVAL;
+		}
+		snprintf(field(cfg, k), k->size, "%s", val);
+		return 0;
+	}
+	snprintf(why, whylen, "internal error: key type %d", k->type);
+	return -EINVAL;
+bad_bool:
+	snprintf(why, whylen, "expected true or false");
+	return -EINVAL;
+}
+
+void dm_key_format(const struct dm_config *cfg, const struct dm_key *k, char *buf, size_t len)
+{
+	const void *f = cfield(cfg, k);
+
+	switch (k->type) {
+	case DM_KT_BOOL:
+		snprintf(buf, len, "%s", *(const bool *)f ? "true" : "false");
+		break;
+	case DM_KT_U32:
+		snprintf(buf, len, "%u", *(const uint32_t *)f);
+		break;
+	case DM_KT_ENUM:
+		snprintf(buf, len, "%s", k->names[*(const int *)f]);
+		break;
+	case DM_KT_PORTS:
+		dm_format_ports(f, buf, len);
+		break;
+	case DM_KT_PATH:
+		snprintf(buf, len, "%s", (const char *)f);
+		break;
+	}
+}
+
+bool dm_key_equal(const struct dm_config *a, const struct dm_config *b, const struct dm_key *k)
+{
+	const void *fa = cfield(a, k), *fb = cfield(b, k);
+
+	switch (k->type) {
+	case DM_KT_BOOL:
+		return *(const bool *)fa == *(const bool *)fb;
+	case DM_KT_U32:
+		return *(const uint32_t *)fa == *(const uint32_t *)fb;
+	case DM_KT_ENUM:
+		return *(const int *)fa == *(const int *)fb;
+	case DM_KT_PORTS:
+		return !memcmp(fa, fb, sizeof(uint64_t) * DM_PORT_WORDS);
+	case DM_KT_PATH:
+		return !strcmp(fa, fb);
+	}
+	return false;
+}
+
+void dm_key_copy(struct dm_config *dst, const struct dm_config *src, const struct dm_key *k)
+{
+	size_t n = k->type == DM_KT_BOOL    ? sizeof(bool)
+		   : k->type == DM_KT_U32   ? sizeof(uint32_t)
+		   : k->type == DM_KT_ENUM  ? sizeof(int)
+		   : k->type == DM_KT_PORTS ? sizeof(uint64_t) * DM_PORT_WORDS
+					    : k->size;
+
+	memcpy(field(dst, k), cfield(src, k), n);
+}
+
+int dm_config_add_iface(struct dm_config *cfg, const char *name, int line)
+{
+	struct dm_iface_cfg *ic;
+	int i;
+
+	if (!*name || strlen(name) >= IF_NAMESIZE || strchr(name, '/') || strchr(name, ' '))
+		return -EINVAL;
+	for (i = 0; i < cfg->n_ifaces; i++)
+		if (!strcmp(cfg->ifaces[i].name, name))
+			return -EEXIST;
+	if (cfg->n_ifaces >= DM_MAX_IFACES - 1)
+		return -E2BIG;
+	ic = &cfg->ifaces[cfg->n_ifaces++];
+	memset(ic, 0, sizeof(*ic));
+	snprintf(ic->name, sizeof(ic->name), "%s", name);
+	ic->xdp_mode = ic->tc_ingress = ic->tc_egress = ic->vlan_meta = -1;
+	ic->line = line;
+	return 0;
+}
+
+void dm_iface_hooks(const struct dm_config *cfg, int i, struct dm_hooks *out)
+{
+	const struct dm_iface_cfg *ic = &cfg->ifaces[i];
+
+	out->xdp_mode = ic->xdp_mode >= 0 ? (enum dm_xdp_mode)ic->xdp_mode : cfg->xdp_mode;
+	out->tc_ingress = ic->tc_ingress >= 0 ? ic->tc_ingress : cfg->tc_ingress;
+	out->tc_egress = ic->tc_egress >= 0 ? ic->tc_egress : cfg->tc_egress;
+	out->vlan_meta = ic->vlan_meta >= 0 ? ic->vlan_meta : cfg->vlan_meta;
+}
+
+int dm_config_check(const struct dm_config *cfg, const char *file, char *err, size_t errlen)
+{
+	struct dm_hooks h;
+	int i;
+
+	if (!cfg->n_ifaces) {
+		snprintf(err, errlen,
+			 "no interfaces: list them under 'interfaces:' in %s or give -i IFACE",
+			 file ? file : "a config file (-c)");
+		return -EINVAL;
+	}
+	for (i = 0; i < cfg->n_ifaces; i++) {
+		dm_iface_hooks(cfg, i, &h);
+		if (h.xdp_mode != DM_XDP_OFF || h.tc_ingress || h.tc_egress)
+			continue;
+		if (cfg->ifaces[i].line)
+			snprintf(err, errlen,
+				 "%s:%d: interfaces: %s has no hook (xdp_mode off and neither "
+				 "tc_ingress nor tc_egress)",
+				 file ? file : "?", cfg->ifaces[i].line, cfg->ifaces[i].name);
+		else
+			snprintf(err, errlen,
+				 "interface %s has no hook: --xdp-mode off needs --tc-ingress or "
+				 "--tc-egress",
+				 cfg->ifaces[i].name);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 int dm_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
@@ -86,6 +388,35 @@ int dm_parse_ports(const char *list, uint64_t map[DM_PORT_WORDS], const char **b
 			return -EINVAL; /* trailing comma */
 	}
 	return 0;
+}
+
+static bool port_in(const uint64_t map[DM_PORT_WORDS], uint32_t p)
+{
+	return p < 65536 && ((map[p >> 6] >> (p & 63)) & 1);
+}
+
+void dm_format_ports(const uint64_t map[DM_PORT_WORDS], char *buf, size_t len)
+{
+	uint32_t p, q;
+	size_t n = 0;
+	int w;
+
+	buf[0] = 0;
+	for (p = 1; p < 65536; p++) {
+		if (!port_in(map, p))
+			continue;
+		for (q = p; port_in(map, q + 1); q++)
+			;
+		w = q == p ? snprintf(buf + n, len - n, "%s%u", n ? "," : "", p)
+			   : snprintf(buf + n, len - n, "%s%u-%u", n ? "," : "", p, q);
+		if (w < 0 || (size_t)w >= len - n) {
+			if (len > 4)
+				snprintf(buf + (n < len - 4 ? n : len - 4), 4, "...");
+			return;
+		}
+		n += w;
+		p = q;
+	}
 }
 
 void dm_config_to_bpf(const struct dm_config *cfg, struct dm_bpf_config *bpf)

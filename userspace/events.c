@@ -1,10 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
- * Ring buffer consumer: rebuilds control PDUs from their pieces, decodes what
- * the minimal daemon reports (AE titles, reject and abort codes, DIMSE
- * command heads, TLS versions) and prints one line per event, as text or as
- * JSON. Association set-up facts are kept per association id until its
- * flow-end event, which prints the association's summary.
+ * Ring buffer consumer: feeds every event to the association table (which
+ * rebuilds and decodes the PDUs) and prints one line per event, as text or
+ * as JSON. The flow-end line carries the association's whole record.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,24 +15,14 @@
 #include "log.h"
 #include "names.h"
 #include "pdu.h"
-
-#define ASSOC_BUCKETS 4096
-#define ASSOC_MAX     65536 /* associations remembered at once */
-
-struct assoc_info {
-	struct assoc_info *next;
-	uint64_t id;
-	char calling[DM_AE_STR];
-	char called[DM_AE_STR];
-	struct dm_pdu_buf buf[DM_DIR_MAX];
-};
+#include "table.h"
 
 struct dm_events {
 	const struct dm_loader *loader;
 	FILE *out;
 	bool json;
-	struct assoc_info *buckets[ASSOC_BUCKETS];
-	size_t n_assoc;
+	struct dm_table *table;
+	uint64_t last_expire_ns;
 	struct dm_event_stats stats;
 };
 
@@ -44,31 +32,22 @@ struct dm_events *dm_events_new(const struct dm_loader *l, bool json, FILE *out)
 
 	if (!ev)
 		return NULL;
+	ev->table = dm_table_new(DM_TABLE_DEFAULT_MAX, DM_TABLE_DEFAULT_KEEP_S);
+	if (!ev->table) {
+		free(ev);
+		return NULL;
+	}
 	ev->loader = l;
 	ev->json = json;
 	ev->out = out;
 	return ev;
 }
 
-static void assoc_free(struct assoc_info *a)
-{
-	dm_pdu_buf_free(&a->buf[0]);
-	dm_pdu_buf_free(&a->buf[1]);
-	free(a);
-}
-
 void dm_events_free(struct dm_events *ev)
 {
-	struct assoc_info *a, *n;
-	size_t i;
-
 	if (!ev)
 		return;
-	for (i = 0; i < ASSOC_BUCKETS; i++)
-		for (a = ev->buckets[i]; a; a = n) {
-			n = a->next;
-			assoc_free(a);
-		}
+	dm_table_free(ev->table);
 	free(ev);
 }
 
@@ -77,41 +56,9 @@ const struct dm_event_stats *dm_events_stats(const struct dm_events *ev)
 	return &ev->stats;
 }
 
-static struct assoc_info *assoc_get(struct dm_events *ev, uint64_t id, bool create)
+struct dm_table *dm_events_table(struct dm_events *ev)
 {
-	struct assoc_info **b = &ev->buckets[(id ^ id >> 17) % ASSOC_BUCKETS], *a;
-
-	for (a = *b; a; a = a->next)
-		if (a->id == id)
-			return a;
-	if (!create)
-		return NULL;
-	if (ev->n_assoc >= ASSOC_MAX) {
-		ev->stats.assoc_table_full++;
-		return NULL;
-	}
-	a = calloc(1, sizeof(*a));
-	if (!a)
-		return NULL;
-	a->id = id;
-	a->next = *b;
-	*b = a;
-	ev->n_assoc++;
-	return a;
-}
-
-static void assoc_drop(struct dm_events *ev, uint64_t id)
-{
-	struct assoc_info **p = &ev->buckets[(id ^ id >> 17) % ASSOC_BUCKETS], *a;
-
-	for (; (a = *p); p = &a->next) {
-		if (a->id == id) {
-			*p = a->next;
-			assoc_free(a);
-			ev->n_assoc--;
-			return;
-		}
-	}
+	return ev->table;
 }
 
 void dm_format_time(uint64_t mono_ns, char *buf, size_t len)
@@ -205,10 +152,9 @@ static void emit_json(struct dm_events *ev, json_object *o)
 	fflush(ev->out);
 }
 
-static void on_pdu(struct dm_events *ev, const struct dm_event_hdr *h, const uint8_t *pdu,
-		   size_t len, int truncated)
+static void on_pdu(struct dm_events *ev, struct dm_rec *r, const struct dm_event_hdr *h,
+		   const uint8_t *pdu, size_t len, int truncated)
 {
-	struct assoc_info *a = assoc_get(ev, h->assoc_id, true);
 	const char *name = dm_pdu_name(pdu[0]);
 	struct dm_assoc_hdr ah;
 	struct dm_reject rj;
@@ -217,11 +163,7 @@ static void on_pdu(struct dm_events *ev, const struct dm_event_hdr *h, const uin
 	int have_rj = !dm_reject_parse(pdu, len, &rj);
 
 	ev->stats.pdus_decoded++;
-	/* The RQ names both parties; the AC only echoes them (not authenticated). */
-	if (a && have_ah && pdu[0] == DM_PDU_ASSOC_RQ) {
-		snprintf(a->calling, sizeof(a->calling), "%s", ah.calling);
-		snprintf(a->called, sizeof(a->called), "%s", ah.called);
-	}
+	dm_table_control_pdu(ev->table, r, h->dir, pdu, len);
 	if (ev->json) {
 		o = json_common(ev, h, "pdu");
 		json_object_object_add(o, "pdu", json_object_new_string(name));
@@ -265,80 +207,86 @@ static void on_pdu(struct dm_events *ev, const struct dm_event_hdr *h, const uin
 	fflush(ev->out);
 }
 
-static void on_dimse(struct dm_events *ev, const struct dm_event_hdr *h, const uint8_t *pdu,
-		     size_t n)
+static void on_dimse(struct dm_events *ev, struct dm_rec *r, const struct dm_event_hdr *h,
+		     const uint8_t *pdu, size_t n)
 {
-	struct dm_dimse d;
-	const char *cmd;
+	struct dm_dimse_cmd c;
+	const char *cmd, *sname;
 	json_object *o;
-	int err = dm_dimse_parse(pdu, n, &d);
+	int err = dm_table_dimse(ev->table, r, pdu, n, &c);
 
-	cmd = err ? NULL : dm_dimse_name(d.command);
+	cmd = err ? NULL : dm_dimse_name(c.command);
+	sname = c.present & DM_DC_STATUS ? dm_status_name(c.command, c.status) : NULL;
 	if (ev->json) {
 		o = json_common(ev, h, "dimse");
 		json_object_object_add(o, "command", cmd ? json_object_new_string(cmd) : NULL);
 		if (!err) {
-			json_object_object_add(o, "command_field", json_object_new_int(d.command));
-			json_object_object_add(o, "pc_id", json_object_new_int(d.pc_id));
+			json_object_object_add(o, "command_field", json_object_new_int(c.command));
+			json_object_object_add(o, "pc_id", json_object_new_int(c.pc_id));
 		}
-		if (d.present & DM_DIMSE_HAS_MSG_ID)
-			json_object_object_add(o, "message_id", json_object_new_int(d.message_id));
-		if (d.present & DM_DIMSE_HAS_RESP_TO)
+		if (c.present & DM_DC_MESSAGE_ID)
+			json_object_object_add(o, "message_id", json_object_new_int(c.message_id));
+		if (c.present & DM_DC_RESPONDED_TO)
 			json_object_object_add(o, "responded_to",
-					       json_object_new_int(d.responded_to));
-		if (d.present & DM_DIMSE_HAS_STATUS) {
-			json_object_object_add(o, "status", json_object_new_int(d.status));
+					       json_object_new_int(c.responded_to));
+		if (c.present & DM_DC_AFFECTED_SOP)
+			json_object_object_add(o, "affected_sop_class",
+					       json_object_new_string(c.affected_sop_class));
+		if (c.present & DM_DC_MOVE_DEST)
+			json_object_object_add(o, "move_destination",
+					       json_object_new_string(c.move_destination.str));
+		if (c.present & DM_DC_STATUS) {
+			json_object_object_add(o, "status", json_object_new_int(c.status));
 			json_object_object_add(o, "status_class",
-					       json_object_new_string(dm_status_class(d.status)));
+					       json_object_new_string(dm_status_class(c.status)));
+			json_object_object_add(o, "status_name",
+					       sname ? json_object_new_string(sname) : NULL);
 		}
 		emit_json(ev, o);
 		return;
 	}
 	text_common(ev, h, cmd ? cmd : "DIMSE?");
-	if (d.present & DM_DIMSE_HAS_MSG_ID)
-		fprintf(ev->out, " msg=%u", d.message_id);
-	if (d.present & DM_DIMSE_HAS_RESP_TO)
-		fprintf(ev->out, " resp_to=%u", d.responded_to);
-	if (d.present & DM_DIMSE_HAS_STATUS)
-		fprintf(ev->out, " status=0x%04x (%s)", d.status, dm_status_class(d.status));
+	if (c.present & DM_DC_MESSAGE_ID)
+		fprintf(ev->out, " msg=%u", c.message_id);
+	if (c.present & DM_DC_RESPONDED_TO)
+		fprintf(ev->out, " resp_to=%u", c.responded_to);
+	if (c.present & DM_DC_MOVE_DEST)
+		fprintf(ev->out, " move_destination=\"%s\"", c.move_destination.str);
+	if (c.present & DM_DC_STATUS)
+		fprintf(ev->out, " status=0x%04x (%s%s%s)", c.status, dm_status_class(c.status),
+			sname ? ": " : "", sname ? sname : "");
 	fputc('\n', ev->out);
 	fflush(ev->out);
 }
 
 static void on_piece(struct dm_events *ev, const struct dm_event_piece *e, size_t rec_len)
 {
-	size_t n = e->hdr.len;
-	struct assoc_info *a;
-	int r;
+	const uint8_t *pdu;
+	struct dm_rec *r;
+	size_t len;
 
-	if (n > rec_len - sizeof(*e) || n > DM_PIECE_MAX) {
+	if (e->hdr.len > rec_len - sizeof(*e) || e->hdr.len > DM_PIECE_MAX) {
 		ev->stats.malformed++;
 		return;
 	}
 	/* Control PDUs and DIMSE command heads alike may come in several pieces. */
-	a = assoc_get(ev, e->hdr.assoc_id, true);
-	if (!a)
-		return;
-	r = dm_pdu_buf_add(&a->buf[e->hdr.dir & 1], e->pdu_type, e->offset, e->data, n,
-			   e->hdr.flags & DM_EF_FIRST, e->hdr.flags & DM_EF_LAST);
-	if (r == DM_PIECE_BAD) {
-		if (e->hdr.flags & DM_EF_LAST)
-			ev->stats.pdus_broken++;
-		return;
-	}
-	if (r != DM_PIECE_DONE)
+	r = dm_table_get(ev->table, &e->hdr);
+	if (!r || !dm_table_piece(ev->table, r, e, &pdu, &len))
 		return;
 	if (e->hdr.type == DM_EV_DIMSE)
-		on_dimse(ev, &e->hdr, a->buf[e->hdr.dir & 1].data, a->buf[e->hdr.dir & 1].len);
+		on_dimse(ev, r, &e->hdr, pdu, len);
 	else
-		on_pdu(ev, &e->hdr, a->buf[e->hdr.dir & 1].data, a->buf[e->hdr.dir & 1].len,
-		       !!(e->hdr.flags & DM_EF_TRUNC));
+		on_pdu(ev, r, &e->hdr, pdu, len, !!(e->hdr.flags & DM_EF_TRUNC));
 }
 
 static void on_tls(struct dm_events *ev, const struct dm_event_tls *e)
 {
 	const char *v = dm_tls_version_name(e->version);
+	struct dm_rec *r = dm_table_get(ev->table, &e->hdr);
 	json_object *o;
+
+	if (r)
+		dm_table_tls(ev->table, r, e);
 
 	if (ev->json) {
 		o = json_common(ev, &e->hdr, "tls");
@@ -370,7 +318,7 @@ static json_object *pdu_counts(const struct dm_dir_state *d)
 static void on_flow_end(struct dm_events *ev, const struct dm_event_flow *e)
 {
 	const struct dm_assoc *as = &e->assoc;
-	struct assoc_info *a = assoc_get(ev, e->hdr.assoc_id, false);
+	struct dm_rec *r = dm_table_get(ev->table, &e->hdr);
 	const char *off = dm_tls_version_name(as->tls_offered);
 	const char *sel = dm_tls_version_name(as->tls_selected);
 	json_object *o, *p, *b;
@@ -378,6 +326,9 @@ static void on_flow_end(struct dm_events *ev, const struct dm_event_flow *e)
 	double secs;
 	int t, d;
 
+	if (!r)
+		return;
+	dm_table_end(ev->table, r, e);
 	/* Coarse clock (a tick) on the BPF side: durations are good to a few ms. */
 	secs = as->last_ns > as->first_ns ? (double)(as->last_ns - as->first_ns) / 1e9 : 0;
 	snprintf(dur, sizeof(dur), "%.3f", secs);
@@ -400,11 +351,6 @@ static void on_flow_end(struct dm_events *ev, const struct dm_event_flow *e)
 				       json_object_new_string(dm_transport_name(as->transport)));
 		json_object_object_add(o, "midstream",
 				       json_object_new_boolean(as->flags & DM_AF_MIDSTREAM));
-		json_object_object_add(o, "calling_ae",
-				       a && a->calling[0] ? json_object_new_string(a->calling)
-							  : NULL);
-		json_object_object_add(
-		    o, "called_ae", a && a->called[0] ? json_object_new_string(a->called) : NULL);
 		json_object_object_add(o, "tls_offered", off ? json_object_new_string(off) : NULL);
 		json_object_object_add(o, "tls_selected", sel ? json_object_new_string(sel) : NULL);
 		p = json_object_new_object();
@@ -424,37 +370,52 @@ static void on_flow_end(struct dm_events *ev, const struct dm_event_flow *e)
 		json_object_object_add(
 		    o, "resyncs", json_object_new_int64(as->dir[0].resyncs + as->dir[1].resyncs));
 		json_object_object_add(o, "duration", json_object_new_double_s(secs, dur));
+		dm_rec_json(r, o);
 		emit_json(ev, o);
-	} else {
-		text_common(ev, &e->hdr, "END");
-		fprintf(ev->out, " reason=%s state=%s transport=%s%s",
-			dm_end_reason_name(e->reason), dm_state_name(as->state),
-			dm_transport_name(as->transport),
-			as->flags & DM_AF_MIDSTREAM ? " midstream" : "");
-		if (a && a->calling[0])
-			fprintf(ev->out, " calling=\"%s\" called=\"%s\"", a->calling, a->called);
-		if (off || sel)
-			fprintf(ev->out, " tls_offered=%s tls_selected=%s", off ? off : "-",
-				sel ? sel : "-");
-		for (d = 0; d < DM_DIR_MAX; d++) {
-			fprintf(ev->out, " %s={bytes=%llu", dm_dir_name(d),
-				(unsigned long long)as->dir[d].bytes);
-			for (t = 1; t < DM_PDU_MAX; t++)
-				if (as->dir[d].pdus[t])
-					fprintf(ev->out, " %s=%u", dm_pdu_name(t),
-						as->dir[d].pdus[t]);
-			fputc('}', ev->out);
-		}
-		fprintf(ev->out, " duration=%ss\n", dur);
-		fflush(ev->out);
+		return;
 	}
-	assoc_drop(ev, e->hdr.assoc_id);
+	text_common(ev, &e->hdr, "END");
+	fprintf(ev->out, " reason=%s state=%s outcome=%s transport=%s%s",
+		dm_end_reason_name(e->reason), dm_state_name(as->state),
+		dm_outcome_name(r->outcome), dm_transport_name(as->transport),
+		as->flags & DM_AF_MIDSTREAM ? " midstream" : "");
+	if (r->rq || r->ac)
+		fprintf(ev->out, " calling=\"%s\" called=\"%s\"", dm_rec_calling(r),
+			dm_rec_called(r));
+	if (r->have_fp)
+		fprintf(ev->out, " toolkit=\"%s%s%s\"", r->fp.name, r->fp.version[0] ? " " : "",
+			r->fp.version);
+	if (r->n_commands)
+		fprintf(ev->out, " commands=%u", r->n_commands);
+	if (off || sel)
+		fprintf(ev->out, " tls_offered=%s tls_selected=%s", off ? off : "-",
+			sel ? sel : "-");
+	for (d = 0; d < DM_DIR_MAX; d++) {
+		fprintf(ev->out, " %s={bytes=%llu", dm_dir_name(d),
+			(unsigned long long)as->dir[d].bytes);
+		for (t = 1; t < DM_PDU_MAX; t++)
+			if (as->dir[d].pdus[t])
+				fprintf(ev->out, " %s=%u", dm_pdu_name(t), as->dir[d].pdus[t]);
+		fputc('}', ev->out);
+	}
+	fprintf(ev->out, " duration=%ss\n", dur);
+	fflush(ev->out);
 }
 
 int dm_events_handle(void *ctx, void *data, size_t len)
 {
 	struct dm_events *ev = ctx;
 	const struct dm_event_hdr *h = data;
+	struct timespec now;
+	uint64_t now_ns;
+
+	/* Finished records age out, checked at most once a second. */
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	now_ns = (uint64_t)now.tv_sec * 1000000000ULL + now.tv_nsec;
+	if (now_ns - ev->last_expire_ns > 1000000000ULL) {
+		dm_table_expire(ev->table, now_ns);
+		ev->last_expire_ns = now_ns;
+	}
 
 	if (len < sizeof(*h) || h->type == DM_EV_NONE || h->type >= DM_EV_MAX) {
 		ev->stats.malformed++;

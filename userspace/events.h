@@ -8,6 +8,7 @@
 #include "dicomon.h"
 
 struct dm_loader;
+struct dm_table;
 
 /* Userspace's own counters about the event stream. */
 struct dm_event_stats {
@@ -26,6 +27,8 @@ void dm_events_free(struct dm_events *ev);
 /* A ring_buffer_sample_fn: ctx is the struct dm_events. */
 int dm_events_handle(void *ctx, void *data, size_t len);
 const struct dm_event_stats *dm_events_stats(const struct dm_events *ev);
+/* The association table the events feed (owned by ev). */
+struct dm_table *dm_events_table(struct dm_events *ev);
 /* Monotonic ns (bpf_ktime_get_ns) to "2026-11-21T23:59:01.123456+00:00". */
 void dm_format_time(uint64_t mono_ns, char *buf, size_t len);
 /* "10.0.0.1" / "fd00::1" for endpoint side (0/1) of a key. */

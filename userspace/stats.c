@@ -19,7 +19,7 @@ static json_object *json_counts(const __u64 *v, int n, name_fn name, bool all)
 	return o;
 }
 
-static json_object *json_stats(const struct dm_stats *s)
+json_object *dm_stats_json(const struct dm_stats *s)
 {
 	json_object *o = json_object_new_object(), *pk = json_object_new_object();
 	int d;
@@ -86,7 +86,7 @@ int dm_stats_print(const struct dm_loader *l, const struct dm_event_stats *es, b
 		if (err)
 			goto out;
 		if (json) {
-			json_object_object_add(ifs, l->ifaces[i].name, json_stats(&s));
+			json_object_object_add(ifs, l->ifaces[i].name, dm_stats_json(&s));
 		} else {
 			snprintf(title, sizeof(title), "interface %s", l->ifaces[i].name);
 			text_stats(out, title, &s);
@@ -97,7 +97,7 @@ int dm_stats_print(const struct dm_loader *l, const struct dm_event_stats *es, b
 		goto out;
 	if (json) {
 		json_object_object_add(o, "interfaces", ifs);
-		json_object_object_add(o, "total", json_stats(&s));
+		json_object_object_add(o, "total", dm_stats_json(&s));
 		u = json_object_new_object();
 		json_object_object_add(u, "events_flow_end",
 				       json_object_new_int64(es->events[DM_EV_FLOW_END]));

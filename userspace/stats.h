@@ -9,6 +9,11 @@
 struct dm_loader;
 struct dm_event_stats;
 
+#include <json-c/json.h>
+
+/* One summed dm_stats as a JSON object (packets, bytes, pdus, associations, ...). */
+json_object *dm_stats_json(const struct dm_stats *s);
+
 /* Print the kernel counters (per interface and total) and userspace's event counters. */
 int dm_stats_print(const struct dm_loader *l, const struct dm_event_stats *es, bool json,
 		   FILE *out);

@@ -203,7 +203,7 @@ if ((!TRAFFIC_ONLY)); then
     e2e_bg dicomon "$EVENTS" "$W/logs/dicomon.err" \
         ip netns exec "$NS_GW" sh -c \
         'mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf 2>/dev/null || :; exec "$0" "$@"' \
-        "$DICOMON" run -i gw-mod -i gw-pacs --json
+        "$DICOMON" run -i gw-mod -i gw-pacs --json -o "table.status_socket=$W/status.sock"
     PID_DICOMON=$E2E_LAST_PID
     dicomon_ready() {
         if ! e2e_alive "$PID_DICOMON"; then

@@ -133,7 +133,7 @@ run_case() {
     # shellcheck disable=SC2016 # $0/$@ are for the inner sh
     e2e_bg "dicomon-$name" "$ev" "$err" ip netns exec "$NS_GW" sh -c \
         'mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf 2>/dev/null || :; exec "$0" "$@"' \
-        "$DICOMON" run -i gw-mod -i gw-pacs --json -v "$@"
+        "$DICOMON" run -i gw-mod -i gw-pacs --json -v -o "table.status_socket=$W/status.sock" "$@"
     pid=$E2E_LAST_PID
     ready() {
         e2e_alive "$pid" || e2e_die "dicomon ($name) exited early; stderr: $(cat "$err")"

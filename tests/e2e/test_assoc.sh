@@ -1,0 +1,372 @@
+#!/usr/bin/env bash
+# Functions handed to e2e_wait_for are invoked indirectly.
+# shellcheck disable=SC2317
+# End-to-end test of dicomon's association records: real DCMTK peers (a
+# dcmqrscp Q/R archive on the pacs, DCMTK SCUs and a storescp as C-MOVE
+# destination on the modality) through a gateway namespace where dicomon
+# runs; every flow_end is compared field by field with tshark's DICOM
+# dissection of the same packets and with what the tools were told to do.
+#
+#   modality ns (10.217.0.2) --veth-- [gw-mod  GATEWAY ns  gw-pacs] --veth-- pacs ns (10.217.0.6)
+#     storescp MOVEDEST :11113         10.217.0.1          10.217.0.5        dcmqrscp PACS_QR :11112
+#
+# Usage (as root):
+#   tests/e2e/test_assoc.sh [--traffic-only] [--keep] [DICOMON]
+#     DICOMON        dicomon binary (default: $DICOMON, else <repo>/.output/dicomon)
+#     --traffic-only run the scenarios without dicomon and print tshark's
+#                    ground truth (per association: AE titles, contexts,
+#                    implementation UIDs, DIMSE commands and statuses)
+#     --keep         keep the scratch dir (pcap, extracts, events, logs)
+#
+# Scenarios (one association each, in this order; dcmqrscp holds 5 studies
+# by then: 2 registered with dcmqridx before the capture, 3 stored by "store"):
+#   echo     echoscu  MODALITY1 -> PACS_QR                         released
+#   store    storescu -R, 3 files                                   released
+#   find     findscu -S, STUDY level, all studies: 5 pending + success
+#   move     movescu -S, one study to MOVEDEST                      released
+#   move-sub the C-STORE sub-operation association dcmqrscp opens:
+#            PACS_QR -> MOVEDEST (10.217.0.6 -> 10.217.0.2:11113), its
+#            C-STORE-RQ carries Move Originator MODALITY1           released
+#   manypc   storescu -xf with a generated profile of 120 presentation
+#            contexts (an A-ASSOCIATE-RQ over several TCP segments)  released
+#   reject   echoscu -aec WRONG_AE: A-ASSOCIATE-RJ 1/1/7             rejected
+#   abort    echoscu --abort: C-ECHO, then A-ABORT                   aborted
+# The last line printed is "assoc: N passed, M failed"; exit 0 only if M = 0.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+# shellcheck source=lib.sh
+source "$HERE/lib.sh"
+
+TRAFFIC_ONLY=0
+DICOMON_ARG=""
+while (($#)); do
+    case $1 in
+        --traffic-only) TRAFFIC_ONLY=1 ;;
+        --keep) E2E_KEEP=1 ;;
+        -h | --help)
+            sed -n '/^# End-to-end test/,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"
+            exit 0
+            ;;
+        -*) e2e_die "unknown option $1" ;;
+        *) DICOMON_ARG=$1 ;;
+    esac
+    shift
+done
+DICOMON=${DICOMON_ARG:-${DICOMON:-$REPO/.output/dicomon}}
+
+[[ $EUID -eq 0 ]] || e2e_die "must run as root (network namespaces, XDP)"
+e2e_need ip ss python3 tshark echoscu storescu findscu movescu storescp dcmqrscp dcmqridx \
+    dcmodify dcmdump img2dcm timeout env
+if ((!TRAFFIC_ONLY)); then
+    [[ -x "$DICOMON" ]] || e2e_die "dicomon binary not found/executable: $DICOMON (use --traffic-only to run without it)"
+    DICOMON=$(realpath "$DICOMON")
+fi
+
+T0=$SECONDS
+PFX="dmassoc-$$"
+NS_MOD="$PFX-mod"
+NS_GW="$PFX-gw"
+NS_PACS="$PFX-pacs"
+MOD_IP=10.217.0.2
+GW_MOD_IP=10.217.0.1
+GW_PACS_IP=10.217.0.5
+PACS_IP=10.217.0.6
+PORT_QR=11112   # dcmqrscp on the pacs
+PORT_MOVE=11113 # storescp (C-MOVE destination) on the modality
+AE_MOD=MODALITY1
+AE_QR=PACS_QR
+AE_DEST=MOVEDEST
+AE_WRONG=WRONG_AE
+CHECK=(python3 "$HERE/check_assoc.py")
+
+trap e2e_cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+E2E_TMP=$(mktemp -d "/tmp/$PFX.XXXXXX")
+W=$E2E_TMP
+mkdir -p "$W/logs" "$W/files" "$W/qrdb" "$W/out-move"
+
+# ------------------------------------------------------------------ topology
+e2e_log "creating namespaces $NS_MOD / $NS_GW / $NS_PACS"
+e2e_netns_add "$NS_MOD"
+e2e_netns_add "$NS_GW"
+e2e_netns_add "$NS_PACS"
+# veths are created inside the namespaces: deleting those deletes the links
+ip -n "$NS_GW" link add gw-mod type veth peer name eth0 netns "$NS_MOD"
+ip -n "$NS_GW" link add gw-pacs type veth peer name eth0 netns "$NS_PACS"
+ip -n "$NS_MOD" addr add "$MOD_IP/30" dev eth0
+ip -n "$NS_GW" addr add "$GW_MOD_IP/30" dev gw-mod
+ip -n "$NS_GW" addr add "$GW_PACS_IP/30" dev gw-pacs
+ip -n "$NS_PACS" addr add "$PACS_IP/30" dev eth0
+# MTU-sized TCP segments as on a real wire, without ethtool: a GSO limit of
+# one segment makes TCP build one-MSS packets (veth would otherwise pass 64 KiB
+# super-segments, and the 120-context A-ASSOCIATE-RQ would be one "segment").
+for nd in "$NS_MOD eth0" "$NS_GW gw-mod" "$NS_GW gw-pacs" "$NS_PACS eth0"; do
+    read -r ns dev <<<"$nd"
+    ip -n "$ns" link set dev "$dev" gso_max_segs 1 2>/dev/null ||
+        e2e_log "note: cannot set gso_max_segs on $ns/$dev (iproute2 too old?)"
+    ip -n "$ns" link set dev "$dev" up
+done
+# only the peer /30s are routed, no default routes anywhere
+ip -n "$NS_MOD" route add 10.217.0.4/30 via "$GW_MOD_IP"
+ip -n "$NS_PACS" route add 10.217.0.0/30 via "$GW_PACS_IP"
+ip netns exec "$NS_GW" sysctl -qw net.ipv4.ip_forward=1
+
+# ------------------------------------------------------------------ fixtures
+# small1..3 and pre1..2: 32x32 / 48x40 secondary captures, each its own study
+e2e_log "generating DICOM files in $W/files"
+F=$W/files
+e2e_make_dicom "$F"
+rm -f "$F/big.dcm" # 3 MiB: not needed here
+# copy SRC DST PATIENTID : DST = SRC with new study/series/instance UIDs
+dcm_copy() {
+    cp "$1" "$2"
+    dcmodify -q -nb -gst -gse -gin -m "PatientID=$3" -m "PatientName=E2E^$3" "$2"
+}
+dcm_copy "$F/small1.dcm" "$F/small3.dcm" E2E3
+dcm_copy "$F/small2.dcm" "$F/small4.dcm" E2E4
+dcm_copy "$F/small1.dcm" "$F/pre1.dcm" PRE1
+dcm_copy "$F/small2.dcm" "$F/pre2.dcm" PRE2
+study_of() { dcmdump -q +P StudyInstanceUID "$1" | sed -n 's/.*\[\([0-9.]*\)\].*/\1/p'; }
+MOVE_STUDY=$(study_of "$F/small1.dcm")
+[[ -n $MOVE_STUDY ]] || e2e_die "no StudyInstanceUID in small1.dcm"
+
+# dcmqrscp: AE PACS_QR with a storage area; the HostTable names the
+# modality's storescp (MOVEDEST) as the C-MOVE destination. AETable peers
+# ANY: the called AE title is checked, the calling one is not.
+cat >"$W/dcmqrscp.cfg" <<EOF
+NetworkTCPPort  = $PORT_QR
+MaxPDUSize      = 16384
+MaxAssociations = 16
+
+HostTable BEGIN
+modality = ($AE_MOD, $MOD_IP, $PORT_MOVE)
+movedest = ($AE_DEST, $MOD_IP, $PORT_MOVE)
+HostTable END
+
+VendorTable BEGIN
+VendorTable END
+
+AETable BEGIN
+$AE_QR   $W/qrdb   RW   (50, 64mb)   ANY
+AETable END
+EOF
+# 2 studies registered offline, before any traffic
+cp "$F/pre1.dcm" "$F/pre2.dcm" "$W/qrdb/"
+dcmqridx -q "$W/qrdb" "$W/qrdb/pre1.dcm" "$W/qrdb/pre2.dcm" ||
+    e2e_die "dcmqridx could not register the preload files"
+N_PRELOAD=2
+
+# storescu profile with 120 presentation contexts (scenario manypc)
+"${CHECK[@]}" profile --out "$W/storescu-many.cfg" --name ManyContexts
+
+# ------------------------------------------------------------------ servers
+# Not --single-process: Debian 12's dcmqrscp 3.6.7 segfaults in that mode
+# after the first released association. Forked children serve one
+# association each and live inside the pacs namespace (cleanup kills them).
+e2e_bg dcmqrscp "$W/logs/dcmqrscp.out" "$W/logs/dcmqrscp.err" \
+    ip netns exec "$NS_PACS" dcmqrscp -v -c "$W/dcmqrscp.cfg" "$PORT_QR"
+e2e_wait_for 10 "dcmqrscp on :$PORT_QR" e2e_port_listening "$NS_PACS" "$PORT_QR" ||
+    e2e_die "dcmqrscp did not start: $(cat "$W/logs/dcmqrscp.err" "$W/logs/dcmqrscp.out")"
+e2e_bg storescp-movedest "$W/logs/storescp.out" "$W/logs/storescp.err" \
+    ip netns exec "$NS_MOD" storescp -v --aetitle "$AE_DEST" -od "$W/out-move" "$PORT_MOVE"
+e2e_wait_for 10 "storescp on :$PORT_MOVE" e2e_port_listening "$NS_MOD" "$PORT_MOVE" ||
+    e2e_die "storescp did not start: $(cat "$W/logs/storescp.err")"
+
+# TCP reachability both ways through the gateway (before the capture starts)
+timeout 5 ip netns exec "$NS_MOD" bash -c "exec 3<>/dev/tcp/$PACS_IP/$PORT_QR" ||
+    e2e_die "no TCP path modality -> pacs:$PORT_QR through the gateway"
+timeout 5 ip netns exec "$NS_PACS" bash -c "exec 3<>/dev/tcp/$MOD_IP/$PORT_MOVE" ||
+    e2e_die "no TCP path pacs -> modality:$PORT_MOVE through the gateway"
+
+# ------------------------------------------------------------------ capture
+PCAP=$W/gw-pacs.pcapng
+e2e_bg tshark "$W/logs/tshark.out" "$W/logs/tshark.err" \
+    ip netns exec "$NS_GW" tshark -i gw-pacs -n -B 64 -w "$PCAP"
+PID_TSHARK=$E2E_LAST_PID
+tshark_ready() {
+    e2e_alive "$PID_TSHARK" || e2e_die "tshark exited early: $(cat "$W/logs/tshark.err")"
+    grep -q "Capturing on" "$W/logs/tshark.err"
+}
+e2e_wait_for 20 "tshark capture start" tshark_ready || e2e_die "tshark did not start"
+# "Capturing on" comes before packets are really captured: probe with UDP
+# datagrams gateway -> pacs:9 until the file grows (not TCP: ignored later)
+pcap_size() { stat -c %s "$PCAP" 2>/dev/null || echo 0; }
+e2e_wait_for 10 "capture file header" test -s "$PCAP" || e2e_die "tshark wrote no capture file"
+PCAP_SIZE0=$(pcap_size)
+capture_live() {
+    ip netns exec "$NS_GW" bash -c "echo dicomon-assoc-probe >/dev/udp/$PACS_IP/9" 2>/dev/null || true
+    sleep 0.1
+    (($(pcap_size) > PCAP_SIZE0))
+}
+e2e_wait_for 15 "first packet in the capture" capture_live || e2e_die "tshark captures nothing on gw-pacs"
+
+# ------------------------------------------------------------------ dicomon
+EVENTS=$W/events.jsonl
+PID_DICOMON=""
+DICOMON_RC=""
+if ((!TRAFFIC_ONLY)); then
+    e2e_log "starting $DICOMON in $NS_GW"
+    # `ip netns exec` runs the command in a private mount namespace with a
+    # fresh /sys and no bpffs: mount one there (invisible to the host)
+    # shellcheck disable=SC2016 # $0/$@ are for the inner sh
+    e2e_bg dicomon "$EVENTS" "$W/logs/dicomon.err" \
+        ip netns exec "$NS_GW" sh -c \
+        'mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf 2>/dev/null || :; exec "$0" "$@"' \
+        "$DICOMON" run -i gw-mod -i gw-pacs --json -o "table.status_socket=$W/status.sock"
+    PID_DICOMON=$E2E_LAST_PID
+    dicomon_ready() {
+        if ! e2e_alive "$PID_DICOMON"; then
+            local rc=0
+            wait "$PID_DICOMON" || rc=$?
+            e2e_die "dicomon exited early (rc=$rc); stderr:
+$(cat "$W/logs/dicomon.err")"
+        fi
+        grep -Eq '"event"[[:space:]]*:[[:space:]]*"ready"' "$EVENTS"
+    }
+    e2e_wait_for 20 'dicomon {"event":"ready"}' dicomon_ready ||
+        e2e_die "dicomon not ready after 20s; stderr:
+$(cat "$W/logs/dicomon.err")"
+fi
+
+# ------------------------------------------------------------------ traffic
+# The manifest: one row per association in the order they start.
+#   name initiator(ip) dport calling_ae called_ae tool_ok note expect(JSON)
+# `expect` holds what the tools were told to do; check_assoc.py checks
+# tshark's view against it, then dicomon's flow_end against tshark's view.
+MANIFEST=$W/manifest.tsv
+printf 'name\tinitiator\tdport\tcalling_ae\tcalled_ae\ttool_ok\tnote\texpect\n' >"$MANIFEST"
+manifest_row() { # NAME INITIATOR DPORT CALLING CALLED OK NOTE EXPECT-JSON
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$MANIFEST"
+}
+
+# run_scu NAME EXPECT(ok|fail) CMD... : one DCMTK client in the modality
+# namespace; sets SCU_OK (1/0) and SCU_NOTE
+run_scu() {
+    local name=$1 expect=$2 rc=0 t=$SECONDS
+    shift 2
+    timeout 30 ip netns exec "$NS_MOD" "$@" >"$W/logs/$name.out" 2>&1 || rc=$?
+    SCU_OK=1
+    if [[ $expect == ok ]]; then
+        ((rc == 0)) || SCU_OK=0
+        SCU_NOTE="rc=$rc"
+    else
+        ((rc != 0 && rc != 124)) || SCU_OK=0
+        SCU_NOTE="rc=$rc(expected failure)"
+    fi
+    if ((!SCU_OK)); then
+        e2e_log "scenario $name: unexpected exit status $rc; output:"
+        sed 's/^/    /' "$W/logs/$name.out" >&2
+    fi
+    e2e_log "scenario $name: ${*:1:2} ... -> rc=$rc ($((SECONDS - t))s)"
+}
+# note_check NAME OK MESSAGE : add a tool-side check result to SCU_OK/SCU_NOTE
+note_check() {
+    SCU_NOTE="$SCU_NOTE; $3"
+    if (($2 == 0)); then
+        SCU_OK=0
+        e2e_log "scenario $1: $3"
+    fi
+}
+qr_files() { find "$W/qrdb" -maxdepth 1 -type f ! -name 'index.dat' | wc -l; }
+
+VERIF=1.2.840.10008.1.1
+SC=1.2.840.10008.5.1.4.1.1.7
+FIND_STUDY=1.2.840.10008.5.1.4.1.2.2.1
+MOVE_STUDY_ROOT=1.2.840.10008.5.1.4.1.2.2.2
+
+# 1. C-ECHO
+run_scu echo ok echoscu -aet "$AE_MOD" -aec "$AE_QR" "$PACS_IP" "$PORT_QR"
+manifest_row echo "$MOD_IP" "$PORT_QR" "$AE_MOD" "$AE_QR" "$SCU_OK" "$SCU_NOTE" \
+    "{\"outcome\":\"released\",\"abstract_syntaxes\":[\"$VERIF\"],\"commands\":{\"C-ECHO-RQ\":1,\"C-ECHO-RSP\":1},\"statuses\":{\"success\":1}}"
+
+# 2. C-STORE of 3 files, required contexts only (-R: the default would
+#    propose 128 contexts, which is what manypc is for)
+n0=$(qr_files)
+run_scu store ok storescu -R -aet "$AE_MOD" -aec "$AE_QR" "$PACS_IP" "$PORT_QR" \
+    "$F/small1.dcm" "$F/small2.dcm" "$F/small3.dcm"
+n=$(($(qr_files) - n0))
+note_check store $((n == 3)) "dcmqrscp stored $n file(s), expected 3"
+manifest_row store "$MOD_IP" "$PORT_QR" "$AE_MOD" "$AE_QR" "$SCU_OK" "$SCU_NOTE" \
+    "{\"outcome\":\"released\",\"abstract_syntaxes\":[\"$SC\"],\"commands\":{\"C-STORE-RQ\":3,\"C-STORE-RSP\":3},\"statuses\":{\"success\":3}}"
+N_STUDIES=$((N_PRELOAD + 3))
+
+# 3. C-FIND, Study Root, STUDY level, universal match: one pending response
+#    per study, then success
+run_scu find ok findscu -S -aet "$AE_MOD" -aec "$AE_QR" \
+    -k QueryRetrieveLevel=STUDY -k StudyInstanceUID -k PatientID "$PACS_IP" "$PORT_QR"
+n=$(grep -c 'Find Response: .* (Pending' "$W/logs/find.out" || true)
+note_check find $((n == N_STUDIES)) "findscu reports $n pending response(s), expected $N_STUDIES"
+manifest_row find "$MOD_IP" "$PORT_QR" "$AE_MOD" "$AE_QR" "$SCU_OK" "$SCU_NOTE" \
+    "{\"outcome\":\"released\",\"abstract_syntaxes\":[\"$FIND_STUDY\"],\"commands\":{\"C-FIND-RQ\":1,\"C-FIND-RSP\":$((N_STUDIES + 1))},\"statuses\":{\"pending\":$N_STUDIES,\"success\":1}}"
+
+# 4. C-MOVE of one study (1 instance) to MOVEDEST, and the sub-operation
+#    association dcmqrscp opens to the modality's storescp
+n0=$(find "$W/out-move" -type f | wc -l)
+run_scu move ok movescu -S -aet "$AE_MOD" -aec "$AE_QR" -aem "$AE_DEST" \
+    -k QueryRetrieveLevel=STUDY -k "StudyInstanceUID=$MOVE_STUDY" "$PACS_IP" "$PORT_QR"
+n=$(($(find "$W/out-move" -type f | wc -l) - n0))
+note_check move $((n == 1)) "storescp $AE_DEST received $n file(s), expected 1"
+manifest_row move "$MOD_IP" "$PORT_QR" "$AE_MOD" "$AE_QR" "$SCU_OK" "$SCU_NOTE" \
+    "{\"outcome\":\"released\",\"abstract_syntaxes\":[\"$FIND_STUDY\",\"$MOVE_STUDY_ROOT\"],\"commands\":{\"C-MOVE-RQ\":1},\"final_status\":\"success\",\"move_destinations\":[\"$AE_DEST\"],\"move_originators\":[]}"
+manifest_row move-sub "$PACS_IP" "$PORT_MOVE" "$AE_QR" "$AE_DEST" "$SCU_OK" "sub-operations of move" \
+    "{\"outcome\":\"released\",\"abstract_syntaxes_include\":[\"$SC\"],\"min_contexts\":100,\"min_rq_segments\":2,\"commands\":{\"C-STORE-RQ\":1,\"C-STORE-RSP\":1},\"statuses\":{\"success\":1},\"move_destinations\":[],\"move_originators\":[\"$AE_MOD\"]}"
+
+# 5. 120 presentation contexts from a storescu profile, one file stored
+n0=$(qr_files)
+run_scu manypc ok storescu -aet "$AE_MOD" -aec "$AE_QR" -xf "$W/storescu-many.cfg" ManyContexts \
+    "$PACS_IP" "$PORT_QR" "$F/small4.dcm"
+n=$(($(qr_files) - n0))
+note_check manypc $((n == 1)) "dcmqrscp stored $n file(s), expected 1"
+manifest_row manypc "$MOD_IP" "$PORT_QR" "$AE_MOD" "$AE_QR" "$SCU_OK" "$SCU_NOTE" \
+    "{\"outcome\":\"released\",\"proposed\":\"profile\",\"min_contexts\":100,\"min_rq_segments\":2,\"commands\":{\"C-STORE-RQ\":1,\"C-STORE-RSP\":1},\"statuses\":{\"success\":1}}"
+
+# 6. called AE title unknown to dcmqrscp: A-ASSOCIATE-RJ 1/1/7
+run_scu reject fail echoscu -aet "$AE_MOD" -aec "$AE_WRONG" "$PACS_IP" "$PORT_QR"
+n=$(grep -c "Association Rejected" "$W/logs/reject.out" || true)
+note_check reject $((n >= 1)) "echoscu reports 'Association Rejected' $n time(s)"
+manifest_row reject "$MOD_IP" "$PORT_QR" "$AE_MOD" "$AE_WRONG" "$SCU_OK" "$SCU_NOTE" \
+    "{\"outcome\":\"rejected\",\"abstract_syntaxes\":[\"$VERIF\"],\"reject\":[1,1,7],\"commands\":{},\"statuses\":{}}"
+
+# 7. C-ECHO, then A-ABORT instead of a release
+run_scu abort ok echoscu --abort -aet "$AE_MOD" -aec "$AE_QR" "$PACS_IP" "$PORT_QR"
+manifest_row abort "$MOD_IP" "$PORT_QR" "$AE_MOD" "$AE_QR" "$SCU_OK" "$SCU_NOTE" \
+    "{\"outcome\":\"aborted\",\"abstract_syntaxes\":[\"$VERIF\"],\"abort_source\":0,\"commands\":{\"C-ECHO-RQ\":1,\"C-ECHO-RSP\":1},\"statuses\":{\"success\":1}}"
+NASSOC=$(($(wc -l <"$MANIFEST") - 1))
+
+# ------------------------------------------------------------------ stop
+sleep 0.5
+if [[ -n "$PID_DICOMON" ]]; then
+    have_all_flow_ends() {
+        (($(grep -Ec '"event"[[:space:]]*:[[:space:]]*"flow_end"' "$EVENTS" || true) >= NASSOC))
+    }
+    e2e_wait_for 10 "$NASSOC flow_end events" have_all_flow_ends || true
+    DICOMON_RC=0
+    e2e_stop "$PID_DICOMON" INT 10 || DICOMON_RC=$?
+    e2e_log "dicomon exited with status $DICOMON_RC"
+fi
+e2e_stop "$PID_TSHARK" INT 10 || true
+if grep -qi 'dropped' "$W/logs/tshark.err"; then
+    e2e_log "WARNING: tshark reports dropped packets: $(grep -i dropped "$W/logs/tshark.err")"
+fi
+
+# ------------------------------------------------------------------ ground truth
+TRUTH=$W/tshark-assoc.jsonl
+PAYLOAD=$W/tshark-payload.tsv
+"${CHECK[@]}" extract --pcap "$PCAP" --ports "$PORT_QR,$PORT_MOVE" \
+    --out "$TRUTH" --payload-out "$PAYLOAD" 2>"$W/logs/tshark-read.err" ||
+    e2e_die "tshark could not read the capture: $(cat "$W/logs/tshark-read.err")"
+
+ARGS=(--manifest "$MANIFEST" --tshark "$TRUTH" --payload "$PAYLOAD" --profile "$W/storescu-many.cfg")
+e2e_log "traffic and capture done in $((SECONDS - T0))s (scratch: $W$([[ $E2E_KEEP == 1 ]] && echo ', kept'))"
+# the checker's "assoc: N passed, M failed" is the last line printed (the
+# cleanup trap says nothing unless --keep)
+rc=0
+if ((TRAFFIC_ONLY)); then
+    "${CHECK[@]}" truth "${ARGS[@]}" || rc=$?
+else
+    "${CHECK[@]}" check "${ARGS[@]}" --events "$EVENTS" --dicomon-rc "$DICOMON_RC" || rc=$?
+fi
+exit "$rc"

@@ -1,0 +1,386 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * `dicomon run`: load (reusing the pinned state), attach, then one event
+ * loop: a signalfd (SIGHUP reload, SIGUSR1 counters, SIGINT/SIGTERM stop),
+ * a timerfd that drains the ring buffer, a timerfd for periodic counters, and
+ * the ring buffer's own epoll fd. No work in signal handlers, no sleeps.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <json-c/json.h>
+#include <bpf/libbpf.h>
+#include "daemon.h"
+#include "events.h"
+#include "log.h"
+#include "loop.h"
+#include "stats.h"
+#include "status.h"
+#include "table.h"
+
+/* The BPF side wakes us only for a backlog; between wakeups we drain on this tick. */
+#define DRAIN_INTERVAL_NS (100 * 1000 * 1000ULL)
+#define NSEC_PER_SEC	  1000000000ULL
+
+/* sd_notify(3) without libsystemd: one datagram to $NOTIFY_SOCKET. */
+static void notify(const char *msg)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	size_t n;
+	int fd;
+
+	if (!path || (path[0] != '/' && path[0] != '@') || strlen(path) >= sizeof(sa.sun_path))
+		return;
+	n = strlen(path);
+	memcpy(sa.sun_path, path, n);
+	if (path[0] == '@')
+		sa.sun_path[0] = 0; /* abstract socket */
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&sa,
+		   offsetof(struct sockaddr_un, sun_path) + n) < 0)
+		pr_debug("sd_notify %s: %s\n", msg, strerror(errno));
+	close(fd);
+}
+
+static json_object *json_ifaces(const struct dm_loader *l)
+{
+	json_object *ifs = json_object_new_array(), *i;
+	const char *tc;
+	int n, d;
+
+	for (n = 0; n < l->n_ifaces; n++) {
+		i = json_object_new_object();
+		json_object_object_add(i, "name", json_object_new_string(l->ifaces[n].name));
+		json_object_object_add(
+		    i, "xdp",
+		    l->ifaces[n].xdp_mode ? json_object_new_string(l->ifaces[n].xdp_mode) : NULL);
+		for (d = 0; d < 2; d++) {
+			tc = dm_loader_tc_kind(&l->ifaces[n], d);
+			json_object_object_add(i, d ? "tc_egress" : "tc_ingress",
+					       tc ? json_object_new_string(tc) : NULL);
+		}
+		json_object_object_add(i, "slot", json_object_new_int(l->ifaces[n].slot));
+		json_object_array_add(ifs, i);
+	}
+	return ifs;
+}
+
+static void print_json(json_object *o)
+{
+	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+	fflush(stdout);
+}
+
+static void print_ifaces_text(const struct dm_loader *l, const char *what)
+{
+	const struct dm_iface *ifc;
+	int n;
+
+	for (n = 0; n < l->n_ifaces; n++) {
+		ifc = &l->ifaces[n];
+		printf("dicomon: %s %s (xdp %s%s%s%s%s)\n", what, ifc->name,
+		       ifc->xdp_mode ? ifc->xdp_mode : "off",
+		       dm_loader_tc_kind(ifc, 0) ? ", tc ingress " : "",
+		       dm_loader_tc_kind(ifc, 0) ? dm_loader_tc_kind(ifc, 0) : "",
+		       dm_loader_tc_kind(ifc, 1) ? ", tc egress " : "",
+		       dm_loader_tc_kind(ifc, 1) ? dm_loader_tc_kind(ifc, 1) : "");
+	}
+	fflush(stdout);
+}
+
+static void print_ready(const struct dm_daemon *d)
+{
+	json_object *o;
+
+	if (!d->cfg.json) {
+		print_ifaces_text(&d->l, "watching");
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "event", json_object_new_string("ready"));
+	json_object_object_add(o, "interfaces", json_ifaces(&d->l));
+	json_object_object_add(o, "pin_root", json_object_new_string(d->l.pin_root));
+	json_object_object_add(o, "state",
+			       json_object_new_string(d->l.restored ? "restored" : "new"));
+	print_json(o);
+}
+
+static void print_reload(const struct dm_daemon *d, int err, const char *msg, json_object *restart)
+{
+	json_object *o;
+
+	if (!d->cfg.json) {
+		if (err)
+			printf("dicomon: reload failed: %s\n", msg);
+		else
+			print_ifaces_text(&d->l, "reloaded: watching");
+		json_object_put(restart);
+		fflush(stdout);
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "event", json_object_new_string("reload"));
+	json_object_object_add(o, "ok", json_object_new_boolean(!err));
+	json_object_object_add(o, "error", err ? json_object_new_string(msg) : NULL);
+	json_object_object_add(o, "interfaces", json_ifaces(&d->l));
+	json_object_object_add(o, "restart_needed", restart);
+	print_json(o);
+}
+
+static void drain(struct dm_daemon *d)
+{
+	if (ring_buffer__consume(d->rb) < 0)
+		pr_warn("ring buffer dm_events: consume failed\n");
+}
+
+/* SIGHUP: the file again, then the same command line over it. */
+static void reload(struct dm_daemon *d)
+{
+	json_object *restart = json_object_new_array();
+	char err[1024], a[256], b[256];
+	struct dm_config n;
+	size_t i;
+	int e;
+
+	notify("RELOADING=1");
+	d->reloads++;
+	if (!d->cli->config)
+		pr_info("reload: no config file (-c): the command line is all there is\n");
+	/* Events queued for the old program belong to it: print them first. */
+	drain(d);
+	e = dm_cli_config(d->cli, &n, true, err, sizeof(err));
+	if (e) {
+		pr_err("reload: %s; keeping the running configuration\n", err);
+		print_reload(d, e, err, restart);
+		notify("READY=1");
+		return;
+	}
+	for (i = 0; i < dm_n_keys; i++) {
+		if (!(dm_keys[i].flags & DM_KF_RESTART) || dm_key_equal(&d->cfg, &n, &dm_keys[i]))
+			continue;
+		dm_key_format(&d->cfg, &dm_keys[i], a, sizeof(a));
+		dm_key_format(&n, &dm_keys[i], b, sizeof(b));
+		pr_warn("reload: %s changed (%s -> %s): needs a restart; keeping %s\n",
+			dm_keys[i].name, a, b, a);
+		json_object_array_add(restart, json_object_new_string(dm_keys[i].name));
+		dm_key_copy(&n, &d->cfg, &dm_keys[i]);
+	}
+	if (n.vlan_key != d->cfg.vlan_key)
+		pr_warn("reload: detection.vlan_key changed: associations in progress are keyed "
+			"the old way and are picked up again (or lost) under the new key\n");
+	e = dm_loader_reload(&d->l, &d->cfg, &n);
+	if (e) {
+		snprintf(err, sizeof(err), "%s; the running configuration is unchanged",
+			 strerror(-e));
+		print_reload(d, e, err, restart);
+		notify("READY=1");
+		return;
+	}
+	d->cfg = n;
+	dm_table_set_limits(dm_events_table(d->ev), n.table_max_assoc, n.table_keep_finished_s);
+	dm_log_set_level(n.log_level);
+	dm_loop_timer_set(d->stats_fd, (uint64_t)n.stats_interval_s * NSEC_PER_SEC);
+	pr_info("reload %u done\n", d->reloads);
+	print_reload(d, 0, NULL, restart);
+	notify("READY=1");
+}
+
+static void on_signal(struct dm_loop *lp, int fd, uint32_t events, void *ctx)
+{
+	struct dm_daemon *d = ctx;
+	struct signalfd_siginfo si;
+
+	(void)events;
+	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGUSR1:
+			drain(d);
+			dm_stats_print(&d->l, dm_events_stats(d->ev), d->cfg.json, stdout);
+			break;
+		case SIGHUP:
+			reload(d);
+			break;
+		default:
+			pr_info("%s: stopping\n", strsignal(si.ssi_signo));
+			dm_loop_stop(lp, 0);
+		}
+	}
+}
+
+static void on_drain(struct dm_loop *lp, int fd, uint32_t events, void *ctx)
+{
+	(void)lp, (void)fd, (void)events;
+	drain(ctx);
+}
+
+static void on_stats(struct dm_loop *lp, int fd, uint32_t events, void *ctx)
+{
+	struct dm_daemon *d = ctx;
+
+	(void)lp, (void)fd, (void)events;
+	drain(d);
+	dm_stats_print(&d->l, dm_events_stats(d->ev), d->cfg.json, stdout);
+}
+
+static void on_status(struct dm_loop *lp, int fd, uint32_t events, void *ctx)
+{
+	struct dm_daemon *d = ctx;
+
+	(void)lp, (void)fd, (void)events;
+	drain(d); /* the snapshot includes what is queued */
+	dm_status_server_handle(d->status, &d->l, d->ev);
+}
+
+static int setup_loop(struct dm_daemon *d, const sigset_t *mask)
+{
+	int err;
+
+	d->loop = dm_loop_new();
+	d->sig_fd = signalfd(-1, mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	d->rb = ring_buffer__new(dm_loader_events_fd(&d->l), dm_events_handle, d->ev, NULL);
+	if (!d->loop || d->sig_fd < 0 || !d->rb) {
+		err = -errno;
+		pr_err("cannot set up the event loop: %s\n", strerror(errno));
+		return err ? err : -ENOMEM;
+	}
+	err = dm_loop_add(d->loop, d->sig_fd, EPOLLIN, on_signal, d);
+	if (!err)
+		err = dm_loop_add(d->loop, ring_buffer__epoll_fd(d->rb), EPOLLIN, on_drain, d);
+	if (!err) {
+		d->drain_fd = dm_loop_add_timer(d->loop, DRAIN_INTERVAL_NS, on_drain, d);
+		err = d->drain_fd < 0 ? d->drain_fd : 0;
+	}
+	if (!err) {
+		d->stats_fd = dm_loop_add_timer(
+		    d->loop, (uint64_t)d->cfg.stats_interval_s * NSEC_PER_SEC, on_stats, d);
+		err = d->stats_fd < 0 ? d->stats_fd : 0;
+	}
+	if (err) {
+		pr_err("cannot set up the event loop: %s\n", strerror(-err));
+		return err;
+	}
+	/* Subsystems with fds of their own start here (dm_loop_add). */
+	dm_table_set_limits(dm_events_table(d->ev), d->cfg.table_max_assoc,
+			    d->cfg.table_keep_finished_s);
+	if (d->cfg.status_socket[0]) {
+		err = dm_status_server_open(d->cfg.status_socket, &d->status);
+		if (!err)
+			err = dm_loop_add(d->loop, dm_status_server_fd(d->status), EPOLLIN,
+					  on_status, d);
+		if (err)
+			pr_err("status socket %s: %s\n", d->cfg.status_socket, strerror(-err));
+	}
+	return err;
+}
+
+static void teardown_loop(struct dm_daemon *d)
+{
+	dm_status_server_close(d->status);
+	d->status = NULL;
+	dm_loop_free(d->loop);
+	ring_buffer__free(d->rb);
+	if (d->drain_fd >= 0)
+		close(d->drain_fd);
+	if (d->stats_fd >= 0)
+		close(d->stats_fd);
+	if (d->sig_fd >= 0)
+		close(d->sig_fd);
+}
+
+/* With --json a failed start is a JSON line too: {"event":"error",...} on stdout. */
+static int fail_json(const struct dm_daemon *d, int rc)
+{
+	json_object *o;
+
+	if (!d->cfg.json)
+		return rc;
+	o = json_object_new_object();
+	json_object_object_add(o, "event", json_object_new_string("error"));
+	json_object_object_add(o, "error", json_object_new_string(dm_log_last_error()));
+	json_object_object_add(o, "exit_code", json_object_new_int(rc));
+	print_json(o);
+	return rc;
+}
+
+int dm_daemon_run(const struct dm_cli *cli)
+{
+	struct dm_daemon *d = calloc(1, sizeof(*d));
+	int rc = 0, err, i;
+	char msg[1024];
+	sigset_t mask;
+
+	if (!d)
+		return DM_EXIT_RUNTIME;
+	d->cli = cli;
+	d->sig_fd = d->drain_fd = d->stats_fd = -1;
+	if (dm_cli_config(cli, &d->cfg, true, msg, sizeof(msg))) {
+		pr_err("%s\n", msg);
+		/* The file may be what is wrong: --json on the command line still counts. */
+		for (i = 0; i < cli->n_sets; i++)
+			if (!strcmp(cli->sets[i].key->name, "output.json"))
+				d->cfg.json = dm_parse_bool(cli->sets[i].value) == 1;
+		rc = fail_json(d, DM_EXIT_USAGE);
+		free(d);
+		return rc;
+	}
+	dm_log_set_level(d->cfg.log_level);
+	dm_log_init_libbpf();
+	/* Blocked before anything is attached: a SIGTERM during load detaches cleanly. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	err = dm_loader_open(&d->l, &d->cfg, cli->reset_state);
+	if (err) {
+		rc = d->l.state_unusable ? DM_EXIT_STATE : DM_EXIT_BPF;
+		goto out;
+	}
+	if (dm_loader_attach(&d->l, &d->cfg)) {
+		rc = DM_EXIT_BPF;
+		goto out_close;
+	}
+	d->ev = dm_events_new(&d->l, d->cfg.json, stdout);
+	if (!d->ev || setup_loop(d, &mask)) {
+		rc = DM_EXIT_RUNTIME;
+		goto out_loop;
+	}
+	print_ready(d);
+	notify("READY=1");
+	if (dm_loop_run(d->loop) < 0)
+		rc = DM_EXIT_RUNTIME;
+	notify("STOPPING=1");
+	/* What is still in the ring belongs to this run. */
+	drain(d);
+	dm_stats_print(&d->l, dm_events_stats(d->ev), d->cfg.json, stdout);
+out_loop:
+	teardown_loop(d);
+out_close:
+	if (!d->cfg.detach_on_exit && d->l.pin_links && !rc) {
+		pr_info("leaving %d interface(s) attached (state.detach_on_exit false); "
+			"`dicomon detach` removes them\n",
+			d->l.n_ifaces);
+		dm_loader_release(&d->l);
+	} else {
+		dm_loader_close(&d->l);
+	}
+	dm_events_free(d->ev);
+out:
+	if (rc && rc != DM_EXIT_USAGE)
+		fail_json(d, rc);
+	free(d);
+	return rc;
+}

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+#ifndef __DM_DAEMON_H
+#define __DM_DAEMON_H
+
+#include "cli.h"
+#include "config.h"
+#include "loader.h"
+
+/* Exit codes (README, dicomon(8); the systemd unit does not restart on 2 and 5). */
+#define DM_EXIT_USAGE	2 /* bad command line or configuration */
+#define DM_EXIT_BPF	3 /* cannot load or attach */
+#define DM_EXIT_RUNTIME 4 /* event loop failure */
+#define DM_EXIT_STATE	5 /* pinned state unusable: another daemon, or another layout */
+
+struct dm_events;
+struct dm_loop;
+struct dm_status_server;
+struct ring_buffer;
+
+/*
+ * The running daemon. Subsystems with descriptors of their own (the status
+ * socket, the metrics listener) start in dm_daemon_run() after the loop
+ * exists and register with dm_loop_add(d->loop, fd, EPOLLIN, handler, ctx).
+ */
+struct dm_daemon {
+	const struct dm_cli *cli; /* re-applied over the file on SIGHUP */
+	struct dm_config cfg;	  /* what runs */
+	struct dm_loader l;
+	struct dm_events *ev;
+	struct ring_buffer *rb;
+	struct dm_loop *loop;
+	struct dm_status_server *status; /* `dicomon status` answers here */
+	int sig_fd, drain_fd, stats_fd;
+	unsigned int reloads;
+};
+
+/* `dicomon run`: returns the exit code. */
+int dm_daemon_run(const struct dm_cli *cli);
+
+#endif /* __DM_DAEMON_H */
