@@ -230,6 +230,35 @@ PORT_C=$(awk '/associated/ {print $2}' "$W/slow-C.state")
 wait_events "$RUN1" flow_end 2 || true
 kill -USR1 "$PID1"
 wait_events "$RUN1" stats 1 || true
+# dicomon status, from the running daemon: the two echoes finished, C active.
+"$DICOMON" status --json --socket "$W/status-a.sock" >"$W/status-live.json" 2>"$W/logs/status-live.err" || true
+"$DICOMON" status --socket "$W/status-a.sock" >"$W/status-live.txt" 2>&1 || true
+py_check "$W/status-live.json" "$PORT_C" "$W/status-live.txt" <<'PY'
+import json, os, stat, sys
+def check(ok, name, detail=""):
+    print(("PASS " if ok else "FAIL ") + "status: " + name + ("" if ok else ": " + detail))
+try:
+    snap = json.load(open(sys.argv[1]))
+except ValueError as e:
+    check(False, "daemon answers with JSON", str(e)); sys.exit(0)
+check(snap.get("source") == "daemon", "answered by the daemon", str(snap.get("source")))
+assocs = snap.get("associations", [])
+fin = [a for a in assocs if a.get("status") == "finished"]
+act = [a for a in assocs if a.get("status") == "active"]
+check(len(fin) == 2 and all(a.get("outcome") == "released" and a.get("calling_ae") and
+      a.get("commands", {}).get("C-ECHO-RQ") == 1 for a in fin),
+      "two finished echoes with AE titles, outcome and commands", json.dumps(fin)[:400])
+c = [a for a in act if a.get("sport") == int(sys.argv[2])]
+check(len(c) == 1 and c[0].get("calling_ae") == "SLOWSCU" and c[0].get("outcome") == "accepted"
+      and c[0].get("pdus", {}).get("orig", {}).get("A-ASSOCIATE-RQ") == 1,
+      "the held association is active, with live kernel counters", json.dumps(act)[:400])
+check(snap.get("totals", {}).get("associations", {}).get("new_cleartext") == 3,
+      "totals from the kernel counters", str(snap.get("totals", {}).get("associations")))
+mode = stat.S_IMODE(os.stat(os.path.dirname(sys.argv[1]) + "/status-a.sock").st_mode)
+check(mode == 0o600, "the socket is owner-only", oct(mode))
+txt = open(sys.argv[3]).read()
+check("Initiator" in txt and "SLOWSCU" in txt and "released" in txt, "text output like ss", txt[:300])
+PY
 LINK_MOD_1=$(link_json "$PIN_A/link:xdp:gw-mod" | jget id)
 result $((${#LINK_MOD_1} > 0)) "restart: XDP link pinned as link:xdp:gw-mod" "$(ls "$PIN_A" 2>&1 | tr '\n' ' ')"
 e2e_stop "$PID1" KILL 5 2>/dev/null || true
@@ -237,6 +266,25 @@ n=$(find "$PIN_A" -maxdepth 1 -name 'dm_*' | wc -l)
 result $((n == 7)) "restart: after kill -9 the 7 state pins remain" "$(ls "$PIN_A" | tr '\n' ' ')"
 ok=0; ip -n "$NS_GW" -d link show gw-mod | grep -q 'prog/xdp' && ok=1
 result "$ok" "restart: after kill -9 XDP stays attached (pinned link)"
+# dicomon status with the daemon down: from the pinned maps.
+"$DICOMON" status --json --socket "$W/status-a.sock" --pin-root "$PIN_A" \
+    >"$W/status-pinned.json" 2>"$W/logs/status-pinned.err" || true
+py_check "$W/status-pinned.json" "$PORT_C" <<'PY'
+import json, sys
+def check(ok, name, detail=""):
+    print(("PASS " if ok else "FAIL ") + "status: " + name + ("" if ok else ": " + detail))
+try:
+    snap = json.load(open(sys.argv[1]))
+except ValueError as e:
+    check(False, "pinned maps read without a daemon", str(e)); sys.exit(0)
+check(snap.get("source") == "pinned maps", "daemon down: read from the pinned maps",
+      str(snap.get("source")))
+c = [a for a in snap.get("associations", []) if a.get("sport") == int(sys.argv[2])]
+check(len(c) == 1 and c[0].get("state") == "accepted", "the held association, from dm_flows",
+      json.dumps(snap.get("associations"))[:300])
+check(snap.get("totals", {}).get("associations", {}).get("new_cleartext") == 3,
+      "totals from the pinned counters", str(snap.get("totals", {}).get("associations")))
+PY
 echo_to 11112 && ok=1 || ok=0
 result "$ok" "restart: an echo while the daemon is down"
 start_dicomon restart2 "${COMMON_A[@]}" || e2e_die "second daemon did not start"
