@@ -96,7 +96,7 @@ void dm_config_defaults(struct dm_config *cfg)
 	cfg->pin_links = true;
 	cfg->detach_on_exit = true;
 	cfg->log_level = DM_LOG_WARN;
-	cfg->table_max_assoc = 65536;
+	cfg->table_max_assoc = 16384;
 	cfg->table_keep_finished_s = 300;
 	snprintf(cfg->status_socket, sizeof(cfg->status_socket), "%s", DM_DEFAULT_STATUS_SOCKET);
 	dm_parse_ports(DM_DEFAULT_PORTS, cfg->port_map, &bad);

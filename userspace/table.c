@@ -211,6 +211,16 @@ static void decode_setup(struct dm_table *t, struct dm_rec *r, struct dm_assoc_i
 	if (!a)
 		return;
 	dm_assoc_decode(pdu, len, a);
+	/*
+	 * A hostile RQ can hold 330 KiB of decoded strings: past DM_REC_DECODE_MAX
+	 * the record keeps the decode of its first DM_REC_DECODE_INPUT bytes only
+	 * (flagged truncated), so every record stays small.
+	 */
+	if (dm_assoc_mem(a) > DM_REC_DECODE_MAX && len > DM_REC_DECODE_INPUT) {
+		dm_assoc_free(a);
+		dm_assoc_decode(pdu, DM_REC_DECODE_INPUT, a);
+		r->decode_cut = true;
+	}
 	take_violations(t, r, &a->viol);
 	if (*slot || a->type != pdu[0]) {
 		dm_assoc_free(a);
@@ -539,6 +549,8 @@ void dm_rec_json(const struct dm_rec *r, json_object *o)
 		json_object_object_add(o, "user_identity", NULL);
 	}
 	json_object_object_add(o, "presentation_contexts", contexts_json(r->rq, r->ac));
+	if (r->decode_cut)
+		json_object_object_add(o, "decode_truncated", json_object_new_boolean(1));
 	if (r->rq && r->rq->n_pcs_seen > r->rq->n_pcs)
 		json_object_object_add(o, "presentation_contexts_dropped",
 				       json_object_new_int(r->rq->n_pcs_seen - r->rq->n_pcs));

@@ -22,6 +22,8 @@
 #define DM_REC_MAX_MOVE 4	 /* move destinations / originators kept */
 #define DM_REC_MAX_VIOL 4	 /* protocol violations kept (all are counted) */
 #define DM_REC_CMDS	32	 /* distinct DIMSE command fields counted */
+#define DM_REC_DECODE_MAX   (32 << 10) /* heap of one kept set-up decode */
+#define DM_REC_DECODE_INPUT (16 << 10) /* bytes decoded again when it is more */
 
 enum dm_outcome {
 	DM_OUT_INCOMPLETE = 0,
@@ -34,8 +36,10 @@ enum dm_outcome {
 
 /*
  * One association. The A-ASSOCIATE-RQ and -AC are kept decoded (rq, ac: a
- * few KiB, ~11 KiB for 128 presentation contexts, at most ~330 KiB for a
- * hostile one: assoc_decode.h), everything else is fixed size.
+ * few KiB, ~11 KiB for 128 presentation contexts; a larger one is decoded
+ * again from its first DM_REC_DECODE_INPUT bytes, under 48 KiB: tested),
+ * everything else is fixed size (~2 KiB): a record takes 2-20 KiB, about
+ * 100 KiB at most.
  */
 struct dm_rec {
 	struct dm_rec *next;	      /* hash chain */
@@ -56,6 +60,7 @@ struct dm_rec {
 	struct dm_assoc_info *rq, *ac; /* decoded set-up, NULL until seen */
 	struct dm_fingerprint fp;      /* from the RQ, refined at the end */
 	bool have_fp;
+	bool decode_cut; /* a set-up decode was too large: its first bytes only */
 
 	/* Outcome. */
 	uint8_t outcome; /* enum dm_outcome */
@@ -99,7 +104,7 @@ struct dm_table_stats {
 
 struct dm_table;
 
-#define DM_TABLE_DEFAULT_MAX	65536 /* as table.max_associations */
+#define DM_TABLE_DEFAULT_MAX	16384 /* as table.max_associations */
 #define DM_TABLE_DEFAULT_KEEP_S 300
 
 struct dm_table *dm_table_new(uint32_t max_assoc, uint32_t keep_finished_s);

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -206,6 +207,57 @@ static void test_bounds_and_expiry(void **state)
 	dm_table_free(t);
 }
 
+static size_t put_item(uint8_t *p, uint8_t type, const void *body, size_t n)
+{
+	p[0] = type;
+	p[1] = 0;
+	p[2] = n >> 8;
+	p[3] = n & 0xff;
+	memcpy(p + 4, body, n);
+	return 4 + n;
+}
+
+/* A hostile RQ: 256 contexts of 16 transfer syntaxes, every UID distinct and 64 long. */
+static void test_hostile_rq_bounded(void **state)
+{
+	size_t cap = 400000, n = 74, pc, k, b;
+	uint8_t *p = calloc(1, cap), body[2048];
+	struct dm_table *t = dm_table_new(16, 60);
+	const struct dm_rec *r;
+	char uid[128];
+
+	(void)state;
+	p[0] = 1;
+	p[7] = 1;
+	memset(p + 10, 'A', 32);
+	n += put_item(p + n, 0x10, "1.2.840.10008.3.1.1.1", 21);
+	for (pc = 0; pc < 256; pc++) {
+		b = 4;
+		body[0] = (uint8_t)(pc * 2 + 1);
+		body[1] = body[2] = body[3] = 0;
+		for (k = 0; k <= 16; k++) {
+			/* Distinct by the first components, padded with 1s to 64 characters. */
+			snprintf(uid, sizeof(uid), "1.2.3.%zu.%zu.%s", pc, k,
+				 "1111111111111111111111111111111111111111111111111111111111");
+			b += put_item(body + b, k ? 0x40 : 0x30, uid, 64);
+		}
+		n += put_item(p + n, 0x20, body, b);
+	}
+	p[2] = (n - 6) >> 24;
+	p[3] = (n - 6) >> 16;
+	p[4] = (n - 6) >> 8;
+	p[5] = (n - 6) & 0xff;
+	feed(t, 9, 0, DM_EV_PDU, p, n, DM_PIECE_MAX);
+	r = dm_table_find(t, 9);
+	assert_non_null(r);
+	assert_non_null(r->rq);
+	assert_true(r->decode_cut);
+	/* What one record may hold, whatever the RQ. */
+	assert_true(dm_assoc_mem(r->rq) <= 48 << 10);
+	free(p);
+	dm_table_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -213,6 +265,7 @@ int main(void)
 	    cmocka_unit_test(test_reject_abort),
 	    cmocka_unit_test(test_broken_pieces),
 	    cmocka_unit_test(test_bounds_and_expiry),
+	    cmocka_unit_test(test_hostile_rq_bounded),
 	};
 
 	return cmocka_run_group_tests_name("unit_table", tests, NULL, NULL);
