@@ -229,3 +229,61 @@ $aet   $db   RW   (10, 64mb)   ANY
 AETable END
 EOF
 }
+
+# ---------------------------------------------------------------- capture, dicomon
+
+# e2e_capture_start NS IFACE PCAP PROBE_IP : tshark on IFACE in NS writing PCAP,
+# returning once packets really land in the file (tshark says "Capturing on"
+# ~0.5 s before it captures: UDP probes to PROBE_IP:9, a closed port inside our
+# namespaces, until the file grows; they are not TCP, so no ground truth sees
+# them). Sets E2E_TSHARK_PID. Logs go to $E2E_TMP/logs/tshark.*.
+e2e_capture_start() {
+    local ns=$1 dev=$2 pcap=$3 probe=$4 size0
+    e2e_bg tshark "$E2E_TMP/logs/tshark.out" "$E2E_TMP/logs/tshark.err" \
+        ip netns exec "$ns" tshark -i "$dev" -n -B 64 -w "$pcap"
+    E2E_TSHARK_PID=$E2E_LAST_PID
+    # shellcheck disable=SC2317 # called through e2e_wait_for
+    _tshark_ready() {
+        e2e_alive "$E2E_TSHARK_PID" || e2e_die "tshark exited early: $(cat "$E2E_TMP/logs/tshark.err")"
+        grep -q "Capturing on" "$E2E_TMP/logs/tshark.err"
+    }
+    e2e_wait_for 20 "tshark capture start" _tshark_ready || e2e_die "tshark did not start"
+    e2e_wait_for 10 "capture file header" test -s "$pcap" || e2e_die "tshark wrote no capture file"
+    size0=$(stat -c %s "$pcap")
+    # shellcheck disable=SC2317 # called through e2e_wait_for
+    _capture_live() {
+        ip netns exec "$ns" bash -c "echo dicomon-e2e-probe >/dev/udp/$probe/9" 2>/dev/null || true
+        sleep 0.1
+        (($(stat -c %s "$pcap" 2>/dev/null || echo 0) > size0))
+    }
+    e2e_wait_for 15 "first packet in the capture" _capture_live ||
+        e2e_die "tshark captures nothing on $dev"
+}
+
+# e2e_dicomon_start NAME NS EVENTS ERRFILE DICOMON ARGS... : `DICOMON ARGS...`
+# in NS, stdout to EVENTS, waiting for its {"event":"ready"} line (20 s).
+# `ip netns exec` gives the command a private mount namespace with a fresh
+# /sys and no bpffs: one is mounted there first (invisible to the host), then
+# dicomon is exec'd under the same PID. Sets E2E_DICOMON_PID.
+e2e_dicomon_start() {
+    local name=$1 ns=$2 events=$3 err=$4
+    shift 4
+    # shellcheck disable=SC2016 # $0/$@ are for the inner sh
+    e2e_bg "$name" "$events" "$err" ip netns exec "$ns" sh -c \
+        'mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf 2>/dev/null || :; exec "$0" "$@"' \
+        "$@"
+    E2E_DICOMON_PID=$E2E_LAST_PID
+    # shellcheck disable=SC2317 # called through e2e_wait_for
+    _dicomon_ready() {
+        if ! e2e_alive "$E2E_DICOMON_PID"; then
+            local rc=0
+            wait "$E2E_DICOMON_PID" || rc=$?
+            e2e_die "$name exited early (rc=$rc); stderr:
+$(cat "$err")"
+        fi
+        grep -Eq '"event"[[:space:]]*:[[:space:]]*"ready"' "$events"
+    }
+    e2e_wait_for 20 "$name {\"event\":\"ready\"}" _dicomon_ready ||
+        e2e_die "$name not ready after 20s; stderr:
+$(cat "$err")"
+}

@@ -183,25 +183,8 @@ timeout 5 ip netns exec "$NS_PACS" bash -c "exec 3<>/dev/tcp/$MOD_IP/$PORT_MOVE"
 
 # ------------------------------------------------------------------ capture
 PCAP=$W/gw-pacs.pcapng
-e2e_bg tshark "$W/logs/tshark.out" "$W/logs/tshark.err" \
-    ip netns exec "$NS_GW" tshark -i gw-pacs -n -B 64 -w "$PCAP"
-PID_TSHARK=$E2E_LAST_PID
-tshark_ready() {
-    e2e_alive "$PID_TSHARK" || e2e_die "tshark exited early: $(cat "$W/logs/tshark.err")"
-    grep -q "Capturing on" "$W/logs/tshark.err"
-}
-e2e_wait_for 20 "tshark capture start" tshark_ready || e2e_die "tshark did not start"
-# "Capturing on" comes before packets are really captured: probe with UDP
-# datagrams gateway -> pacs:9 until the file grows (not TCP: ignored later)
-pcap_size() { stat -c %s "$PCAP" 2>/dev/null || echo 0; }
-e2e_wait_for 10 "capture file header" test -s "$PCAP" || e2e_die "tshark wrote no capture file"
-PCAP_SIZE0=$(pcap_size)
-capture_live() {
-    ip netns exec "$NS_GW" bash -c "echo dicomon-assoc-probe >/dev/udp/$PACS_IP/9" 2>/dev/null || true
-    sleep 0.1
-    (($(pcap_size) > PCAP_SIZE0))
-}
-e2e_wait_for 15 "first packet in the capture" capture_live || e2e_die "tshark captures nothing on gw-pacs"
+e2e_capture_start "$NS_GW" gw-pacs "$PCAP" "$PACS_IP"
+PID_TSHARK=$E2E_TSHARK_PID
 
 # ------------------------------------------------------------------ dicomon
 EVENTS=$W/events.jsonl
@@ -209,26 +192,9 @@ PID_DICOMON=""
 DICOMON_RC=""
 if ((!TRAFFIC_ONLY)); then
     e2e_log "starting $DICOMON in $NS_GW"
-    # `ip netns exec` runs the command in a private mount namespace with a
-    # fresh /sys and no bpffs: mount one there (invisible to the host)
-    # shellcheck disable=SC2016 # $0/$@ are for the inner sh
-    e2e_bg dicomon "$EVENTS" "$W/logs/dicomon.err" \
-        ip netns exec "$NS_GW" sh -c \
-        'mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf 2>/dev/null || :; exec "$0" "$@"' \
+    e2e_dicomon_start dicomon "$NS_GW" "$EVENTS" "$W/logs/dicomon.err" \
         "$DICOMON" run -i gw-mod -i gw-pacs --json -o "table.status_socket=$W/status.sock"
-    PID_DICOMON=$E2E_LAST_PID
-    dicomon_ready() {
-        if ! e2e_alive "$PID_DICOMON"; then
-            local rc=0
-            wait "$PID_DICOMON" || rc=$?
-            e2e_die "dicomon exited early (rc=$rc); stderr:
-$(cat "$W/logs/dicomon.err")"
-        fi
-        grep -Eq '"event"[[:space:]]*:[[:space:]]*"ready"' "$EVENTS"
-    }
-    e2e_wait_for 20 'dicomon {"event":"ready"}' dicomon_ready ||
-        e2e_die "dicomon not ready after 20s; stderr:
-$(cat "$W/logs/dicomon.err")"
+    PID_DICOMON=$E2E_DICOMON_PID
 fi
 
 # ------------------------------------------------------------------ traffic

@@ -130,16 +130,9 @@ fi
 run_case() {
     local name=$1 ev=$W/events-$1.jsonl err=$W/dicomon-$1.err rc=0 pid
     shift
-    # shellcheck disable=SC2016 # $0/$@ are for the inner sh
-    e2e_bg "dicomon-$name" "$ev" "$err" ip netns exec "$NS_GW" sh -c \
-        'mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf 2>/dev/null || :; exec "$0" "$@"' \
+    e2e_dicomon_start "dicomon-$name" "$NS_GW" "$ev" "$err" \
         "$DICOMON" run -i gw-mod -i gw-pacs --json -v -o "table.status_socket=$W/status.sock" "$@"
-    pid=$E2E_LAST_PID
-    ready() {
-        e2e_alive "$pid" || e2e_die "dicomon ($name) exited early; stderr: $(cat "$err")"
-        grep -Eq '"event"[[:space:]]*:[[:space:]]*"ready"' "$ev"
-    }
-    e2e_wait_for 20 "dicomon ($name) ready" ready || e2e_die "dicomon ($name) not ready; stderr: $(cat "$err")"
+    pid=$E2E_DICOMON_PID
     echo_once "$name"
     flow_end() { grep -Eq '"event"[[:space:]]*:[[:space:]]*"flow_end"' "$ev"; }
     sleep 0.3
