@@ -232,6 +232,13 @@ static void decode_setup(struct dm_table *t, struct dm_rec *r, struct dm_assoc_i
 		dm_fingerprint_pdu(a, &r->fp);
 		r->have_fp = true;
 	}
+	/* The AC against the RQ it answers: contexts, syntaxes, roles, identity. */
+	if (r->rq && r->ac && a == r->ac) {
+		struct dm_violations v = {};
+
+		dm_assoc_match(r->rq, r->ac, &v);
+		take_violations(t, r, &v);
+	}
 }
 
 void dm_table_control_pdu(struct dm_table *t, struct dm_rec *r, int dir, const uint8_t *pdu,
