@@ -166,8 +166,8 @@ int dm_actx_fit(struct dm_actx *c, size_t body, size_t ilen, size_t end, int cut
 
 /* ---- presentation contexts ------------------------------------------------- */
 
-static void pc_syntax(struct dm_actx *c, struct dm_assoc_pc *pc, int kept, uint8_t id,
-		      uint8_t type, size_t body, size_t blen, int whole)
+static void pc_syntax(struct dm_actx *c, struct dm_assoc_pc *pc, int kept, uint8_t id, uint8_t type,
+		      size_t body, size_t blen, int whole)
 {
 	struct dm_assoc_info *a = c->a;
 	char what[48];

@@ -238,9 +238,8 @@ static void cextneg(struct dm_actx *c, const uint8_t *b, size_t blen, uint8_t ve
 		if (e->n_related_seen < UINT16_MAX)
 			e->n_related_seen++;
 		if (e->n_related < DM_ASSOC_RELATED_KEEP)
-			e->related[e->n_related++] =
-			    dm_actx_uid(c, rel, rl, "common extended negotiation related class",
-					e != &tmp);
+			e->related[e->n_related++] = dm_actx_uid(
+			    c, rel, rl, "common extended negotiation related class", e != &tmp);
 	}
 }
 

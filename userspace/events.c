@@ -16,6 +16,7 @@
 #include "names.h"
 #include "pdu.h"
 #include "table.h"
+#include "uids.h"
 
 struct dm_events {
 	const struct dm_loader *loader;
@@ -229,9 +230,14 @@ static void on_dimse(struct dm_events *ev, struct dm_rec *r, const struct dm_eve
 		if (c.present & DM_DC_RESPONDED_TO)
 			json_object_object_add(o, "responded_to",
 					       json_object_new_int(c.responded_to));
-		if (c.present & DM_DC_AFFECTED_SOP)
+		if (c.present & DM_DC_AFFECTED_SOP) {
+			const char *n = dm_uid_name(c.affected_sop_class);
+
 			json_object_object_add(o, "affected_sop_class",
 					       json_object_new_string(c.affected_sop_class));
+			json_object_object_add(o, "affected_sop_class_name",
+					       n ? json_object_new_string(n) : NULL);
+		}
 		if (c.present & DM_DC_MOVE_DEST)
 			json_object_object_add(o, "move_destination",
 					       json_object_new_string(c.move_destination.str));

@@ -86,7 +86,8 @@ static int cmd_status(int argc, char **argv)
 			json = true;
 		} else if (!strcmp(argv[i], "-v")) {
 			cli.verbose++;
-		} else if (i + 1 < argc && (!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config"))) {
+		} else if (i + 1 < argc &&
+			   (!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config"))) {
 			cli.config = argv[++i];
 		} else if (i + 1 < argc && !strcmp(argv[i], "--socket")) {
 			sock = argv[++i];
@@ -95,7 +96,8 @@ static int cmd_status(int argc, char **argv)
 		} else {
 			fprintf(stderr, "Usage: dicomon status [-c FILE] [--socket PATH] "
 					"[--pin-root DIR] [--json] [-v]\n");
-			return !strcmp(argv[i], "-h") || !strcmp(argv[i], "--help") ? 0 : DM_EXIT_USAGE;
+			return !strcmp(argv[i], "-h") || !strcmp(argv[i], "--help") ? 0
+										    : DM_EXIT_USAGE;
 		}
 	}
 	/* The socket and pin directory the daemon was configured with, unless given. */
@@ -115,11 +117,8 @@ static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 } commands[] = {
-    {"run", cmd_run},
-    {"detach", cmd_detach},
-    {"status", cmd_status},
-    {"version", cmd_version},
-    {"--version", cmd_version},
+    {"run", cmd_run},	      {"detach", cmd_detach},	  {"status", cmd_status},
+    {"version", cmd_version}, {"--version", cmd_version},
 };
 
 int main(int argc, char **argv)

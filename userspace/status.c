@@ -51,7 +51,7 @@ static int mkdir_parent(const char *path)
 
 int dm_status_server_open(const char *path, struct dm_status_server **out)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct dm_status_server *s;
 	mode_t old;
 	int err;
@@ -67,7 +67,8 @@ int dm_status_server_open(const char *path, struct dm_status_server **out)
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
 	err = mkdir_parent(path);
 	if (err) {
-		pr_warn("status socket %s: cannot create its directory: %s\n", path, strerror(-err));
+		pr_warn("status socket %s: cannot create its directory: %s\n", path,
+			strerror(-err));
 		free(s);
 		return err;
 	}
@@ -255,9 +256,14 @@ static void rec_to_json(const struct dm_rec *r, void *c)
 	    json_object_new_string(dm_transport_name(live ? live->transport : r->transport)));
 	add_time(o, "start", r->start_ns);
 	add_time(o, "end", r->end_ns);
-	if (r->finished)
+	if (r->finished) {
 		json_object_object_add(o, "end_reason",
 				       json_object_new_string(dm_end_reason_name(r->end_reason)));
+		json_object_object_add(
+		    o, "duration",
+		    json_object_new_double(
+			r->end_ns > r->start_ns ? (double)(r->end_ns - r->start_ns) / 1e9 : 0));
+	}
 	add_counters(o, live ? live->dir : r->dir);
 	dm_rec_json(r, o);
 	json_object_array_add(sc->arr, o);
@@ -268,7 +274,7 @@ json_object *dm_status_snapshot(const struct dm_loader *l, struct dm_events *ev)
 	const struct dm_table_stats *ts = dm_table_stats(dm_events_table(ev));
 	json_object *o = json_object_new_object(), *d, *ifs, *i, *t;
 	struct kassoc k = {};
-	struct snap_ctx sc = { .l = l, .k = &k, .arr = json_object_new_array() };
+	struct snap_ctx sc = {.l = l, .k = &k, .arr = json_object_new_array()};
 	struct dm_stats total;
 	size_t n;
 	int j;
@@ -281,9 +287,9 @@ json_object *dm_status_snapshot(const struct dm_loader *l, struct dm_events *ev)
 	for (j = 0; j < l->n_ifaces; j++) {
 		i = json_object_new_object();
 		json_object_object_add(i, "name", json_object_new_string(l->ifaces[j].name));
-		json_object_object_add(i, "xdp", l->ifaces[j].xdp_mode
-						     ? json_object_new_string(l->ifaces[j].xdp_mode)
-						     : NULL);
+		json_object_object_add(
+		    i, "xdp",
+		    l->ifaces[j].xdp_mode ? json_object_new_string(l->ifaces[j].xdp_mode) : NULL);
 		json_object_array_add(ifs, i);
 	}
 	json_object_object_add(d, "interfaces", ifs);
@@ -303,8 +309,7 @@ json_object *dm_status_snapshot(const struct dm_loader *l, struct dm_events *ev)
 	json_object_object_add(t, "finished", json_object_new_int64(ts->finished));
 	json_object_object_add(t, "created", json_object_new_int64(ts->created));
 	json_object_object_add(t, "evicted_active", json_object_new_int64(ts->evicted_active));
-	json_object_object_add(t, "evicted_finished",
-			       json_object_new_int64(ts->evicted_finished));
+	json_object_object_add(t, "evicted_finished", json_object_new_int64(ts->evicted_finished));
 	json_object_object_add(t, "expired", json_object_new_int64(ts->expired));
 	json_object_object_add(t, "pdus_decoded", json_object_new_int64(ts->pdus_decoded));
 	json_object_object_add(t, "pdus_broken", json_object_new_int64(ts->pdus_broken));
@@ -337,7 +342,7 @@ void dm_status_server_handle(struct dm_status_server *s, const struct dm_loader 
 			     struct dm_events *ev)
 {
 	/* A client that does not read its answer holds the loop two seconds at most. */
-	struct timeval tmo = { .tv_sec = 2 };
+	struct timeval tmo = {.tv_sec = 2};
 	json_object *snap = NULL;
 	const char *text = NULL;
 	int c;
@@ -345,8 +350,8 @@ void dm_status_server_handle(struct dm_status_server *s, const struct dm_loader 
 	while ((c = accept4(s->fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
 		if (!snap) {
 			snap = dm_status_snapshot(l, ev);
-			text = json_object_to_json_string_ext(snap, JSON_C_TO_STRING_PLAIN |
-									JSON_C_TO_STRING_NOSLASHESCAPE);
+			text = json_object_to_json_string_ext(
+			    snap, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 		}
 		setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tmo, sizeof(tmo));
 		if (write_all(c, text, strlen(text)))
@@ -360,7 +365,7 @@ void dm_status_server_handle(struct dm_status_server *s, const struct dm_loader 
 
 static int read_daemon(const char *path, json_object **out)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	size_t len = 0, cap = 0;
 	char *buf = NULL, *nb;
 	ssize_t n;
@@ -503,8 +508,8 @@ static void print_text(json_object *snap, FILE *out)
 				 jstr(a, "sport", "?"));
 			snprintf(acc, sizeof(acc), "%s:%s", jstr(a, "dst", "?"),
 				 jstr(a, "dport", "?"));
-			snprintf(pdus, sizeof(pdus), "%lld/%lld",
-				 (long long)pdu_total(a, "orig"), (long long)pdu_total(a, "reply"));
+			snprintf(pdus, sizeof(pdus), "%lld/%lld", (long long)pdu_total(a, "orig"),
+				 (long long)pdu_total(a, "reply"));
 			snprintf(bytes, sizeof(bytes), "%lld/%lld",
 				 (long long)jint2(a, "bytes", "orig"),
 				 (long long)jint2(a, "bytes", "reply"));
@@ -520,12 +525,12 @@ static void print_text(json_object *snap, FILE *out)
 		fprintf(out, "\ntotals (%s):", jstr(snap, "source", "?"));
 		if (json_object_object_get_ex(t, "packets", &pk)) {
 			json_object_object_foreach(pk, k, v)
-				fprintf(out, " %s=%lld", k, (long long)json_object_get_int64(v));
+			    fprintf(out, " %s=%lld", k, (long long)json_object_get_int64(v));
 		}
 		if (json_object_object_get_ex(t, "associations", &as)) {
 			fprintf(out, "\nassociations:");
 			json_object_object_foreach(as, k, v)
-				fprintf(out, " %s=%lld", k, (long long)json_object_get_int64(v));
+			    fprintf(out, " %s=%lld", k, (long long)json_object_get_int64(v));
 		}
 		fputc('\n', out);
 	}

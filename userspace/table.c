@@ -26,9 +26,9 @@ struct dm_table {
 };
 
 static const char *const outcome_names[DM_OUT_MAX] = {
-	[DM_OUT_INCOMPLETE] = "incomplete", [DM_OUT_ACCEPTED] = "accepted",
-	[DM_OUT_REJECTED] = "rejected",	    [DM_OUT_ABORTED] = "aborted",
-	[DM_OUT_RELEASED] = "released",
+    [DM_OUT_INCOMPLETE] = "incomplete", [DM_OUT_ACCEPTED] = "accepted",
+    [DM_OUT_REJECTED] = "rejected",	[DM_OUT_ABORTED] = "aborted",
+    [DM_OUT_RELEASED] = "released",
 };
 
 const char *dm_outcome_name(unsigned int o)
@@ -294,8 +294,7 @@ static void count_cmd(struct dm_rec *r, uint16_t field)
 
 static int status_index(uint16_t status)
 {
-	static const char *const classes[] = { "success", "pending", "warning", "failure",
-					       "cancel" };
+	static const char *const classes[] = {"success", "pending", "warning", "failure", "cancel"};
 	const char *c = dm_status_class(status);
 	int i;
 
@@ -483,7 +482,10 @@ static json_object *contexts_json(const struct dm_assoc_info *rq, const struct d
 					   : NULL);
 		json_object_object_add(o, "accepted_transfer_syntax",
 				       ans && !ans->result && ans->n_ts ? uid_json(ac, ans->ts[0])
-									 : NULL);
+									: NULL);
+		name = ans && !ans->result && ans->n_ts ? dm_uid_name(dm_assoc_str(ac, ans->ts[0]))
+							: NULL;
+		json_object_object_add(o, "accepted_transfer_syntax_name", str_or_null(name));
 		json_object_array_add(arr, o);
 	}
 	return arr;
@@ -507,16 +509,16 @@ static json_object *code_json(const struct dm_reject *c, bool rj)
 		json_object_object_add(x, "result", json_object_new_int(c->result));
 	json_object_object_add(x, "source", json_object_new_int(c->source));
 	json_object_object_add(x, "reason", json_object_new_int(c->reason));
-	json_object_object_add(x, "reason_name",
-			       json_object_new_string(rj ? dm_reject_reason_name(c->source, c->reason)
-							 : dm_abort_reason_name(c->source, c->reason)));
+	json_object_object_add(
+	    x, "reason_name",
+	    json_object_new_string(rj ? dm_reject_reason_name(c->source, c->reason)
+				      : dm_abort_reason_name(c->source, c->reason)));
 	return x;
 }
 
 void dm_rec_json(const struct dm_rec *r, json_object *o)
 {
-	static const char *const classes[] = { "success", "pending", "warning", "failure",
-					       "cancel" };
+	static const char *const classes[] = {"success", "pending", "warning", "failure", "cancel"};
 	const struct dm_assoc_info *who = r->rq ? r->rq : r->ac;
 	json_object *x, *y;
 	char buf[16];
@@ -540,15 +542,17 @@ void dm_rec_json(const struct dm_rec *r, json_object *o)
 	json_object_object_add(x, "reply", impl_json(r->ac));
 	json_object_object_add(o, "implementation", x);
 	x = json_object_new_object();
-	json_object_object_add(x, "orig", r->rq ? json_object_new_int64(r->rq->ui.max_length) : NULL);
-	json_object_object_add(x, "reply", r->ac ? json_object_new_int64(r->ac->ui.max_length) : NULL);
+	json_object_object_add(x, "orig",
+			       r->rq ? json_object_new_int64(r->rq->ui.max_length) : NULL);
+	json_object_object_add(x, "reply",
+			       r->ac ? json_object_new_int64(r->ac->ui.max_length) : NULL);
 	json_object_object_add(o, "max_pdu", x);
 	json_object_object_add(o, "fingerprint", r->have_fp ? dm_fingerprint_json(&r->fp) : NULL);
 	if (r->rq && (r->rq->ui.has & DM_UI_IDENTITY_RQ)) {
 		/* The type and whether a passcode was sent: never the fields themselves. */
 		x = json_object_new_object();
-		json_object_object_add(x, "type",
-				       json_object_new_string(dm_identity_type_name(r->rq->ui.id_type)));
+		json_object_object_add(
+		    x, "type", json_object_new_string(dm_identity_type_name(r->rq->ui.id_type)));
 		json_object_object_add(x, "secondary_field",
 				       json_object_new_boolean(r->rq->ui.id_secondary));
 		json_object_object_add(o, "user_identity", x);
@@ -576,7 +580,8 @@ void dm_rec_json(const struct dm_rec *r, json_object *o)
 	x = json_object_new_object();
 	for (i = 0; i < 5; i++)
 		if (r->statuses[i])
-			json_object_object_add(x, classes[i], json_object_new_int64(r->statuses[i]));
+			json_object_object_add(x, classes[i],
+					       json_object_new_int64(r->statuses[i]));
 	json_object_object_add(o, "statuses", x);
 	json_object_object_add(o, "move_destinations", ae_list_json(r->move_dest, r->n_move_dest));
 	json_object_object_add(o, "move_originators", ae_list_json(r->move_orig, r->n_move_orig));
@@ -584,7 +589,8 @@ void dm_rec_json(const struct dm_rec *r, json_object *o)
 	x = json_object_new_array();
 	for (i = 0; i < (int)r->n_viol && i < DM_REC_MAX_VIOL; i++) {
 		y = json_object_new_object();
-		json_object_object_add(y, "code", json_object_new_string(dm_viol_name(r->viol[i].code)));
+		json_object_object_add(y, "code",
+				       json_object_new_string(dm_viol_name(r->viol[i].code)));
 		json_object_object_add(y, "text", json_object_new_string(r->viol[i].text));
 		json_object_array_add(x, y);
 	}

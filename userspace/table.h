@@ -19,9 +19,9 @@
 #include "fingerprint.h"
 #include "pdu.h"
 
-#define DM_REC_MAX_MOVE 4	 /* move destinations / originators kept */
-#define DM_REC_MAX_VIOL 4	 /* protocol violations kept (all are counted) */
-#define DM_REC_CMDS	32	 /* distinct DIMSE command fields counted */
+#define DM_REC_MAX_MOVE	    4	       /* move destinations / originators kept */
+#define DM_REC_MAX_VIOL	    4	       /* protocol violations kept (all are counted) */
+#define DM_REC_CMDS	    32	       /* distinct DIMSE command fields counted */
 #define DM_REC_DECODE_MAX   (32 << 10) /* heap of one kept set-up decode */
 #define DM_REC_DECODE_INPUT (16 << 10) /* bytes decoded again when it is more */
 
@@ -94,9 +94,9 @@ struct dm_table_stats {
 	uint64_t active;
 	uint64_t finished;
 	uint64_t created;
-	uint64_t evicted_finished;  /* dropped before keep_finished ran out */
-	uint64_t evicted_active;    /* dropped while the association was going on */
-	uint64_t expired;	    /* finished and past keep_finished */
+	uint64_t evicted_finished; /* dropped before keep_finished ran out */
+	uint64_t evicted_active;   /* dropped while the association was going on */
+	uint64_t expired;	   /* finished and past keep_finished */
 	uint64_t pdus_decoded;
 	uint64_t pdus_broken;
 	uint64_t violations;

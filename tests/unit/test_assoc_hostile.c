@@ -769,7 +769,8 @@ static void test_worst_case_memory(void **state)
 
 	(void)state;
 	for (i = 0; i < 8192; i++) {
-		snprintf(uids[i], sizeof(uids[i]), "1.2.3.4.5.6.7.8.9.10.11.12.13.14.15.16.17.%d.", i);
+		snprintf(uids[i], sizeof(uids[i]), "1.2.3.4.5.6.7.8.9.10.11.12.13.14.15.16.17.%d.",
+			 i);
 		memset(uids[i] + strlen(uids[i]), '9', 64 - strlen(uids[i]));
 		uids[i][64] = 0;
 	}
@@ -802,7 +803,8 @@ static void test_worst_case_memory(void **state)
 	assert_int_equal(a.ui.cextneg[0].n_related, DM_ASSOC_RELATED_KEEP);
 	assert_int_equal(a.ui.cextneg[0].n_related_seen, 10);
 	if (getenv("DM_TEST_VERBOSE"))
-		print_message("hostile RQ of %zu bytes: %zu heap bytes kept\n", b.n, dm_assoc_mem(&a));
+		print_message("hostile RQ of %zu bytes: %zu heap bytes kept\n", b.n,
+			      dm_assoc_mem(&a));
 	assert_true(b.n > 600 * 1024);
 	assert_true(dm_assoc_mem(&a) > 250 * 1024); /* the caps are really filled */
 	assert_true(dm_assoc_mem(&a) < 330 * 1024);

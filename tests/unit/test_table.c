@@ -14,7 +14,7 @@
 
 static struct dm_event_hdr hdr(uint64_t id, uint8_t dir, uint64_t ts)
 {
-	struct dm_event_hdr h = { .type = DM_EV_PDU, .assoc_id = id, .dir = dir, .ts_ns = ts };
+	struct dm_event_hdr h = {.type = DM_EV_PDU, .assoc_id = id, .dir = dir, .ts_ns = ts};
 
 	h.key.family = 4;
 	h.key.addr[0][0] = 0x0100000a;
@@ -57,7 +57,7 @@ static void feed(struct dm_table *t, uint64_t id, uint8_t dir, uint32_t ev, cons
 
 static void end(struct dm_table *t, uint64_t id, uint8_t state, uint64_t ts)
 {
-	struct dm_event_flow e = { .hdr = hdr(id, 0, ts), .reason = DM_END_FIN };
+	struct dm_event_flow e = {.hdr = hdr(id, 0, ts), .reason = DM_END_FIN};
 	struct dm_rec *r;
 
 	e.hdr.type = DM_EV_FLOW_END;
@@ -72,15 +72,15 @@ static void end(struct dm_table *t, uint64_t id, uint8_t state, uint64_t ts)
 static void echo(struct dm_table *t, uint64_t id, size_t chunk)
 {
 	uint8_t p[1024];
-	struct pdu_pc pc = { 1, PDU_UID_VERIFICATION, { PDU_UID_IMPLICIT_LE }, 1 };
-	uint8_t ids[1] = { 1 }, res[1] = { 0 };
+	struct pdu_pc pc = {1, PDU_UID_VERIFICATION, {PDU_UID_IMPLICIT_LE}, 1};
+	uint8_t ids[1] = {1}, res[1] = {0};
 
 	feed(t, id, 0, DM_EV_PDU, p,
 	     pdu_assoc_rq(p, sizeof(p), "PACS", "MODALITY", &pc, 1, 16384, PDU_DCMTK_IMPL_UID,
 			  PDU_DCMTK_IMPL_VER),
 	     chunk);
-	feed(t, id, 1, DM_EV_PDU, p, pdu_assoc_ac(p, sizeof(p), "PACS", "MODALITY", ids, res, 1, 16384),
-	     chunk);
+	feed(t, id, 1, DM_EV_PDU, p,
+	     pdu_assoc_ac(p, sizeof(p), "PACS", "MODALITY", ids, res, 1, 16384), chunk);
 	feed(t, id, 0, DM_EV_DIMSE, p,
 	     pdu_pdata_command(p, sizeof(p), 1, DIMSE_C_ECHO, PDU_UID_VERIFICATION, 1, 0, NULL, 0),
 	     chunk);
@@ -261,10 +261,8 @@ static void test_hostile_rq_bounded(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_echo_record),
-	    cmocka_unit_test(test_reject_abort),
-	    cmocka_unit_test(test_broken_pieces),
-	    cmocka_unit_test(test_bounds_and_expiry),
+	    cmocka_unit_test(test_echo_record),	       cmocka_unit_test(test_reject_abort),
+	    cmocka_unit_test(test_broken_pieces),      cmocka_unit_test(test_bounds_and_expiry),
 	    cmocka_unit_test(test_hostile_rq_bounded),
 	};
 
