@@ -91,6 +91,10 @@ run echoscu -aet MODALITY1 -aec PACS_SCP +tls "$F/client.key" "$F/client.crt" -p
 	+cf "$F/ca.crt" "$PACS_IP" 2762
 run echoscu -aet INTRUDER -aec GUESS_ME "$PACS_IP" 104
 
+e2e_log "dicomon status: the association table"
+sleep 0.3
+"$REPO/.output/dicomon" status --socket "$W/status.sock" || true
+
 e2e_log "stopping dicomon: its counters"
 e2e_stop "$DM" INT 10 || true
 sleep 0.3
