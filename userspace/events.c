@@ -383,7 +383,10 @@ static void on_flow_end(struct dm_events *ev, const struct dm_event_flow *e)
 	text_common(ev, &e->hdr, "END");
 	fprintf(ev->out, " reason=%s state=%s outcome=%s transport=%s%s",
 		dm_end_reason_name(e->reason), dm_state_name(as->state),
-		dm_outcome_name(r->outcome), dm_transport_name(as->transport),
+		as->transport == DM_TRANSPORT_TLS && r->outcome == DM_OUT_INCOMPLETE
+		    ? "-"
+		    : dm_outcome_name(r->outcome),
+		dm_transport_name(as->transport),
 		as->flags & DM_AF_MIDSTREAM ? " midstream" : "");
 	if (r->rq || r->ac)
 		fprintf(ev->out, " calling=\"%s\" called=\"%s\"", dm_rec_calling(r),

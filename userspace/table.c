@@ -533,7 +533,11 @@ void dm_rec_json(const struct dm_rec *r, json_object *o)
 		json_object_object_add(x, "called", dm_ae_json(&who->called));
 		json_object_object_add(o, "ae_anomalies", x);
 	}
-	json_object_object_add(o, "outcome", json_object_new_string(dm_outcome_name(r->outcome)));
+	/* Under TLS the set-up is not visible: no outcome rather than a made-up one. */
+	json_object_object_add(o, "outcome",
+			       r->transport == DM_TRANSPORT_TLS && r->outcome == DM_OUT_INCOMPLETE
+				   ? NULL
+				   : json_object_new_string(dm_outcome_name(r->outcome)));
 	json_object_object_add(o, "reject", r->rejected ? code_json(&r->reject, true) : NULL);
 	json_object_object_add(o, "abort", r->aborted ? code_json(&r->abort, false) : NULL);
 
