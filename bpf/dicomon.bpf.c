@@ -625,8 +625,16 @@ static __always_inline long pdu_header(struct walk_ctx *w, const __u8 hook, stru
 	} else if (pdv_hdr_check(h)) {
 		count_err(st, -DM_ERR_PDV_BAD);
 	} else if (cfg.dimse && (h[11] & 1)) {
+		/*
+		 * The command PDV only (PDU and PDV headers, then the command set):
+		 * a data set PDV behind it in the same PDU may hold patient data,
+		 * and userspace has no use for it.
+		 */
+		__u32 cap = 10 + be32(h + 6);
+
 		st->cnt[DM_CNT_DIMSE_COMMANDS]++;
-		ship_start(w, hook, d, DM_EV_DIMSE, h, pos, cfg.dimse_snap);
+		ship_start(w, hook, d, DM_EV_DIMSE, h, pos,
+			   cap < cfg.dimse_snap ? cap : cfg.dimse_snap);
 	}
 	return 0;
 }

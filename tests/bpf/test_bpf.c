@@ -543,6 +543,46 @@ static void test_two_pdus_one_segment(void **state)
 	assert_int_equal(count_events(DM_EV_PDU), 1);
 }
 
+/*
+ * A command PDV followed by a data set PDV in the same P-DATA-TF: only the
+ * command reaches userspace, never a byte of the data set.
+ */
+static void test_dimse_head_without_dataset(void **state)
+{
+	static const char phi[] = "DOE^JANE^SECRET";
+	uint8_t p[1024];
+	struct dm_pdu_buf b = {};
+	struct conv c;
+	size_t n, pdv;
+
+	begin(state);
+	open_assoc(&c, 11112, NULL);
+	snapshot();
+	n = pdu_pdata_command(p, sizeof(p), 1, DIMSE_C_STORE, PDU_UID_CT_STORAGE, 4, 0, NULL, 1);
+	pdv = 2 + 8 + sizeof(phi) - 1;
+	p[n] = pdv >> 24;
+	p[n + 1] = pdv >> 16;
+	p[n + 2] = pdv >> 8;
+	p[n + 3] = pdv;
+	p[n + 4] = 1;	 /* PC id */
+	p[n + 5] = 0x02; /* data set, last fragment */
+	memcpy(p + n + 6, "\x10\x00\x10\x00\x0f\x00\x00\x00", 8); /* (0010,0010), 15 bytes */
+	memcpy(p + n + 14, phi, sizeof(phi) - 1);
+	n += 4 + pdv;
+	p[2] = (n - 6) >> 24;
+	p[3] = (n - 6) >> 16;
+	p[4] = (n - 6) >> 8;
+	p[5] = n - 6;
+	send_seg(&c, 0, 0, p, n);
+	assert_int_equal(delta().pdus[DM_DIR_ORIG][DM_PDU_P_DATA], 1);
+	assert_true(rebuild(DM_EV_DIMSE, DM_PDU_P_DATA, DM_DIR_ORIG, 0, &b) > 0);
+	assert_true(b.len < n - pdv);
+	assert_null(memmem(b.data, b.len, "DOE^", 4));
+	for (int i = 0; i < H->nev; i++)
+		assert_null(memmem(H->ev[i].data, H->ev[i].len, "DOE^", 4));
+	dm_pdu_buf_free(&b);
+}
+
 /* A 3000-byte P-DATA in three segments, then a release: every header found once. */
 static void test_pdu_across_three_segments(void **state)
 {
@@ -1156,6 +1196,7 @@ int main(void)
 	    cmocka_unit_test(test_ipv4_and_tcp_options),
 	    cmocka_unit_test(test_ipv6_ext_headers),
 	    cmocka_unit_test(test_two_pdus_one_segment),
+	    cmocka_unit_test(test_dimse_head_without_dataset),
 	    cmocka_unit_test(test_pdu_across_three_segments),
 	    cmocka_unit_test(test_large_rq_continuation),
 	    cmocka_unit_test(test_split_header),
