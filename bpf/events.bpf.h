@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * Ring buffer events: only rare things (set-up, end, TLS hellos; the PDU
+ * pieces are in stream.bpf.h). Every failed reserve is counted.
+ */
+#ifndef __EVENTS_BPF_H
+#define __EVENTS_BPF_H
+
+#include "maps.bpf.h"
+
+/*
+ * Waking the reader costs an interrupt per event (microseconds in a VM): let
+ * events queue, drained by the daemon's 100 ms tick, and wake it only when
+ * the ring fills up (a quarter, by default) so a burst is not lost.
+ */
+static __always_inline __u64 rb_wakeup(void)
+{
+	__u64 avail = bpf_ringbuf_query(&dm_events, BPF_RB_AVAIL_DATA);
+
+	/*
+	 * NO_WAKEUP (1) below the mark, FORCE_WAKEUP (2) at or above it, without
+	 * a branch: a branch here doubles the verifier's states after every event.
+	 */
+	return BPF_RB_NO_WAKEUP + ((cfg.wakeup_bytes - 1 - avail) >> 63);
+}
+
+/* Events carry the fine clock: they are rare, and their order and timing matter. */
+static __always_inline void ev_hdr_fill(struct dm_event_hdr *h, __u32 type,
+					const struct dm_assoc *a, __u32 ifindex, __u8 hook,
+					__u8 dir)
+{
+	h->type = type;
+	h->len = 0;
+	h->ts_ns = bpf_ktime_get_ns();
+	h->assoc_id = a->id;
+	__builtin_memcpy(&h->key, &a->key, sizeof(h->key));
+	h->ifindex = ifindex;
+	h->dir = dir;
+	h->init_side = a->init_side;
+	h->hook = hook;
+	h->flags = 0;
+}
+
+static __always_inline void emit_flow_end(const struct dm_pkt *p, struct dm_stats *st,
+					  const struct dm_assoc *a, __u32 reason)
+{
+	struct dm_event_flow *e = bpf_ringbuf_reserve(&dm_events, sizeof(*e), 0);
+
+	if (!e) {
+		st->cnt[DM_CNT_RINGBUF_FAIL]++;
+		return;
+	}
+	ev_hdr_fill(&e->hdr, DM_EV_FLOW_END, a, p->ifindex, p->hook, DM_DIR_ORIG);
+	e->reason = reason;
+	e->pad = 0;
+	__builtin_memcpy(&e->assoc, a, sizeof(e->assoc));
+	bpf_ringbuf_submit(&e->hdr, rb_wakeup());
+	st->cnt[DM_CNT_EVENTS]++;
+}
+
+static __always_inline void emit_tls(const struct dm_pkt *p, struct dm_stats *st,
+				     const struct dm_assoc *a, __u8 dir, __u8 hs_type,
+				     __u8 rec_minor, __u16 legacy, __u16 version)
+{
+	struct dm_event_tls *e = bpf_ringbuf_reserve(&dm_events, sizeof(*e), 0);
+
+	if (!e) {
+		st->cnt[DM_CNT_RINGBUF_FAIL]++;
+		return;
+	}
+	ev_hdr_fill(&e->hdr, DM_EV_TLS, a, p->ifindex, p->hook, dir);
+	e->hs_type = hs_type;
+	e->pad = 0;
+	e->record_version = 0x0300 | rec_minor;
+	e->legacy_version = legacy;
+	e->version = version;
+	bpf_ringbuf_submit(&e->hdr, rb_wakeup());
+	st->cnt[DM_CNT_EVENTS]++;
+}
+
+#endif /* __EVENTS_BPF_H */

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * The classifier's configuration (.rodata, set by userspace before load), its
+ * maps, and the small types its parts pass around.
+ */
+#ifndef __MAPS_BPF_H
+#define __MAPS_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "dicomon.h"
+#include "ctx.bpf.h"
+#include "parsing.bpf.h"
+
+#define DM_FLOW_SLOTS_DEFAULT 16384
+#define DM_OVERFLOW_DEFAULT   4096
+#define DM_PDU_WALK_MAX	      16 /* PDU headers examined per segment (with the pieces below) */
+#define DM_PIECES_MAX	      32 /* event pieces per segment (64 KiB GSO / 2 KiB) */
+#define TC_ACT_UNSPEC	      (-1)
+#define NSEC_PER_SEC	      1000000000ULL
+
+#define PORT_BIT(p) [(p) >> 6] = 1ULL << ((p)&63)
+
+/* Defaults; userspace overwrites the whole block before load. */
+const volatile struct dm_bpf_config cfg = {
+    .port_map = {PORT_BIT(104), PORT_BIT(2762), PORT_BIT(4242), PORT_BIT(11112)},
+    .idle_reclaim_ns = 600 * NSEC_PER_SEC,
+    .slots_mask = DM_FLOW_SLOTS_DEFAULT - 1,
+    .ctl_max = 65536,
+    .dimse_snap = 512,
+    .max_pdu_len = 1 << 24,
+    .wakeup_bytes = 1 << 18,
+    .any_port_rq = 1,
+    .midstream = 1,
+    .tls = 1,
+    .dimse = 1,
+    .vlan_key = 1,
+};
+
+/* Association ids; userspace seeds it so ids differ across loads. */
+__u64 next_assoc_id = 1;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, DM_FLOW_SLOTS_DEFAULT);
+	__type(key, __u32);
+	__type(value, struct dm_assoc);
+} dm_flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, DM_OVERFLOW_DEFAULT);
+	__type(key, struct dm_flow_key);
+	__type(value, struct dm_assoc);
+} dm_overflow SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, DM_MAX_IFACES);
+	__type(key, __u32);
+	__type(value, struct dm_stats);
+} dm_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, DM_IFSLOT_HASH);
+	__type(key, __u32);
+	__type(value, struct dm_ifslot);
+} dm_ifslots SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20);
+} dm_events SEC(".maps");
+
+/* Staging for an association bound for dm_overflow: too big for the stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct dm_assoc);
+} dm_scratch SEC(".maps");
+
+/* Sequence-space comparisons (RFC 1982 style, 32-bit wrap). */
+static __always_inline bool seq_before(__u32 a, __u32 b)
+{
+	return (__s32)(a - b) < 0;
+}
+
+static __always_inline bool seq_in(__u32 x, __u32 lo, __u32 hi)
+{
+	return !seq_before(x, lo) && seq_before(x, hi);
+}
+
+/* What the classifier knows about the TCP segment at hand. */
+struct dm_seg {
+	__u32 seq;
+	__u32 ack;
+	__u32 off; /* packet offset of the payload */
+	__u32 len; /* payload bytes */
+	__u16 sport;
+	__u16 dport;
+	__u8 flags; /* TCP flags byte */
+	__u8 side;  /* key endpoint that sent it */
+	__u8 pad[2];
+	__u16 vlan[2]; /* the packet's VLAN ids, outer first */
+};
+
+/*
+ * Arguments of the slow path. Global functions are verified once, on their
+ * own, which keeps the verifier's work linear; the price is that they take
+ * only scalars, so the slow path looks the association up again.
+ */
+struct dm_slow_args {
+	struct dm_flow_key key;
+	struct dm_seg t;
+	__u32 idx; /* slot of the key in dm_flows */
+	__u32 ifindex;
+	__u32 pkt_len;
+	__u8 hook; /* enum dm_hook, for events */
+	__u8 pad[3];
+};
+
+#define DM_UNTRACKED DM_CLASS_MAX /* slow path: no association for this packet */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct dm_slow_args);
+} dm_args SEC(".maps");
+
+#endif /* __MAPS_BPF_H */

@@ -1,0 +1,477 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * The stream tracker of a known association: per-direction stream position,
+ * the walk over PDU headers inside a segment (split headers included), event
+ * pieces for control PDUs and DIMSE command heads, TLS ServerHello, FIN/RST.
+ */
+#ifndef __STREAM_BPF_H
+#define __STREAM_BPF_H
+
+#include "dicom.bpf.h"
+#include "flow.bpf.h"
+
+/* ---- the stream walk: PDU headers and event pieces inside one segment ---- */
+
+struct walk_ctx {
+	void *ctx;
+	struct dm_assoc *a;
+	struct dm_stats *st;
+	__u32 seq; /* stream position of the first new byte in this segment */
+	__u32 end; /* stream position one past the segment */
+	__u32 off; /* packet offset of stream position seq */
+	__u32 ifindex;
+	__u8 dir;
+	__u8 hook;
+	__u8 pad[6];
+};
+
+static __always_inline struct dm_dir_state *dir_state(struct dm_assoc *a, __u8 dir)
+{
+	return dir ? &a->dir[1] : &a->dir[0];
+}
+
+static __always_inline void desync(struct walk_ctx *w, struct dm_dir_state *d)
+{
+	d->flags &= ~(DM_DF_SYNCED | DM_DF_SHIP);
+	d->hdr_have = 0;
+	w->st->cnt[DM_CNT_DESYNC]++;
+}
+
+/*
+ * One event piece: n bytes from packet offset pkt_off. Small pieces (DIMSE
+ * heads, release, abort) take a small ring record so bursts of them do not
+ * eat the ring.
+ */
+static __always_inline int emit_piece(struct walk_ctx *w, const __u8 hook, struct dm_dir_state *d,
+				      __u32 pkt_off, __u32 n, __u8 flags)
+{
+	struct dm_event_piece *e;
+	__u32 len = n;
+
+	if (len <= DM_PIECE_SMALL)
+		e = bpf_ringbuf_reserve(&dm_events, sizeof(*e) + DM_PIECE_SMALL, 0);
+	else
+		e = bpf_ringbuf_reserve(&dm_events, sizeof(*e) + DM_PIECE_MAX, 0);
+	if (!e) {
+		w->st->cnt[DM_CNT_RINGBUF_FAIL]++;
+		return -1;
+	}
+	ev_hdr_fill(&e->hdr, d->ship_ev, w->a, w->ifindex, w->hook, w->dir);
+	e->hdr.flags = flags;
+	e->hdr.len = len;
+	e->pdu_len = d->ship_pdu_len;
+	e->offset = d->ship_off;
+	e->pdu_type = d->ship_pdu_type;
+	e->state = w->a->state;
+	__builtin_memset(e->pad, 0, sizeof(e->pad));
+	if (len <= DM_PIECE_SMALL) {
+		if (load_bounded(w->ctx, hook, pkt_off, e->data, len, DM_PIECE_SMALL))
+			goto discard;
+	} else if (load_bounded(w->ctx, hook, pkt_off, e->data, len, DM_PIECE_MAX)) {
+		goto discard;
+	}
+	bpf_ringbuf_submit(e, rb_wakeup());
+	w->st->cnt[DM_CNT_EVENTS]++;
+	return 0;
+discard:
+	bpf_ringbuf_discard(e, 0);
+	return -1;
+}
+
+/* Ship the part of the pending PDU that lies in this segment, one piece per call. */
+static __always_inline long ship_step(struct walk_ctx *w, const __u8 hook)
+{
+	struct dm_dir_state *d = dir_state(w->a, w->dir);
+	__u32 n, room;
+	__u8 flags = 0;
+
+	if (!(d->flags & DM_DF_SHIP) || !seq_in(d->ship_seq, w->seq, w->end))
+		return 1;
+	n = d->ship_left;
+	room = w->end - d->ship_seq;
+	if (n > room)
+		n = room;
+	if (n > DM_PIECE_MAX)
+		n = DM_PIECE_MAX;
+	if (d->ship_off == 0)
+		flags |= DM_EF_FIRST;
+	if (n == d->ship_left) {
+		flags |= DM_EF_LAST;
+		if (d->ship_off + n < d->ship_pdu_len + 6)
+			flags |= DM_EF_TRUNC;
+	}
+	if (emit_piece(w, hook, d, w->off + (d->ship_seq - w->seq), n, flags)) {
+		/* A lost piece makes the rest useless: stop shipping this PDU. */
+		d->flags &= ~DM_DF_SHIP;
+		return 1;
+	}
+	d->ship_seq += n;
+	d->ship_off += n;
+	d->ship_left -= n;
+	if (!d->ship_left) {
+		d->flags &= ~DM_DF_SHIP;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Start shipping a PDU that begins at stream position pos. Bytes of it that
+ * came in an earlier segment (a header split across segments) are in
+ * hdr_buf and go out first as a piece of their own.
+ */
+static __always_inline void ship_start(struct walk_ctx *w, const __u8 hook, struct dm_dir_state *d,
+				       __u8 ev, const __u8 *h, __u32 pos, __u32 cap)
+{
+	__u32 total = be32(h + 2) + 6;
+	struct dm_event_piece *e;
+	__u32 early;
+
+	d->ship_ev = ev;
+	d->ship_pdu_type = h[0];
+	d->ship_pdu_len = be32(h + 2);
+	d->ship_seq = pos;
+	d->ship_off = 0;
+	d->ship_left = total < cap ? total : cap;
+	d->flags |= DM_DF_SHIP;
+	if (ev == DM_EV_PDU && total > cap)
+		w->st->cnt[DM_CNT_CTL_TRUNCATED]++;
+
+	early = w->seq - pos;
+	if (!seq_before(pos, w->seq) || early > DM_HDR_BUF)
+		return;
+	e = bpf_ringbuf_reserve(&dm_events, sizeof(*e) + DM_PIECE_SMALL, 0);
+	if (!e) {
+		w->st->cnt[DM_CNT_RINGBUF_FAIL]++;
+		d->flags &= ~DM_DF_SHIP;
+		return;
+	}
+	ev_hdr_fill(&e->hdr, ev, w->a, w->ifindex, w->hook, w->dir);
+	e->hdr.flags = DM_EF_FIRST;
+	e->hdr.len = early;
+	e->pdu_len = d->ship_pdu_len;
+	e->offset = 0;
+	e->pdu_type = h[0];
+	e->state = w->a->state;
+	__builtin_memset(e->pad, 0, sizeof(e->pad));
+	__builtin_memcpy(e->data, h, DM_HDR_BUF);
+	bpf_ringbuf_submit(e, rb_wakeup());
+	w->st->cnt[DM_CNT_EVENTS]++;
+	d->ship_seq = w->seq;
+	d->ship_off = early;
+	d->ship_left -= early;
+}
+
+static __always_inline void assoc_pdu_state(struct dm_assoc *a, struct dm_stats *st, __u8 type)
+{
+	switch (type) {
+	case DM_PDU_ASSOC_RQ:
+		a->state = DM_STATE_REQUESTED;
+		break;
+	case DM_PDU_ASSOC_AC:
+		if (a->state != DM_STATE_ACCEPTED)
+			st->assoc[DM_ASSOC_ACCEPTED]++;
+		a->state = DM_STATE_ACCEPTED;
+		break;
+	case DM_PDU_ASSOC_RJ:
+		if (a->state != DM_STATE_REJECTED)
+			st->assoc[DM_ASSOC_REJECTED]++;
+		a->state = DM_STATE_REJECTED;
+		break;
+	case DM_PDU_RELEASE_RQ:
+		if (a->state != DM_STATE_RELEASED)
+			a->state = DM_STATE_RELEASING;
+		break;
+	case DM_PDU_RELEASE_RP:
+		if (a->state != DM_STATE_RELEASED)
+			st->assoc[DM_ASSOC_RELEASED]++;
+		a->state = DM_STATE_RELEASED;
+		break;
+	case DM_PDU_ABORT:
+		if (a->state != DM_STATE_ABORTED)
+			st->assoc[DM_ASSOC_ABORTED]++;
+		a->state = DM_STATE_ABORTED;
+		break;
+	}
+}
+
+/* A complete header (6 bytes, 12 for P-DATA) at stream position pos. */
+static __always_inline long pdu_header(struct walk_ctx *w, const __u8 hook, struct dm_dir_state *d,
+				       const __u8 *h, __u32 pos)
+{
+	struct dm_stats *st = w->st;
+	__u32 len, type;
+	int err;
+
+	err = pdu_hdr_check(h, cfg.max_pdu_len);
+	if (err) {
+		count_err(st, err);
+		desync(w, d);
+		return 1;
+	}
+	type = h[0] & 7;
+	len = be32(h + 2);
+	d->pdus[type]++;
+	st->pdus[w->dir & 1][type]++;
+	st->pdu_bytes[w->dir & 1][type] += len + 6;
+	assoc_pdu_state(w->a, st, type);
+	d->hdr_seq = pos + len + 6;
+	d->hdr_have = 0;
+
+	if (type != DM_PDU_P_DATA) {
+		ship_start(w, hook, d, DM_EV_PDU, h, pos, cfg.ctl_max);
+	} else if (pdv_hdr_check(h)) {
+		count_err(st, -DM_ERR_PDV_BAD);
+	} else if (cfg.dimse && (h[11] & 1)) {
+		/*
+		 * The command PDV only (PDU and PDV headers, then the command set):
+		 * a data set PDV behind it in the same PDU may hold patient data,
+		 * and userspace has no use for it.
+		 */
+		__u32 cap = 10 + be32(h + 6);
+
+		st->cnt[DM_CNT_DIMSE_COMMANDS]++;
+		ship_start(w, hook, d, DM_EV_DIMSE, h, pos,
+			   cap < cfg.dimse_snap ? cap : cfg.dimse_snap);
+	}
+	return 0;
+}
+
+/*
+ * Read up to DM_HDR_BUF bytes at packet offset off, of which avail exist.
+ * The short case reads byte by byte with constant sizes and offsets.
+ */
+static __always_inline __u32 read_hdr(struct walk_ctx *w, const __u8 hook, __u32 off, __u32 avail,
+				      __u8 *buf)
+{
+	int i;
+
+	if (avail >= DM_HDR_BUF)
+		return dm_load_bytes(w->ctx, hook, off, buf, DM_HDR_BUF) ? 0 : DM_HDR_BUF;
+#pragma unroll
+	for (i = 0; i < DM_HDR_BUF - 1; i++) {
+		if (i >= avail || dm_load_bytes(w->ctx, hook, off + i, buf + i, 1))
+			return i;
+	}
+	return DM_HDR_BUF - 1;
+}
+
+static __always_inline bool hdr_complete(const __u8 *h, __u32 have)
+{
+	return have >= 6 && (h[0] != DM_PDU_P_DATA || have >= DM_HDR_BUF);
+}
+
+/* Finish a header whose first bytes arrived at the end of the previous segment. */
+static __always_inline long hdr_resume(struct walk_ctx *w, const __u8 hook, struct dm_dir_state *d)
+{
+	__u8 tmp[DM_HDR_BUF] = {};
+	__u32 have = d->hdr_have, got, i, idx;
+
+	if (have >= DM_HDR_BUF || d->hdr_seq + have != w->seq) {
+		desync(w, d);
+		return 1;
+	}
+	got = read_hdr(w, hook, w->off, w->end - w->seq, tmp);
+#pragma unroll
+	for (i = 0; i < DM_HDR_BUF; i++) {
+		idx = have + i;
+		if (i < got && idx < DM_HDR_BUF)
+			d->hdr_buf[idx] = tmp[i];
+	}
+	have += got;
+	if (have > DM_HDR_BUF)
+		have = DM_HDR_BUF;
+	__builtin_memcpy(tmp, d->hdr_buf, DM_HDR_BUF);
+	if (!hdr_complete(tmp, have)) {
+		d->hdr_have = have;
+		return 1;
+	}
+	return pdu_header(w, hook, d, tmp, d->hdr_seq);
+}
+
+/* Examine the next PDU header if it starts inside this segment. 0 = go on. */
+static __always_inline long walk_step(struct walk_ctx *w, const __u8 hook)
+{
+	struct dm_dir_state *d = dir_state(w->a, w->dir);
+	__u8 h[DM_HDR_BUF] = {};
+	__u32 pos, got;
+
+	if (!(d->flags & DM_DF_SYNCED))
+		return 1;
+	if (d->hdr_have)
+		return hdr_resume(w, hook, d);
+	pos = d->hdr_seq;
+	if (!seq_in(pos, w->seq, w->end))
+		return 1;
+	got = read_hdr(w, hook, w->off + (pos - w->seq), w->end - pos, h);
+	if (!hdr_complete(h, got)) {
+		if (got < w->end - pos) { /* unreadable, not merely short */
+			desync(w, d);
+			return 1;
+		}
+		__builtin_memcpy(d->hdr_buf, h, DM_HDR_BUF);
+		d->hdr_have = got;
+		return 1;
+	}
+	return pdu_header(w, hook, d, h, pos);
+}
+
+/*
+ * One step through a segment: the next piece of a PDU being shipped, or else
+ * the next PDU header. One callback for both keeps a single bpf_loop call
+ * site, and the verifier checks its body once.
+ */
+static __always_inline long segment_step(struct walk_ctx *w, const __u8 hook)
+{
+	struct dm_dir_state *d = dir_state(w->a, w->dir);
+
+	if ((d->flags & DM_DF_SHIP) && seq_in(d->ship_seq, w->seq, w->end)) {
+		ship_step(w, hook);
+		return 0;
+	}
+	return walk_step(w, hook);
+}
+
+static long segment_cb_xdp(__u32 i, void *c)
+{
+	return segment_step(c, DM_HOOK_XDP);
+}
+
+static long segment_cb_tc(__u32 i, void *c)
+{
+	return segment_step(c, DM_HOOK_TC_INGRESS);
+}
+
+/*
+ * Resynchronise on a segment that starts with something that looks like a
+ * PDU header (after loss, or for the second direction of a mid-stream pickup).
+ */
+static __always_inline void try_resync(struct walk_ctx *w, const __u8 hook, struct dm_dir_state *d,
+				       bool count)
+{
+	__u8 h[DM_HDR_BUF] = {};
+	__u32 got = read_hdr(w, hook, w->off, w->end - w->seq, h);
+
+	if (!pdu_plausible(h, got, cfg.max_pdu_len))
+		return;
+	d->hdr_seq = w->seq;
+	d->hdr_have = 0;
+	d->flags |= DM_DF_SYNCED;
+	if (count) {
+		d->resyncs++;
+		w->st->cnt[DM_CNT_RESYNC]++;
+	}
+}
+
+/* The TLS server's first flight: record which version it selected. */
+static __always_inline void tls_server_hello(struct dm_pkt *p, const __u8 hook, struct dm_stats *st,
+					     struct dm_assoc *a, const struct dm_seg *t)
+{
+	__u8 h[6];
+	__u16 legacy = 0, v;
+
+	if (t->len < 6 || dm_load_bytes(p->ctx, hook, t->off, h, 6) || !tls_hello(h, 2))
+		return;
+	v = tls_hello_version(p, hook, t->off, t->off + t->len, false, &legacy);
+	if (!v) {
+		count_err(st, -DM_ERR_TLS_BAD);
+		return;
+	}
+	a->tls_selected = v;
+	a->state = DM_STATE_TLS_ESTABLISHED;
+	st->cnt[DM_CNT_TLS_HELLO]++;
+	emit_tls(p, st, a, DM_DIR_REPLY, 2, h[2], legacy, v);
+}
+
+/* Payload of a known association: stream accounting, then the PDU walk. */
+static __always_inline void track_payload(struct dm_pkt *p, const __u8 hook, struct dm_stats *st,
+					  struct dm_assoc *a, __u8 dir, const struct dm_seg *t)
+{
+	struct dm_dir_state *d = dir_state(a, dir);
+	struct walk_ctx w;
+	__u32 end = t->seq + t->len, start = t->seq;
+	bool first = !(d->flags & DM_DF_SEEN);
+
+	if (first) {
+		d->next_seq = t->seq;
+		d->flags |= DM_DF_SEEN;
+	}
+	if (!seq_before(d->next_seq, end)) {
+		d->retransmits++;
+		st->cnt[DM_CNT_RETRANSMIT]++;
+		return;
+	}
+	if (seq_before(t->seq, d->next_seq)) {
+		st->cnt[DM_CNT_PARTIAL_RETRANSMIT]++;
+		start = d->next_seq;
+	} else if (seq_before(d->next_seq, t->seq)) {
+		d->gaps++;
+		st->cnt[DM_CNT_GAP]++;
+	}
+	/* Stream bytes, gaps included: loss on our side is not loss on the wire. */
+	d->bytes += end - d->next_seq;
+	d->next_seq = end;
+
+	if (a->transport == DM_TRANSPORT_TLS) {
+		if (first && dir == DM_DIR_REPLY)
+			tls_server_hello(p, hook, st, a, t);
+		return;
+	}
+
+	w.ctx = p->ctx;
+	w.a = a;
+	w.st = st;
+	w.seq = start;
+	w.end = end;
+	w.off = t->off + (start - t->seq);
+	w.ifindex = p->ifindex;
+	w.dir = dir;
+	w.hook = p->hook;
+
+	if ((d->flags & DM_DF_SHIP) && seq_before(d->ship_seq, start))
+		d->flags &= ~DM_DF_SHIP; /* bytes of it were lost */
+	if ((d->flags & DM_DF_SYNCED) && !d->hdr_have && seq_before(d->hdr_seq, start))
+		desync(&w, d); /* the next header was in bytes we never saw */
+	if (!(d->flags & DM_DF_SYNCED) && start == t->seq)
+		try_resync(&w, hook, d, !first);
+
+	if (hook == DM_HOOK_XDP)
+		bpf_loop(DM_PDU_WALK_MAX + DM_PIECES_MAX, segment_cb_xdp, &w, 0);
+	else
+		bpf_loop(DM_PDU_WALK_MAX + DM_PIECES_MAX, segment_cb_tc, &w, 0);
+	/* Steps ran out with work left in this segment: count it, find the stream again. */
+	if (((d->flags & DM_DF_SYNCED) && !d->hdr_have && seq_in(d->hdr_seq, start, end)) ||
+	    ((d->flags & DM_DF_SHIP) && seq_in(d->ship_seq, start, end))) {
+		st->cnt[DM_CNT_WALK_LIMIT]++;
+		desync(&w, d);
+	}
+}
+
+/* FIN from both sides or any RST ends the association. */
+static __always_inline int track_close(struct dm_pkt *p, struct dm_stats *st, struct dm_assoc *a,
+				       struct dm_assoc *slot, __u8 dir, __u8 tcp_flags)
+{
+	int cls = a->transport == DM_TRANSPORT_TLS ? DM_CLASS_DICOM_TLS : DM_CLASS_DICOM;
+	__u32 reason;
+
+	if (tcp_flags & DM_TCP_RST) {
+		reason = DM_END_RST;
+	} else {
+		dir_state(a, dir)->flags |= DM_DF_FIN;
+		if (!(a->dir[0].flags & a->dir[1].flags & DM_DF_FIN))
+			return cls;
+		reason = DM_END_FIN;
+	}
+	/*
+	 * Both ends may reset at once and their packets may be classified on two
+	 * CPUs (two interfaces): only the first to get here reports the end.
+	 */
+	if (__sync_val_compare_and_swap(&a->closed, 0, 1) != 0)
+		return cls;
+	st->assoc[DM_ASSOC_ENDED]++;
+	emit_flow_end(p, st, a, reason);
+	flow_delete(a, slot);
+	return cls;
+}
+
+#endif /* __STREAM_BPF_H */
