@@ -18,6 +18,7 @@ void dm_cli_usage(FILE *f)
 	fprintf(
 	    f,
 	    "Usage: dicomon run [-c FILE] [-i IFACE ...] [options]\n"
+	    "       dicomon status [-c FILE] [--socket PATH] [--pin-root DIR] [--json]\n"
 	    "       dicomon detach [-c FILE | --pin-root DIR] [-i IFACE ...]\n"
 	    "       dicomon version [--json]\n"
 	    "\n"
