@@ -405,7 +405,7 @@ void dm_config_dump(const struct dm_config *cfg, FILE *out)
 			fprintf(out, "%.*s:\n", (int)(dot - sec), sec);
 		}
 		dm_key_format(cfg, &dm_keys[i], val, vlen);
-		if (dm_keys[i].type == DM_KT_PORTS)
+		if (dm_keys[i].type == DM_KT_PORTS || dm_keys[i].type == DM_KT_LIST)
 			fprintf(out, "  %s: %s%s%s\n", dot + 1, val[0] ? "\"" : "[]", val,
 				val[0] ? "\"" : "");
 		else if (dm_keys[i].type == DM_KT_PATH)

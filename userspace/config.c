@@ -14,11 +14,16 @@
 #include <sys/random.h>
 #include "config.h"
 #include "log.h"
+#include "policy.h"
 
 const char *const dm_xdp_mode_names[] = {"auto", "native", "generic", "off", NULL};
 const char *const dm_tc_mode_names[] = {"auto", "tcx", "clsact", NULL};
 const char *const dm_log_level_names[] = {"warn", "info", "debug", NULL};
-const char *const dm_sections[] = {"attach", "detection", "maps", "state", "output", "table", NULL};
+const char *const dm_syslog_facility_names[] = {"local0", "local1", "local2", "local3", "local4",
+						"local5", "local6", "local7", "user",	"daemon",
+						NULL};
+const char *const dm_sections[] = {"attach", "detection", "maps",   "state", "output",
+				   "table",  "feed",	  "alerts", "policy", "rules", NULL};
 
 _Static_assert(sizeof(enum dm_xdp_mode) == sizeof(int), "ENUM keys are stored as int");
 _Static_assert(sizeof(enum dm_tc_mode) == sizeof(int), "ENUM keys are stored as int");
@@ -35,6 +40,11 @@ _Static_assert(sizeof(enum dm_tc_mode) == sizeof(int), "ENUM keys are stored as 
 #define KE(n, f, tab)                                                                              \
 	{                                                                                          \
 		.name = n, .type = DM_KT_ENUM, .off = OFF(f), .names = tab                         \
+	}
+#define KL(n, f, fn)                                                                               \
+	{                                                                                          \
+		.name = n, .type = DM_KT_LIST, .off = OFF(f),                                      \
+		.size = sizeof(((struct dm_config *)0)->f), .check = fn                            \
 	}
 #define KP(n, f, fl)                                                                               \
 	{                                                                                          \
@@ -69,6 +79,33 @@ const struct dm_key dm_keys[] = {
     KU("table.max_associations", table_max_assoc, 64, 1u << 24, DM_KF_RESTART),
     KU("table.keep_finished_seconds", table_keep_finished_s, 0, 7 * 86400, DM_KF_RESTART),
     KP("table.status_socket", status_socket, DM_KF_RESTART),
+    KP("feed.file", feed_file, DM_KF_EMPTY),
+    KB("feed.stdout", feed_stdout),
+    KP("feed.unix_socket", feed_unix_socket, DM_KF_EMPTY),
+    KB("feed.syslog", feed_syslog),
+    KE("feed.syslog_facility", feed_syslog_facility, dm_syslog_facility_names),
+    KU("alerts.rate_limit_count", alert_rate_count, 0, 1000000, 0),
+    KU("alerts.rate_limit_seconds", alert_rate_s, 1, 86400, 0),
+    /* policy.* and rules.*: the detection rules (rules.c, docs/rules.md) */
+    KL("policy.imaging_networks", imaging_networks, dm_cidr_check),
+    KL("policy.trusted_networks", trusted_networks, dm_cidr_check),
+    KB("policy.require_tls", require_tls),
+    {.name = "policy.tls_ports", .type = DM_KT_PORTS, .off = OFF(tls_ports)},
+    KP("policy.ae_allowlist", ae_allowlist, DM_KF_EMPTY),
+    KU("rules.learn_seconds", learn_s, 0, 366 * 86400, 0),
+    KU("rules.enum_rejects", enum_rejects, 2, 1000000, 0),
+    KU("rules.enum_called_aes", enum_called_aes, 2, DM_DISTINCT_CAP, 0),
+    KU("rules.enum_seconds", enum_s, 1, 86400, 0),
+    KU("rules.scan_targets", scan_targets, 2, DM_DISTINCT_CAP, 0),
+    KU("rules.scan_seconds", scan_s, 1, 86400, 0),
+    KU("rules.scan_silent_assocs", scan_silent, 1, 1000000, 0),
+    KU("rules.any_ae_called", any_ae_called, 2, DM_DISTINCT_CAP, 0),
+    KU("rules.any_ae_seconds", any_ae_s, 1, 7 * 86400, 0),
+    KU("rules.find_results_max", find_results_max, 1, 1u << 30, 0),
+    KU("rules.subops_max", subops_max, 1, 1u << 30, 0),
+    KU("rules.abort_storm", abort_storm, 2, 1000000, 0),
+    KU("rules.abort_seconds", abort_s, 1, 86400, 0),
+    KL("rules.disabled", rules_disabled, dm_sid_check),
 };
 const size_t dm_n_keys = sizeof(dm_keys) / sizeof(dm_keys[0]);
 
@@ -99,6 +136,25 @@ void dm_config_defaults(struct dm_config *cfg)
 	cfg->table_max_assoc = 16384;
 	cfg->table_keep_finished_s = 300;
 	snprintf(cfg->status_socket, sizeof(cfg->status_socket), "%s", DM_DEFAULT_STATUS_SOCKET);
+	cfg->feed_syslog_facility = 5; /* local5 */
+	cfg->alert_rate_count = 10;
+	cfg->alert_rate_s = 60;
+	/* The RFC 1918 and RFC 4193 ranges: where imaging networks usually live. */
+	snprintf(cfg->imaging_networks, sizeof(cfg->imaging_networks), "%s",
+		 "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7");
+	dm_parse_ports("2762", cfg->tls_ports, &bad); /* PS3.15 B.1's recommended port */
+	cfg->enum_rejects = 10;
+	cfg->enum_called_aes = 10;
+	cfg->enum_s = 60;
+	cfg->scan_targets = 10;
+	cfg->scan_s = 60;
+	cfg->scan_silent = 3;
+	cfg->any_ae_called = 5;
+	cfg->any_ae_s = 3600;
+	cfg->find_results_max = 500;
+	cfg->subops_max = 5000;
+	cfg->abort_storm = 20;
+	cfg->abort_s = 60;
 	dm_parse_ports(DM_DEFAULT_PORTS, cfg->port_map, &bad);
 }
 
@@ -158,6 +214,47 @@ static const void *cfield(const struct dm_config *cfg, const struct dm_key *k)
 	return (const char *)cfg + k->off;
 }
 
+/* "a, b,c" -> "a,b,c", each item checked; "" is the empty list. */
+static int set_list(struct dm_config *cfg, const struct dm_key *k, const char *val, char *why,
+		    size_t whylen)
+{
+	char item[128], out[DM_LIST_MAX];
+	const char *p = val, *e;
+	size_t n, o = 0;
+
+	out[0] = 0;
+	while (*p) {
+		while (*p == ' ')
+			p++;
+		e = strchr(p, ',');
+		n = e ? (size_t)(e - p) : strlen(p);
+		while (n && p[n - 1] == ' ')
+			n--;
+		if (!n || n >= sizeof(item)) {
+			snprintf(why, whylen, "%s list item", n ? "a too long" : "an empty");
+			return -EINVAL;
+		}
+		memcpy(item, p, n);
+		item[n] = 0;
+		if (k->check && k->check(item, why, whylen))
+			return -EINVAL;
+		if (o + n + 2 > sizeof(out) || o + n + 2 > k->size) {
+			snprintf(why, whylen, "the list is longer than %zu characters", k->size - 1);
+			return -EINVAL;
+		}
+		o += snprintf(out + o, sizeof(out) - o, "%s%s", o ? "," : "", item);
+		if (!e)
+			break;
+		p = e + 1;
+		if (!*p) {
+			snprintf(why, whylen, "an empty list item");
+			return -EINVAL;
+		}
+	}
+	snprintf(field(cfg, k), k->size, "%s", out);
+	return 0;
+}
+
 int dm_key_set(struct dm_config *cfg, const struct dm_key *k, const char *val, char *why,
 	       size_t whylen)
 {
@@ -201,13 +298,16 @@ int dm_key_set(struct dm_config *cfg, const struct dm_key *k, const char *val, c
 		}
 		return 0;
 	case DM_KT_PATH:
-		if (val[0] != '/' || strlen(val) >= k->size) {
-			snprintf(why, whylen, "expected an absolute path shorter than %zu bytes",
-				 k->size);
+		if ((val[0] != '/' && !(!val[0] && (k->flags & DM_KF_EMPTY))) ||
+		    strlen(val) >= k->size) {
+			snprintf(why, whylen, "expected an absolute path shorter than %zu bytes%s",
+				 k->size, k->flags & DM_KF_EMPTY ? " (or \"\" for none)" : "");
 			return -EINVAL;
 		}
 		snprintf(field(cfg, k), k->size, "%s", val);
 		return 0;
+	case DM_KT_LIST:
+		return set_list(cfg, k, val, why, whylen);
 	}
 	snprintf(why, whylen, "internal error: key type %d", k->type);
 	return -EINVAL;
@@ -234,6 +334,7 @@ void dm_key_format(const struct dm_config *cfg, const struct dm_key *k, char *bu
 		dm_format_ports(f, buf, len);
 		break;
 	case DM_KT_PATH:
+	case DM_KT_LIST:
 		snprintf(buf, len, "%s", (const char *)f);
 		break;
 	}
@@ -253,6 +354,7 @@ bool dm_key_equal(const struct dm_config *a, const struct dm_config *b, const st
 	case DM_KT_PORTS:
 		return !memcmp(fa, fb, sizeof(uint64_t) * DM_PORT_WORDS);
 	case DM_KT_PATH:
+	case DM_KT_LIST:
 		return !strcmp(fa, fb);
 	}
 	return false;

@@ -14,6 +14,8 @@
 #define DM_DEFAULT_CONFIG	 "/etc/dicomon/dicomon.yaml"
 #define DM_PIN_ROOT_MAX		 200 /* leaves room for the pin names below it */
 #define DM_SOCKET_PATH_MAX	 108 /* sizeof(sockaddr_un.sun_path) */
+#define DM_FEED_PATH_MAX	 256 /* feed.file */
+#define DM_LIST_MAX		 1024 /* a LIST key's text: "10.0.0.0/8,fc00::/7" */
 
 enum dm_xdp_mode {
 	DM_XDP_AUTO = 0, /* native, falling back to generic with a warning */
@@ -92,6 +94,27 @@ struct dm_config {
 	uint32_t table_max_assoc;
 	uint32_t table_keep_finished_s;
 	char status_socket[DM_SOCKET_PATH_MAX];
+	/* feed.* and alerts.*: the EVE JSON feed (feed.c); all live on SIGHUP */
+	char feed_file[DM_FEED_PATH_MAX]; /* "" = no file */
+	bool feed_stdout;		  /* EVE lines instead of the native event lines */
+	char feed_unix_socket[DM_SOCKET_PATH_MAX]; /* "" = none */
+	bool feed_syslog;
+	int feed_syslog_facility;  /* index in dm_syslog_facility_names */
+	uint32_t alert_rate_count; /* alerts per (signature_id, source) per window; 0 = no limit */
+	uint32_t alert_rate_s;
+	/* policy.* and rules.*: the detection rules (rules.c); all live on SIGHUP */
+	char imaging_networks[DM_LIST_MAX]; /* CIDRs, comma separated */
+	char trusted_networks[DM_LIST_MAX];
+	bool require_tls;
+	uint64_t tls_ports[DM_PORT_WORDS];
+	char ae_allowlist[DM_FEED_PATH_MAX]; /* "" = none (learn, or rule 4 off) */
+	uint32_t learn_s;
+	uint32_t enum_rejects, enum_called_aes, enum_s;
+	uint32_t scan_targets, scan_s, scan_silent;
+	uint32_t any_ae_called, any_ae_s;
+	uint32_t find_results_max, subops_max;
+	uint32_t abort_storm, abort_s;
+	char rules_disabled[DM_LIST_MAX]; /* signature ids, comma separated */
 };
 
 enum dm_key_type {
@@ -100,10 +123,12 @@ enum dm_key_type {
 	DM_KT_ENUM,
 	DM_KT_PORTS,
 	DM_KT_PATH,
+	DM_KT_LIST, /* comma-separated text; each item checked by dm_key.check */
 };
 
 #define DM_KF_POW2    0x1 /* U32 must be a power of two */
 #define DM_KF_RESTART 0x2 /* cannot change on SIGHUP: needs a restart */
+#define DM_KF_EMPTY   0x4 /* PATH may be "" (off) */
 
 /* One config key: "section.name" in YAML, a field of struct dm_config. */
 struct dm_key {
@@ -114,6 +139,7 @@ struct dm_key {
 	uint32_t min, max;
 	unsigned int flags;
 	const char *const *names; /* ENUM: value names, NULL-terminated */
+	int (*check)(const char *item, char *why, size_t whylen); /* LIST: one item */
 };
 
 extern const struct dm_key dm_keys[];
@@ -160,5 +186,7 @@ void dm_config_to_bpf(const struct dm_config *cfg, struct dm_bpf_config *bpf);
 extern const char *const dm_xdp_mode_names[];
 extern const char *const dm_tc_mode_names[];
 extern const char *const dm_log_level_names[];
+/* feed.syslog_facility: local0..local7, user, daemon (feed.c maps them to LOG_*). */
+extern const char *const dm_syslog_facility_names[];
 
 #endif /* __DM_CONFIG_H */

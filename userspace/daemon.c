@@ -22,6 +22,8 @@
 #include "events.h"
 #include "log.h"
 #include "loop.h"
+#include "feed.h"
+#include "rules.h"
 #include "stats.h"
 #include "status.h"
 #include "table.h"
@@ -188,6 +190,9 @@ static void reload(struct dm_daemon *d)
 		notify("READY=1");
 		return;
 	}
+	if (dm_rules_configure(d->rules, &n, err, sizeof(err)))
+		pr_warn("reload: rules: %s (keeping the running policy)\n", err);
+	dm_feed_configure(d->feed, &n);
 	d->cfg = n;
 	dm_table_set_limits(dm_events_table(d->ev), n.table_max_assoc, n.table_keep_finished_s);
 	dm_log_set_level(n.log_level);
@@ -210,6 +215,8 @@ static void on_signal(struct dm_loop *lp, int fd, uint32_t events, void *ctx)
 			dm_stats_print(&d->l, dm_events_stats(d->ev), d->cfg.json, stdout);
 			break;
 		case SIGHUP:
+			/* First: logrotate needs the new file even when the new config is bad. */
+			dm_feed_reopen(d->feed);
 			reload(d);
 			break;
 		default:
@@ -221,8 +228,11 @@ static void on_signal(struct dm_loop *lp, int fd, uint32_t events, void *ctx)
 
 static void on_drain(struct dm_loop *lp, int fd, uint32_t events, void *ctx)
 {
+	struct dm_daemon *d = ctx;
+
 	(void)lp, (void)fd, (void)events;
-	drain(ctx);
+	drain(d);
+	dm_feed_tick(d->feed); /* reconnects, buffered socket output */
 }
 
 static void on_stats(struct dm_loop *lp, int fd, uint32_t events, void *ctx)
@@ -232,6 +242,14 @@ static void on_stats(struct dm_loop *lp, int fd, uint32_t events, void *ctx)
 	(void)lp, (void)fd, (void)events;
 	drain(d);
 	dm_stats_print(&d->l, dm_events_stats(d->ev), d->cfg.json, stdout);
+}
+
+/* A rule fired: to the feed, which rate-limits and writes it (and owns a->details). */
+static void on_alert(void *ctx, const struct dm_rec *rec, const struct dm_alert *a)
+{
+	struct dm_daemon *d = ctx;
+
+	dm_feed_alert(d->feed, rec, rec ? dm_loader_ifname(&d->l, rec->ifindex) : NULL, a);
 }
 
 static void on_status(struct dm_loop *lp, int fd, uint32_t events, void *ctx)
@@ -354,7 +372,21 @@ int dm_daemon_run(const struct dm_cli *cli)
 		goto out_close;
 	}
 	d->ev = dm_events_new(&d->l, d->cfg.json, stdout);
-	if (!d->ev || setup_loop(d, &mask)) {
+	d->feed = dm_feed_new();
+	if (!d->ev || !d->feed) {
+		rc = DM_EXIT_RUNTIME;
+		goto out_loop;
+	}
+	dm_feed_configure(d->feed, &d->cfg); /* a failing output is logged, not fatal */
+	d->rules = dm_rules_new(&d->cfg, on_alert, d, msg, sizeof(msg));
+	if (!d->rules) {
+		pr_err("rules: %s\n", msg);
+		rc = DM_EXIT_USAGE;
+		goto out_loop;
+	}
+	dm_events_set_feed(d->ev, d->feed);
+	dm_events_set_rules(d->ev, d->rules);
+	if (setup_loop(d, &mask)) {
 		rc = DM_EXIT_RUNTIME;
 		goto out_loop;
 	}
@@ -378,6 +410,8 @@ out_close:
 		dm_loader_close(&d->l);
 	}
 	dm_events_free(d->ev);
+	dm_rules_free(d->rules);
+	dm_feed_free(d->feed);
 out:
 	if (rc && rc != DM_EXIT_USAGE)
 		fail_json(d, rc);

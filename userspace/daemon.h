@@ -13,7 +13,9 @@
 #define DM_EXIT_STATE	5 /* pinned state unusable: another daemon, or another layout */
 
 struct dm_events;
+struct dm_feed;
 struct dm_loop;
+struct dm_rules;
 struct dm_status_server;
 struct ring_buffer;
 
@@ -30,6 +32,8 @@ struct dm_daemon {
 	struct ring_buffer *rb;
 	struct dm_loop *loop;
 	struct dm_status_server *status; /* `dicomon status` answers here */
+	struct dm_feed *feed;		 /* the EVE feed: records and alerts */
+	struct dm_rules *rules;		 /* the detection rules */
 	int sig_fd, drain_fd, stats_fd;
 	unsigned int reloads;
 };

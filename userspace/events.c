@@ -15,6 +15,8 @@
 #include "log.h"
 #include "names.h"
 #include "pdu.h"
+#include "feed.h"
+#include "rules.h"
 #include "table.h"
 #include "uids.h"
 
@@ -23,6 +25,8 @@ struct dm_events {
 	FILE *out;
 	bool json;
 	struct dm_table *table;
+	struct dm_feed *feed;	/* NULL: no EVE feed */
+	struct dm_rules *rules; /* NULL: no rules */
 	uint64_t last_expire_ns;
 	struct dm_event_stats stats;
 };
@@ -60,6 +64,22 @@ const struct dm_event_stats *dm_events_stats(const struct dm_events *ev)
 struct dm_table *dm_events_table(struct dm_events *ev)
 {
 	return ev->table;
+}
+
+void dm_events_set_feed(struct dm_events *ev, struct dm_feed *feed)
+{
+	ev->feed = feed;
+}
+
+void dm_events_set_rules(struct dm_events *ev, struct dm_rules *rules)
+{
+	ev->rules = rules;
+}
+
+/* With feed.stdout the EVE lines replace the native ones on stdout. */
+static bool quiet(const struct dm_events *ev)
+{
+	return ev->feed && dm_feed_owns_stdout(ev->feed);
 }
 
 void dm_format_time(uint64_t mono_ns, char *buf, size_t len)
@@ -165,6 +185,21 @@ static void on_pdu(struct dm_events *ev, struct dm_rec *r, const struct dm_event
 
 	ev->stats.pdus_decoded++;
 	dm_table_control_pdu(ev->table, r, h->dir, pdu, len);
+	if (ev->rules) {
+		switch (pdu[0]) {
+		case DM_PDU_ASSOC_RQ:
+			dm_rules_assoc_rq(ev->rules, r, h->ts_ns);
+			break;
+		case DM_PDU_ASSOC_AC:
+			dm_rules_assoc_ac(ev->rules, r, h->ts_ns);
+			break;
+		case DM_PDU_ASSOC_RJ:
+			dm_rules_reject(ev->rules, r, h->ts_ns);
+			break;
+		}
+	}
+	if (quiet(ev))
+		return;
 	if (ev->json) {
 		o = json_common(ev, h, "pdu");
 		json_object_object_add(o, "pdu", json_object_new_string(name));
@@ -216,6 +251,10 @@ static void on_dimse(struct dm_events *ev, struct dm_rec *r, const struct dm_eve
 	json_object *o;
 	int err = dm_table_dimse(ev->table, r, pdu, n, &c);
 
+	if (!err && ev->rules)
+		dm_rules_dimse(ev->rules, r, &c, h->ts_ns);
+	if (quiet(ev))
+		return;
 	cmd = err ? NULL : dm_dimse_name(c.command);
 	sname = c.present & DM_DC_STATUS ? dm_status_name(c.command, c.status) : NULL;
 	if (ev->json) {
@@ -293,6 +332,10 @@ static void on_tls(struct dm_events *ev, const struct dm_event_tls *e)
 
 	if (r)
 		dm_table_tls(ev->table, r, e);
+	if (r && ev->rules)
+		dm_rules_tls(ev->rules, r, e->hdr.ts_ns);
+	if (quiet(ev))
+		return;
 
 	if (ev->json) {
 		o = json_common(ev, &e->hdr, "tls");
@@ -335,6 +378,12 @@ static void on_flow_end(struct dm_events *ev, const struct dm_event_flow *e)
 	if (!r)
 		return;
 	dm_table_end(ev->table, r, e);
+	if (ev->rules)
+		dm_rules_end(ev->rules, r, e->hdr.ts_ns);
+	if (ev->feed)
+		dm_feed_dicom(ev->feed, r, dm_loader_ifname(ev->loader, r->ifindex));
+	if (quiet(ev))
+		return;
 	/* Coarse clock (a tick) on the BPF side: durations are good to a few ms. */
 	secs = as->last_ns > as->first_ns ? (double)(as->last_ns - as->first_ns) / 1e9 : 0;
 	snprintf(dur, sizeof(dur), "%.3f", secs);

@@ -29,6 +29,11 @@ int dm_events_handle(void *ctx, void *data, size_t len);
 const struct dm_event_stats *dm_events_stats(const struct dm_events *ev);
 /* The association table the events feed (owned by ev). */
 struct dm_table *dm_events_table(struct dm_events *ev);
+/* Where association records go (EVE feed), and the rules that judge them (not owned). */
+struct dm_feed;
+struct dm_rules;
+void dm_events_set_feed(struct dm_events *ev, struct dm_feed *feed);
+void dm_events_set_rules(struct dm_events *ev, struct dm_rules *rules);
 /* Monotonic ns (bpf_ktime_get_ns) to "2026-11-21T23:59:01.123456+00:00". */
 void dm_format_time(uint64_t mono_ns, char *buf, size_t len);
 /* "10.0.0.1" / "fd00::1" for endpoint side (0/1) of a key. */

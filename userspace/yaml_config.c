@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
 #include "yaml_config.h"
@@ -26,7 +27,7 @@ struct ywalk {
 	char *err;
 	size_t errlen;
 	unsigned char
-	    seen[64]; /* dm_keys[] indices already set by this file (unit-tested >= dm_n_keys) */
+	    seen[128]; /* dm_keys[] indices already set by this file (unit-tested >= dm_n_keys) */
 };
 
 static int yerr(struct ywalk *w, const yaml_node_t *n, const char *key, const char *fmt, ...)
@@ -169,6 +170,38 @@ static int set_ports_list(struct ywalk *w, const struct dm_key *k, const yaml_no
 	return 0;
 }
 
+/* A LIST key as a YAML list: each item checked where it stands, then joined. */
+static int set_list_seq(struct ywalk *w, const struct dm_key *k, const yaml_node_t *v)
+{
+	char *joined = calloc(1, k->size + 1), why[160];
+	const yaml_node_item_t *it;
+	const yaml_node_t *e;
+	size_t n = 0;
+	const char *s;
+	int err = 0;
+
+	if (!joined)
+		return yerr(w, v, k->name, "out of memory");
+	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top && !err; it++) {
+		e = node(w, *it);
+		s = scalar(e);
+		if (!s || is_null(e) || strchr(s, ','))
+			err = yerr(w, e, k->name, "a list element is %s",
+				   !s ? type_name(e) : *s ? "not a single value" : "empty");
+		else if (k->check && k->check(s, why, sizeof(why)))
+			err = yerr(w, e, k->name, "%s", why);
+		else if (n + strlen(s) + 2 > k->size)
+			err = yerr(w, e, k->name, "the list is longer than %zu characters",
+				   k->size - 1);
+		else
+			n += snprintf(joined + n, k->size + 1 - n, "%s%s", n ? "," : "", s);
+	}
+	if (!err && dm_key_set(w->cfg, k, joined, why, sizeof(why)))
+		err = yerr(w, v, k->name, "%s", why);
+	free(joined);
+	return err;
+}
+
 static int set_key(struct ywalk *w, const yaml_node_t *kn, const char *section, const char *name,
 		   const yaml_node_t *v)
 {
@@ -189,6 +222,8 @@ static int set_key(struct ywalk *w, const yaml_node_t *kn, const char *section, 
 	w->seen[idx] = 1;
 	if (k->type == DM_KT_PORTS && v->type == YAML_SEQUENCE_NODE)
 		return set_ports_list(w, k, v);
+	if (k->type == DM_KT_LIST && v->type == YAML_SEQUENCE_NODE)
+		return set_list_seq(w, k, v);
 	s = scalar(v);
 	if (!s)
 		return yerr(w, v, full, "is %s, expected a single value", type_name(v));
