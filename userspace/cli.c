@@ -52,6 +52,8 @@ void dm_cli_usage(FILE *f)
 	    "      --no-pin-links       attachments end with the daemon (maps stay pinned)\n"
 	    "      --keep-attached      on SIGINT/SIGTERM leave the pinned attachments running\n"
 	    "      --reset-state        drop the pinned association table and counters first\n"
+	    "      --learn FILE         learn AE titles, their addresses and pairs; at exit write\n"
+	    "                           them to FILE as an allow-list (policy.ae_allowlist)\n"
 	    "      --stats-interval S   print counters every S seconds (default: at exit)\n"
 	    "      --json               events and counters as JSON lines\n"
 	    "  -o, --set KEY=VALUE      set any config key, e.g. -o table.max_associations=4096\n"
@@ -95,6 +97,7 @@ enum {
 	OPT_STATS_INTERVAL,
 	OPT_JSON,
 	OPT_CHECK,
+	OPT_LEARN,
 };
 
 static const struct option run_opts[] = {
@@ -121,6 +124,7 @@ static const struct option run_opts[] = {
     {"json", no_argument, NULL, OPT_JSON},
     {"set", required_argument, NULL, 'o'},
     {"check", no_argument, NULL, OPT_CHECK},
+    {"learn", required_argument, NULL, OPT_LEARN},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -232,6 +236,9 @@ int dm_cli_parse_run(int argc, char **argv, struct dm_cli *cli)
 			break;
 		case OPT_CHECK:
 			cli->check = true;
+			break;
+		case OPT_LEARN:
+			cli->learn_out = optarg;
 			break;
 		case 'v':
 			cli->verbose++;

@@ -23,6 +23,7 @@ struct dm_cli {
 	int verbose;	  /* -v count */
 	bool reset_state; /* --reset-state */
 	bool check;	  /* --check: print the effective configuration, do not run */
+	const char *learn_out; /* --learn FILE: learn AE titles, write the allow-list at exit */
 };
 
 /* Returns 0, 1 if --help was printed (exit 0), or -EINVAL (message printed). */

@@ -190,6 +190,10 @@ static void reload(struct dm_daemon *d)
 		notify("READY=1");
 		return;
 	}
+	if (d->cli->learn_out) { /* still learning after a reload */
+		n.learn_s = 366 * 86400;
+		n.ae_allowlist[0] = 0;
+	}
 	if (dm_rules_configure(d->rules, &n, err, sizeof(err)))
 		pr_warn("reload: rules: %s (keeping the running policy)\n", err);
 	dm_feed_configure(d->feed, &n);
@@ -242,6 +246,24 @@ static void on_stats(struct dm_loop *lp, int fd, uint32_t events, void *ctx)
 	(void)lp, (void)fd, (void)events;
 	drain(d);
 	dm_stats_print(&d->l, dm_events_stats(d->ev), d->cfg.json, stdout);
+}
+
+/* --learn: what was seen, as an allow-list an operator reviews and loads. */
+static void write_allowlist(const struct dm_rules *r, const char *path)
+{
+	FILE *f = fopen(path, "w");
+	int err;
+
+	if (!f) {
+		pr_err("cannot write the learned allow-list %s: %s\n", path, strerror(errno));
+		return;
+	}
+	err = dm_rules_write_allowlist(r, f);
+	if (fclose(f) || err) {
+		pr_err("cannot write the learned allow-list %s: %s\n", path, strerror(errno));
+		return;
+	}
+	pr_info("learned AE titles written to %s\n", path);
 }
 
 /* A rule fired: to the feed, which rate-limits and writes it (and owns a->details). */
@@ -378,6 +400,11 @@ int dm_daemon_run(const struct dm_cli *cli)
 		goto out_loop;
 	}
 	dm_feed_configure(d->feed, &d->cfg); /* a failing output is logged, not fatal */
+	if (cli->learn_out) {
+		/* Learn everything this run sees; judge nothing against an old list. */
+		d->cfg.learn_s = 366 * 86400;
+		d->cfg.ae_allowlist[0] = 0;
+	}
 	d->rules = dm_rules_new(&d->cfg, on_alert, d, msg, sizeof(msg));
 	if (!d->rules) {
 		pr_err("rules: %s\n", msg);
@@ -410,6 +437,8 @@ out_close:
 		dm_loader_close(&d->l);
 	}
 	dm_events_free(d->ev);
+	if (cli->learn_out && d->rules)
+		write_allowlist(d->rules, cli->learn_out);
 	dm_rules_free(d->rules);
 	dm_feed_free(d->feed);
 out:

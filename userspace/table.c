@@ -246,6 +246,9 @@ void dm_table_control_pdu(struct dm_table *t, struct dm_rec *r, int dir, const u
 {
 	(void)dir;
 	t->st.pdus_decoded++;
+	/* A PDU in the clear: the association is cleartext, before its end says so too. */
+	if (r->transport == DM_TRANSPORT_UNKNOWN)
+		r->transport = DM_TRANSPORT_CLEARTEXT;
 	switch (pdu[0]) {
 	case DM_PDU_ASSOC_RQ:
 		decode_setup(t, r, &r->rq, pdu, len);

@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+#
+# Detection rules against real tools, checked in the EVE feed (feed.file):
+#   - nmap dicom-ping three times against storescp      -> 9100061 (no command, no release)
+#   - echoscu with five different called AE titles,
+#     all accepted by storescp                           -> 9100070 (SCP accepts any AE)
+#   - nmap dicom-brute (12 guesses) against dcmqrscp,
+#     which rejects unknown called AE titles (1/1/7)     -> 9100050 and 9100051 (enumeration)
+#   - every cleartext association                        -> 9100010 (informational inside
+#                                                           the imaging networks)
+# Every line must parse, alerts must join their association record by
+# flow_id, and a benign echo inside the imaging network raises nothing above
+# informational.
+#
+#   sudo tests/e2e/test_rules.sh [DICOMON]
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+# shellcheck source=tests/e2e/lib.sh
+source "$HERE/lib.sh"
+
+DICOMON=${1:-${DICOMON:-$REPO/.output/dicomon}}
+[[ $EUID -eq 0 ]] || e2e_die "must run as root (network namespaces, XDP)"
+e2e_need ip ss python3 nmap echoscu storescp dcmqrscp timeout env
+[[ -x $DICOMON ]] || e2e_die "dicomon binary not found: $DICOMON"
+
+PFX="dmrules-$$"
+NS_CLI=$PFX-cli NS_SRV=$PFX-srv
+CLI_IP=10.219.0.1 SRV_IP=10.219.0.2
+trap e2e_cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+E2E_TMP=$(mktemp -d "/tmp/$PFX.XXXXXX")
+W=$E2E_TMP
+mkdir -p "$W/logs" "$W/in"
+
+e2e_netns_add "$NS_CLI"
+e2e_netns_add "$NS_SRV"
+ip -n "$NS_CLI" link add eth0 type veth peer name eth0 netns "$NS_SRV"
+ip -n "$NS_CLI" addr add "$CLI_IP/30" dev eth0
+ip -n "$NS_SRV" addr add "$SRV_IP/30" dev eth0
+ip -n "$NS_CLI" link set eth0 up
+ip -n "$NS_SRV" link set eth0 up
+
+e2e_bg storescp "$W/logs/storescp.out" "$W/logs/storescp.err" \
+    ip netns exec "$NS_SRV" storescp --aetitle PACS_SCP -od "$W/in" 11112
+e2e_make_dcmqrscp_cfg "$W/dcmqrscp.cfg" "$W/db" 104 PACS_QR
+e2e_bg dcmqrscp "$W/logs/dcmqrscp.out" "$W/logs/dcmqrscp.err" \
+    ip netns exec "$NS_SRV" dcmqrscp -c "$W/dcmqrscp.cfg" 104
+for p in 11112 104; do
+    e2e_wait_for 10 "SCP on :$p" e2e_port_listening "$NS_SRV" "$p" || e2e_die "SCP :$p did not start"
+done
+
+EVE=$W/eve.json
+e2e_dicomon_start dicomon "$NS_SRV" "$W/events.jsonl" "$W/logs/dicomon.err" \
+    "$DICOMON" run -i eth0 --tc-egress --json -p 104,11112,2762 --learn "$W/learned.yaml" \
+    -o "feed.file=$EVE" -o "table.status_socket=$W/status.sock"
+PID_DICOMON=$E2E_DICOMON_PID
+
+run() { # NAME CMD... : in the client namespace, failures tolerated (rejects are expected)
+    local name=$1
+    shift
+    timeout 60 ip netns exec "$NS_CLI" "$@" >"$W/logs/$name.out" 2>&1 || true
+}
+e2e_log "benign: echoscu MODALITY1 -> PACS_SCP"
+run benign echoscu -aet MODALITY1 -aec PACS_SCP "$SRV_IP" 11112
+for i in 1 2 3; do
+    e2e_log "nmap dicom-ping ($i)"
+    run "ping$i" nmap -Pn -n -p 11112 --script dicom-ping "$SRV_IP"
+done
+for ae in ALPHA BRAVO CHARLIE DELTA ECHO; do
+    e2e_log "echoscu -aec $ae (storescp accepts any called AE)"
+    run "anyae-$ae" echoscu -aet MODALITY1 -aec "$ae" "$SRV_IP" 11112
+done
+printf '%s\n' admin pacs dicom orthanc archive store server scp test guest radiology imaging \
+    >"$W/passdb.txt"
+e2e_log "nmap dicom-brute (12 guesses) against dcmqrscp"
+run brute nmap -Pn -n -p 104 --script dicom-brute \
+    --script-args "passdb=$W/passdb.txt,brute.threads=1" "$SRV_IP"
+sleep 0.5
+e2e_stop "$PID_DICOMON" INT 10 || e2e_die "dicomon did not exit cleanly: $(tail -n 5 "$W/logs/dicomon.err")"
+
+# Rule 4 with the allow-list the first run learned: a known pair is quiet, a
+# calling AE title never seen is reported.
+EVE2=$W/eve2.json
+e2e_dicomon_start dicomon2 "$NS_SRV" "$W/events2.jsonl" "$W/logs/dicomon2.err" \
+    "$DICOMON" run -i eth0 --tc-egress --json -o "policy.ae_allowlist=$W/learned.yaml" \
+    -o "feed.file=$EVE2" -o "table.status_socket=$W/status2.sock"
+PID_DICOMON=$E2E_DICOMON_PID
+run known echoscu -aet MODALITY1 -aec PACS_SCP "$SRV_IP" 11112
+run unknown echoscu -aet INTRUDER -aec PACS_SCP "$SRV_IP" 11112
+sleep 0.5
+e2e_stop "$PID_DICOMON" INT 10 || e2e_die "dicomon (allow-list) did not exit cleanly"
+
+python3 - "$EVE" "$W/learned.yaml" "$EVE2" <<'PY'
+import json, sys
+passed = failed = 0
+def check(ok, name, detail=""):
+    global passed, failed
+    ok = bool(ok)
+    print(("PASS " if ok else "FAIL ") + name + ("" if ok else ": " + detail))
+    passed += ok
+    failed += not ok
+lines = open(sys.argv[1], "rb").read().split(b"\n")
+recs, bad = [], 0
+for raw in lines:
+    if not raw:
+        continue
+    try:
+        recs.append(json.loads(raw.decode("utf-8", "strict")))
+    except ValueError:
+        bad += 1
+check(bad == 0 and recs, "every EVE line is strict UTF-8 JSON", "%d bad of %d" % (bad, len(recs) + bad))
+need = {"timestamp", "flow_id", "in_iface", "src_ip", "src_port", "dest_ip", "dest_port",
+        "proto", "app_proto", "event_type"}
+missing = [r for r in recs if r.get("flow_id") is not None and not need <= set(r)]
+check(not missing, "EVE common fields on every record with a flow", json.dumps(missing[:1])[:300])
+dicom = [r for r in recs if r.get("event_type") == "dicom"]
+alerts = [r for r in recs if r.get("event_type") == "alert"]
+check(len(dicom) >= 3 + 5 + 1, "an association record per association", str(len(dicom)))
+sids = {}
+for a in alerts:
+    sids.setdefault(a["alert"]["signature_id"], []).append(a)
+print("alerts by sid:", {k: len(v) for k, v in sorted(sids.items())})
+for sid, what in ((9100061, "dicom-ping: accepted, no command, no release"),
+                  (9100070, "an SCP accepting any called AE title"),
+                  (9100050, "AE title enumeration by rejects"),
+                  (9100051, "AE title enumeration by distinct called AEs"),
+                  (9100010, "cleartext association")):
+    check(sid in sids, "rule %d fires: %s" % (sid, what), str(sorted(sids)))
+flows = {r.get("flow_id") for r in dicom}
+joined = [a for a in alerts if a.get("flow_id") is not None]
+check(joined and all(a["flow_id"] in flows for a in joined),
+      "alerts join their association records by flow_id",
+      str([a["flow_id"] for a in joined if a["flow_id"] not in flows][:5]))
+benign = [r for r in dicom if r.get("dicom", {}).get("calling_ae") == "MODALITY1"
+          and r.get("dicom", {}).get("called_ae") == "PACS_SCP"]
+bflows = {r["flow_id"] for r in benign}
+loud = [a for a in alerts if a.get("flow_id") in bflows and a["alert"]["severity"] < 3]
+check(benign and not loud, "the benign echo raises nothing above informational",
+      json.dumps(loud)[:300])
+enum = [a for a in alerts if a["alert"]["signature_id"] in (9100050, 9100051)]
+check(enum and all(a["dicom"].get("transport") == "cleartext" and a["dicom"].get("calling_ae")
+                   for a in enum), "alerts explain themselves: AE titles and transport",
+      json.dumps(enum[:1])[:300])
+types = {}
+for r in recs:
+    for k, v in r.items():
+        types.setdefault(k, set()).add(type(v).__name__)
+unstable = {k: v for k, v in types.items() if len(v - {"NoneType"}) > 1}
+check(not unstable, "field types are stable across records", str(unstable))
+learned = open(sys.argv[2]).read()
+check("MODALITY1" in learned and "PACS_SCP" in learned and "10.219.0.1" in learned,
+      "--learn wrote the AE titles with their addresses", learned[:300])
+recs2 = [json.loads(l) for l in open(sys.argv[3]) if l.strip()]
+a4 = [r for r in recs2 if r.get("event_type") == "alert" and r["alert"]["signature_id"] == 9100040]
+check(len(a4) == 1 and a4[0]["dicom"].get("calling_ae") == "INTRUDER",
+      "with the learned allow-list, only the unknown calling AE title is reported",
+      json.dumps(a4)[:400])
+print("rules: %d passed, %d failed" % (passed, failed))
+sys.exit(1 if failed else 0)
+PY
