@@ -22,7 +22,7 @@ source "$HERE/lib.sh"
 
 DICOMON=${1:-${DICOMON:-$REPO/.output/dicomon}}
 [[ $EUID -eq 0 ]] || e2e_die "must run as root (network namespaces, XDP)"
-e2e_need ip ss python3 nmap echoscu storescp dcmqrscp timeout env
+e2e_need ip ss python3 nmap echoscu storescu findscu movescu storescp dcmqrscp dcmodify img2dcm timeout env
 [[ -x $DICOMON ]] || e2e_die "dicomon binary not found: $DICOMON"
 
 PFX="dmrules-$$"
@@ -73,6 +73,20 @@ for ae in ALPHA BRAVO CHARLIE DELTA ECHO; do
     e2e_log "echoscu -aec $ae (storescp accepts any called AE)"
     run "anyae-$ae" echoscu -aet MODALITY1 -aec "$ae" "$SRV_IP" 11112
 done
+# PHI planted in the traffic: a patient name and a patient id in the data set
+# of a C-STORE, a username and passcode (user identity, rule 2), a query value
+# in a C-FIND identifier. None of them may appear in the feed, the native
+# event lines, the logs or the status output.
+PHI_NAME=DOE^PHIMARKER^NAME PHI_ID=PHIMARKERID42 PHI_USER=phimarkeruser PHI_PASS=PhiMarkerPass99
+PHI_QUERY=PHIMARKERQUERY
+e2e_make_dicom "$W"
+dcmodify -nb -m "PatientName=$PHI_NAME" -m "PatientID=$PHI_ID" "$W/small1.dcm" >/dev/null
+e2e_log "storescu with user identity and a planted patient name"
+run phi-store storescu -aet MODALITY1 -aec PACS_SCP -usr "$PHI_USER" -pwd "$PHI_PASS" \
+    "$SRV_IP" 11112 "$W/small1.dcm"
+e2e_log "findscu with a planted query value"
+run phi-find findscu -S -aet MODALITY1 -aec PACS_QR -k QueryRetrieveLevel=STUDY \
+    -k "PatientName=$PHI_QUERY" "$SRV_IP" 104
 printf '%s\n' admin pacs dicom orthanc archive store server scp test guest radiology imaging \
     >"$W/passdb.txt"
 e2e_log "nmap dicom-brute (12 guesses) against dcmqrscp"
@@ -90,10 +104,19 @@ e2e_dicomon_start dicomon2 "$NS_SRV" "$W/events2.jsonl" "$W/logs/dicomon2.err" \
 PID_DICOMON=$E2E_DICOMON_PID
 run known echoscu -aet MODALITY1 -aec PACS_SCP "$SRV_IP" 11112
 run unknown echoscu -aet INTRUDER -aec PACS_SCP "$SRV_IP" 11112
+e2e_log "movescu to a destination the allow-list does not know"
+run move movescu -S -aet MODALITY1 -aec PACS_QR -aem NOWHERE -k QueryRetrieveLevel=STUDY \
+    -k StudyInstanceUID=1.2.3.4 "$SRV_IP" 104
 sleep 0.5
 e2e_stop "$PID_DICOMON" INT 10 || e2e_die "dicomon (allow-list) did not exit cleanly"
 
-python3 - "$EVE" "$W/learned.yaml" "$EVE2" <<'PY'
+"$DICOMON" status --json --socket "$W/none.sock" --pin-root "$W/none" >"$W/status.json" 2>&1 || true
+PHI_FILES=("$EVE" "$EVE2" "$W/events.jsonl" "$W/events2.jsonl" "$W/logs/dicomon.err"
+    "$W/logs/dicomon2.err" "$W/learned.yaml" "$W/status.json")
+phi_hits=$(grep -l -a -e "$PHI_NAME" -e "PHIMARKER" -e "$PHI_ID" -e "$PHI_USER" -e "$PHI_PASS" \
+    -e "$PHI_QUERY" "${PHI_FILES[@]}" 2>/dev/null || true)
+
+python3 - "$EVE" "$W/learned.yaml" "$EVE2" "$phi_hits" <<'PY'
 import json, sys
 passed = failed = 0
 def check(ok, name, detail=""):
@@ -135,7 +158,8 @@ check(joined and all(a["flow_id"] in flows for a in joined),
       "alerts join their association records by flow_id",
       str([a["flow_id"] for a in joined if a["flow_id"] not in flows][:5]))
 benign = [r for r in dicom if r.get("dicom", {}).get("calling_ae") == "MODALITY1"
-          and r.get("dicom", {}).get("called_ae") == "PACS_SCP"]
+          and r.get("dicom", {}).get("called_ae") == "PACS_SCP"
+          and "C-ECHO-RQ" in r.get("dicom", {}).get("commands", {})]
 bflows = {r["flow_id"] for r in benign}
 loud = [a for a in alerts if a.get("flow_id") in bflows and a["alert"]["severity"] < 3]
 check(benign and not loud, "the benign echo raises nothing above informational",
@@ -150,6 +174,18 @@ for r in recs:
         types.setdefault(k, set()).add(type(v).__name__)
 unstable = {k: v for k, v in types.items() if len(v - {"NoneType"}) > 1}
 check(not unstable, "field types are stable across records", str(unstable))
+check(not sys.argv[4], "no planted patient name, id, username, passcode or query value "
+      "in the feed, the event lines, the logs or the status", sys.argv[4])
+# The planted values really crossed the wire (else the check above proves nothing).
+store = [r for r in dicom if (r["dicom"].get("user_identity") or {}).get("type") == "username-passcode"]
+check(store and store[0]["dicom"].get("commands", {}).get("C-STORE-RQ") == 1,
+      "the store with user identity and the planted data set was seen", json.dumps(store)[:300])
+find = [r for r in dicom if "C-FIND-RQ" in r["dicom"].get("commands", {})]
+check(len(find) == 1, "the C-FIND with the planted query was seen", str(len(find)))
+cred = [a for a in alerts if a["alert"]["signature_id"] == 9100020]
+check(cred and all("phimarker" not in json.dumps(a).lower() for a in cred),
+      "rule 9100020 reports the cleartext user identity by type only",
+      json.dumps(cred[:1])[:300])
 learned = open(sys.argv[2]).read()
 check("MODALITY1" in learned and "PACS_SCP" in learned and "10.219.0.1" in learned,
       "--learn wrote the AE titles with their addresses", learned[:300])
@@ -158,6 +194,9 @@ a4 = [r for r in recs2 if r.get("event_type") == "alert" and r["alert"]["signatu
 check(len(a4) == 1 and a4[0]["dicom"].get("calling_ae") == "INTRUDER",
       "with the learned allow-list, only the unknown calling AE title is reported",
       json.dumps(a4)[:400])
+mv = [r for r in recs2 if r.get("event_type") == "alert" and r["alert"]["signature_id"] == 9100090]
+check(len(mv) == 1 and "NOWHERE" in json.dumps(mv[0]["dicom"]),
+      "a C-MOVE to a destination not in the allow-list is reported", json.dumps(mv)[:400])
 print("rules: %d passed, %d failed" % (passed, failed))
 sys.exit(1 if failed else 0)
 PY
