@@ -22,7 +22,7 @@ source "$HERE/lib.sh"
 
 DICOMON=${1:-${DICOMON:-$REPO/.output/dicomon}}
 [[ $EUID -eq 0 ]] || e2e_die "must run as root (network namespaces, XDP)"
-e2e_need ip ss python3 nmap echoscu storescu findscu movescu storescp dcmqrscp dcmodify img2dcm timeout env
+e2e_need ip ss python3 nmap openssl echoscu storescu findscu movescu storescp dcmqrscp dcmodify img2dcm timeout env
 [[ -x $DICOMON ]] || e2e_die "dicomon binary not found: $DICOMON"
 
 PFX="dmrules-$$"
@@ -48,7 +48,11 @@ e2e_bg storescp "$W/logs/storescp.out" "$W/logs/storescp.err" \
 e2e_make_dcmqrscp_cfg "$W/dcmqrscp.cfg" "$W/db" 104 PACS_QR
 e2e_bg dcmqrscp "$W/logs/dcmqrscp.out" "$W/logs/dcmqrscp.err" \
     ip netns exec "$NS_SRV" dcmqrscp -c "$W/dcmqrscp.cfg" 104
-for p in 11112 104; do
+e2e_make_pki "$W"
+e2e_bg storescp-tls "$W/logs/storescp-tls.out" "$W/logs/storescp-tls.err" \
+    ip netns exec "$NS_SRV" storescp --aetitle PACS_SCP -od "$W/in" \
+    +tls "$W/server.key" "$W/server.crt" -pw +cf "$W/ca.crt" 2762
+for p in 11112 104 2762; do
     e2e_wait_for 10 "SCP on :$p" e2e_port_listening "$NS_SRV" "$p" || e2e_die "SCP :$p did not start"
 done
 
@@ -87,6 +91,10 @@ run phi-store storescu -aet MODALITY1 -aec PACS_SCP -usr "$PHI_USER" -pwd "$PHI_
 e2e_log "findscu with a planted query value"
 run phi-find findscu -S -aet MODALITY1 -aec PACS_QR -k QueryRetrieveLevel=STUDY \
     -k "PatientName=$PHI_QUERY" "$SRV_IP" 104
+e2e_log "TLS policy: cleartext on the TLS port 2762, then a TLS 1.1 ClientHello there"
+run clear2762 echoscu -aet MODALITY1 -aec PACS_SCP "$SRV_IP" 2762
+run tls11 timeout 10 openssl s_client -tls1_1 -cipher 'DEFAULT:@SECLEVEL=0' \
+    -connect "$SRV_IP:2762" </dev/null
 printf '%s\n' admin pacs dicom orthanc archive store server scp test guest radiology imaging \
     >"$W/passdb.txt"
 e2e_log "nmap dicom-brute (12 guesses) against dcmqrscp"
@@ -150,7 +158,10 @@ for sid, what in ((9100061, "dicom-ping: accepted, no command, no release"),
                   (9100070, "an SCP accepting any called AE title"),
                   (9100050, "AE title enumeration by rejects"),
                   (9100051, "AE title enumeration by distinct called AEs"),
-                  (9100010, "cleartext association")):
+                  (9100010, "cleartext association"),
+                  (9100101, "TLS below 1.2 offered"),
+                  (9100100, "cleartext on a TLS-only port"),
+                  (9100102, "TLS on a port that also carried cleartext")):
     check(sid in sids, "rule %d fires: %s" % (sid, what), str(sorted(sids)))
 flows = {r.get("flow_id") for r in dicom}
 joined = [a for a in alerts if a.get("flow_id") is not None]
