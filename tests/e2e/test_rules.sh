@@ -91,6 +91,8 @@ run phi-store storescu -aet MODALITY1 -aec PACS_SCP -usr "$PHI_USER" -pwd "$PHI_
 e2e_log "findscu with a planted query value"
 run phi-find findscu -S -aet MODALITY1 -aec PACS_QR -k QueryRetrieveLevel=STUDY \
     -k "PatientName=$PHI_QUERY" "$SRV_IP" 104
+e2e_log "hostile calling AE title: a quote, a backslash and a control byte"
+run hostile echoscu -aet $'Q"T\\B\x01' -aec PACS_SCP "$SRV_IP" 11112
 e2e_log "TLS policy: cleartext on the TLS port 2762, then a TLS 1.1 ClientHello there"
 run clear2762 echoscu -aet MODALITY1 -aec PACS_SCP "$SRV_IP" 2762
 run tls11 timeout 10 openssl s_client -tls1_1 -cipher 'DEFAULT:@SECLEVEL=0' \
@@ -161,7 +163,8 @@ for sid, what in ((9100061, "dicom-ping: accepted, no command, no release"),
                   (9100010, "cleartext association"),
                   (9100101, "TLS below 1.2 offered"),
                   (9100100, "cleartext on a TLS-only port"),
-                  (9100102, "TLS on a port that also carried cleartext")):
+                  (9100102, "TLS on a port that also carried cleartext"),
+                  (9100030, "an invalid AE title")):
     check(sid in sids, "rule %d fires: %s" % (sid, what), str(sorted(sids)))
 flows = {r.get("flow_id") for r in dicom}
 joined = [a for a in alerts if a.get("flow_id") is not None]
