@@ -34,20 +34,7 @@ W=$E2E_TMP
 mkdir -p "$W/in" "$W/files"
 
 e2e_log "lab: modality (10.214.0.2) -- gateway with dicomon -- PACS ($PACS_IP)"
-for ns in "$MOD" "$GW" "$PACS"; do e2e_netns_add "$ns"; done
-ip -n "$GW" link add gw-mod type veth peer name eth0 netns "$MOD"
-ip -n "$GW" link add gw-pacs type veth peer name eth0 netns "$PACS"
-ip -n "$MOD" addr add 10.214.0.2/30 dev eth0
-ip -n "$GW" addr add 10.214.0.1/30 dev gw-mod
-ip -n "$GW" addr add 10.214.0.5/30 dev gw-pacs
-ip -n "$PACS" addr add "$PACS_IP/30" dev eth0
-for l in "$MOD eth0" "$GW gw-mod" "$GW gw-pacs" "$PACS eth0"; do
-	read -r ns dev <<<"$l"
-	ip -n "$ns" link set "$dev" up
-done
-ip -n "$MOD" route add 10.214.0.4/30 via 10.214.0.1
-ip -n "$PACS" route add 10.214.0.0/30 via 10.214.0.5
-ip netns exec "$GW" sysctl -qw net.ipv4.ip_forward=1
+e2e_gateway "$MOD" "$GW" "$PACS" 10.214.0
 
 e2e_make_pki "$W/files"
 e2e_make_dicom "$W/files"

@@ -287,3 +287,26 @@ $(cat "$err")"
         e2e_die "$name not ready after 20s; stderr:
 $(cat "$err")"
 }
+
+# e2e_gateway NS_MOD NS_GW NS_PACS NET : modality -- gateway -- pacs, two veth
+# pairs made inside the namespaces (deleting a namespace deletes its links):
+# modality eth0 NET.2/30, gateway gw-mod NET.1/30 and gw-pacs NET.5/30, pacs
+# eth0 NET.6/30, forwarding on in the gateway, only the peer /30 routed (no
+# default routes anywhere). The namespaces are registered for cleanup.
+e2e_gateway() {
+    local mod=$1 gw=$2 pacs=$3 net=$4 ns
+    for ns in "$mod" "$gw" "$pacs"; do e2e_netns_add "$ns"; done
+    ip -n "$gw" link add gw-mod type veth peer name eth0 netns "$mod"
+    ip -n "$gw" link add gw-pacs type veth peer name eth0 netns "$pacs"
+    ip -n "$mod" addr add "$net.2/30" dev eth0
+    ip -n "$gw" addr add "$net.1/30" dev gw-mod
+    ip -n "$gw" addr add "$net.5/30" dev gw-pacs
+    ip -n "$pacs" addr add "$net.6/30" dev eth0
+    ip -n "$mod" link set eth0 up
+    ip -n "$gw" link set gw-mod up
+    ip -n "$gw" link set gw-pacs up
+    ip -n "$pacs" link set eth0 up
+    ip -n "$mod" route add "$net.4/30" via "$net.1"
+    ip -n "$pacs" route add "$net.0/30" via "$net.5"
+    ip netns exec "$gw" sysctl -qw net.ipv4.ip_forward=1
+}

@@ -90,16 +90,7 @@ mkdir -p "$W/logs" "$W/files" "$W/qrdb" "$W/out-move"
 
 # ------------------------------------------------------------------ topology
 e2e_log "creating namespaces $NS_MOD / $NS_GW / $NS_PACS"
-e2e_netns_add "$NS_MOD"
-e2e_netns_add "$NS_GW"
-e2e_netns_add "$NS_PACS"
-# veths are created inside the namespaces: deleting those deletes the links
-ip -n "$NS_GW" link add gw-mod type veth peer name eth0 netns "$NS_MOD"
-ip -n "$NS_GW" link add gw-pacs type veth peer name eth0 netns "$NS_PACS"
-ip -n "$NS_MOD" addr add "$MOD_IP/30" dev eth0
-ip -n "$NS_GW" addr add "$GW_MOD_IP/30" dev gw-mod
-ip -n "$NS_GW" addr add "$GW_PACS_IP/30" dev gw-pacs
-ip -n "$NS_PACS" addr add "$PACS_IP/30" dev eth0
+e2e_gateway "$NS_MOD" "$NS_GW" "$NS_PACS" 10.217.0
 # MTU-sized TCP segments as on a real wire, without ethtool: a GSO limit of
 # one segment makes TCP build one-MSS packets (veth would otherwise pass 64 KiB
 # super-segments, and the 120-context A-ASSOCIATE-RQ would be one "segment").
@@ -107,12 +98,7 @@ for nd in "$NS_MOD eth0" "$NS_GW gw-mod" "$NS_GW gw-pacs" "$NS_PACS eth0"; do
     read -r ns dev <<<"$nd"
     ip -n "$ns" link set dev "$dev" gso_max_segs 1 2>/dev/null ||
         e2e_log "note: cannot set gso_max_segs on $ns/$dev (iproute2 too old?)"
-    ip -n "$ns" link set dev "$dev" up
 done
-# only the peer /30s are routed, no default routes anywhere
-ip -n "$NS_MOD" route add 10.217.0.4/30 via "$GW_MOD_IP"
-ip -n "$NS_PACS" route add 10.217.0.0/30 via "$GW_PACS_IP"
-ip netns exec "$NS_GW" sysctl -qw net.ipv4.ip_forward=1
 
 # ------------------------------------------------------------------ fixtures
 # small1..3 and pre1..2: 32x32 / 48x40 secondary captures, each its own study

@@ -105,22 +105,7 @@ result() { # result OK NAME [DETAIL]
 }
 
 # ------------------------------------------------------------------ topology
-e2e_netns_add "$NS_MOD"
-e2e_netns_add "$NS_GW"
-e2e_netns_add "$NS_PACS"
-ip -n "$NS_GW" link add gw-mod type veth peer name eth0 netns "$NS_MOD"
-ip -n "$NS_GW" link add gw-pacs type veth peer name eth0 netns "$NS_PACS"
-ip -n "$NS_MOD" addr add "$MOD_IP/30" dev eth0
-ip -n "$NS_GW" addr add "$GW_MOD_IP/30" dev gw-mod
-ip -n "$NS_GW" addr add "$GW_PACS_IP/30" dev gw-pacs
-ip -n "$NS_PACS" addr add "$PACS_IP/30" dev eth0
-ip -n "$NS_MOD" link set eth0 up
-ip -n "$NS_GW" link set gw-mod up
-ip -n "$NS_GW" link set gw-pacs up
-ip -n "$NS_PACS" link set eth0 up
-ip -n "$NS_MOD" route add 10.216.0.4/30 via "$GW_MOD_IP"
-ip -n "$NS_PACS" route add 10.216.0.0/30 via "$GW_PACS_IP"
-ip netns exec "$NS_GW" sysctl -qw net.ipv4.ip_forward=1
+e2e_gateway "$NS_MOD" "$NS_GW" "$NS_PACS" 10.216.0
 
 e2e_make_pki "$W/files"
 F=$W/files

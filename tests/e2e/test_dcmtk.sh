@@ -94,25 +94,7 @@ mkdir -p "$W/out-plain" "$W/out-tls" "$W/logs" "$W/files"
 
 # ------------------------------------------------------------------ topology
 e2e_log "creating namespaces $NS_MOD / $NS_GW / $NS_PACS"
-e2e_netns_add "$NS_MOD"
-e2e_netns_add "$NS_GW"
-e2e_netns_add "$NS_PACS"
-# veths are created directly inside the namespaces: nothing touches the host's
-# link namespace, and deleting the namespaces deletes the links.
-ip -n "$NS_GW" link add gw-mod type veth peer name eth0 netns "$NS_MOD"
-ip -n "$NS_GW" link add gw-pacs type veth peer name eth0 netns "$NS_PACS"
-ip -n "$NS_MOD" addr add "$MOD_IP/30" dev eth0
-ip -n "$NS_GW" addr add "$GW_MOD_IP/30" dev gw-mod
-ip -n "$NS_GW" addr add "$GW_PACS_IP/30" dev gw-pacs
-ip -n "$NS_PACS" addr add "$PACS_IP/30" dev eth0
-ip -n "$NS_MOD" link set eth0 up
-ip -n "$NS_GW" link set gw-mod up
-ip -n "$NS_GW" link set gw-pacs up
-ip -n "$NS_PACS" link set eth0 up
-# only the peer /30 is routed, no default routes anywhere
-ip -n "$NS_MOD" route add 10.213.0.4/30 via "$GW_MOD_IP"
-ip -n "$NS_PACS" route add 10.213.0.0/30 via "$GW_PACS_IP"
-ip netns exec "$NS_GW" sysctl -qw net.ipv4.ip_forward=1
+e2e_gateway "$NS_MOD" "$NS_GW" "$NS_PACS" 10.213.0
 # Optional: MTU-sized segments like a real wire (veth otherwise passes 64 KiB
 # TSO super-segments). Only if ethtool happens to be installed.
 if command -v ethtool >/dev/null 2>&1; then

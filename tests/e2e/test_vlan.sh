@@ -70,27 +70,15 @@ result() { # result OK NAME [DETAIL]
 }
 
 # ------------------------------------------------------------------ topology
-e2e_netns_add "$NS_MOD"
-e2e_netns_add "$NS_GW"
-e2e_netns_add "$NS_PACS"
-ip -n "$NS_GW" link add gw-mod type veth peer name eth0 netns "$NS_MOD"
-ip -n "$NS_GW" link add gw-pacs type veth peer name eth0 netns "$NS_PACS"
-ip -n "$NS_MOD" addr add "$MOD_IP/30" dev eth0
-ip -n "$NS_GW" addr add "$GW_MOD_IP/30" dev gw-mod
-ip -n "$NS_GW" addr add "$GW_PACS_IP/30" dev gw-pacs
-ip -n "$NS_PACS" addr add "$PACS_IP/30" dev eth0
+e2e_gateway "$NS_MOD" "$NS_GW" "$NS_PACS" 10.215.0
 for nd in "$NS_MOD eth0" "$NS_GW gw-mod" "$NS_GW gw-pacs" "$NS_PACS eth0"; do
     read -r ns dev <<<"$nd"
-    ip -n "$ns" link set "$dev" up
     # VLAN 100 out of band on both directions of every link
     tc -n "$ns" qdisc add dev "$dev" clsact
     for dir in ingress egress; do
         tc -n "$ns" filter add dev "$dev" "$dir" bpf direct-action obj "$TOGGLE" sec tc
     done
 done
-ip -n "$NS_MOD" route add 10.215.0.4/30 via "$GW_MOD_IP"
-ip -n "$NS_PACS" route add 10.215.0.0/30 via "$GW_PACS_IP"
-ip netns exec "$NS_GW" sysctl -qw net.ipv4.ip_forward=1
 
 e2e_bg storescp "$W/storescp.out" "$W/storescp.err" \
     ip netns exec "$NS_PACS" storescp --aetitle "$AE_PACS" -od "$W/out" "$PORT"
