@@ -169,6 +169,30 @@ __noinline int dm_detect_tc(struct __sk_buff *ctx, struct dm_slow_args *args)
 }
 
 /*
+ * An HTTP request on a web port (DM_EV_HTTP). Global like detection: the
+ * 1 KiB variable-length copy is verified once, off the hot call chain.
+ */
+static __always_inline int http_global(void *ctx, struct dm_slow_args *args, const __u8 hook)
+{
+	struct dm_stats *st = stats_for(args->ifindex);
+
+	if (!st)
+		return 0;
+	emit_http(ctx, hook, st, &args->key, &args->t, args->ifindex, args->hook);
+	return 0;
+}
+
+__noinline int dm_http_xdp(struct xdp_md *ctx, struct dm_slow_args *args)
+{
+	return args ? http_global(ctx, args, DM_HOOK_XDP) : 0;
+}
+
+__noinline int dm_http_tc(struct __sk_buff *ctx, struct dm_slow_args *args)
+{
+	return args ? http_global(ctx, args, DM_HOOK_TC_INGRESS) : 0;
+}
+
+/*
  * Everything but in-order payload of a known association: detection, the
  * first segments, PDU headers, retransmissions, gaps, FIN and RST. Returns
  * the packet's class.
@@ -280,6 +304,38 @@ static __always_inline bool maybe_dicom(const struct dm_seg *t, const __u8 *payl
 	return payload[0] == DM_PDU_ASSOC_RQ && payload[1] == 0;
 }
 
+/*
+ * Could this segment of an unknown flow be an HTTP request to a web port?
+ * The destination port first (a few compares against .rodata), then the
+ * method when its bytes are in the linear part; beyond it the global
+ * function reads them.
+ */
+static __always_inline bool maybe_http(const struct dm_seg *t, const __u8 *payload, void *data_end)
+{
+	__u32 i, n = cfg.n_web_ports;
+	bool web = false;
+
+	if (t->len < 4 || (t->flags & (DM_TCP_SYN | DM_TCP_RST)))
+		return false;
+	/* Most payloads fail on their first byte: GET, POST, PUT, HEAD, DELETE. */
+	if ((void *)(payload + 1) <= data_end && payload[0] != 'G' && payload[0] != 'P' &&
+	    payload[0] != 'H' && payload[0] != 'D')
+		return false;
+	for (i = 0; i < DM_WEB_PORTS; i++) {
+		if (i >= n)
+			break;
+		if (cfg.web_ports[i] == t->dport) {
+			web = true;
+			break;
+		}
+	}
+	if (!web)
+		return false;
+	if ((void *)(payload + 4) > data_end)
+		return true;
+	return http_method(payload);
+}
+
 static __always_inline void classify_tcp(struct dm_pkt *p, const __u8 hook, struct dm_stats *st,
 					 const struct dm_l3 *l3, const __u16 vlan[2],
 					 const struct tcphdr *th, __u32 thlen, __u32 l4_off,
@@ -329,7 +385,7 @@ static __always_inline void classify_tcp(struct dm_pkt *p, const __u8 hook, stru
 	}
 	/* Unknown and nothing spilled from this slot: no table to consult. */
 	if (!known && !slot->spilled && !maybe_dicom(&t, payload, data_end))
-		goto other;
+		goto web;
 	/*
 	 * Off the bulk path: the slow path's arguments live in a per-CPU map,
 	 * not on this frame, which heads the deepest call chain (512 bytes).
@@ -349,7 +405,7 @@ static __always_inline void classify_tcp(struct dm_pkt *p, const __u8 hook, stru
 		cls = hook == DM_HOOK_XDP ? dm_slow_xdp(p->ctx, args) : dm_slow_tc(p->ctx, args);
 	if (cls == DM_UNTRACKED) {
 		if (!maybe_dicom(&t, payload, data_end))
-			goto other;
+			goto web;
 		if (hook == DM_HOOK_XDP ? !dm_detect_xdp(p->ctx, args)
 					: !dm_detect_tc(p->ctx, args))
 			goto other;
@@ -360,6 +416,25 @@ static __always_inline void classify_tcp(struct dm_pkt *p, const __u8 hook, stru
 	if (cls < DM_CLASS_MAX) {
 		count_class(st, cls, p->len);
 		return;
+	}
+	goto other;
+web:
+	/* Not DICOM, not tracked: an HTTP request to a web port is an event (rule 11). */
+	if (maybe_http(&t, payload, data_end)) {
+		args = bpf_map_lookup_elem(&dm_args, &zero);
+		if (args) {
+			__builtin_memset(&args->key, 0, sizeof(args->key));
+			t.side = key_build(&args->key, l3, t.sport, t.dport, vlan);
+			args->t = t;
+			args->idx = idx;
+			args->ifindex = p->ifindex;
+			args->pkt_len = p->len;
+			args->hook = p->hook;
+			if (hook == DM_HOOK_XDP)
+				dm_http_xdp(p->ctx, args);
+			else
+				dm_http_tc(p->ctx, args);
+		}
 	}
 other:
 	count_class(st, DM_CLASS_TCP_OTHER, p->len);

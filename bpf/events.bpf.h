@@ -78,4 +78,60 @@ static __always_inline void emit_tls(const struct dm_pkt *p, struct dm_stats *st
 	st->cnt[DM_CNT_EVENTS]++;
 }
 
+/*
+ * "GET ", "POST", "PUT ", "HEAD", "DELE(TE)": the request methods DICOMweb
+ * uses (QIDO/WADO: GET, STOW: POST, the rest for completeness).
+ */
+static __always_inline bool http_method(const __u8 *m)
+{
+	__u32 w = m[0] | (__u32)m[1] << 8 | (__u32)m[2] << 16 | (__u32)m[3] << 24;
+
+	return w == 0x20544547 /* "GET " */ || w == 0x54534f50 /* "POST" */ ||
+	       w == 0x20545550 /* "PUT " */ || w == 0x44414548 /* "HEAD" */ ||
+	       w == 0x454c4544 /* "DELE" */;
+}
+
+/*
+ * DM_EV_HTTP: one event per request segment on a web port, no per-flow
+ * state. The method is checked again here (the caller could only look when
+ * the first bytes were in the linear part).
+ */
+static __always_inline void emit_http(void *ctx, const __u8 hook, struct dm_stats *st,
+				      const struct dm_flow_key *k, const struct dm_seg *t,
+				      __u32 ifindex, __u8 hook_id)
+{
+	struct dm_event_http *e;
+	__u32 n = t->len;
+	__u8 m[4];
+
+	if (n < 4 || dm_load_bytes(ctx, hook, t->off, m, 4) || !http_method(m))
+		return;
+	st->cnt[DM_CNT_HTTP_REQUESTS]++;
+	if (n > DM_HTTP_SNAP)
+		n = DM_HTTP_SNAP;
+	e = bpf_ringbuf_reserve(&dm_events, sizeof(*e), 0);
+	if (!e) {
+		st->cnt[DM_CNT_RINGBUF_FAIL]++;
+		return;
+	}
+	if (load_bounded(ctx, hook, t->off, e->data, n, DM_HTTP_SNAP)) {
+		bpf_ringbuf_discard(e, 0);
+		return;
+	}
+	e->hdr.type = DM_EV_HTTP;
+	e->hdr.len = n;
+	e->hdr.ts_ns = bpf_ktime_get_ns();
+	e->hdr.assoc_id = 0;
+	__builtin_memcpy(&e->hdr.key, k, sizeof(e->hdr.key));
+	e->hdr.ifindex = ifindex;
+	e->hdr.dir = DM_DIR_ORIG;
+	e->hdr.init_side = t->side;
+	e->hdr.hook = hook_id;
+	e->hdr.flags = DM_EF_FIRST | (t->len > n ? DM_EF_TRUNC : DM_EF_LAST);
+	e->seg_len = t->len;
+	e->pad = 0;
+	bpf_ringbuf_submit(&e->hdr, rb_wakeup());
+	st->cnt[DM_CNT_EVENTS]++;
+}
+
 #endif /* __EVENTS_BPF_H */

@@ -35,6 +35,8 @@ const volatile struct dm_bpf_config cfg = {
     .tls = 1,
     .dimse = 1,
     .vlan_key = 1,
+    .n_web_ports = 3,
+    .web_ports = {80, 8042, 8080},
 };
 
 /* Association ids; userspace seeds it so ids differ across loads. */

@@ -22,6 +22,8 @@
 #define DM_PIECE_SMALL 256  /* data bytes of a small event piece */
 #define DM_PIECE_MAX   2048 /* data bytes of a large event piece */
 #define DM_HDR_BUF     12   /* PDU header (6) + first PDV header (6) */
+#define DM_WEB_PORTS   8    /* HTTP (DICOMweb) ports in dm_bpf_config */
+#define DM_HTTP_SNAP   1024 /* bytes of an HTTP request segment shipped (DM_EV_HTTP) */
 
 /* DICOM Upper Layer PDU types (PS3.8 9.3); index 0 collects invalid types. */
 enum dm_pdu_type {
@@ -126,6 +128,7 @@ enum dm_counter {
 	DM_CNT_RQ_NOT_PRINTABLE,   /* RQ-like bytes on a non-DICOM port with bad AE titles */
 	DM_CNT_DIMSE_COMMANDS,	   /* command PDV heads shipped */
 	DM_CNT_TLS_HELLO,	   /* TLS hellos inspected on DICOM associations */
+	DM_CNT_HTTP_REQUESTS,	   /* HTTP request segments on the web ports (DM_EV_HTTP) */
 	DM_CNT_MAX,
 };
 
@@ -222,6 +225,7 @@ enum dm_event_type {
 	DM_EV_DIMSE,	/* head of a P-DATA PDU whose first PDV is a command */
 	DM_EV_TLS,	/* TLS ClientHello / ServerHello on a DICOM port */
 	DM_EV_FLOW_END, /* association left the table, with its final counters */
+	DM_EV_HTTP,	/* HTTP request segment on a web port (no association) */
 	DM_EV_MAX,
 };
 
@@ -284,6 +288,20 @@ struct dm_event_flow {
 	struct dm_assoc assoc;
 };
 
+/*
+ * DM_EV_HTTP: the first bytes of a TCP segment that starts with an HTTP
+ * request method, sent to one of the web ports. No association: assoc_id is
+ * 0, the key is the segment's flow key and init_side the sender's (client's)
+ * endpoint, dir DM_DIR_ORIG. hdr.len bytes of data[] are valid; DM_EF_TRUNC
+ * when the segment (seg_len bytes of payload) was longer.
+ */
+struct dm_event_http {
+	struct dm_event_hdr hdr;
+	__u32 seg_len;
+	__u32 pad;
+	__u8 data[DM_HTTP_SNAP];
+};
+
 /* dm_ifslots value: which dm_stats slot an ifindex counts in. */
 struct dm_ifslot {
 	__u32 ifindex;
@@ -310,7 +328,9 @@ struct dm_bpf_config {
 	__u8 vlan_key;	    /* VLAN ids are part of the association key */
 	__u8 bench_hold;    /* benchmarks only: the bulk path leaves the stream position
 			     * where it was, so one segment can be replayed in order */
-	__u8 pad[2];
+	__u8 n_web_ports;   /* valid entries of web_ports (0: no HTTP detection) */
+	__u8 pad;
+	__u16 web_ports[DM_WEB_PORTS]; /* HTTP destination ports watched for DICOMweb */
 };
 
 #ifndef __bpf__
@@ -320,7 +340,10 @@ _Static_assert(sizeof(struct dm_assoc) == 304, "dm_assoc layout");
 _Static_assert(sizeof(struct dm_event_hdr) == 80, "dm_event_hdr layout");
 _Static_assert(sizeof(struct dm_event_piece) == 96, "dm_event_piece layout");
 _Static_assert(sizeof(struct dm_event_flow) == 392, "dm_event_flow layout");
-_Static_assert(sizeof(struct dm_bpf_config) == 8 * DM_PORT_WORDS + 40, "dm_bpf_config layout");
+_Static_assert(sizeof(struct dm_event_http) == 88 + DM_HTTP_SNAP, "dm_event_http layout");
+_Static_assert(sizeof(struct dm_bpf_config) == 8 * DM_PORT_WORDS + 56, "dm_bpf_config layout");
+_Static_assert(__builtin_offsetof(struct dm_bpf_config, web_ports) == 8 * DM_PORT_WORDS + 40,
+	       "dm_bpf_config layout");
 #endif
 
 #endif /* __DICOMON_H */

@@ -24,6 +24,8 @@
 #include <json-c/json.h>
 #include <stdint.h>
 
+struct dm_flow_key;
+
 #define DM_ALERT_SEV_HIGH   1
 #define DM_ALERT_SEV_MEDIUM 2
 #define DM_ALERT_SEV_LOW    3
@@ -43,6 +45,15 @@ struct dm_alert {
 	json_object *details;
 	/* Rate-limit source (usually the source IP); NULL or "" = one shared bucket per sid. */
 	const char *src_key;
+	/*
+	 * Alerts without an association record (rec NULL) may name the packet
+	 * they are about: its flow key (pkt_src: the endpoint that is src_ip),
+	 * its interface and app_proto ("http"). NULL: no flow fields.
+	 */
+	const struct dm_flow_key *pkt_key;
+	int pkt_src;
+	uint32_t pkt_ifindex;
+	const char *app_proto;
 };
 
 #endif /* __DM_ALERT_H */

@@ -66,6 +66,7 @@ const struct dm_key dm_keys[] = {
     KB("detection.dimse", dimse),
     KU("detection.dimse_snap", dimse_snap, 64, DM_PIECE_MAX, 0),
     KB("detection.vlan_key", vlan_key),
+    {.name = "detection.web_ports", .type = DM_KT_PORTS, .off = OFF(web_port_map)},
     KU("detection.idle_reclaim_seconds", idle_reclaim_s, 0, 7 * 86400, 0),
     KU("maps.flow_slots", flow_slots, 64, 1u << 22, DM_KF_POW2 | DM_KF_RESTART),
     KU("maps.overflow_entries", overflow_entries, 16, 1u << 22, DM_KF_RESTART),
@@ -156,6 +157,7 @@ void dm_config_defaults(struct dm_config *cfg)
 	cfg->abort_storm = 20;
 	cfg->abort_s = 60;
 	dm_parse_ports(DM_DEFAULT_PORTS, cfg->port_map, &bad);
+	dm_parse_ports(DM_DEFAULT_WEB_PORTS, cfg->web_port_map, &bad);
 }
 
 const struct dm_key *dm_key_find(const char *name)
@@ -202,6 +204,15 @@ static void enum_choices(const char *const *names, char *buf, size_t len)
 	for (i = 0; names[i] && n < len; i++)
 		n += snprintf(buf + n, len - n, "%s%s", i ? (names[i + 1] ? ", " : " or ") : "",
 			      names[i]);
+}
+
+unsigned int dm_ports_count(const uint64_t map[DM_PORT_WORDS])
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < DM_PORT_WORDS; i++)
+		n += __builtin_popcountll(map[i]);
+	return n;
 }
 
 static void *field(struct dm_config *cfg, const struct dm_key *k)
@@ -294,6 +305,10 @@ int dm_key_set(struct dm_config *cfg, const struct dm_key *k, const char *val, c
 				 "expected ports 1-65535 or ranges A-B, comma separated "
 				 "(bad part: '%.20s')",
 				 bad);
+			return -EINVAL;
+		}
+		if (k->off == OFF(web_port_map) && dm_ports_count(field(cfg, k)) > DM_WEB_PORTS) {
+			snprintf(why, whylen, "at most %d web ports", DM_WEB_PORTS);
 			return -EINVAL;
 		}
 		return 0;
@@ -523,6 +538,8 @@ void dm_format_ports(const uint64_t map[DM_PORT_WORDS], char *buf, size_t len)
 
 void dm_config_to_bpf(const struct dm_config *cfg, struct dm_bpf_config *bpf)
 {
+	unsigned int p;
+
 	memset(bpf, 0, sizeof(*bpf));
 	memcpy(bpf->port_map, cfg->port_map, sizeof(bpf->port_map));
 	bpf->idle_reclaim_ns = (uint64_t)cfg->idle_reclaim_s * 1000000000ULL;
@@ -539,4 +556,7 @@ void dm_config_to_bpf(const struct dm_config *cfg, struct dm_bpf_config *bpf)
 	bpf->tls = cfg->tls;
 	bpf->dimse = cfg->dimse;
 	bpf->vlan_key = cfg->vlan_key;
+	for (p = 1; p < 65536 && bpf->n_web_ports < DM_WEB_PORTS; p++)
+		if (cfg->web_port_map[p >> 6] >> (p & 63) & 1)
+			bpf->web_ports[bpf->n_web_ports++] = p;
 }

@@ -9,6 +9,7 @@
 #include "dicomon.h"
 
 #define DM_DEFAULT_PORTS	 "104,11112,2762,4242"
+#define DM_DEFAULT_WEB_PORTS	 "80,8042,8080"
 #define DM_DEFAULT_PIN_ROOT	 "/sys/fs/bpf/dicomon"
 #define DM_DEFAULT_STATUS_SOCKET "/run/dicomon/status.sock"
 #define DM_DEFAULT_CONFIG	 "/etc/dicomon/dicomon.yaml"
@@ -69,6 +70,7 @@ struct dm_config {
 	bool vlan_meta;	 /* device-bound XDP copy asking the driver for stripped VLAN tags */
 	/* detection.* (the BPF side's .rodata) */
 	uint64_t port_map[DM_PORT_WORDS];
+	uint64_t web_port_map[DM_PORT_WORDS]; /* HTTP (DICOMweb) ports, at most DM_WEB_PORTS */
 	uint32_t ctl_max;
 	uint32_t dimse_snap;
 	uint32_t max_pdu_len;
@@ -182,6 +184,8 @@ void dm_format_ports(const uint64_t map[DM_PORT_WORDS], char *buf, size_t len);
 int dm_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out);
 /* Fill the BPF side's read-only block from cfg (hash_seed: a fresh random one). */
 void dm_config_to_bpf(const struct dm_config *cfg, struct dm_bpf_config *bpf);
+/* Ports set in a port bitmap (detection.web_ports holds at most DM_WEB_PORTS). */
+unsigned int dm_ports_count(const uint64_t map[DM_PORT_WORDS]);
 
 extern const char *const dm_xdp_mode_names[];
 extern const char *const dm_tc_mode_names[];

@@ -271,7 +271,11 @@ static void on_alert(void *ctx, const struct dm_rec *rec, const struct dm_alert 
 {
 	struct dm_daemon *d = ctx;
 
-	dm_feed_alert(d->feed, rec, rec ? dm_loader_ifname(&d->l, rec->ifindex) : NULL, a);
+	const char *ifname = rec	      ? dm_loader_ifname(&d->l, rec->ifindex)
+			     : a->pkt_key ? dm_loader_ifname(&d->l, a->pkt_ifindex)
+					  : NULL;
+
+	dm_feed_alert(d->feed, rec, ifname, a);
 }
 
 static void on_status(struct dm_loop *lp, int fd, uint32_t events, void *ctx)

@@ -291,10 +291,39 @@ json_object *dm_eve_dicom(const struct dm_rec *r, const char *ifname)
 	return o;
 }
 
+/* Flow fields of an alert about one packet (no association): src is its endpoint src. */
+static void pkt_flow(json_object *o, const struct dm_flow_key *k, int src, const char *app_proto)
+{
+	json_object *v;
+	char buf[64];
+	int is = src & 1;
+
+	if (k->vlan[0] || k->vlan[1]) {
+		v = json_object_new_array();
+		if (k->vlan[0])
+			json_object_array_add(v, json_object_new_int(k->vlan[0]));
+		if (k->vlan[1])
+			json_object_array_add(v, json_object_new_int(k->vlan[1]));
+		json_object_object_add(o, "vlan", v);
+	}
+	key_addr(k, is, buf, sizeof(buf));
+	json_object_object_add(o, "src_ip", json_object_new_string(buf));
+	json_object_object_add(o, "src_port", json_object_new_int(k->port[is]));
+	key_addr(k, !is, buf, sizeof(buf));
+	json_object_object_add(o, "dest_ip", json_object_new_string(buf));
+	json_object_object_add(o, "dest_port", json_object_new_int(k->port[!is]));
+	json_object_object_add(o, "proto", json_object_new_string("TCP"));
+	json_object_object_add(o, "app_proto",
+			       json_object_new_string(app_proto ? app_proto : "dicom"));
+}
+
 json_object *dm_eve_alert(const struct dm_rec *r, const char *ifname, const struct dm_alert *a)
 {
 	json_object *o = eve_common(r, ifname, dm_eve_now_ns(), "alert");
 	json_object *al = json_object_new_object(), *d = a->details;
+
+	if (!r && a->pkt_key)
+		pkt_flow(o, a->pkt_key, a->pkt_src, a->app_proto);
 
 	json_object_object_add(al, "action", json_object_new_string("allowed"));
 	json_object_object_add(al, "gid", json_object_new_int(1));

@@ -27,7 +27,8 @@ json_object *dm_eve_dicom(const struct dm_rec *r, const char *ifname);
  * An alert on association r (r may be NULL for an alert about a source rather
  * than one association: no flow fields then). a->details is consumed: its
  * keys become the dicom object's, with calling_ae, called_ae, transport and
- * tls_version of r added (overriding details' own).
+ * tls_version of r added (overriding details' own). Without r, a->pkt_key
+ * (if set) gives the flow fields and a->app_proto the app_proto.
  */
 json_object *dm_eve_alert(const struct dm_rec *r, const char *ifname, const struct dm_alert *a);
 

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "names.h"
 #include "pdu.h"
+#include "dicomweb.h"
 #include "feed.h"
 #include "rules.h"
 #include "table.h"
@@ -460,6 +461,56 @@ static void on_flow_end(struct dm_events *ev, const struct dm_event_flow *e)
 	fflush(ev->out);
 }
 
+/*
+ * DM_EV_HTTP (rule 11): the request line is parsed from a private copy that
+ * is zeroed after parsing; only method, resource and PHI key names go on.
+ * Requests that are not DICOMweb print nothing.
+ */
+static void on_http(struct dm_events *ev, const struct dm_event_http *e)
+{
+	uint8_t buf[DM_HTTP_SNAP];
+	struct dm_http_req req;
+	json_object *o, *k;
+	size_t n = e->hdr.len;
+	unsigned int b;
+
+	if (n > DM_HTTP_SNAP) {
+		ev->stats.malformed++;
+		return;
+	}
+	memcpy(buf, e->data, n);
+	if (dm_http_parse(&req, buf, n) || req.resource == DM_DW_NONE)
+		return;
+	if (ev->rules)
+		dm_rules_http(ev->rules, &req, &e->hdr, e->hdr.ts_ns);
+	if (quiet(ev))
+		return;
+	if (ev->json) {
+		o = json_common(ev, &e->hdr, "dicomweb");
+		json_object_object_add(o, "method", json_object_new_string(req.method));
+		json_object_object_add(
+		    o, "resource", json_object_new_string(dm_dw_resource_name(req.resource)));
+		k = json_object_new_array();
+		for (b = 0; b < DM_PHI_MAX; b++)
+			if (req.phi & 1u << b)
+				json_object_array_add(k, json_object_new_string(dm_dw_phi_name(b)));
+		json_object_object_add(o, "phi_keys", k);
+		json_object_object_add(o, "query_keys_count",
+				       json_object_new_int64(req.n_query_keys));
+		emit_json(ev, o);
+		return;
+	}
+	text_common(ev, &e->hdr, "DICOMweb");
+	fprintf(ev->out, " http method=%s resource=%s query_keys=%u", req.method,
+		dm_dw_resource_name(req.resource), req.n_query_keys);
+	for (b = 0; b < DM_PHI_MAX; b++)
+		if (req.phi & 1u << b)
+			fprintf(ev->out, "%s%s", req.phi & ((1u << b) - 1) ? "," : " phi_keys=",
+				dm_dw_phi_name(b));
+	fputc('\n', ev->out);
+	fflush(ev->out);
+}
+
 int dm_events_handle(void *ctx, void *data, size_t len)
 {
 	struct dm_events *ev = ctx;
@@ -496,6 +547,11 @@ int dm_events_handle(void *ctx, void *data, size_t len)
 		if (len < sizeof(struct dm_event_flow))
 			break;
 		on_flow_end(ev, data);
+		return 0;
+	case DM_EV_HTTP:
+		if (len < sizeof(struct dm_event_http))
+			break;
+		on_http(ev, data);
 		return 0;
 	}
 	ev->stats.malformed++;

@@ -96,6 +96,7 @@ static const char *const counter_names[DM_CNT_MAX] = {
     [DM_CNT_RQ_NOT_PRINTABLE] = "rq_not_printable",
     [DM_CNT_DIMSE_COMMANDS] = "dimse_commands",
     [DM_CNT_TLS_HELLO] = "tls_hellos",
+    [DM_CNT_HTTP_REQUESTS] = "http_requests",
 };
 
 static const char *const hook_names[] = {

@@ -44,6 +44,8 @@ const struct dm_rule_info dm_rule_table[] = {
     {DM_SID_TLS_OLD, 1, 10, "DICOM TLS below 1.2", CAT_POLICY, 2},
     {DM_SID_TLS_MIXED_PORT, 1, 10, "DICOM TLS on a port that also carries cleartext", CAT_POLICY,
      3},
+    {DM_SID_DICOMWEB_CLEARTEXT, 1, 11, "DICOMweb over plain HTTP", CAT_POLICY, 2},
+    {DM_SID_DICOMWEB_PHI, 1, 11, "DICOMweb PHI in URL", CAT_POLICY, 1},
     {DM_SID_PROTOCOL_VIOLATION, 1, 12, "DICOM protocol violation", CAT_DECODE, 2},
     {DM_SID_ABORT_STORM, 1, 12, "DICOM abort storm", CAT_BAD, 2},
 };
@@ -849,4 +851,66 @@ void dm_rules_end(struct dm_rules *r, const struct dm_rec *rec, uint64_t now)
 		jstr(d, "address", buf);
 		fire(r, rec, DM_SID_ABORT_STORM, 0, d, buf);
 	}
+}
+
+/* ---- rule 11: DICOMweb over plain HTTP ---- */
+
+/* The alert's dicom object: names and counts only (dicomweb.h keeps nothing else). */
+static json_object *http_details(const struct dm_http_req *req)
+{
+	json_object *d = json_object_new_object(), *k;
+	unsigned int b;
+
+	jstr(d, "method", req->method);
+	jstr(d, "resource", dm_dw_resource_name(req->resource));
+	k = json_object_new_array();
+	for (b = 0; b < DM_PHI_MAX; b++)
+		if (req->phi & 1u << b)
+			json_object_array_add(k, json_object_new_string(dm_dw_phi_name(b)));
+	json_object_object_add(d, "phi_keys", k);
+	jint(d, "query_keys_count", req->n_query_keys);
+	return d;
+}
+
+static void fire_http(struct dm_rules *r, const struct dm_event_hdr *h, uint32_t sid,
+		      json_object *details)
+{
+	const struct dm_rule_info *ri = rule(sid);
+	char src[INET6_ADDRSTRLEN];
+	struct dm_alert a;
+
+	if (!ri || !enabled(r, sid)) {
+		json_object_put(details);
+		return;
+	}
+	addr_str(h->key.family, h->key.addr[h->init_side & 1], src, sizeof(src));
+	a = (struct dm_alert){
+	    .sid = ri->sid,
+	    .rev = ri->rev,
+	    .signature = ri->signature,
+	    .category = ri->category,
+	    .severity = ri->severity,
+	    .details = details,
+	    .src_key = src,
+	    .pkt_key = &h->key,
+	    .pkt_src = h->init_side & 1,
+	    .pkt_ifindex = h->ifindex,
+	    .app_proto = "http",
+	};
+	r->st.alerts++;
+	if (r->emit)
+		r->emit(r->ctx, NULL, &a);
+	else
+		json_object_put(details);
+}
+
+void dm_rules_http(struct dm_rules *r, const struct dm_http_req *req, const struct dm_event_hdr *h,
+		   uint64_t now)
+{
+	clock_start(r, now);
+	if (!req || req->resource == DM_DW_NONE)
+		return;
+	fire_http(r, h, DM_SID_DICOMWEB_CLEARTEXT, http_details(req));
+	if (req->phi)
+		fire_http(r, h, DM_SID_DICOMWEB_PHI, http_details(req));
 }

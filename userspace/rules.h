@@ -3,7 +3,7 @@
 #define __DM_RULES_H
 
 /*
- * Detection rules (issue 4, rules 1-10 and 12; docs/rules.md has the table).
+ * Detection rules (issue 4, rules 1-12; docs/rules.md has the table).
  * The daemon calls a hook per association event with the association record
  * (table.h) after the table has taken the event in; alerts leave through the
  * emit callback. No per-packet work: a hook runs once per set-up PDU, DIMSE
@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include "alert.h"
 #include "config.h"
+#include "dicomweb.h"
 #include "table.h"
 
 #define DM_RULES_PEERS 8192
@@ -49,6 +50,8 @@ enum {
 	DM_SID_TLS_PORT_CLEARTEXT = 9100100, /* 10 */
 	DM_SID_TLS_OLD = 9100101,	     /* 10 */
 	DM_SID_TLS_MIXED_PORT = 9100102,     /* 10 */
+	DM_SID_DICOMWEB_CLEARTEXT = 9100110, /* 11 */
+	DM_SID_DICOMWEB_PHI = 9100111,	     /* 11 */
 	DM_SID_PROTOCOL_VIOLATION = 9100120, /* 12 */
 	DM_SID_ABORT_STORM = 9100121,	     /* 12 */
 };
@@ -98,6 +101,14 @@ void dm_rules_dimse(struct dm_rules *r, const struct dm_rec *rec, const struct d
 		    uint64_t now_ns);
 void dm_rules_tls(struct dm_rules *r, const struct dm_rec *rec, uint64_t now_ns);
 void dm_rules_end(struct dm_rules *r, const struct dm_rec *rec, uint64_t now_ns);
+/*
+ * Rule 11: a parsed HTTP request (dicomweb.h) from a DM_EV_HTTP event with
+ * header h (no association: the alert's flow fields come from h's key, src =
+ * the client). Alerts name the method, the resource and the PHI query keys,
+ * never a value or a UID.
+ */
+void dm_rules_http(struct dm_rules *r, const struct dm_http_req *req, const struct dm_event_hdr *h,
+		   uint64_t now_ns);
 
 /*
  * The learned AE titles (with their addresses and pairs) as a YAML

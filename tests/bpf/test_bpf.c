@@ -834,7 +834,8 @@ static void test_non_dicom(void **state)
 	size_t i;
 
 	begin(state);
-	conv_init(&c, 8080, NULL);
+	/* HTTP off the web ports (detection.web_ports): no DM_EV_HTTP. */
+	conv_init(&c, 8000, NULL);
 	handshake(&c);
 	send_seg(&c, 0, 0, http, sizeof(http) - 1);
 	/* Random-looking bytes on a DICOM port: no plausible PDU header. */
@@ -848,6 +849,74 @@ static void test_non_dicom(void **state)
 	assert_int_equal(d.pkts[DM_CLASS_NON_IP], 1);
 	assert_int_equal(d.pkts[DM_CLASS_DICOM] + d.pkts[DM_CLASS_DICOM_TLS], 0);
 	assert_int_equal(d.cnt[DM_CNT_FLOW_INSERT], 0);
+	assert_int_equal(d.cnt[DM_CNT_HTTP_REQUESTS], 0);
+	assert_int_equal(H->nev, 0);
+}
+
+/* Rule 11: HTTP requests to the web ports are shipped, one event per request segment. */
+static void test_http_requests(void **state)
+{
+	static const char get[] =
+	    "GET /dicom-web/studies?PatientName=DOE HTTP/1.1\r\nHost: srv:8042\r\n\r\n";
+	static const char post[] = "POST /dicom-web/studies HTTP/1.1\r\nContent-Length: 0\r\n\r\n";
+	static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+	static uint8_t big[1500];
+	const struct dm_event_http *e;
+	struct dm_stats d;
+	struct conv c;
+	int is;
+
+	begin(state);
+	conv_init(&c, 8042, NULL);
+	handshake(&c);
+	send_seg(&c, 0, 0, get, sizeof(get) - 1);
+	/* The response (source port 8042, not the destination) is no event. */
+	send_seg(&c, 1, 0, resp, sizeof(resp) - 1);
+	d = delta();
+	assert_int_equal(d.pkts[DM_CLASS_TCP_OTHER], 5);
+	assert_int_equal(d.cnt[DM_CNT_HTTP_REQUESTS], 1);
+	assert_int_equal(d.cnt[DM_CNT_FLOW_INSERT], 0);
+	assert_int_equal(count_events(DM_EV_HTTP), 1);
+	assert_int_equal(H->nev, 1);
+	e = find_event(DM_EV_HTTP, 0);
+	assert_int_equal(e->hdr.len, sizeof(get) - 1);
+	assert_int_equal(e->seg_len, sizeof(get) - 1);
+	assert_memory_equal(e->data, get, sizeof(get) - 1);
+	assert_int_equal(e->hdr.assoc_id, 0);
+	assert_int_equal(e->hdr.flags & DM_EF_TRUNC, 0);
+	/* init_side is the client: its port is the source port. */
+	is = e->hdr.init_side & 1;
+	assert_int_equal(e->hdr.key.port[!is], 8042);
+	assert_int_not_equal(e->hdr.key.port[is], 8042);
+
+	/* A POST on port 80. */
+	snapshot();
+	conv_init(&c, 80, NULL);
+	send_seg(&c, 0, 0, post, sizeof(post) - 1);
+	d = delta();
+	assert_int_equal(d.cnt[DM_CNT_HTTP_REQUESTS], 1);
+	assert_int_equal(count_events(DM_EV_HTTP), 1);
+	e = find_event(DM_EV_HTTP, 0);
+	assert_memory_equal(e->data, "POST", 4);
+
+	/* A long request: DM_HTTP_SNAP bytes shipped, the rest flagged truncated. */
+	snapshot();
+	memset(big, 'a', sizeof(big));
+	memcpy(big, get, sizeof(get) - 1);
+	conv_init(&c, 8080, NULL);
+	send_seg(&c, 0, 0, big, sizeof(big));
+	assert_int_equal(count_events(DM_EV_HTTP), 1);
+	e = find_event(DM_EV_HTTP, 0);
+	assert_int_equal(e->hdr.len, DM_HTTP_SNAP);
+	assert_int_equal(e->seg_len, sizeof(big));
+	assert_true(e->hdr.flags & DM_EF_TRUNC);
+
+	/* Not a request method on a web port: nothing. */
+	snapshot();
+	conv_init(&c, 8042, NULL);
+	send_seg(&c, 0, 0, "\x16\x03\x01\x00\x10xxxxxxxxxxxxxxxx", 21);
+	d = delta();
+	assert_int_equal(d.cnt[DM_CNT_HTTP_REQUESTS], 0);
 	assert_int_equal(H->nev, 0);
 }
 
@@ -1208,6 +1277,7 @@ int main(void)
 	    cmocka_unit_test(test_cleartext_on_2762),
 	    cmocka_unit_test(test_nonstandard_port),
 	    cmocka_unit_test(test_non_dicom),
+	    cmocka_unit_test(test_http_requests),
 	    cmocka_unit_test(test_udp_icmp),
 	    cmocka_unit_test(test_midstream),
 	    cmocka_unit_test(test_rq_hostile_ae),
@@ -1222,6 +1292,7 @@ int main(void)
 	    cmocka_unit_test(test_ipv6_ext_headers),
 	    cmocka_unit_test(test_large_rq_continuation),
 	    cmocka_unit_test(test_tls_2762),
+	    cmocka_unit_test(test_http_requests),
 	    cmocka_unit_test(test_malformed_headers),
 	};
 	const struct CMUnitTest small[] = {

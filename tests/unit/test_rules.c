@@ -16,6 +16,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "config.h"
+#include "dicomweb.h"
+#include "eve.h"
 #include "pktbuild.h"
 #include "policy.h"
 #include "rules.h"
@@ -28,6 +30,7 @@ struct got {
 	uint32_t sid;
 	int sev;
 	char details[512];
+	char eve[1024]; /* alerts without a record: the whole EVE alert */
 };
 
 static struct got alerts[256];
@@ -46,6 +49,16 @@ static void emit(void *ctx, const struct dm_rec *rec, const struct dm_alert *a)
 		alerts[n_alerts].sev = a->severity;
 		snprintf(alerts[n_alerts].details, sizeof(alerts[0].details), "%s",
 			 a->details ? json_object_to_json_string(a->details) : "");
+		alerts[n_alerts].eve[0] = 0;
+		if (!rec && a->pkt_key) {
+			json_object *o = dm_eve_alert(NULL, "eth0", a);
+
+			snprintf(alerts[n_alerts].eve, sizeof(alerts[0].eve), "%s",
+				 json_object_to_json_string(o));
+			json_object_put(o);
+			n_alerts++;
+			return;
+		}
 		n_alerts++;
 	}
 	json_object_put(a->details);
@@ -869,6 +882,68 @@ static void test_violations_aborts(void **state)
 	env_stop(&e);
 }
 
+/* Rule 11: DICOMweb over plain HTTP; PHI keys named, values never. */
+static void http(struct env *e, const struct conn *c, const char *req, uint64_t now)
+{
+	struct dm_event_hdr h = hdr(c, DM_DIR_ORIG, now);
+	uint8_t buf[DM_HTTP_SNAP];
+	struct dm_http_req q;
+	size_t n = strlen(req);
+
+	h.type = DM_EV_HTTP;
+	h.assoc_id = 0;
+	memcpy(buf, req, n);
+	assert_int_equal(dm_http_parse(&q, buf, n), 0);
+	dm_rules_http(e->r, &q, &h, now);
+}
+
+static void test_dicomweb(void **state)
+{
+	struct conn c = {0, "10.0.0.7", "10.0.0.2", 51000, 8042, 1};
+	const struct got *g;
+	struct env e;
+
+	(void)state;
+	env_start(&e, NULL, NULL);
+	n_alerts = 0;
+	http(&e, &c, "GET /dicom-web/studies?PatientName=PHIVALUE&limit=10 HTTP/1.1\r\n", S(1));
+	assert_int_equal(count(DM_SID_DICOMWEB_CLEARTEXT), 1);
+	assert_int_equal(count(DM_SID_DICOMWEB_PHI), 1);
+	g = find(DM_SID_DICOMWEB_PHI);
+	assert_int_equal(g->sev, 1);
+	assert_int_equal(find(DM_SID_DICOMWEB_CLEARTEXT)->sev, 2);
+	assert_non_null(strstr(g->details, "\"phi_keys\": [ \"PatientName\" ]"));
+	assert_non_null(strstr(g->details, "\"resource\": \"studies\""));
+	assert_non_null(strstr(g->details, "\"method\": \"GET\""));
+	assert_non_null(strstr(g->details, "\"query_keys_count\": 2"));
+	/* The EVE alert: flow fields from the packet, the client is src; no value. */
+	assert_null(strstr(g->eve, "PHIVALUE"));
+	assert_null(strstr(find(DM_SID_DICOMWEB_CLEARTEXT)->eve, "PHIVALUE"));
+	assert_non_null(strstr(g->eve, "\"src_ip\": \"10.0.0.7\""));
+	assert_non_null(strstr(g->eve, "\"dest_port\": 8042"));
+	assert_non_null(strstr(g->eve, "\"app_proto\": \"http\""));
+	assert_non_null(strstr(g->eve, "\"signature\": \"DICOMweb PHI in URL\""));
+	/* A UID in the path is never copied. */
+	n_alerts = 0;
+	http(&e, &c, "GET /dicom-web/studies/1.2.840.99.1/series/1.2.840.99.2/instances HTTP/1.1\r\n",
+	     S(2));
+	assert_int_equal(count(DM_SID_DICOMWEB_CLEARTEXT), 1);
+	assert_int_equal(count(DM_SID_DICOMWEB_PHI), 0);
+	assert_non_null(strstr(find(DM_SID_DICOMWEB_CLEARTEXT)->details, "instances"));
+	assert_null(strstr(find(DM_SID_DICOMWEB_CLEARTEXT)->eve, "1.2.840.99"));
+	/* WADO-URI with a tag key. */
+	n_alerts = 0;
+	http(&e, &c, "GET /wado?requestType=WADO&00100020=X&studyUID=1.2 HTTP/1.1\r\n", S(3));
+	assert_int_equal(count(DM_SID_DICOMWEB_PHI), 1);
+	assert_non_null(strstr(find(DM_SID_DICOMWEB_PHI)->details, "wado-uri"));
+	assert_non_null(strstr(find(DM_SID_DICOMWEB_PHI)->details, "PatientID"));
+	/* Not DICOMweb: nothing. */
+	n_alerts = 0;
+	http(&e, &c, "GET /index.html?PatientName=X HTTP/1.1\r\n", S(4));
+	assert_int_equal(n_alerts, 0);
+	env_stop(&e);
+}
+
 /* Bounded state: more sources than entries evict the least recently used. */
 static void test_bounded_state(void **state)
 {
@@ -956,6 +1031,7 @@ int main(void)
 	    cmocka_unit_test(test_external),	    cmocka_unit_test(test_bulk_retrieval),
 	    cmocka_unit_test(test_tls_policy),	    cmocka_unit_test(test_violations_aborts),
 	    cmocka_unit_test(test_bounded_state),   cmocka_unit_test(test_config_keys),
+	    cmocka_unit_test(test_dicomweb),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

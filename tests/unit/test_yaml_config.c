@@ -180,6 +180,14 @@ static void test_ports_forms(void **state)
 	assert_true(port_on(&c, 8104) && !port_on(&c, 104));
 	assert_int_equal(parse(&c, "detection:\n  ports:\n    - 1\n    - 65535\n"), 0);
 	assert_true(port_on(&c, 1) && port_on(&c, 65535));
+	/* detection.web_ports: at most DM_WEB_PORTS, in either form; [] = none. */
+	assert_int_equal(parse(&c, "detection:\n  web_ports: [80, 8042, 8080, 8081]\n"), 0);
+	assert_int_equal(dm_ports_count(c.web_port_map), 4);
+	assert_int_equal(parse(&c, "detection:\n  web_ports: []\n"), 0);
+	assert_int_equal(dm_ports_count(c.web_port_map), 0);
+	assert_int_equal(parse(&c, "detection:\n  web_ports: [8000-8008]\n"), -EINVAL);
+	assert_int_equal(parse(&c, "detection:\n  web_ports: \"8000-8008\"\n"), -EINVAL);
+	assert_int_equal(parse(&c, "detection:\n  web_ports: \"8000-8007\"\n"), 0);
 }
 
 /* The error names the file, the line (and column), the key, and what is wrong. */
