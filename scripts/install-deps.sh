@@ -22,5 +22,12 @@ else
 fi
 # tshark asks whether non-root users may capture: the default (no) is right.
 echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+# The tests start their own peers (Orthanc, storescp) inside network
+# namespaces: keep the packages' services from starting on the host.
+if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+	printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+	chmod 755 /usr/sbin/policy-rc.d
+	trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 apt-get install -y -qq --no-install-recommends "${build[@]}" "${test[@]}" >/dev/null
 echo "install-deps: $(clang --version | head -1); $(bpftool version | head -1); libbpf $(dpkg-query -W -f='${Version}' libbpf-dev)"
