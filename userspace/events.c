@@ -32,6 +32,24 @@ struct dm_events {
 	struct dm_event_stats stats;
 };
 
+/*
+ * An association the table drops while it is still going on: its record goes
+ * out now (outcome as far as seen), as a kernel eviction's would.
+ */
+static void on_table_evict(void *ctx, struct dm_rec *r)
+{
+	struct dm_events *ev = ctx;
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	r->end_ns = (uint64_t)now.tv_sec * 1000000000ULL + now.tv_nsec;
+	r->end_reason = DM_END_EVICT;
+	if (ev->rules)
+		dm_rules_end(ev->rules, r, r->end_ns);
+	if (ev->feed)
+		dm_feed_dicom(ev->feed, r, dm_loader_ifname(ev->loader, r->ifindex));
+}
+
 struct dm_events *dm_events_new(const struct dm_loader *l, bool json, FILE *out)
 {
 	struct dm_events *ev = calloc(1, sizeof(*ev));
@@ -46,6 +64,7 @@ struct dm_events *dm_events_new(const struct dm_loader *l, bool json, FILE *out)
 	ev->loader = l;
 	ev->json = json;
 	ev->out = out;
+	dm_table_on_evict(ev->table, on_table_evict, ev);
 	return ev;
 }
 

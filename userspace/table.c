@@ -23,7 +23,15 @@ struct dm_table {
 	uint64_t keep_ns;
 	size_t n;
 	struct dm_table_stats st;
+	void (*evict_fn)(void *ctx, struct dm_rec *r);
+	void *evict_ctx;
 };
+
+void dm_table_on_evict(struct dm_table *t, void (*fn)(void *ctx, struct dm_rec *r), void *ctx)
+{
+	t->evict_fn = fn;
+	t->evict_ctx = ctx;
+}
 
 static const char *const outcome_names[DM_OUT_MAX] = {
     [DM_OUT_INCOMPLETE] = "incomplete", [DM_OUT_ACCEPTED] = "accepted",
@@ -123,6 +131,9 @@ static void make_room(struct dm_table *t)
 		} else {
 			r = t->oldest;
 			t->st.evicted_active++;
+			/* Its end will never come: report what is known now. */
+			if (t->evict_fn)
+				t->evict_fn(t->evict_ctx, r);
 		}
 		rec_unlink(t, r);
 		rec_free(r);

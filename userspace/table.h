@@ -110,6 +110,8 @@ struct dm_table;
 struct dm_table *dm_table_new(uint32_t max_assoc, uint32_t keep_finished_s);
 void dm_table_free(struct dm_table *t);
 void dm_table_set_limits(struct dm_table *t, uint32_t max_assoc, uint32_t keep_finished_s);
+/* Called with an active record the table drops to make room, before it is freed. */
+void dm_table_on_evict(struct dm_table *t, void (*fn)(void *ctx, struct dm_rec *r), void *ctx);
 const struct dm_rec *dm_table_find(const struct dm_table *t, uint64_t id);
 /* The record of the event's association, created from its header if new. */
 struct dm_rec *dm_table_get(struct dm_table *t, const struct dm_event_hdr *h);

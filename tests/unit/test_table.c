@@ -174,6 +174,16 @@ static void test_broken_pieces(void **state)
 	dm_table_free(t);
 }
 
+static uint64_t evicted_ids[8];
+static int n_evicted;
+
+static void count_evict(void *ctx, struct dm_rec *r)
+{
+	(void)ctx;
+	if (n_evicted < 8)
+		evicted_ids[n_evicted++] = r->id;
+}
+
 /* Memory is bounded: finished records go first, then the oldest active one. */
 static void test_bounds_and_expiry(void **state)
 {
@@ -182,6 +192,8 @@ static void test_bounds_and_expiry(void **state)
 	uint64_t id;
 
 	(void)state;
+	n_evicted = 0;
+	dm_table_on_evict(t, count_evict, NULL);
 	for (id = 1; id <= 4; id++) {
 		h = hdr(id, 0, id);
 		assert_non_null(dm_table_get(t, &h));
@@ -195,6 +207,9 @@ static void test_bounds_and_expiry(void **state)
 	dm_table_get(t, &h);
 	assert_null(dm_table_find(t, 1)); /* then the oldest active */
 	assert_int_equal(dm_table_stats(t)->evicted_active, 1);
+	/* Only the active one is reported (its end never comes); finished ones were. */
+	assert_int_equal(n_evicted, 1);
+	assert_int_equal(evicted_ids[0], 1);
 	assert_non_null(dm_table_find(t, 6));
 
 	end(t, 3, DM_STATE_RELEASED, 1000);
