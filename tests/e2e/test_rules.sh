@@ -103,6 +103,12 @@ e2e_log "nmap dicom-brute (12 guesses) against dcmqrscp"
 run brute nmap -Pn -n -p 104 --script dicom-brute \
     --script-args "passdb=$W/passdb.txt,brute.threads=1" "$SRV_IP"
 sleep 0.5
+# logrotate: move the file away, SIGHUP, and the daemon writes a new one.
+mv "$EVE" "$EVE.1"
+kill -HUP "$PID_DICOMON"
+sleep 0.5
+run rotated echoscu -aet ROTATED -aec PACS_SCP "$SRV_IP" 11112
+sleep 0.5
 e2e_stop "$PID_DICOMON" INT 10 || e2e_die "dicomon did not exit cleanly: $(tail -n 5 "$W/logs/dicomon.err")"
 
 # Rule 4 with the allow-list the first run learned: a known pair is quiet, a
@@ -121,7 +127,7 @@ sleep 0.5
 e2e_stop "$PID_DICOMON" INT 10 || e2e_die "dicomon (allow-list) did not exit cleanly"
 
 "$DICOMON" status --json --socket "$W/none.sock" --pin-root "$W/none" >"$W/status.json" 2>&1 || true
-PHI_FILES=("$EVE" "$EVE2" "$W/events.jsonl" "$W/events2.jsonl" "$W/logs/dicomon.err"
+PHI_FILES=("$EVE" "$EVE.1" "$EVE2" "$W/events.jsonl" "$W/events2.jsonl" "$W/logs/dicomon.err"
     "$W/logs/dicomon2.err" "$W/learned.yaml" "$W/status.json")
 phi_hits=$(grep -l -a -e "$PHI_NAME" -e "PHIMARKER" -e "$PHI_ID" -e "$PHI_USER" -e "$PHI_PASS" \
     -e "$PHI_QUERY" "${PHI_FILES[@]}" 2>/dev/null || true)
@@ -135,7 +141,10 @@ def check(ok, name, detail=""):
     print(("PASS " if ok else "FAIL ") + name + ("" if ok else ": " + detail))
     passed += ok
     failed += not ok
-lines = open(sys.argv[1], "rb").read().split(b"\n")
+rotated = open(sys.argv[1], "rb").read()
+lines = (open(sys.argv[1] + ".1", "rb").read() + rotated).split(b"\n")
+check(b'"calling_ae":"ROTATED"' in rotated and b'"calling_ae":"MODALITY1"' not in rotated,
+      "after a rename and SIGHUP the feed writes a new file (logrotate)", rotated[:200].decode("utf-8", "replace"))
 recs, bad = [], 0
 for raw in lines:
     if not raw:
