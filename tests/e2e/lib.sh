@@ -310,3 +310,16 @@ e2e_gateway() {
     ip -n "$pacs" route add "$net.0/30" via "$net.5"
     ip netns exec "$gw" sysctl -qw net.ipv4.ip_forward=1
 }
+
+# e2e_pair NS_CLI NS_SRV CLI_IP SRV_IP : two namespaces joined by one veth pair
+# (eth0 in both, CLI_IP/30 and SRV_IP/30), registered for cleanup.
+e2e_pair() {
+    local cli=$1 srv=$2 cip=$3 sip=$4
+    e2e_netns_add "$cli"
+    e2e_netns_add "$srv"
+    ip -n "$cli" link add eth0 type veth peer name eth0 netns "$srv"
+    ip -n "$cli" addr add "$cip/30" dev eth0
+    ip -n "$srv" addr add "$sip/30" dev eth0
+    ip -n "$cli" link set eth0 up
+    ip -n "$srv" link set eth0 up
+}

@@ -35,13 +35,7 @@ E2E_TMP=$(mktemp -d "/tmp/$PFX.XXXXXX")
 W=$E2E_TMP
 mkdir -p "$W/logs" "$W/db"
 
-e2e_netns_add "$NS_CLI"
-e2e_netns_add "$NS_SRV"
-ip -n "$NS_CLI" link add eth0 type veth peer name eth0 netns "$NS_SRV"
-ip -n "$NS_CLI" addr add "$CLI_IP/30" dev eth0
-ip -n "$NS_SRV" addr add "$SRV_IP/30" dev eth0
-ip -n "$NS_CLI" link set eth0 up
-ip -n "$NS_SRV" link set eth0 up
+e2e_pair "$NS_CLI" "$NS_SRV" "$CLI_IP" "$SRV_IP"
 ip -n "$NS_SRV" link set lo up
 
 cat >"$W/orthanc.json" <<JSON
