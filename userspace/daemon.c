@@ -141,6 +141,50 @@ static void print_reload(const struct dm_daemon *d, int err, const char *msg, js
 	print_json(o);
 }
 
+static void add_u64(json_object *o, const char *k, uint64_t v)
+{
+	json_object_object_add(o, k, json_object_new_int64((int64_t)v));
+}
+
+/* The counters: the kernel's, then the table's, the rules' and the feed's. */
+static void print_stats(struct dm_daemon *d)
+{
+	const struct dm_table_stats *ts = dm_table_stats(dm_events_table(d->ev));
+	const struct dm_rules_stats *rs = dm_rules_stats(d->rules);
+	const struct dm_feed_stats *fs = dm_feed_stats(d->feed);
+	json_object *x = json_object_new_object(), *t = json_object_new_object();
+	json_object *r = json_object_new_object(), *f = json_object_new_object();
+	char k[64];
+	int i;
+
+	add_u64(t, "active", ts->active);
+	add_u64(t, "finished", ts->finished);
+	add_u64(t, "evicted_active", ts->evicted_active);
+	add_u64(t, "evicted_finished", ts->evicted_finished);
+	add_u64(t, "violations", ts->violations);
+	add_u64(r, "alerts", rs->alerts);
+	add_u64(r, "peers_evicted", rs->peers_evicted);
+	add_u64(r, "learned_titles", rs->learned_titles);
+	add_u64(r, "learn_dropped", rs->learn_dropped);
+	add_u64(f, "records", fs->records);
+	add_u64(f, "alerts", fs->alerts);
+	add_u64(f, "alerts_suppressed", fs->alerts_suppressed);
+	add_u64(f, "limiter_evictions", fs->limiter_evictions);
+	for (i = 0; i < DM_FEED_OUT_MAX; i++) {
+		snprintf(k, sizeof(k), "%s_lines", dm_feed_output_name(i));
+		add_u64(f, k, fs->out[i].lines);
+		snprintf(k, sizeof(k), "%s_dropped", dm_feed_output_name(i));
+		add_u64(f, k, fs->out[i].dropped);
+		snprintf(k, sizeof(k), "%s_errors", dm_feed_output_name(i));
+		add_u64(f, k, fs->out[i].errors);
+	}
+	json_object_object_add(x, "table", t);
+	json_object_object_add(x, "rules", r);
+	json_object_object_add(x, "feed", f);
+	dm_stats_print(&d->l, dm_events_stats(d->ev), x, d->cfg.json, stdout);
+	json_object_put(x);
+}
+
 static void drain(struct dm_daemon *d)
 {
 	if (ring_buffer__consume(d->rb) < 0)
@@ -216,7 +260,7 @@ static void on_signal(struct dm_loop *lp, int fd, uint32_t events, void *ctx)
 		switch (si.ssi_signo) {
 		case SIGUSR1:
 			drain(d);
-			dm_stats_print(&d->l, dm_events_stats(d->ev), d->cfg.json, stdout);
+			print_stats(d);
 			break;
 		case SIGHUP:
 			/* First: logrotate needs the new file even when the new config is bad. */
@@ -245,7 +289,7 @@ static void on_stats(struct dm_loop *lp, int fd, uint32_t events, void *ctx)
 
 	(void)lp, (void)fd, (void)events;
 	drain(d);
-	dm_stats_print(&d->l, dm_events_stats(d->ev), d->cfg.json, stdout);
+	print_stats(d);
 }
 
 /* --learn: what was seen, as an allow-list an operator reviews and loads. */
@@ -428,7 +472,7 @@ int dm_daemon_run(const struct dm_cli *cli)
 	notify("STOPPING=1");
 	/* What is still in the ring belongs to this run. */
 	drain(d);
-	dm_stats_print(&d->l, dm_events_stats(d->ev), d->cfg.json, stdout);
+	print_stats(d);
 out_loop:
 	teardown_loop(d);
 out_close:

@@ -69,7 +69,8 @@ static void text_stats(FILE *out, const char *title, const struct dm_stats *s)
 	text_counts(out, "counters", s->cnt, DM_CNT_MAX, dm_counter_name, false);
 }
 
-int dm_stats_print(const struct dm_loader *l, const struct dm_event_stats *es, bool json, FILE *out)
+int dm_stats_print(const struct dm_loader *l, const struct dm_event_stats *es, json_object *extra,
+		   bool json, FILE *out)
 {
 	int fd = dm_loader_stats_fd(l), i, err;
 	json_object *o = NULL, *ifs = NULL, *u;
@@ -104,6 +105,10 @@ int dm_stats_print(const struct dm_loader *l, const struct dm_event_stats *es, b
 		json_object_object_add(u, "pdus_decoded", json_object_new_int64(es->pdus_decoded));
 		json_object_object_add(u, "pdus_broken", json_object_new_int64(es->pdus_broken));
 		json_object_object_add(u, "malformed_events", json_object_new_int64(es->malformed));
+		if (extra) {
+			json_object_object_foreach(extra, k, v)
+				json_object_object_add(u, k, json_object_get(v));
+		}
 		json_object_object_add(o, "userspace", u);
 		fprintf(out, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 	} else {
@@ -113,6 +118,20 @@ int dm_stats_print(const struct dm_loader *l, const struct dm_event_stats *es, b
 		    "  pdus_decoded=%llu pdus_broken=%llu malformed_events=%llu   [userspace]\n",
 		    (unsigned long long)es->pdus_decoded, (unsigned long long)es->pdus_broken,
 		    (unsigned long long)es->malformed);
+		if (extra) {
+			/* One line per part (table, rules, feed): name=value of its counters. */
+			json_object_object_foreach(extra, k, v)
+			{
+				fprintf(out, " ");
+				json_object_object_foreach(v, k2, v2)
+				{
+					if (json_object_is_type(v2, json_type_int))
+						fprintf(out, " %s=%lld", k2,
+							(long long)json_object_get_int64(v2));
+				}
+				fprintf(out, "   [%s]\n", k);
+			}
+		}
 	}
 	fflush(out);
 out:

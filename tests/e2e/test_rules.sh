@@ -126,7 +126,7 @@ PHI_FILES=("$EVE" "$EVE.1" "$EVE2" "$W/events.jsonl" "$W/events2.jsonl" "$W/logs
 phi_hits=$(grep -l -a -e "$PHI_NAME" -e "PHIMARKER" -e "$PHI_ID" -e "$PHI_USER" -e "$PHI_PASS" \
     -e "$PHI_QUERY" "${PHI_FILES[@]}" 2>/dev/null || true)
 
-python3 - "$EVE" "$W/learned.yaml" "$EVE2" "$phi_hits" <<'PY'
+python3 - "$EVE" "$W/learned.yaml" "$EVE2" "$phi_hits" "$W/events.jsonl" <<'PY'
 import json, sys
 passed = failed = 0
 def check(ok, name, detail=""):
@@ -211,6 +211,11 @@ a4 = [r for r in recs2 if r.get("event_type") == "alert" and r["alert"]["signatu
 check(len(a4) == 1 and a4[0]["dicom"].get("calling_ae") == "INTRUDER",
       "with the learned allow-list, only the unknown calling AE title is reported",
       json.dumps(a4)[:400])
+stats = [json.loads(l) for l in open(sys.argv[5]) if '"event":"stats"' in l]
+fs = stats[-1].get("userspace", {}).get("feed", {}) if stats else {}
+check(fs.get("alerts_suppressed", 0) >= 1 and fs.get("alerts") == len(alerts)
+      and fs.get("file_lines") == len(recs),
+      "the stats line counts the feed: lines written, alerts, alerts held back", json.dumps(fs))
 mv = [r for r in recs2 if r.get("event_type") == "alert" and r["alert"]["signature_id"] == 9100090]
 check(len(mv) == 1 and "NOWHERE" in json.dumps(mv[0]["dicom"]),
       "a C-MOVE to a destination not in the allow-list is reported", json.dumps(mv)[:400])
