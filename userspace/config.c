@@ -14,16 +14,17 @@
 #include <sys/random.h>
 #include "config.h"
 #include "log.h"
+#include "metrics.h"
 #include "policy.h"
 
 const char *const dm_xdp_mode_names[] = {"auto", "native", "generic", "off", NULL};
 const char *const dm_tc_mode_names[] = {"auto", "tcx", "clsact", NULL};
 const char *const dm_log_level_names[] = {"warn", "info", "debug", NULL};
-const char *const dm_syslog_facility_names[] = {"local0", "local1", "local2", "local3", "local4",
-						"local5", "local6", "local7", "user",	"daemon",
-						NULL};
-const char *const dm_sections[] = {"attach", "detection", "maps",   "state", "output",
-				   "table",  "feed",	  "alerts", "policy", "rules", NULL};
+const char *const dm_syslog_facility_names[] = {"local0", "local1", "local2", "local3",
+						"local4", "local5", "local6", "local7",
+						"user",	  "daemon", NULL};
+const char *const dm_sections[] = {"attach", "detection", "maps",   "state", "output",	"table",
+				   "feed",   "alerts",	  "policy", "rules", "metrics", NULL};
 
 _Static_assert(sizeof(enum dm_xdp_mode) == sizeof(int), "ENUM keys are stored as int");
 _Static_assert(sizeof(enum dm_tc_mode) == sizeof(int), "ENUM keys are stored as int");
@@ -107,6 +108,12 @@ const struct dm_key dm_keys[] = {
     KU("rules.abort_storm", abort_storm, 2, 1000000, 0),
     KU("rules.abort_seconds", abort_s, 1, 86400, 0),
     KL("rules.disabled", rules_disabled, dm_sid_check),
+    {.name = "metrics.listen",
+     .type = DM_KT_LIST,
+     .off = OFF(metrics_listen),
+     .size = sizeof(((struct dm_config *)0)->metrics_listen),
+     .check = dm_listen_check,
+     .flags = DM_KF_RESTART},
 };
 const size_t dm_n_keys = sizeof(dm_keys) / sizeof(dm_keys[0]);
 
@@ -138,6 +145,7 @@ void dm_config_defaults(struct dm_config *cfg)
 	cfg->table_keep_finished_s = 300;
 	snprintf(cfg->status_socket, sizeof(cfg->status_socket), "%s", DM_DEFAULT_STATUS_SOCKET);
 	cfg->feed_syslog_facility = 5; /* local5 */
+	snprintf(cfg->metrics_listen, sizeof(cfg->metrics_listen), "%s", DM_DEFAULT_METRICS_LISTEN);
 	cfg->alert_rate_count = 10;
 	cfg->alert_rate_s = 60;
 	/* The RFC 1918 and RFC 4193 ranges: where imaging networks usually live. */
@@ -250,7 +258,8 @@ static int set_list(struct dm_config *cfg, const struct dm_key *k, const char *v
 		if (k->check && k->check(item, why, whylen))
 			return -EINVAL;
 		if (o + n + 2 > sizeof(out) || o + n + 2 > k->size) {
-			snprintf(why, whylen, "the list is longer than %zu characters", k->size - 1);
+			snprintf(why, whylen, "the list is longer than %zu characters",
+				 k->size - 1);
 			return -EINVAL;
 		}
 		o += snprintf(out + o, sizeof(out) - o, "%s%s", o ? "," : "", item);

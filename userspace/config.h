@@ -12,6 +12,8 @@
 #define DM_DEFAULT_WEB_PORTS	 "80,8042,8080"
 #define DM_DEFAULT_PIN_ROOT	 "/sys/fs/bpf/dicomon"
 #define DM_DEFAULT_STATUS_SOCKET "/run/dicomon/status.sock"
+/* Prometheus endpoint: localhost only unless configured */
+#define DM_DEFAULT_METRICS_LISTEN "127.0.0.1:9479"
 #define DM_DEFAULT_CONFIG	 "/etc/dicomon/dicomon.yaml"
 #define DM_PIN_ROOT_MAX		 200 /* leaves room for the pin names below it */
 #define DM_SOCKET_PATH_MAX	 108 /* sizeof(sockaddr_un.sun_path) */
@@ -117,6 +119,8 @@ struct dm_config {
 	uint32_t find_results_max, subops_max;
 	uint32_t abort_storm, abort_s;
 	char rules_disabled[DM_LIST_MAX]; /* signature ids, comma separated */
+	/* metrics.*: the Prometheus endpoint (metrics.c) */
+	char metrics_listen[DM_LIST_MAX]; /* ADDRESS:PORT list, "" = no endpoint */
 };
 
 enum dm_key_type {

@@ -22,6 +22,7 @@
 #include "events.h"
 #include "log.h"
 #include "loop.h"
+#include "metrics.h"
 #include "feed.h"
 #include "rules.h"
 #include "stats.h"
@@ -281,6 +282,87 @@ static void on_drain(struct dm_loop *lp, int fd, uint32_t events, void *ctx)
 	(void)lp, (void)fd, (void)events;
 	drain(d);
 	dm_feed_tick(d->feed); /* reconnects, buffered socket output */
+	if (fd == d->drain_fd)
+		dm_metrics_tick(d->metrics); /* idle scrape connections time out */
+}
+
+static const char *const event_names[DM_EV_MAX] = {
+    [DM_EV_PDU] = "pdu",	   [DM_EV_DIMSE] = "dimse", [DM_EV_TLS] = "tls",
+    [DM_EV_FLOW_END] = "flow_end", [DM_EV_HTTP] = "http",
+};
+
+static void gauge(FILE *out, const char *name, const char *type, const char *help, uint64_t v)
+{
+	fprintf(out, "# HELP dicomon_%s %s\n# TYPE dicomon_%s %s\ndicomon_%s %llu\n", name, help,
+		name, type, name, (unsigned long long)v);
+}
+
+/* One scrape: the maps as they are now, then userspace's counters. */
+static int render_metrics(FILE *out, void *ctx)
+{
+	struct dm_metrics_iface ifs[DM_MAX_IFACES];
+	struct dm_daemon *d = ctx;
+	const struct dm_event_stats *es;
+	const struct dm_table_stats *ts;
+	const struct dm_rules_stats *rs;
+	const struct dm_feed_stats *fs;
+	int i, err, fd = dm_loader_stats_fd(&d->l);
+
+	drain(d); /* counts include what is queued */
+	es = dm_events_stats(d->ev);
+	ts = dm_table_stats(dm_events_table(d->ev));
+	rs = dm_rules_stats(d->rules);
+	fs = dm_feed_stats(d->feed);
+	for (i = 0; i < d->l.n_ifaces && i < DM_MAX_IFACES; i++) {
+		ifs[i].name = d->l.ifaces[i].name;
+		err = dm_stats_read(fd, d->l.ncpus, d->l.ifaces[i].slot, &ifs[i].s);
+		if (err)
+			return err;
+	}
+	fprintf(out,
+		"# HELP dicomon_build_info dicomon's version (value 1).\n"
+		"# TYPE dicomon_build_info gauge\n"
+		"dicomon_build_info{version=\"%s\",libbpf=\"%s\"} 1\n",
+		DICOMON_VERSION, libbpf_version_string());
+	dm_metrics_write_kernel(out, ifs, i);
+	fprintf(out, "# HELP dicomon_events_consumed_total Ring buffer events consumed by "
+		     "userspace, by type.\n"
+		     "# TYPE dicomon_events_consumed_total counter\n");
+	for (i = 1; i < DM_EV_MAX; i++)
+		fprintf(out, "dicomon_events_consumed_total{type=\"%s\"} %llu\n", event_names[i],
+			(unsigned long long)es->events[i]);
+	gauge(out, "malformed_events_total", "counter",
+	      "Ring buffer records userspace could not read (short or of unknown type).",
+	      es->malformed);
+	gauge(out, "control_pdus_decoded_total", "counter",
+	      "Association PDUs rebuilt whole and decoded in userspace.", es->pdus_decoded);
+	gauge(out, "control_pdus_broken_total", "counter",
+	      "Association PDUs that could not be rebuilt (pieces lost).", es->pdus_broken);
+	gauge(out, "table_associations", "gauge",
+	      "Associations in the userspace table that are going on.", ts->active);
+	gauge(out, "table_finished_associations", "gauge",
+	      "Finished associations kept in the userspace table.", ts->finished);
+	gauge(out, "table_evictions_total", "counter",
+	      "Associations dropped from the full userspace table.",
+	      ts->evicted_active + ts->evicted_finished);
+	gauge(out, "alerts_emitted_total", "counter", "Alerts written to the feed.", fs->alerts);
+	gauge(out, "alerts_suppressed_total", "counter",
+	      "Alerts held back by the feed's rate limit.", fs->alerts_suppressed);
+	gauge(out, "feed_records_total", "counter", "Association records written to the feed.",
+	      fs->records);
+	fprintf(out, "# HELP dicomon_feed_lines_total Lines written, by feed output.\n"
+		     "# TYPE dicomon_feed_lines_total counter\n");
+	for (i = 0; i < DM_FEED_OUT_MAX; i++)
+		fprintf(out, "dicomon_feed_lines_total{output=\"%s\"} %llu\n",
+			dm_feed_output_name(i), (unsigned long long)fs->out[i].lines);
+	fprintf(out, "# HELP dicomon_feed_dropped_lines_total Lines dropped, by feed output.\n"
+		     "# TYPE dicomon_feed_dropped_lines_total counter\n");
+	for (i = 0; i < DM_FEED_OUT_MAX; i++)
+		fprintf(out, "dicomon_feed_dropped_lines_total{output=\"%s\"} %llu\n",
+			dm_feed_output_name(i), (unsigned long long)fs->out[i].dropped);
+	gauge(out, "rules_learned_ae_titles", "gauge", "AE titles learned by the rules.",
+	      rs->learned_titles);
+	return ferror(out) ? -EIO : 0;
 }
 
 static void on_stats(struct dm_loop *lp, int fd, uint32_t events, void *ctx)
@@ -315,7 +397,7 @@ static void on_alert(void *ctx, const struct dm_rec *rec, const struct dm_alert 
 {
 	struct dm_daemon *d = ctx;
 
-	const char *ifname = rec	      ? dm_loader_ifname(&d->l, rec->ifindex)
+	const char *ifname = rec	  ? dm_loader_ifname(&d->l, rec->ifindex)
 			     : a->pkt_key ? dm_loader_ifname(&d->l, a->pkt_ifindex)
 					  : NULL;
 
@@ -370,11 +452,16 @@ static int setup_loop(struct dm_daemon *d, const sigset_t *mask)
 		if (err)
 			pr_err("status socket %s: %s\n", d->cfg.status_socket, strerror(-err));
 	}
+	if (!err)
+		err =
+		    dm_metrics_open(d->cfg.metrics_listen, d->loop, render_metrics, d, &d->metrics);
 	return err;
 }
 
 static void teardown_loop(struct dm_daemon *d)
 {
+	dm_metrics_close(d->metrics, d->loop);
+	d->metrics = NULL;
 	dm_status_server_close(d->status);
 	d->status = NULL;
 	dm_loop_free(d->loop);

@@ -15,6 +15,7 @@
 struct dm_events;
 struct dm_feed;
 struct dm_loop;
+struct dm_metrics;
 struct dm_rules;
 struct dm_status_server;
 struct ring_buffer;
@@ -34,6 +35,7 @@ struct dm_daemon {
 	struct dm_status_server *status; /* `dicomon status` answers here */
 	struct dm_feed *feed;		 /* the EVE feed: records and alerts */
 	struct dm_rules *rules;		 /* the detection rules */
+	struct dm_metrics *metrics;	 /* the Prometheus endpoint, NULL if off */
 	int sig_fd, drain_fd, stats_fd;
 	unsigned int reloads;
 };

@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/* The Prometheus endpoint: listen addresses, the exposition, a live scrape on loopback. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include "loop.h"
+#include "metrics.h"
+
+static void test_listen_check(void **state)
+{
+	static const char *const good[] = {"127.0.0.1:9479", "0.0.0.0:1", "[::1]:9479",
+					   "[fe80::1]:65535"};
+	static const char *const bad[] = {
+	    "",		 "localhost:9479", "127.0.0.1", "127.0.0.1:0", "127.0.0.1:65536",
+	    "::1:9479",	 "[::1]9479",	   "[::1]:",	"1.2.3.4:80x", "[127.0.0.1]:80",
+	    "1.2.3.4:-1"};
+	char why[128];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		assert_int_equal(dm_listen_check(good[i], why, sizeof(why)), 0);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why[0] = 0;
+		assert_int_equal(dm_listen_check(bad[i], why, sizeof(why)), -EINVAL);
+		assert_non_null(strstr(why, "is not ADDRESS:PORT"));
+	}
+}
+
+static char *render(const struct dm_metrics_iface *ifs, int n)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	dm_metrics_write_kernel(f, ifs, n);
+	fclose(f);
+	return buf;
+}
+
+/* Every sample's family has exactly one HELP and one TYPE, before it. */
+static void check_families(const char *text)
+{
+	char *copy = strdup(text), *line, *save = NULL, fam[128], seen[64][128];
+	int n = 0, i;
+
+	for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (!strncmp(line, "# HELP ", 7)) {
+			assert_int_equal(sscanf(line + 7, "%127s", fam), 1);
+			for (i = 0; i < n; i++)
+				assert_string_not_equal(seen[i], fam);
+			assert_true(n < 64);
+			strcpy(seen[n++], fam);
+			continue;
+		}
+		if (line[0] == '#')
+			continue;
+		assert_int_equal(sscanf(line, "%127[^{ ]", fam), 1);
+		assert_true(n > 0);
+		assert_string_equal(seen[n - 1], fam);
+	}
+	free(copy);
+}
+
+static void test_exposition(void **state)
+{
+	struct dm_metrics_iface ifs[2] = {{.name = "eth0"}, {.name = "we\"ird\\if"}};
+	char *t;
+
+	(void)state;
+	ifs[0].s.pkts[DM_CLASS_DICOM] = 12;
+	ifs[0].s.pdus[DM_DIR_ORIG][DM_PDU_ASSOC_RQ] = 3;
+	ifs[0].s.pdu_bytes[DM_DIR_REPLY][DM_PDU_P_DATA] = 1ULL << 40;
+	ifs[1].s.assoc[DM_ASSOC_REJECTED] = 7;
+	ifs[1].s.cnt[DM_CNT_RINGBUF_FAIL] = 5;
+	ifs[1].s.err[DM_ERR_PDU_BAD_LEN] = 2;
+	t = render(ifs, 2);
+	check_families(t);
+	assert_non_null(
+	    strstr(t, "dicomon_packets_total{interface=\"eth0\",class=\"dicom\"} 12\n"));
+	assert_non_null(
+	    strstr(t, "dicomon_packets_total{interface=\"eth0\",class=\"non_ip\"} 0\n"));
+	assert_non_null(strstr(t, "dicomon_pdus_total{interface=\"eth0\",type=\"A-ASSOCIATE-RQ\","
+				  "direction=\"orig\"} 3\n"));
+	assert_non_null(strstr(t, "dicomon_pdu_bytes_total{interface=\"eth0\",type=\"P-DATA-TF\","
+				  "direction=\"reply\"} 1099511627776\n"));
+	assert_non_null(strstr(t, "dicomon_association_events_total{interface=\"we\\\"ird\\\\if\","
+				  "event=\"rejected\"} 7\n"));
+	assert_non_null(strstr(t, "dicomon_ringbuf_reserve_failures_total{interface="
+				  "\"we\\\"ird\\\\if\"} 5\n"));
+	assert_non_null(strstr(t, "dicomon_parse_errors_total{interface=\"we\\\"ird\\\\if\","
+				  "reason=\"pdu_bad_length\"} 2\n"));
+	assert_non_null(strstr(t, "# TYPE dicomon_midstream_pickups_total counter\n"));
+	/* the invalid PDU type is not a series */
+	assert_null(strstr(t, "type=\"invalid\""));
+	free(t);
+}
+
+static int render_cb(FILE *out, void *ctx)
+{
+	int *calls = ctx;
+
+	(*calls)++;
+	fprintf(out, "# HELP dicomon_x X.\n# TYPE dicomon_x gauge\ndicomon_x %d\n", *calls);
+	return *calls == 3 ? -EIO : 0;
+}
+
+static int free_port(void)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	port = ntohs(a.sin_port);
+	close(fd);
+	return port;
+}
+
+/* One HTTP/1.0 request, the server driven by dm_metrics_tick until it closes. */
+static char *get(struct dm_metrics *m, int port, const char *req)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET,
+				.sin_port = htons(port),
+				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	char *buf = calloc(1, 65536);
+	size_t have = 0;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), i;
+	ssize_t n;
+
+	assert_true(fd >= 0);
+	connect(fd, (struct sockaddr *)&a, sizeof(a));
+	for (i = 0; i < 2000; i++) {
+		dm_metrics_tick(m);
+		if (i == 1)
+			assert_int_equal(send(fd, req, strlen(req), 0), (ssize_t)strlen(req));
+		n = recv(fd, buf + have, 65535 - have, 0);
+		if (n == 0)
+			break;
+		if (n > 0)
+			have += (size_t)n;
+		usleep(1000);
+	}
+	assert_true(i < 2000);
+	close(fd);
+	return buf;
+}
+
+static void test_live_scrape(void **state)
+{
+	struct dm_loop *lp = dm_loop_new();
+	struct dm_metrics *m = NULL;
+	char listen[64], *r;
+	int calls = 0, port = free_port();
+
+	(void)state;
+	assert_int_equal(dm_metrics_open("", lp, render_cb, &calls, &m), 0);
+	assert_null(m);
+	snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
+	assert_int_equal(dm_metrics_open(listen, lp, render_cb, &calls, &m), 0);
+	assert_non_null(m);
+
+	r = get(m, port, "GET /metrics HTTP/1.0\r\n\r\n");
+	assert_non_null(strstr(r, "HTTP/1.0 200") ?: strstr(r, "HTTP/1.1 200"));
+	assert_non_null(strstr(r, "text/plain; version=0.0.4"));
+	assert_non_null(
+	    strstr(r, "\r\n\r\n# HELP dicomon_x X.\n# TYPE dicomon_x gauge\ndicomon_x 1\n"));
+	free(r);
+	r = get(m, port, "GET / HTTP/1.0\r\n\r\n");
+	assert_non_null(strstr(r, "<a href=\"/metrics\">"));
+	free(r);
+	r = get(m, port, "GET /metrics HTTP/1.0\r\n\r\n");
+	assert_non_null(strstr(r, "dicomon_x 2\n"));
+	free(r);
+	r = get(m, port, "GET /metrics HTTP/1.0\r\n\r\n"); /* the render fails: 500 */
+	assert_non_null(strstr(r, " 500 "));
+	free(r);
+	r = get(m, port, "POST /metrics HTTP/1.0\r\n\r\n");
+	assert_non_null(strstr(r, " 405 "));
+	free(r);
+	r = get(m, port, "GET /nothing HTTP/1.0\r\n\r\n");
+	assert_non_null(strstr(r, " 404 "));
+	free(r);
+	assert_int_equal(calls, 3);
+	/* the port is taken now: a second endpoint fails with a clear error */
+	{
+		struct dm_metrics *m2 = NULL;
+
+		assert_true(dm_metrics_open(listen, lp, render_cb, &calls, &m2) < 0);
+		assert_null(m2);
+	}
+	dm_metrics_close(m, lp);
+	dm_loop_free(lp);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_listen_check),
+	    cmocka_unit_test(test_exposition),
+	    cmocka_unit_test(test_live_scrape),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
