@@ -82,6 +82,10 @@ e2e_log "dicomon status: the association table"
 sleep 0.3
 "$REPO/.output/dicomon" status --socket "$W/status.sock" || true
 
+e2e_log "Prometheus: associations and PDUs from /metrics (127.0.0.1:9479 in the gateway)"
+ip netns exec "$GW" curl -s --max-time 5 http://127.0.0.1:9479/metrics |
+	grep -E '^dicomon_(association_events|pdus)_total\{' | grep -v ' 0$' || true
+
 e2e_log "stopping dicomon: its counters"
 e2e_stop "$DM" INT 10 || true
 sleep 0.3

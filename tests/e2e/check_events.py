@@ -13,7 +13,11 @@ Standard library only. Three sub-commands:
            what the DCMTK tools were asked to do (no dicomon involved).
 
   check    --manifest M --tshark T [--payload PL] --events E [--dicomon-rc N]
-           Same as truth, then compare dicomon's flow_end events with it.
+           [--metrics S]
+           Same as truth, then compare dicomon's flow_end events with it, and
+           the totals of a /metrics scrape S (taken after the last association
+           ended) with it: PDUs by type and direction, associations started
+           cleartext and TLS.
 
 The manifest is a TSV (header row) written by test_dcmtk.sh, one row per
 association in the order the tools made them:
@@ -491,6 +495,70 @@ def event_problems(row, c, fes):
 
 # --------------------------------------------------------------------- main
 
+def parse_metrics(path):
+    """Prometheus text format -> {(name, frozenset(labels)): value}; families typed once."""
+    samples, types = {}, {}
+    with open(path, encoding="utf-8") as f:
+        lines = f.read().split("\n")
+    for line in lines:
+        if line.startswith("# TYPE "):
+            _, _, name, typ = line.split(" ", 3)
+            if name in types:
+                raise ValueError("family %s typed twice" % name)
+            types[name] = typ
+            continue
+        if not line or line.startswith("#"):
+            continue
+        head, value = line.rsplit(" ", 1)
+        name, labels = head, {}
+        if "{" in head:
+            name, rest = head.split("{", 1)
+            for kv in rest.rstrip("}").split('",'):
+                if kv:
+                    k, v = kv.split('="', 1)
+                    labels[k] = v.rstrip('"')
+        samples[(name, frozenset(labels.items()))] = float(value)
+    return samples, types
+
+
+def metric_sum(samples, name, **want):
+    return sum(v for (n, labels), v in samples.items()
+               if n == name and all((k, w) in labels for k, w in want.items()))
+
+
+def metrics_problems(path, manifest, pairs):
+    try:
+        samples, types = parse_metrics(path)
+    except (OSError, ValueError) as e:
+        return ["cannot read the scrape %s: %s" % (path, e)]
+    p = []
+    with open(path, "rb") as f:
+        lint = subprocess.run(["promtool", "check", "metrics"], stdin=f, capture_output=True, text=True)
+    if lint.returncode != 0 or lint.stdout.strip() or lint.stderr.strip():
+        p.append("promtool check metrics (rc %d): %s" % (lint.returncode, (lint.stdout + lint.stderr).strip()))
+    for fam in ("dicomon_pdus_total", "dicomon_association_events_total", "dicomon_packets_total"):
+        if types.get(fam) != "counter":
+            p.append("%s is not a counter family in the scrape" % fam)
+    for d in ("orig", "reply"):
+        for t, name in PDU_NAMES.items():
+            exp = sum(c.pdus[d][name] for _, c in pairs if c is not None)
+            got = metric_sum(samples, "dicomon_pdus_total", type=name, direction=d)
+            if got != exp:
+                p.append("dicomon_pdus_total{type=%s,direction=%s} = %d, tshark counted %d"
+                         % (name, d, got, exp))
+    for transport, event in (("cleartext", "new_cleartext"), ("tls", "new_tls")):
+        exp = sum(1 for row in manifest if row["transport"] == transport)
+        got = metric_sum(samples, "dicomon_association_events_total", event=event)
+        if got != exp:
+            p.append("dicomon_association_events_total{event=%s} = %d, the test made %d"
+                     % (event, got, exp))
+    if metric_sum(samples, "dicomon_packets_total", **{"class": "dicom"}) <= 0:
+        p.append("no packets of class dicom")
+    if metric_sum(samples, "dicomon_ringbuf_reserve_failures_total") != 0:
+        p.append("ring buffer reservations failed")
+    return p
+
+
 def run(a, with_events):
     ports = {a.dicom_port, a.tls_port}
     manifest = read_manifest(a.manifest)
@@ -520,6 +588,10 @@ def run(a, with_events):
                 global_problems.append("flow_end for a connection the test did not make: %s:%s -> %s:%s"
                                        % (e.get("src"), e.get("sport"), e.get("dst"), e.get("dport")))
 
+    metric_problems = []
+    if with_events and a.metrics:
+        metric_problems = metrics_problems(a.metrics, manifest, pairs)
+
     results = []
     for row, c in pairs:
         probs = truth_problems(row, c)
@@ -548,6 +620,8 @@ def run(a, with_events):
     if with_events:
         table.append(["(event stream)", "", "", "", "", "", "", "%d events" % len(events),
                       "FAIL" if global_problems else "ok"])
+        if a.metrics:
+            table.append(["(/metrics)", "", "", "", "", "", "", "", "FAIL" if metric_problems else "ok"])
     w = [max(len(str(x[i])) for x in [hdr] + table) for i in range(len(hdr))]
     title = "ground truth (tshark)" + (" vs dicomon flow_end" if with_events else "")
     print("== %s ==" % title)
@@ -558,6 +632,8 @@ def run(a, with_events):
             print("FAIL %s%s: %s" % (row["name"], "" if c is None else " (client port %d)" % c.client[1], pr))
     for pr in global_problems:
         print("FAIL %s: %s" % ("(event stream)" if with_events else "(capture)", pr))
+    for pr in metric_problems:
+        print("FAIL (/metrics): %s" % pr)
     if with_events:
         print("(checked per association: exactly one flow_end, transport, midstream, src/dst/dport, state, "
               "reason, AE titles, PDU counts per direction, TLS versions, payload bytes per direction; "
@@ -569,6 +645,11 @@ def run(a, with_events):
         failed += 1
     elif with_events:
         passed += 1
+    if with_events and a.metrics:
+        if metric_problems:
+            failed += 1
+        else:
+            passed += 1
     print("e2e: %d passed, %d failed" % (passed, failed))
     return 0 if failed == 0 else 1
 
@@ -595,6 +676,7 @@ def main(argv=None):
         if name == "check":
             p.add_argument("--events", required=True)
             p.add_argument("--dicomon-rc", type=int)
+            p.add_argument("--metrics")
     a = ap.parse_args(argv)
     if a.cmd == "extract":
         return cmd_extract(a)

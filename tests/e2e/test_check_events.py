@@ -379,5 +379,73 @@ class Extract(Base):
         self.assertEqual(sum(c.walk is not None for c in fresh.values()), 3)  # echo, abort, reject
 
 
+@unittest.skipUnless(shutil.which("promtool"), "promtool not installed (prometheus package)")
+class Metrics(Base):
+    """check --metrics: a /metrics scrape against the recorded ground truth."""
+
+    def scrape(self, skew=None, dup_type=False, no_help=False):
+        manifest = ce.read_manifest(MANIFEST)
+        pairs, _ = ce.pair(manifest, ce.build_conns(ce.read_tsv(TSHARK), PORTS), PORTS)
+        out = []
+
+        def fam(name, typ="counter"):
+            if not no_help:
+                out.append("# HELP %s Test family." % name)
+            out.append("# TYPE %s %s" % (name, typ))
+
+        fam("dicomon_pdus_total")
+        for d in ("orig", "reply"):
+            for name in ce.PDU_NAMES.values():
+                v = sum(c.pdus[d][name] for _, c in pairs if c is not None)
+                if skew == (name, d):
+                    v += 1
+                # split over two interfaces: the checker sums them
+                for ifn, part in (("gw-mod", v - v // 2), ("gw-pacs", v // 2)):
+                    out.append('dicomon_pdus_total{interface="%s",type="%s",direction="%s"} %d'
+                               % (ifn, name, d, part))
+        fam("dicomon_association_events_total")
+        for t, ev in (("cleartext", "new_cleartext"), ("tls", "new_tls")):
+            v = sum(1 for row in manifest if row["transport"] == t) + (skew == ev)
+            out.append('dicomon_association_events_total{interface="gw-mod",event="%s"} %d' % (ev, v))
+        fam("dicomon_packets_total")
+        out.append('dicomon_packets_total{interface="gw-mod",class="dicom"} 100')
+        if dup_type:
+            out.append("# TYPE dicomon_packets_total counter")
+        fam("dicomon_ringbuf_reserve_failures_total")
+        out.append('dicomon_ringbuf_reserve_failures_total{interface="gw-mod"} %d' % (skew == "ringbuf"))
+        return self.write("metrics.txt", "\n".join(out) + "\n")
+
+    def problems(self, path):
+        manifest = ce.read_manifest(MANIFEST)
+        pairs, _ = ce.pair(manifest, ce.build_conns(ce.read_tsv(TSHARK), PORTS), PORTS)
+        return ce.metrics_problems(path, manifest, pairs)
+
+    def test_matching_scrape_passes(self):
+        self.assertEqual(self.problems(self.scrape()), [])
+        rc, out = run_checker("check", "--manifest", MANIFEST, "--tshark", TSHARK, "--payload", PAYLOAD,
+                              "--events", GOOD, "--dicomon-rc", "0", "--metrics", self.scrape())
+        self.assertEqual(rc, 0, out)
+        self.assertIn("(/metrics)", out)
+
+    def test_each_mismatch_fails(self):
+        for skew, needle in ((("P-DATA-TF", "orig"), "type=P-DATA-TF,direction=orig"),
+                             (("A-ASSOCIATE-RJ", "reply"), "type=A-ASSOCIATE-RJ,direction=reply"),
+                             ("new_tls", "event=new_tls"), ("new_cleartext", "event=new_cleartext"),
+                             ("ringbuf", "ring buffer")):
+            probs = self.problems(self.scrape(skew=skew))
+            self.assertEqual(len(probs), 1, (skew, probs))
+            self.assertIn(needle, probs[0])
+
+    def test_bad_scrapes_fail(self):
+        self.assertIn("typed twice", self.problems(self.scrape(dup_type=True))[0])
+        self.assertIn("promtool", self.problems(self.scrape(no_help=True))[0])
+        self.assertIn("cannot read", self.problems(os.path.join(self.tmp, "absent"))[0])
+        rc, out = run_checker("check", "--manifest", MANIFEST, "--tshark", TSHARK, "--payload", PAYLOAD,
+                              "--events", GOOD, "--dicomon-rc", "0",
+                              "--metrics", self.scrape(skew=("A-ABORT", "orig")))
+        self.assertEqual(rc, 1)
+        self.assertIn("FAIL (/metrics)", out)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=1)

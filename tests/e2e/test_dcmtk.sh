@@ -61,7 +61,7 @@ done
 DICOMON=${DICOMON_ARG:-${DICOMON:-$REPO/.output/dicomon}}
 
 [[ $EUID -eq 0 ]] || e2e_die "must run as root (network namespaces, XDP)"
-e2e_need ip ss openssl python3 tshark echoscu storescu storescp dcmqrscp img2dcm timeout env
+e2e_need ip ss openssl python3 tshark echoscu storescu storescp dcmqrscp img2dcm timeout env curl promtool
 if [[ -n $XDP_OBJ ]] && ((!TRAFFIC_ONLY)); then
     e2e_die "--xdp-obj only with --traffic-only (dicomon attaches its own XDP program)"
 fi
@@ -277,6 +277,11 @@ if [[ -n "$PID_DICOMON" ]]; then
         (($(grep -Ec '"event"[[:space:]]*:[[:space:]]*"flow_end"' "$EVENTS" || true) >= NASSOC))
     }
     e2e_wait_for 10 "$NASSOC flow_end events" have_all_flow_ends || true
+    # The Prometheus endpoint (metrics.listen's default, in the gateway's
+    # own loopback): checked against tshark below, linted by promtool.
+    METRICS=$W/metrics.txt
+    ip netns exec "$NS_GW" curl -sS --max-time 5 -o "$METRICS" http://127.0.0.1:9479/metrics ||
+        e2e_log "scrape of /metrics failed"
     DICOMON_RC=0
     e2e_stop "$PID_DICOMON" INT 10 || DICOMON_RC=$?
     e2e_log "dicomon exited with status $DICOMON_RC"
@@ -300,7 +305,7 @@ if ((TRAFFIC_ONLY)); then
     "${CHECK[@]}" truth --manifest "$MANIFEST" --tshark "$TRUTH" --payload "$PAYLOAD" || rc=$?
 else
     "${CHECK[@]}" check --manifest "$MANIFEST" --tshark "$TRUTH" --payload "$PAYLOAD" \
-        --events "$EVENTS" --dicomon-rc "$DICOMON_RC" || rc=$?
+        --events "$EVENTS" --dicomon-rc "$DICOMON_RC" --metrics "$METRICS" || rc=$?
 fi
 e2e_log "done in $((SECONDS - T0))s (scratch: $W$([[ $E2E_KEEP == 1 ]] && echo ', kept'))"
 exit "$rc"
