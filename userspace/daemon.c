@@ -18,6 +18,8 @@
 #include <unistd.h>
 #include <json-c/json.h>
 #include <bpf/libbpf.h>
+#include <bpf/bpf.h>
+#include "assoc_metrics.h"
 #include "daemon.h"
 #include "events.h"
 #include "log.h"
@@ -297,10 +299,66 @@ static void gauge(FILE *out, const char *name, const char *type, const char *hel
 		name, type, name, (unsigned long long)v);
 }
 
+static void count_active(const struct dm_rec *r, void *ctx)
+{
+	uint64_t *active = ctx;
+
+	if (!r->finished && r->transport < DM_TRANSPORT_MAX)
+		active[r->transport]++;
+}
+
+/* Run count and time of each program attached (kernel.bpf_stats_enabled=1 fills them). */
+static void write_prog_stats(FILE *out, const struct dm_loader *l)
+{
+	struct bpf_prog_info info, info_of[DM_MAX_IFACES * DM_ATT_MAX];
+	__u32 len;
+	int i, a, j, n = 0, on = 0;
+	FILE *f = fopen("/proc/sys/kernel/bpf_stats_enabled", "r");
+
+	if (f) {
+		if (fscanf(f, "%d", &on) != 1)
+			on = 0;
+		fclose(f);
+	}
+	fprintf(out,
+		"# HELP dicomon_bpf_stats_enabled Whether the kernel counts BPF run time "
+		"(sysctl kernel.bpf_stats_enabled).\n# TYPE dicomon_bpf_stats_enabled gauge\n"
+		"dicomon_bpf_stats_enabled %d\n",
+		on ? 1 : 0);
+	for (i = 0; i < l->n_ifaces; i++)
+		for (a = 0; a < DM_ATT_MAX; a++) {
+			if (l->ifaces[i].prog_fd[a] < 0 ||
+			    n == (int)(sizeof(info_of) / sizeof(info_of[0])))
+				continue;
+			memset(&info, 0, sizeof(info));
+			len = sizeof(info);
+			if (bpf_obj_get_info_by_fd(l->ifaces[i].prog_fd[a], &info, &len))
+				continue;
+			for (j = 0; j < n && info_of[j].id != info.id; j++)
+				;
+			if (j == n)
+				info_of[n++] = info;
+		}
+	fprintf(out, "# HELP dicomon_bpf_program_runs_total Runs of each attached program "
+		     "(counted while kernel.bpf_stats_enabled is 1).\n"
+		     "# TYPE dicomon_bpf_program_runs_total counter\n");
+	for (j = 0; j < n; j++)
+		fprintf(out, "dicomon_bpf_program_runs_total{program=\"%s\",id=\"%u\"} %llu\n",
+			info_of[j].name, info_of[j].id, (unsigned long long)info_of[j].run_cnt);
+	fprintf(out, "# HELP dicomon_bpf_program_run_seconds_total Time spent in each attached "
+		     "program (counted while kernel.bpf_stats_enabled is 1).\n"
+		     "# TYPE dicomon_bpf_program_run_seconds_total counter\n");
+	for (j = 0; j < n; j++)
+		fprintf(out,
+			"dicomon_bpf_program_run_seconds_total{program=\"%s\",id=\"%u\"} %.9f\n",
+			info_of[j].name, info_of[j].id, (double)info_of[j].run_time_ns / 1e9);
+}
+
 /* One scrape: the maps as they are now, then userspace's counters. */
 static int render_metrics(FILE *out, void *ctx)
 {
 	struct dm_metrics_iface ifs[DM_MAX_IFACES];
+	uint64_t active[DM_TRANSPORT_MAX];
 	struct dm_daemon *d = ctx;
 	const struct dm_event_stats *es;
 	const struct dm_table_stats *ts;
@@ -362,6 +420,19 @@ static int render_metrics(FILE *out, void *ctx)
 			dm_feed_output_name(i), (unsigned long long)fs->out[i].dropped);
 	gauge(out, "rules_learned_ae_titles", "gauge", "AE titles learned by the rules.",
 	      rs->learned_titles);
+	fprintf(out, "# HELP dicomon_alerts_total Alerts raised by the rules, by signature and "
+		     "severity (1 high .. 3 low), before the feed's rate limit.\n"
+		     "# TYPE dicomon_alerts_total counter\n");
+	for (i = 0; i < d->n_alert_sids; i++)
+		fprintf(out,
+			"dicomon_alerts_total{signature_id=\"%u\",signature=\"%s\",severity=\"%d\"} "
+			"%llu\n",
+			d->alert_sids[i].sid, d->alert_sids[i].signature, d->alert_sids[i].severity,
+			(unsigned long long)d->alert_sids[i].n);
+	memset(active, 0, sizeof(active));
+	dm_table_foreach(dm_events_table(d->ev), count_active, active);
+	dm_am_write(out, dm_events_assoc_metrics(d->ev), active);
+	write_prog_stats(out, &d->l);
 	return ferror(out) ? -EIO : 0;
 }
 
@@ -396,11 +467,24 @@ static void write_allowlist(const struct dm_rules *r, const char *path)
 static void on_alert(void *ctx, const struct dm_rec *rec, const struct dm_alert *a)
 {
 	struct dm_daemon *d = ctx;
+	int i;
 
 	const char *ifname = rec	  ? dm_loader_ifname(&d->l, rec->ifindex)
 			     : a->pkt_key ? dm_loader_ifname(&d->l, a->pkt_ifindex)
 					  : NULL;
 
+	for (i = 0; i < d->n_alert_sids &&
+		    (d->alert_sids[i].sid != a->sid || d->alert_sids[i].severity != a->severity);
+	     i++)
+		;
+	if (i == d->n_alert_sids && i < (int)(sizeof(d->alert_sids) / sizeof(d->alert_sids[0]))) {
+		d->alert_sids[i].sid = a->sid;
+		d->alert_sids[i].severity = a->severity;
+		d->alert_sids[i].signature = a->signature;
+		d->n_alert_sids++;
+	}
+	if (i < d->n_alert_sids)
+		d->alert_sids[i].n++;
 	dm_feed_alert(d->feed, rec, ifname, a);
 }
 

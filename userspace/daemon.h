@@ -37,6 +37,13 @@ struct dm_daemon {
 	struct dm_rules *rules;		 /* the detection rules */
 	struct dm_metrics *metrics;	 /* the Prometheus endpoint, NULL if off */
 	int sig_fd, drain_fd, stats_fd;
+	struct { /* alerts the rules raised, by signature and severity (before the rate limit) */
+		uint32_t sid;
+		int severity;
+		const char *signature;
+		uint64_t n;
+	} alert_sids[64];
+	int n_alert_sids;
 	unsigned int reloads;
 };
 

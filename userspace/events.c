@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "assoc_metrics.h"
 #include "events.h"
 #include "loader.h"
 #include "log.h"
@@ -30,7 +31,19 @@ struct dm_events {
 	struct dm_rules *rules; /* NULL: no rules */
 	uint64_t last_expire_ns;
 	struct dm_event_stats stats;
+	struct dm_assoc_metrics am; /* Prometheus counters of whole associations */
 };
+
+static void count_end(struct dm_events *ev, const struct dm_rec *r)
+{
+	dm_am_end(&ev->am, r, dm_rules_ae_label(ev->rules, dm_rec_calling(r)),
+		  dm_rules_ae_label(ev->rules, dm_rec_called(r)));
+}
+
+const struct dm_assoc_metrics *dm_events_assoc_metrics(const struct dm_events *ev)
+{
+	return &ev->am;
+}
 
 /*
  * An association the table drops while it is still going on: its record goes
@@ -44,6 +57,7 @@ static void on_table_evict(void *ctx, struct dm_rec *r)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	r->end_ns = (uint64_t)now.tv_sec * 1000000000ULL + now.tv_nsec;
 	r->end_reason = DM_END_EVICT;
+	count_end(ev, r);
 	if (ev->rules)
 		dm_rules_end(ev->rules, r, r->end_ns);
 	if (ev->feed)
@@ -271,6 +285,8 @@ static void on_dimse(struct dm_events *ev, struct dm_rec *r, const struct dm_eve
 	json_object *o;
 	int err = dm_table_dimse(ev->table, r, pdu, n, &c);
 
+	if (!err)
+		dm_am_dimse(&ev->am, c.command, c.present & DM_DC_STATUS, c.status);
 	if (!err && ev->rules)
 		dm_rules_dimse(ev->rules, r, &c, h->ts_ns);
 	if (quiet(ev))
@@ -398,6 +414,7 @@ static void on_flow_end(struct dm_events *ev, const struct dm_event_flow *e)
 	if (!r)
 		return;
 	dm_table_end(ev->table, r, e);
+	count_end(ev, r);
 	if (ev->rules)
 		dm_rules_end(ev->rules, r, e->hdr.ts_ns);
 	if (ev->feed)
@@ -455,8 +472,7 @@ static void on_flow_end(struct dm_events *ev, const struct dm_event_flow *e)
 		as->transport == DM_TRANSPORT_TLS && r->outcome == DM_OUT_INCOMPLETE
 		    ? "-"
 		    : dm_outcome_name(r->outcome),
-		dm_transport_name(as->transport),
-		as->flags & DM_AF_MIDSTREAM ? " midstream" : "");
+		dm_transport_name(as->transport), as->flags & DM_AF_MIDSTREAM ? " midstream" : "");
 	if (r->rq || r->ac)
 		fprintf(ev->out, " calling=\"%s\" called=\"%s\"", dm_rec_calling(r),
 			dm_rec_called(r));
@@ -507,8 +523,8 @@ static void on_http(struct dm_events *ev, const struct dm_event_http *e)
 	if (ev->json) {
 		o = json_common(ev, &e->hdr, "dicomweb");
 		json_object_object_add(o, "method", json_object_new_string(req.method));
-		json_object_object_add(
-		    o, "resource", json_object_new_string(dm_dw_resource_name(req.resource)));
+		json_object_object_add(o, "resource",
+				       json_object_new_string(dm_dw_resource_name(req.resource)));
 		k = json_object_new_array();
 		for (b = 0; b < DM_PHI_MAX; b++)
 			if (req.phi & 1u << b)
@@ -524,8 +540,8 @@ static void on_http(struct dm_events *ev, const struct dm_event_http *e)
 		dm_dw_resource_name(req.resource), req.n_query_keys);
 	for (b = 0; b < DM_PHI_MAX; b++)
 		if (req.phi & 1u << b)
-			fprintf(ev->out, "%s%s", req.phi & ((1u << b) - 1) ? "," : " phi_keys=",
-				dm_dw_phi_name(b));
+			fprintf(ev->out, "%s%s",
+				req.phi & ((1u << b) - 1) ? "," : " phi_keys=", dm_dw_phi_name(b));
 	fputc('\n', ev->out);
 	fflush(ev->out);
 }

@@ -20,10 +20,12 @@ struct dm_event_stats {
 };
 
 struct dm_events;
+struct dm_assoc_metrics;
 
 /* Prints one line per association event (text, or JSON with json = true) to out. */
 struct dm_events *dm_events_new(const struct dm_loader *l, bool json, FILE *out);
 void dm_events_free(struct dm_events *ev);
+const struct dm_assoc_metrics *dm_events_assoc_metrics(const struct dm_events *ev);
 /* A ring_buffer_sample_fn: ctx is the struct dm_events. */
 int dm_events_handle(void *ctx, void *data, size_t len);
 const struct dm_event_stats *dm_events_stats(const struct dm_events *ev);

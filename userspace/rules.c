@@ -914,3 +914,10 @@ void dm_rules_http(struct dm_rules *r, const struct dm_http_req *req, const stru
 	if (req->phi)
 		fire_http(r, h, DM_SID_DICOMWEB_PHI, http_details(req));
 }
+
+const char *dm_rules_ae_label(const struct dm_rules *r, const char *title)
+{
+	if (!r || !title || !title[0])
+		return "other";
+	return dm_ae_reg_find(r->have_allow ? &r->allow : &r->learned, title) ? title : "other";
+}

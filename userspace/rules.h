@@ -116,5 +116,10 @@ void dm_rules_http(struct dm_rules *r, const struct dm_http_req *req, const stru
  */
 int dm_rules_write_allowlist(const struct dm_rules *r, FILE *f);
 const struct dm_rules_stats *dm_rules_stats(const struct dm_rules *r);
+/*
+ * A metrics label for an AE title (dm_ae_string form): the title when the
+ * allow-list (or, without one, the learned registry) has it, else "other".
+ */
+const char *dm_rules_ae_label(const struct dm_rules *r, const char *title);
 
 #endif /* __DM_RULES_H */

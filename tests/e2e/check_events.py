@@ -552,6 +552,32 @@ def metrics_problems(path, manifest, pairs):
         if got != exp:
             p.append("dicomon_association_events_total{event=%s} = %d, the test made %d"
                      % (event, got, exp))
+    # whole associations, counted by userspace as records end
+    outcome_of = {"released": "released", "aborted": "aborted", "rejected": "rejected",
+                  "tls_established": "incomplete"}  # TLS: the set-up is encrypted
+    want = collections.Counter((row["transport"], outcome_of.get(row["state"], row["state"]))
+                               for row in manifest)
+    for (transport, outcome), exp in sorted(want.items()):
+        got = metric_sum(samples, "dicomon_associations_total", transport=transport, outcome=outcome)
+        if got != exp:
+            p.append("dicomon_associations_total{transport=%s,outcome=%s} = %d, the test made %d"
+                     % (transport, outcome, got, exp))
+    if metric_sum(samples, "dicomon_associations_total") != len(manifest):
+        p.append("dicomon_associations_total sums to %d, the test made %d"
+                 % (metric_sum(samples, "dicomon_associations_total"), len(manifest)))
+    tls = collections.Counter(c.tls_selected for row, c in pairs
+                              if c is not None and row["transport"] == "tls")
+    for version, exp in sorted(tls.items()):
+        got = metric_sum(samples, "dicomon_tls_associations_total", version=version)
+        if got != exp:
+            p.append("dicomon_tls_associations_total{version=%s} = %d, tshark saw %d" % (version, got, exp))
+    if metric_sum(samples, "dicomon_tls_associations_total") != sum(tls.values()):
+        p.append("dicomon_tls_associations_total has versions tshark did not see")
+    if metric_sum(samples, "dicomon_active_associations") != 0:
+        p.append("dicomon_active_associations is not 0 after every association ended")
+    count = metric_sum(samples, "dicomon_association_duration_seconds_count")
+    if count != len(manifest):
+        p.append("dicomon_association_duration_seconds_count = %d, the test made %d" % (count, len(manifest)))
     if metric_sum(samples, "dicomon_packets_total", **{"class": "dicom"}) <= 0:
         p.append("no packets of class dicom")
     if metric_sum(samples, "dicomon_ringbuf_reserve_failures_total") != 0:

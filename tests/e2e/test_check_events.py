@@ -407,6 +407,32 @@ class Metrics(Base):
         for t, ev in (("cleartext", "new_cleartext"), ("tls", "new_tls")):
             v = sum(1 for row in manifest if row["transport"] == t) + (skew == ev)
             out.append('dicomon_association_events_total{interface="gw-mod",event="%s"} %d' % (ev, v))
+        fam("dicomon_associations_total")
+        outcome_of = {"released": "released", "aborted": "aborted", "rejected": "rejected",
+                      "tls_established": "incomplete"}
+        want = {}
+        for row in manifest:
+            k = (row["transport"], outcome_of[row["state"]])
+            want[k] = want.get(k, 0) + 1
+        for (t, o), v in sorted(want.items()):
+            v += (skew == ("assoc", t, o))
+            out.append('dicomon_associations_total{transport="%s",outcome="%s"} %d' % (t, o, v))
+        fam("dicomon_tls_associations_total")
+        tls = {}
+        for row, c in pairs:
+            if row["transport"] == "tls":
+                tls[c.tls_selected] = tls.get(c.tls_selected, 0) + 1
+        for ver, v in sorted(tls.items()):
+            if skew == "tls-version":
+                ver = "TLS1.0"
+            out.append('dicomon_tls_associations_total{version="%s"} %d' % (ver, v))
+        fam("dicomon_active_associations", "gauge")
+        out.append('dicomon_active_associations{transport="tls"} %d' % (skew == "active"))
+        fam("dicomon_association_duration_seconds", "histogram")
+        n = len(manifest) + (skew == "duration")
+        out.append('dicomon_association_duration_seconds_bucket{le="+Inf"} %d' % n)
+        out.append("dicomon_association_duration_seconds_sum 1.5")
+        out.append("dicomon_association_duration_seconds_count %d" % n)
         fam("dicomon_packets_total")
         out.append('dicomon_packets_total{interface="gw-mod",class="dicom"} 100')
         if dup_type:
@@ -431,10 +457,17 @@ class Metrics(Base):
         for skew, needle in ((("P-DATA-TF", "orig"), "type=P-DATA-TF,direction=orig"),
                              (("A-ASSOCIATE-RJ", "reply"), "type=A-ASSOCIATE-RJ,direction=reply"),
                              ("new_tls", "event=new_tls"), ("new_cleartext", "event=new_cleartext"),
-                             ("ringbuf", "ring buffer")):
+                             ("ringbuf", "ring buffer"), ("active", "active_associations"),
+                             ("duration", "duration_seconds_count")):
             probs = self.problems(self.scrape(skew=skew))
             self.assertEqual(len(probs), 1, (skew, probs))
             self.assertIn(needle, probs[0])
+        # a wrong outcome count also breaks the total; a wrong TLS version is two problems
+        probs = self.problems(self.scrape(skew=("assoc", "cleartext", "aborted")))
+        self.assertIn("transport=cleartext,outcome=aborted", probs[0])
+        self.assertIn("sums to", probs[1])
+        probs = self.problems(self.scrape(skew="tls-version"))
+        self.assertTrue(any("version=TLS1.3" in x for x in probs), probs)
 
     def test_bad_scrapes_fail(self):
         self.assertIn("typed twice", self.problems(self.scrape(dup_type=True))[0])

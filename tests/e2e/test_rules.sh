@@ -22,7 +22,7 @@ source "$HERE/lib.sh"
 
 DICOMON=${1:-${DICOMON:-$REPO/.output/dicomon}}
 [[ $EUID -eq 0 ]] || e2e_die "must run as root (network namespaces, XDP)"
-e2e_need ip ss python3 nmap openssl echoscu storescu findscu movescu storescp dcmqrscp dcmodify img2dcm timeout env
+e2e_need ip ss python3 curl nmap openssl echoscu storescu findscu movescu storescp dcmqrscp dcmodify img2dcm timeout env
 [[ -x $DICOMON ]] || e2e_die "dicomon binary not found: $DICOMON"
 
 PFX="dmrules-$$"
@@ -118,16 +118,20 @@ e2e_log "movescu to a destination the allow-list does not know"
 run move movescu -S -aet MODALITY1 -aec PACS_QR -aem NOWHERE -k QueryRetrieveLevel=STUDY \
     -k StudyInstanceUID=1.2.3.4 "$SRV_IP" 104
 sleep 0.5
+# /metrics (the default listener, in the namespace's loopback): AE pairs are
+# labelled only with allow-listed titles.
+ip netns exec "$NS_SRV" curl -sS --max-time 5 -o "$W/metrics2.txt" http://127.0.0.1:9479/metrics ||
+    e2e_log "scrape of /metrics failed"
 e2e_stop "$PID_DICOMON" INT 10 || e2e_die "dicomon (allow-list) did not exit cleanly"
 
 "$DICOMON" status --json --socket "$W/none.sock" --pin-root "$W/none" >"$W/status.json" 2>&1 || true
 PHI_FILES=("$EVE" "$EVE.1" "$EVE2" "$W/events.jsonl" "$W/events2.jsonl" "$W/logs/dicomon.err"
-    "$W/logs/dicomon2.err" "$W/learned.yaml" "$W/status.json")
+    "$W/logs/dicomon2.err" "$W/learned.yaml" "$W/status.json" "$W/metrics2.txt")
 phi_hits=$(grep -l -a -e "$PHI_NAME" -e "PHIMARKER" -e "$PHI_ID" -e "$PHI_USER" -e "$PHI_PASS" \
     -e "$PHI_QUERY" "${PHI_FILES[@]}" 2>/dev/null || true)
 
-python3 - "$EVE" "$W/learned.yaml" "$EVE2" "$phi_hits" "$W/events.jsonl" <<'PY'
-import json, sys
+python3 - "$EVE" "$W/learned.yaml" "$EVE2" "$phi_hits" "$W/events.jsonl" "$W/metrics2.txt" <<'PY'
+import json, re, sys
 passed = failed = 0
 def check(ok, name, detail=""):
     global passed, failed
@@ -219,6 +223,27 @@ check(fs.get("alerts_suppressed", 0) >= 1 and fs.get("alerts") == len(alerts)
 mv = [r for r in recs2 if r.get("event_type") == "alert" and r["alert"]["signature_id"] == 9100090]
 check(len(mv) == 1 and "NOWHERE" in json.dumps(mv[0]["dicom"]),
       "a C-MOVE to a destination not in the allow-list is reported", json.dumps(mv)[:400])
+try:
+    scrape = open(sys.argv[6]).read()
+except OSError:
+    scrape = ""
+def series(name):
+    return {m.group(1): float(m.group(2)) for m in
+            re.finditer(r"^%s\{(.*)\} (\S+)$" % re.escape(name), scrape, re.M)}
+pairs = series("dicomon_ae_pair_associations_total")
+check(pairs.get('calling_ae="MODALITY1",called_ae="PACS_SCP"', 0) >= 1
+      and pairs.get('calling_ae="other",called_ae="PACS_SCP"', 0) == 1
+      and "INTRUDER" not in scrape,
+      "/metrics: AE pairs name allow-listed titles only, the unknown one is 'other'", json.dumps(pairs))
+raised = series("dicomon_alerts_total")
+m = re.search(r"^dicomon_alerts_suppressed_total (\S+)$", scrape, re.M)
+supp = float(m.group(1)) if m else -1
+eve2_alerts = [r for r in recs2 if r.get("event_type") == "alert"]
+check(sum(v for k, v in raised.items() if 'signature_id="9100040"' in k) == 1,
+      "/metrics: alerts by signature count the allow-list alert", json.dumps(raised))
+check(sum(raised.values()) == len(eve2_alerts) + supp,
+      "/metrics: alerts raised = alerts in the feed + alerts held back",
+      "%s raised, %d in EVE, %s suppressed" % (sum(raised.values()), len(eve2_alerts), supp))
 print("rules: %d passed, %d failed" % (passed, failed))
 sys.exit(1 if failed else 0)
 PY

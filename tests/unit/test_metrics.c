@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include "assoc_metrics.h"
 #include "loop.h"
 #include "metrics.h"
 
@@ -67,7 +68,14 @@ static void check_families(const char *text)
 			continue;
 		assert_int_equal(sscanf(line, "%127[^{ ]", fam), 1);
 		assert_true(n > 0);
-		assert_string_equal(seen[n - 1], fam);
+		/* a histogram's samples: FAMILY_bucket, FAMILY_sum, FAMILY_count */
+		if (strcmp(seen[n - 1], fam)) {
+			size_t l = strlen(seen[n - 1]);
+
+			assert_memory_equal(seen[n - 1], fam, l);
+			assert_true(!strcmp(fam + l, "_bucket") || !strcmp(fam + l, "_sum") ||
+				    !strcmp(fam + l, "_count"));
+		}
 	}
 	free(copy);
 }
@@ -205,12 +213,117 @@ static void test_live_scrape(void **state)
 	dm_loop_free(lp);
 }
 
+static char *render_am(const struct dm_assoc_metrics *m)
+{
+	uint64_t active[DM_TRANSPORT_MAX] = {[DM_TRANSPORT_TLS] = 2};
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	dm_am_write(f, m, active);
+	fclose(f);
+	check_families(buf);
+	return buf;
+}
+
+static void test_assoc_metrics(void **state)
+{
+	struct dm_assoc_metrics *m = calloc(1, sizeof(*m));
+	struct dm_rec r = {};
+	char a[32], b[32], *t;
+	int i;
+
+	(void)state;
+	r.transport = DM_TRANSPORT_CLEARTEXT;
+	r.outcome = DM_OUT_RELEASED;
+	r.start_ns = 1000000000ULL;
+	r.end_ns = r.start_ns + 70000000ULL; /* 0.07 s */
+	dm_am_end(m, &r, "MODALITY1", "PACS_SCP");
+	dm_am_end(m, &r, "MODALITY1", "PACS_SCP");
+	r.outcome = DM_OUT_REJECTED;
+	r.end_ns = r.start_ns + 2 * 1000000000ULL; /* 2 s */
+	dm_am_end(m, &r, "other", "other");
+	r.transport = DM_TRANSPORT_TLS;
+	r.outcome = DM_OUT_INCOMPLETE;
+	r.tls_selected = 0x0304;
+	dm_am_end(m, &r, "ignored", "ignored"); /* TLS: no AE pair */
+	r.tls_selected = 0x7a7a;		/* two unknown versions: one series */
+	dm_am_end(m, &r, "x", "y");
+	r.tls_selected = 0x1234;
+	dm_am_end(m, &r, "x", "y");
+	dm_am_dimse(m, 0x0001, false, 0);     /* C-STORE-RQ */
+	dm_am_dimse(m, 0x8001, true, 0x0000); /* C-STORE-RSP success */
+	dm_am_dimse(m, 0x8001, true, 0xa700); /* failure */
+	dm_am_dimse(m, 0x8021, true, 0xff00); /* C-MOVE-RSP pending */
+	dm_am_dimse(m, 0x4242, false, 0);     /* not a command: other */
+	t = render_am(m);
+	assert_non_null(strstr(
+	    t, "dicomon_associations_total{transport=\"cleartext\",outcome=\"released\"} 2\n"));
+	assert_non_null(strstr(
+	    t, "dicomon_associations_total{transport=\"cleartext\",outcome=\"rejected\"} 1\n"));
+	assert_non_null(
+	    strstr(t, "dicomon_associations_total{transport=\"tls\",outcome=\"incomplete\"} 3\n"));
+	assert_non_null(strstr(t, "dicomon_active_associations{transport=\"tls\"} 2\n"));
+	assert_non_null(strstr(t, "dicomon_association_duration_seconds_bucket{transport="
+				  "\"cleartext\",le=\"0.05\"} 0\n"));
+	assert_non_null(strstr(
+	    t,
+	    "dicomon_association_duration_seconds_bucket{transport=\"cleartext\",le=\"0.1\"} 2\n"));
+	assert_non_null(strstr(
+	    t,
+	    "dicomon_association_duration_seconds_bucket{transport=\"cleartext\",le=\"1\"} 2\n"));
+	assert_non_null(strstr(
+	    t,
+	    "dicomon_association_duration_seconds_bucket{transport=\"cleartext\",le=\"5\"} 3\n"));
+	assert_non_null(strstr(t, "dicomon_association_duration_seconds_bucket{transport="
+				  "\"cleartext\",le=\"+Inf\"} 3\n"));
+	assert_non_null(
+	    strstr(t, "dicomon_association_duration_seconds_count{transport=\"cleartext\"} 3\n"));
+	assert_non_null(strstr(
+	    t, "dicomon_association_duration_seconds_sum{transport=\"cleartext\"} 2.140000\n"));
+	assert_non_null(strstr(t, "dicomon_tls_associations_total{version=\"TLS1.3\"} 1\n"));
+	assert_non_null(strstr(t, "dicomon_tls_associations_total{version=\"unknown\"} 2\n"));
+	assert_non_null(strstr(t, "{command=\"C-STORE-RQ\",status_class=\"none\"} 1\n"));
+	assert_non_null(strstr(t, "{command=\"C-STORE-RSP\",status_class=\"success\"} 1\n"));
+	assert_non_null(strstr(t, "{command=\"C-STORE-RSP\",status_class=\"failure\"} 1\n"));
+	assert_non_null(strstr(t, "{command=\"C-MOVE-RSP\",status_class=\"pending\"} 1\n"));
+	assert_non_null(strstr(t, "{command=\"other\",status_class=\"none\"} 1\n"));
+	assert_non_null(strstr(t, "{calling_ae=\"MODALITY1\",called_ae=\"PACS_SCP\"} 2\n"));
+	assert_non_null(strstr(t, "{calling_ae=\"other\",called_ae=\"other\"} 1\n"));
+	assert_null(strstr(t, "ignored"));
+	free(t);
+
+	/* A hostile known title is escaped; past DM_AM_PAIRS pairs everything folds into other. */
+	r.transport = DM_TRANSPORT_CLEARTEXT;
+	dm_am_end(m, &r, "A\"B\\C", "PACS_SCP");
+	for (i = 0; i < 2 * DM_AM_PAIRS; i++) {
+		snprintf(a, sizeof(a), "SRC%d", i);
+		snprintf(b, sizeof(b), "DST%d", i);
+		dm_am_end(m, &r, a, b);
+	}
+	assert_int_equal(m->n_pairs, DM_AM_PAIRS);
+	t = render_am(m);
+	assert_non_null(strstr(t, "{calling_ae=\"A\\\"B\\\\C\",called_ae=\"PACS_SCP\"} 1\n"));
+	{
+		int series = 0;
+		char *p = t;
+
+		while ((p = strstr(p, "dicomon_ae_pair_associations_total{")))
+			series++, p++;
+		assert_int_equal(series, DM_AM_PAIRS);
+	}
+	free(t);
+	free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_listen_check),
 	    cmocka_unit_test(test_exposition),
 	    cmocka_unit_test(test_live_scrape),
+	    cmocka_unit_test(test_assoc_metrics),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
