@@ -53,7 +53,7 @@ BENCH := $(OUTPUT)/tests/bench
 # The objects are inputs of the skeletons and also used as they are (bench, e2e).
 .SECONDARY: $(BPF_OBJS)
 
-.PHONY: all clean test test-unit test-bpf test-e2e bench deps vmlinux format
+.PHONY: all clean test test-unit test-bpf test-e2e test-dashboards bench deps vmlinux format
 all: $(OUTPUT)/dicomon
 
 $(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests:
@@ -95,7 +95,12 @@ $(BENCH): tests/bench/bench.c $(TESTLIB_OBJS) $(LIB_OBJS) $(SKELS) | $(OUTPUT)/t
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(USER_CFLAGS) -Itests/lib $(filter %.c %.o,$^) -o $@ $(LIBS)
 
-test: test-unit test-bpf test-e2e
+test: test-unit test-dashboards test-bpf test-e2e
+
+# The alerting rules: syntax and their promtool unit tests (Debian's prometheus).
+test-dashboards:
+	$(Q)promtool check rules dashboards/dicomon-alerts.yml
+	$(Q)promtool test rules dashboards/tests/dicomon-alerts.test.yml
 
 # Userspace only, no root needed.
 test-unit: $(UNIT_TESTS)
