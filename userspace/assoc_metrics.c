@@ -19,6 +19,20 @@ void dm_am_end(struct dm_assoc_metrics *m, const struct dm_rec *r, const char *c
 	int i;
 
 	m->assoc[t][o]++;
+	if (r->rejected) {
+		unsigned int src =
+		    r->reject.source >= 1 && r->reject.source <= 3 ? r->reject.source : 0;
+
+		m->rj[src][r->reject.reason < 8 ? r->reject.reason : 8]++;
+	}
+	for (i = 0; i < m->n_vlans && m->vlans[i].vlan != r->key.vlan[0]; i++)
+		;
+	if (i == m->n_vlans && i < DM_AM_VLANS)
+		m->vlans[m->n_vlans++].vlan = r->key.vlan[0];
+	if (i < DM_AM_VLANS)
+		m->vlans[i].n[t]++;
+	else
+		m->vlans_other[t]++;
 	for (i = 0; i < DM_AM_DUR_BUCKETS; i++)
 		if (secs <= dm_am_dur_bounds[i])
 			m->dur[t].le[i]++;
@@ -93,6 +107,47 @@ void dm_am_write(FILE *out, const struct dm_assoc_metrics *m,
 			    "dicomon_associations_total{transport=\"%s\",outcome=\"%s\"} %llu\n",
 			    dm_transport_name(t), dm_outcome_name(o),
 			    (unsigned long long)m->assoc[t][o]);
+	head(out, "association_rejects_total", "counter",
+	     "A-ASSOCIATE-RJ by source and reason (PS3.8 Table 9-21).");
+	for (i = 0; i < 4; i++)
+		for (c = 0; c < 9; c++) {
+			const char *rn = i && c < 8 ? dm_reject_reason_name(i, c) : NULL;
+
+			if (!m->rj[i][c])
+				continue;
+			fprintf(out, "dicomon_association_rejects_total{source=\"%s\",",
+				i ? dm_reject_source_name(i) : "other");
+			if (c < 8)
+				fprintf(out, "reason=\"%d\",", c);
+			else
+				fputs("reason=\"other\",", out);
+			fprintf(out, "reason_name=\"%s\"} %llu\n", rn ? rn : "other",
+				(unsigned long long)m->rj[i][c]);
+		}
+	head(out, "vlan_associations_total", "counter",
+	     "Associations ended, by outer VLAN id (none: untagged) and transport.");
+	for (i = 0; i < m->n_vlans; i++)
+		for (t = 0; t < DM_TRANSPORT_MAX; t++) {
+			if (!m->vlans[i].n[t])
+				continue;
+			if (m->vlans[i].vlan)
+				fprintf(out,
+					"dicomon_vlan_associations_total{vlan=\"%u\",transport=\"%"
+					"s\"} %llu\n",
+					m->vlans[i].vlan, dm_transport_name(t),
+					(unsigned long long)m->vlans[i].n[t]);
+			else
+				fprintf(out,
+					"dicomon_vlan_associations_total{vlan=\"none\",transport="
+					"\"%s\"} %llu\n",
+					dm_transport_name(t), (unsigned long long)m->vlans[i].n[t]);
+		}
+	for (t = 0; t < DM_TRANSPORT_MAX; t++)
+		if (m->vlans_other[t])
+			fprintf(out,
+				"dicomon_vlan_associations_total{vlan=\"other\",transport=\"%s\"} "
+				"%llu\n",
+				dm_transport_name(t), (unsigned long long)m->vlans_other[t]);
 	head(out, "active_associations", "gauge",
 	     "Associations going on in the userspace table, by transport.");
 	for (t = 0; t < DM_TRANSPORT_MAX; t++)

@@ -20,6 +20,7 @@
 #define DM_AM_CMDS	  32  /* distinct command fields (PS3.7 defines 24) */
 #define DM_AM_PAIRS	  256 /* distinct known AE pairs; more fold into other */
 #define DM_AM_CLASSES	  6   /* success pending warning failure cancel + none (requests) */
+#define DM_AM_VLANS	  64  /* distinct outer VLAN ids; more fold into other */
 
 struct dm_assoc_metrics {
 	uint64_t assoc[DM_TRANSPORT_MAX][DM_OUT_MAX];
@@ -44,6 +45,14 @@ struct dm_assoc_metrics {
 		uint64_t n;
 	} pairs[DM_AM_PAIRS];
 	int n_pairs;
+	/* A-ASSOCIATE-RJ by source (1..3, 0 = other) and reason (0..7, 8 = other) */
+	uint64_t rj[4][9];
+	struct {
+		uint16_t vlan; /* outer id, 0 = untagged */
+		uint64_t n[DM_TRANSPORT_MAX];
+	} vlans[DM_AM_VLANS];
+	int n_vlans;
+	uint64_t vlans_other[DM_TRANSPORT_MAX];
 };
 
 extern const double dm_am_dur_bounds[DM_AM_DUR_BUCKETS];

@@ -573,6 +573,13 @@ def metrics_problems(path, manifest, pairs):
             p.append("dicomon_tls_associations_total{version=%s} = %d, tshark saw %d" % (version, got, exp))
     if metric_sum(samples, "dicomon_tls_associations_total") != sum(tls.values()):
         p.append("dicomon_tls_associations_total has versions tshark did not see")
+    rejected = sum(1 for row in manifest if row["state"] == "rejected")
+    if metric_sum(samples, "dicomon_association_rejects_total") != rejected:
+        p.append("dicomon_association_rejects_total = %d, the test had %d rejected"
+                 % (metric_sum(samples, "dicomon_association_rejects_total"), rejected))
+    if metric_sum(samples, "dicomon_vlan_associations_total", vlan="none") != len(manifest):
+        p.append("dicomon_vlan_associations_total{vlan=none} = %d, the test made %d untagged"
+                 % (metric_sum(samples, "dicomon_vlan_associations_total", vlan="none"), len(manifest)))
     if metric_sum(samples, "dicomon_active_associations") != 0:
         p.append("dicomon_active_associations is not 0 after every association ended")
     count = metric_sum(samples, "dicomon_association_duration_seconds_count")

@@ -426,6 +426,13 @@ class Metrics(Base):
             if skew == "tls-version":
                 ver = "TLS1.0"
             out.append('dicomon_tls_associations_total{version="%s"} %d' % (ver, v))
+        fam("dicomon_association_rejects_total")
+        out.append('dicomon_association_rejects_total{source="service-user",reason="7",'
+                   'reason_name="called-AE-title-not-recognized"} %d'
+                   % (sum(1 for row in manifest if row["state"] == "rejected") + (skew == "reject")))
+        fam("dicomon_vlan_associations_total")
+        out.append('dicomon_vlan_associations_total{vlan="none",transport="cleartext"} %d'
+                   % (len(manifest) - (skew == "vlan")))
         fam("dicomon_active_associations", "gauge")
         out.append('dicomon_active_associations{transport="tls"} %d' % (skew == "active"))
         fam("dicomon_association_duration_seconds", "histogram")
@@ -458,7 +465,8 @@ class Metrics(Base):
                              (("A-ASSOCIATE-RJ", "reply"), "type=A-ASSOCIATE-RJ,direction=reply"),
                              ("new_tls", "event=new_tls"), ("new_cleartext", "event=new_cleartext"),
                              ("ringbuf", "ring buffer"), ("active", "active_associations"),
-                             ("duration", "duration_seconds_count")):
+                             ("duration", "duration_seconds_count"), ("reject", "rejects_total"),
+                             ("vlan", "vlan=none")):
             probs = self.problems(self.scrape(skew=skew))
             self.assertEqual(len(probs), 1, (skew, probs))
             self.assertIn(needle, probs[0])

@@ -244,6 +244,14 @@ static void test_assoc_metrics(void **state)
 	r.outcome = DM_OUT_REJECTED;
 	r.end_ns = r.start_ns + 2 * 1000000000ULL; /* 2 s */
 	dm_am_end(m, &r, "other", "other");
+	r.rejected = true;
+	r.reject = (struct dm_reject){.result = 1, .source = 1, .reason = 7};
+	r.key.vlan[0] = 100;
+	dm_am_end(m, &r, "other", "other");
+	r.reject = (struct dm_reject){.result = 1, .source = 9, .reason = 200}; /* hostile codes */
+	dm_am_end(m, &r, "other", "other");
+	r.rejected = false;
+	r.key.vlan[0] = 0;
 	r.transport = DM_TRANSPORT_TLS;
 	r.outcome = DM_OUT_INCOMPLETE;
 	r.tls_selected = 0x0304;
@@ -261,7 +269,19 @@ static void test_assoc_metrics(void **state)
 	assert_non_null(strstr(
 	    t, "dicomon_associations_total{transport=\"cleartext\",outcome=\"released\"} 2\n"));
 	assert_non_null(strstr(
-	    t, "dicomon_associations_total{transport=\"cleartext\",outcome=\"rejected\"} 1\n"));
+	    t, "dicomon_associations_total{transport=\"cleartext\",outcome=\"rejected\"} 3\n"));
+	assert_non_null(
+	    strstr(t, "dicomon_association_rejects_total{source=\"service-user\",reason=\"7\","
+		      "reason_name=\"called-AE-title-not-recognized\"} 1\n"));
+	assert_non_null(
+	    strstr(t, "dicomon_association_rejects_total{source=\"other\",reason=\"other\","
+		      "reason_name=\"other\"} 1\n"));
+	assert_non_null(
+	    strstr(t, "dicomon_vlan_associations_total{vlan=\"100\",transport=\"cleartext\"} 2\n"));
+	assert_non_null(strstr(
+	    t, "dicomon_vlan_associations_total{vlan=\"none\",transport=\"cleartext\"} 3\n"));
+	assert_non_null(
+	    strstr(t, "dicomon_vlan_associations_total{vlan=\"none\",transport=\"tls\"} 3\n"));
 	assert_non_null(
 	    strstr(t, "dicomon_associations_total{transport=\"tls\",outcome=\"incomplete\"} 3\n"));
 	assert_non_null(strstr(t, "dicomon_active_associations{transport=\"tls\"} 2\n"));
@@ -275,13 +295,13 @@ static void test_assoc_metrics(void **state)
 	    "dicomon_association_duration_seconds_bucket{transport=\"cleartext\",le=\"1\"} 2\n"));
 	assert_non_null(strstr(
 	    t,
-	    "dicomon_association_duration_seconds_bucket{transport=\"cleartext\",le=\"5\"} 3\n"));
+	    "dicomon_association_duration_seconds_bucket{transport=\"cleartext\",le=\"5\"} 5\n"));
 	assert_non_null(strstr(t, "dicomon_association_duration_seconds_bucket{transport="
-				  "\"cleartext\",le=\"+Inf\"} 3\n"));
+				  "\"cleartext\",le=\"+Inf\"} 5\n"));
 	assert_non_null(
-	    strstr(t, "dicomon_association_duration_seconds_count{transport=\"cleartext\"} 3\n"));
+	    strstr(t, "dicomon_association_duration_seconds_count{transport=\"cleartext\"} 5\n"));
 	assert_non_null(strstr(
-	    t, "dicomon_association_duration_seconds_sum{transport=\"cleartext\"} 2.140000\n"));
+	    t, "dicomon_association_duration_seconds_sum{transport=\"cleartext\"} 6.140000\n"));
 	assert_non_null(strstr(t, "dicomon_tls_associations_total{version=\"TLS1.3\"} 1\n"));
 	assert_non_null(strstr(t, "dicomon_tls_associations_total{version=\"unknown\"} 2\n"));
 	assert_non_null(strstr(t, "{command=\"C-STORE-RQ\",status_class=\"none\"} 1\n"));
@@ -290,7 +310,7 @@ static void test_assoc_metrics(void **state)
 	assert_non_null(strstr(t, "{command=\"C-MOVE-RSP\",status_class=\"pending\"} 1\n"));
 	assert_non_null(strstr(t, "{command=\"other\",status_class=\"none\"} 1\n"));
 	assert_non_null(strstr(t, "{calling_ae=\"MODALITY1\",called_ae=\"PACS_SCP\"} 2\n"));
-	assert_non_null(strstr(t, "{calling_ae=\"other\",called_ae=\"other\"} 1\n"));
+	assert_non_null(strstr(t, "{calling_ae=\"other\",called_ae=\"other\"} 3\n"));
 	assert_null(strstr(t, "ignored"));
 	free(t);
 
