@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
@@ -354,11 +355,48 @@ static void write_prog_stats(FILE *out, const struct dm_loader *l)
 			info_of[j].name, info_of[j].id, (double)info_of[j].run_time_ns / 1e9);
 }
 
+/*
+ * Entries in the kernel's flow tables. A walk of every slot costs milliseconds
+ * at the default size: done at most every FLOW_COUNT_INTERVAL_NS, between
+ * scrapes the last count is served.
+ */
+#define FLOW_COUNT_INTERVAL_NS (10 * NSEC_PER_SEC)
+
+static void count_flows(struct dm_daemon *d, uint64_t now)
+{
+	int fd = dm_loader_flows_fd(&d->l), ofd = dm_loader_overflow_fd(&d->l);
+	__u32 keys[256], batch = 0, count, i;
+	struct dm_flow_key key, next, *prev = NULL;
+	static struct dm_assoc vals[256];
+	void *in = NULL;
+	uint64_t slots = 0, over = 0;
+	int err;
+
+	if (d->flows_counted_ns && now - d->flows_counted_ns < FLOW_COUNT_INTERVAL_NS)
+		return;
+	do {
+		count = 256;
+		err = bpf_map_lookup_batch(fd, in, &batch, keys, vals, &count, NULL);
+		for (i = 0; i < count && (!err || errno == ENOENT); i++)
+			slots += vals[i].key.family != 0;
+		in = &batch;
+	} while (!err);
+	while (ofd >= 0 && !bpf_map_get_next_key(ofd, prev, &next)) {
+		key = next;
+		prev = &key;
+		over++;
+	}
+	d->flows_slots_used = slots;
+	d->flows_overflow_used = over;
+	d->flows_counted_ns = now;
+}
+
 /* One scrape: the maps as they are now, then userspace's counters. */
 static int render_metrics(FILE *out, void *ctx)
 {
 	struct dm_metrics_iface ifs[DM_MAX_IFACES];
 	uint64_t active[DM_TRANSPORT_MAX];
+	struct timespec ts_now;
 	struct dm_daemon *d = ctx;
 	const struct dm_event_stats *es;
 	const struct dm_table_stats *ts;
@@ -424,11 +462,30 @@ static int render_metrics(FILE *out, void *ctx)
 		     "severity (1 high .. 3 low), before the feed's rate limit.\n"
 		     "# TYPE dicomon_alerts_total counter\n");
 	for (i = 0; i < d->n_alert_sids; i++)
-		fprintf(out,
-			"dicomon_alerts_total{signature_id=\"%u\",signature=\"%s\",severity=\"%d\"} "
-			"%llu\n",
-			d->alert_sids[i].sid, d->alert_sids[i].signature, d->alert_sids[i].severity,
-			(unsigned long long)d->alert_sids[i].n);
+		fprintf(
+		    out,
+		    "dicomon_alerts_total{signature_id=\"%u\",signature=\"%s\",severity=\"%d\"} "
+		    "%llu\n",
+		    d->alert_sids[i].sid, d->alert_sids[i].signature, d->alert_sids[i].severity,
+		    (unsigned long long)d->alert_sids[i].n);
+	clock_gettime(CLOCK_MONOTONIC, &ts_now);
+	count_flows(d, (uint64_t)ts_now.tv_sec * NSEC_PER_SEC + (uint64_t)ts_now.tv_nsec);
+	fprintf(
+	    out,
+	    "# HELP dicomon_flow_table_entries Associations held by the kernel's flow tables "
+	    "(slots: direct-mapped, overflow: LRU), counted at most every 10 s.\n"
+	    "# TYPE dicomon_flow_table_entries gauge\n"
+	    "dicomon_flow_table_entries{table=\"slots\"} %llu\n"
+	    "dicomon_flow_table_entries{table=\"overflow\"} %llu\n"
+	    "# HELP dicomon_flow_table_capacity Size of the kernel's flow tables (maps.flow_slots, "
+	    "maps.overflow_entries).\n# TYPE dicomon_flow_table_capacity gauge\n"
+	    "dicomon_flow_table_capacity{table=\"slots\"} %u\n"
+	    "dicomon_flow_table_capacity{table=\"overflow\"} %u\n",
+	    (unsigned long long)d->flows_slots_used, (unsigned long long)d->flows_overflow_used,
+	    d->l.flow_slots, d->l.overflow_entries);
+	gauge(out, "table_insert_failures_total", "counter",
+	      "Associations userspace could not add to its table (full and nothing to evict).",
+	      es->assoc_table_full);
 	memset(active, 0, sizeof(active));
 	dm_table_foreach(dm_events_table(d->ev), count_active, active);
 	dm_am_write(out, dm_events_assoc_metrics(d->ev), active);

@@ -44,6 +44,7 @@ struct dm_daemon {
 		uint64_t n;
 	} alert_sids[64];
 	int n_alert_sids;
+	uint64_t flows_counted_ns, flows_slots_used, flows_overflow_used; /* /metrics cache */
 	unsigned int reloads;
 };
 

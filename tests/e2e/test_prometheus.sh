@@ -145,13 +145,16 @@ want = {
     'sum(dicomon_dimse_messages_total{command="C-STORE-RSP",status_class="success"})': 2,
     'sum(dicomon_active_associations)': 0,
 }
-# Prometheus scrapes every second: wait until it has what dicomon counted.
-deadline = time.time() + 30
+# Prometheus scrapes every second: wait until it has what dicomon counted, and
+# enough samples (5 in the last minute) for the panels' rate() and increase().
+deadline = time.time() + 40
 while time.time() < deadline:
     got = {e: scalar(e) for e in want}
-    if all(got[e] == v for e, v in want.items()):
+    samples = scalar('min(count_over_time(dicomon_packets_total{class="dicom"}[1m]))') or 0
+    if samples >= 5 and all(got[e] == v for e, v in want.items()):
         break
     time.sleep(1)
+check(samples >= 5, "prometheus stored at least 5 scrapes in the last minute", samples)
 for e, v in want.items():
     check(got[e] == v, "prometheus: %s = %d" % (e, v), "got %s" % got[e])
 check(scalar('up{job="dicomon"}') == 1, "prometheus: up{job=\"dicomon\"} = 1")
@@ -159,6 +162,10 @@ check(scalar('sum(dicomon_ringbuf_reserve_failures_total)') == lost_before == 0,
       "no ring buffer event lost, before or during the wrk run",
       "before %s, after %s" % (lost_before, scalar('sum(dicomon_ringbuf_reserve_failures_total)')))
 check(scalar('sum(dicomon_malformed_events_total)') == 0, "no malformed events")
+check(scalar('dicomon_flow_table_capacity{table="slots"}') == 16384
+      and scalar('dicomon_flow_table_entries{table="slots"}') is not None
+      and scalar('sum(dicomon_table_insert_failures_total)') == 0,
+      "flow table: 16384 slots (the default), entries exported, no userspace insert failure")
 
 # wrk: every request answered with 200
 wrk = open(W + "/logs/wrk.out").read()
