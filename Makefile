@@ -125,6 +125,7 @@ test-e2e: $(OUTPUT)/dicomon $(OUTPUT)/tests/vlan_toggle.bpf.o
 	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) tests/e2e/test_dicomweb.sh
 	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) tests/e2e/test_daemon.sh
 	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) tests/e2e/test_prometheus.sh
+	$(Q)tests/e2e/test_demo.sh
 
 bench: $(BENCH)
 	$(Q)$(BENCH) $(BENCH_ARGS)
