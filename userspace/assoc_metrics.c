@@ -88,18 +88,14 @@ void dm_am_dimse(struct dm_assoc_metrics *m, uint16_t field, bool has_status, ui
 		m->cmds_other[c]++;
 }
 
-static void head(FILE *out, const char *name, const char *type, const char *help)
-{
-	fprintf(out, "# HELP dicomon_%s %s\n# TYPE dicomon_%s %s\n", name, help, name, type);
-}
-
 void dm_am_write(FILE *out, const struct dm_assoc_metrics *m,
 		 const uint64_t active[DM_TRANSPORT_MAX])
 {
 	int t, o, i, c;
 
-	head(out, "associations_total", "counter",
-	     "Associations ended (or dropped from the table), by transport and outcome.");
+	dm_metrics_head(
+	    out, "associations_total", "counter",
+	    "Associations ended (or dropped from the table), by transport and outcome.");
 	for (t = 0; t < DM_TRANSPORT_MAX; t++)
 		for (o = 0; o < DM_OUT_MAX; o++)
 			fprintf(
@@ -107,8 +103,8 @@ void dm_am_write(FILE *out, const struct dm_assoc_metrics *m,
 			    "dicomon_associations_total{transport=\"%s\",outcome=\"%s\"} %llu\n",
 			    dm_transport_name(t), dm_outcome_name(o),
 			    (unsigned long long)m->assoc[t][o]);
-	head(out, "association_rejects_total", "counter",
-	     "A-ASSOCIATE-RJ by source and reason (PS3.8 Table 9-21).");
+	dm_metrics_head(out, "association_rejects_total", "counter",
+			"A-ASSOCIATE-RJ by source and reason (PS3.8 Table 9-21).");
 	for (i = 0; i < 4; i++)
 		for (c = 0; c < 9; c++) {
 			const char *rn = i && c < 8 ? dm_reject_reason_name(i, c) : NULL;
@@ -124,8 +120,8 @@ void dm_am_write(FILE *out, const struct dm_assoc_metrics *m,
 			fprintf(out, "reason_name=\"%s\"} %llu\n", rn ? rn : "other",
 				(unsigned long long)m->rj[i][c]);
 		}
-	head(out, "vlan_associations_total", "counter",
-	     "Associations ended, by outer VLAN id (none: untagged) and transport.");
+	dm_metrics_head(out, "vlan_associations_total", "counter",
+			"Associations ended, by outer VLAN id (none: untagged) and transport.");
 	for (i = 0; i < m->n_vlans; i++)
 		for (t = 0; t < DM_TRANSPORT_MAX; t++) {
 			if (!m->vlans[i].n[t])
@@ -148,13 +144,13 @@ void dm_am_write(FILE *out, const struct dm_assoc_metrics *m,
 				"dicomon_vlan_associations_total{vlan=\"other\",transport=\"%s\"} "
 				"%llu\n",
 				dm_transport_name(t), (unsigned long long)m->vlans_other[t]);
-	head(out, "active_associations", "gauge",
-	     "Associations going on in the userspace table, by transport.");
+	dm_metrics_head(out, "active_associations", "gauge",
+			"Associations going on in the userspace table, by transport.");
 	for (t = 0; t < DM_TRANSPORT_MAX; t++)
 		fprintf(out, "dicomon_active_associations{transport=\"%s\"} %llu\n",
 			dm_transport_name(t), (unsigned long long)active[t]);
-	head(out, "association_duration_seconds", "histogram",
-	     "Duration of ended associations, first to last packet, by transport.");
+	dm_metrics_head(out, "association_duration_seconds", "histogram",
+			"Duration of ended associations, first to last packet, by transport.");
 	for (t = 0; t < DM_TRANSPORT_MAX; t++) {
 		for (i = 0; i < DM_AM_DUR_BUCKETS; i++)
 			fprintf(out,
@@ -172,15 +168,16 @@ void dm_am_write(FILE *out, const struct dm_assoc_metrics *m,
 		fprintf(out, "dicomon_association_duration_seconds_count{transport=\"%s\"} %llu\n",
 			dm_transport_name(t), (unsigned long long)m->dur[t].count);
 	}
-	head(out, "tls_associations_total", "counter",
-	     "TLS associations ended, by the version the server selected.");
+	dm_metrics_head(out, "tls_associations_total", "counter",
+			"TLS associations ended, by the version the server selected.");
 	for (i = 0; i < m->n_tls; i++)
 		fprintf(out, "dicomon_tls_associations_total{version=\"%s\"} %llu\n",
 			m->tls[i].version ? dm_tls_version_name(m->tls[i].version) : "unknown",
 			(unsigned long long)m->tls[i].n);
-	head(out, "dimse_messages_total", "counter",
-	     "DIMSE messages decoded from their command heads, by command and status class (none: "
-	     "a request).");
+	dm_metrics_head(
+	    out, "dimse_messages_total", "counter",
+	    "DIMSE messages decoded from their command heads, by command and status class (none: "
+	    "a request).");
 	for (i = 0; i < m->n_cmds; i++)
 		for (c = 0; c < DM_AM_CLASSES; c++)
 			if (m->cmds[i].n[c])
@@ -197,9 +194,10 @@ void dm_am_write(FILE *out, const struct dm_assoc_metrics *m,
 			    "dicomon_dimse_messages_total{command=\"other\",status_class=\"%s\"} "
 			    "%llu\n",
 			    class_names[c], (unsigned long long)m->cmds_other[c]);
-	head(out, "ae_pair_associations_total", "counter",
-	     "Cleartext associations ended, by calling and called AE title; titles that are "
-	     "neither allow-listed nor learned are \"other\".");
+	dm_metrics_head(
+	    out, "ae_pair_associations_total", "counter",
+	    "Cleartext associations ended, by calling and called AE title; titles that are "
+	    "neither allow-listed nor learned are \"other\".");
 	for (i = 0; i < m->n_pairs; i++) {
 		fputs("dicomon_ae_pair_associations_total{calling_ae=\"", out);
 		dm_metrics_label(out, m->pairs[i].calling);

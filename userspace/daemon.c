@@ -296,8 +296,8 @@ static const char *const event_names[DM_EV_MAX] = {
 
 static void gauge(FILE *out, const char *name, const char *type, const char *help, uint64_t v)
 {
-	fprintf(out, "# HELP dicomon_%s %s\n# TYPE dicomon_%s %s\ndicomon_%s %llu\n", name, help,
-		name, type, name, (unsigned long long)v);
+	dm_metrics_head(out, name, type, help);
+	fprintf(out, "dicomon_%s %llu\n", name, (unsigned long long)v);
 }
 
 static void count_active(const struct dm_rec *r, void *ctx)

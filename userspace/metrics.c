@@ -266,7 +266,7 @@ static const char *const counter_help[DM_CNT_MAX] = {
     [DM_CNT_HTTP_REQUESTS] = "HTTP request segments seen on the DICOMweb ports.",
 };
 
-static void head(FILE *out, const char *name, const char *type, const char *help)
+void dm_metrics_head(FILE *out, const char *name, const char *type, const char *help)
 {
 	fprintf(out, "# HELP dicomon_%s %s\n# TYPE dicomon_%s %s\n", name, help, name, type);
 }
@@ -282,23 +282,24 @@ void dm_metrics_write_kernel(FILE *out, const struct dm_metrics_iface *ifs, int 
 {
 	int i, c, d, t;
 
-	head(out, "packets_total", "counter", "Packets seen, by interface and class.");
+	dm_metrics_head(out, "packets_total", "counter", "Packets seen, by interface and class.");
 	for (i = 0; i < n; i++)
 		for (c = 0; c < DM_CLASS_MAX; c++) {
 			sample_if(out, "packets_total", ifs[i].name);
 			fprintf(out, ",class=\"%s\"} %llu\n", dm_class_name(c),
 				(unsigned long long)ifs[i].s.pkts[c]);
 		}
-	head(out, "bytes_total", "counter", "Bytes seen (whole frames), by interface and class.");
+	dm_metrics_head(out, "bytes_total", "counter",
+			"Bytes seen (whole frames), by interface and class.");
 	for (i = 0; i < n; i++)
 		for (c = 0; c < DM_CLASS_MAX; c++) {
 			sample_if(out, "bytes_total", ifs[i].name);
 			fprintf(out, ",class=\"%s\"} %llu\n", dm_class_name(c),
 				(unsigned long long)ifs[i].s.bytes[c]);
 		}
-	head(out, "pdus_total", "counter",
-	     "DICOM Upper Layer PDU headers seen, by type and direction "
-	     "(orig: from the association requester).");
+	dm_metrics_head(out, "pdus_total", "counter",
+			"DICOM Upper Layer PDU headers seen, by type and direction "
+			"(orig: from the association requester).");
 	for (i = 0; i < n; i++)
 		for (d = 0; d < DM_DIR_MAX; d++)
 			for (t = 1; t < DM_PDU_MAX; t++) {
@@ -307,8 +308,9 @@ void dm_metrics_write_kernel(FILE *out, const struct dm_metrics_iface *ifs, int 
 					dm_pdu_name(t), dm_dir_name(d),
 					(unsigned long long)ifs[i].s.pdus[d][t]);
 			}
-	head(out, "pdu_bytes_total", "counter",
-	     "Bytes of DICOM Upper Layer PDUs (header and body), by type and direction.");
+	dm_metrics_head(
+	    out, "pdu_bytes_total", "counter",
+	    "Bytes of DICOM Upper Layer PDUs (header and body), by type and direction.");
 	for (i = 0; i < n; i++)
 		for (d = 0; d < DM_DIR_MAX; d++)
 			for (t = 1; t < DM_PDU_MAX; t++) {
@@ -317,17 +319,18 @@ void dm_metrics_write_kernel(FILE *out, const struct dm_metrics_iface *ifs, int 
 					dm_pdu_name(t), dm_dir_name(d),
 					(unsigned long long)ifs[i].s.pdu_bytes[d][t]);
 			}
-	head(out, "association_events_total", "counter",
-	     "Association events seen by the classifier: new_cleartext, new_tls, new_midstream "
-	     "(starts), accepted, rejected, released, aborted, ended, evicted.");
+	dm_metrics_head(
+	    out, "association_events_total", "counter",
+	    "Association events seen by the classifier: new_cleartext, new_tls, new_midstream "
+	    "(starts), accepted, rejected, released, aborted, ended, evicted.");
 	for (i = 0; i < n; i++)
 		for (c = 0; c < DM_ASSOC_MAX; c++) {
 			sample_if(out, "association_events_total", ifs[i].name);
 			fprintf(out, ",event=\"%s\"} %llu\n", dm_assoc_counter_name(c),
 				(unsigned long long)ifs[i].s.assoc[c]);
 		}
-	head(out, "parse_errors_total", "counter",
-	     "Frames or PDUs the classifier could not parse, by reason.");
+	dm_metrics_head(out, "parse_errors_total", "counter",
+			"Frames or PDUs the classifier could not parse, by reason.");
 	for (i = 0; i < n; i++)
 		for (c = 0; c < DM_ERR_MAX; c++) {
 			sample_if(out, "parse_errors_total", ifs[i].name);
@@ -338,7 +341,8 @@ void dm_metrics_write_kernel(FILE *out, const struct dm_metrics_iface *ifs, int 
 		char name[80];
 
 		snprintf(name, sizeof(name), "%s_total", dm_counter_name(c));
-		head(out, name, "counter", counter_help[c] ? counter_help[c] : "Datapath counter.");
+		dm_metrics_head(out, name, "counter",
+				counter_help[c] ? counter_help[c] : "Datapath counter.");
 		for (i = 0; i < n; i++) {
 			sample_if(out, name, ifs[i].name);
 			fprintf(out, "} %llu\n", (unsigned long long)ifs[i].s.cnt[c]);

@@ -40,6 +40,8 @@ struct dm_metrics_iface {
 	struct dm_stats s;
 };
 void dm_metrics_write_kernel(FILE *out, const struct dm_metrics_iface *ifs, int n);
+/* "# HELP dicomon_NAME HELP" and "# TYPE dicomon_NAME TYPE" lines. */
+void dm_metrics_head(FILE *out, const char *name, const char *type, const char *help);
 /* A label value with \, " and newline escaped. */
 void dm_metrics_label(FILE *out, const char *v);
 
