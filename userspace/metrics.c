@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -278,68 +279,73 @@ static void sample_if(FILE *out, const char *name, const char *ifname)
 	fputc('"', out);
 }
 
+typedef const char *(*name_fn)(unsigned int);
+
+/* A dm_stats array (at off, len entries) as a family: per interface and index, label=name(index).
+ */
+static void family(FILE *out, const char *fam, const char *help, const struct dm_metrics_iface *ifs,
+		   int n, size_t off, int len, const char *label, name_fn name)
+{
+	int i, c;
+
+	dm_metrics_head(out, fam, "counter", help);
+	for (i = 0; i < n; i++) {
+		const __u64 *v = (const __u64 *)((const char *)&ifs[i].s + off);
+
+		for (c = 0; c < len; c++) {
+			sample_if(out, fam, ifs[i].name);
+			fprintf(out, ",%s=\"%s\"} %llu\n", label, name(c),
+				(unsigned long long)v[c]);
+		}
+	}
+}
+
+/* A [DM_DIR_MAX][DM_PDU_MAX] array (pdus, pdu_bytes): by type and direction, type 0 left out. */
+static void pdu_family(FILE *out, const char *fam, const char *help,
+		       const struct dm_metrics_iface *ifs, int n, size_t off)
+{
+	int i, d, t;
+
+	dm_metrics_head(out, fam, "counter", help);
+	for (i = 0; i < n; i++) {
+		const __u64(*v)[DM_PDU_MAX] =
+		    (const __u64(*)[DM_PDU_MAX])((const char *)&ifs[i].s + off);
+
+		for (d = 0; d < DM_DIR_MAX; d++)
+			for (t = 1; t < DM_PDU_MAX; t++) {
+				sample_if(out, fam, ifs[i].name);
+				fprintf(out, ",type=\"%s\",direction=\"%s\"} %llu\n",
+					dm_pdu_name(t), dm_dir_name(d),
+					(unsigned long long)v[d][t]);
+			}
+	}
+}
+
 void dm_metrics_write_kernel(FILE *out, const struct dm_metrics_iface *ifs, int n)
 {
-	int i, c, d, t;
+	char name[80];
+	int i, c;
 
-	dm_metrics_head(out, "packets_total", "counter", "Packets seen, by interface and class.");
-	for (i = 0; i < n; i++)
-		for (c = 0; c < DM_CLASS_MAX; c++) {
-			sample_if(out, "packets_total", ifs[i].name);
-			fprintf(out, ",class=\"%s\"} %llu\n", dm_class_name(c),
-				(unsigned long long)ifs[i].s.pkts[c]);
-		}
-	dm_metrics_head(out, "bytes_total", "counter",
-			"Bytes seen (whole frames), by interface and class.");
-	for (i = 0; i < n; i++)
-		for (c = 0; c < DM_CLASS_MAX; c++) {
-			sample_if(out, "bytes_total", ifs[i].name);
-			fprintf(out, ",class=\"%s\"} %llu\n", dm_class_name(c),
-				(unsigned long long)ifs[i].s.bytes[c]);
-		}
-	dm_metrics_head(out, "pdus_total", "counter",
-			"DICOM Upper Layer PDU headers seen, by type and direction "
-			"(orig: from the association requester).");
-	for (i = 0; i < n; i++)
-		for (d = 0; d < DM_DIR_MAX; d++)
-			for (t = 1; t < DM_PDU_MAX; t++) {
-				sample_if(out, "pdus_total", ifs[i].name);
-				fprintf(out, ",type=\"%s\",direction=\"%s\"} %llu\n",
-					dm_pdu_name(t), dm_dir_name(d),
-					(unsigned long long)ifs[i].s.pdus[d][t]);
-			}
-	dm_metrics_head(
-	    out, "pdu_bytes_total", "counter",
-	    "Bytes of DICOM Upper Layer PDUs (header and body), by type and direction.");
-	for (i = 0; i < n; i++)
-		for (d = 0; d < DM_DIR_MAX; d++)
-			for (t = 1; t < DM_PDU_MAX; t++) {
-				sample_if(out, "pdu_bytes_total", ifs[i].name);
-				fprintf(out, ",type=\"%s\",direction=\"%s\"} %llu\n",
-					dm_pdu_name(t), dm_dir_name(d),
-					(unsigned long long)ifs[i].s.pdu_bytes[d][t]);
-			}
-	dm_metrics_head(
-	    out, "association_events_total", "counter",
-	    "Association events seen by the classifier: new_cleartext, new_tls, new_midstream "
-	    "(starts), accepted, rejected, released, aborted, ended, evicted.");
-	for (i = 0; i < n; i++)
-		for (c = 0; c < DM_ASSOC_MAX; c++) {
-			sample_if(out, "association_events_total", ifs[i].name);
-			fprintf(out, ",event=\"%s\"} %llu\n", dm_assoc_counter_name(c),
-				(unsigned long long)ifs[i].s.assoc[c]);
-		}
-	dm_metrics_head(out, "parse_errors_total", "counter",
-			"Frames or PDUs the classifier could not parse, by reason.");
-	for (i = 0; i < n; i++)
-		for (c = 0; c < DM_ERR_MAX; c++) {
-			sample_if(out, "parse_errors_total", ifs[i].name);
-			fprintf(out, ",reason=\"%s\"} %llu\n", dm_err_name(c),
-				(unsigned long long)ifs[i].s.err[c]);
-		}
+	family(out, "packets_total", "Packets seen, by interface and class.", ifs, n,
+	       offsetof(struct dm_stats, pkts), DM_CLASS_MAX, "class", dm_class_name);
+	family(out, "bytes_total", "Bytes seen (whole frames), by interface and class.", ifs, n,
+	       offsetof(struct dm_stats, bytes), DM_CLASS_MAX, "class", dm_class_name);
+	pdu_family(out, "pdus_total",
+		   "DICOM Upper Layer PDU headers seen, by type and direction "
+		   "(orig: from the association requester).",
+		   ifs, n, offsetof(struct dm_stats, pdus));
+	pdu_family(out, "pdu_bytes_total",
+		   "Bytes of DICOM Upper Layer PDUs (header and body), by type and direction.", ifs,
+		   n, offsetof(struct dm_stats, pdu_bytes));
+	family(out, "association_events_total",
+	       "Association events seen by the classifier: new_cleartext, new_tls, new_midstream "
+	       "(starts), accepted, rejected, released, aborted, ended, evicted.",
+	       ifs, n, offsetof(struct dm_stats, assoc), DM_ASSOC_MAX, "event",
+	       dm_assoc_counter_name);
+	family(out, "parse_errors_total",
+	       "Frames or PDUs the classifier could not parse, by reason.", ifs, n,
+	       offsetof(struct dm_stats, err), DM_ERR_MAX, "reason", dm_err_name);
 	for (c = 0; c < DM_CNT_MAX; c++) {
-		char name[80];
-
 		snprintf(name, sizeof(name), "%s_total", dm_counter_name(c));
 		dm_metrics_head(out, name, "counter",
 				counter_help[c] ? counter_help[c] : "Datapath counter.");
