@@ -24,7 +24,7 @@ CFLAGS ?= -O2 -g
 USER_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -DDICOMON_VERSION='"$(VERSION)"' \
 	-Iinclude -Iuserspace -I$(OUTPUT)
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror -Ivmlinux -Iinclude -Ibpf
-LIBS := -lbpf -lelf -lz -ljson-c -lyaml -lmicrohttpd
+LIBS := -lbpf -lelf -lz -ljson-c -lyaml -lmicrohttpd -lpcap
 
 ifeq ($(V),1)
 Q :=
@@ -53,7 +53,7 @@ BENCH := $(OUTPUT)/tests/bench
 # The objects are inputs of the skeletons and also used as they are (bench, e2e).
 .SECONDARY: $(BPF_OBJS)
 
-.PHONY: all clean test test-unit test-bpf test-e2e test-dashboards bench deps vmlinux format
+.PHONY: all clean test test-unit test-bpf test-replay test-e2e test-dashboards bench deps vmlinux format
 all: $(OUTPUT)/dicomon
 
 $(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests:
@@ -95,7 +95,7 @@ $(BENCH): tests/bench/bench.c $(TESTLIB_OBJS) $(LIB_OBJS) $(SKELS) | $(OUTPUT)/t
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(USER_CFLAGS) -Itests/lib $(filter %.c %.o,$^) -o $@ $(LIBS)
 
-test: test-unit test-dashboards test-bpf test-e2e
+test: test-unit test-dashboards test-bpf test-replay test-e2e
 
 # The alerting rules: syntax and their promtool unit tests (Debian's prometheus).
 test-dashboards:
@@ -110,6 +110,10 @@ test-unit: $(UNIT_TESTS)
 
 test-bpf: $(BPF_TEST)
 	$(Q)$(BPF_TEST)
+
+# `dicomon replay` on recorded captures (root: BPF_PROG_TEST_RUN).
+test-replay: $(OUTPUT)/dicomon
+	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) tests/replay/test_replay_cli.sh
 
 $(OUTPUT)/tests/vlan_toggle.bpf.o: tests/e2e/vlan_toggle.bpf.c vmlinux/vmlinux.h | $(OUTPUT)/tests
 	$(call msg,BPF,$@)

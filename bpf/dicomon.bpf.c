@@ -71,7 +71,7 @@ static __always_inline struct dm_assoc *detect(struct dm_pkt *p, const __u8 hook
 			}
 			flags = DM_AF_AE_ODD;
 		}
-		now = bpf_ktime_get_coarse_ns();
+		now = activity_ns();
 		a = flow_create(p, st, slot, k, t->side, DM_TRANSPORT_CLEARTEXT, DM_STATE_REQUESTED,
 				flags, now);
 		if (!a)
@@ -97,7 +97,7 @@ static __always_inline struct dm_assoc *detect(struct dm_pkt *p, const __u8 hook
 			count_err(st, -DM_ERR_TLS_BAD);
 			return NULL;
 		}
-		now = bpf_ktime_get_coarse_ns();
+		now = activity_ns();
 		a = flow_create(p, st, slot, k, t->side, DM_TRANSPORT_TLS, DM_STATE_TLS_HELLO, 0,
 				now);
 		if (!a)
@@ -112,7 +112,7 @@ static __always_inline struct dm_assoc *detect(struct dm_pkt *p, const __u8 hook
 	if (cfg.midstream && pdu_plausible(h, have, cfg.max_pdu_len)) {
 		/* The side on a DICOM port is the acceptor; if both are, the destination. */
 		init_side = ddicom ? t->side : !t->side;
-		now = bpf_ktime_get_coarse_ns();
+		now = activity_ns();
 		a = flow_create(p, st, slot, k, init_side, DM_TRANSPORT_CLEARTEXT, DM_STATE_UNKNOWN,
 				DM_AF_MIDSTREAM, now);
 		if (!a)
@@ -226,7 +226,7 @@ static __always_inline int slow_path(void *ctx, struct dm_slow_args *args, const
 	 * Activity needs no precision, and the fine clock costs ~20 ns under a VM:
 	 * the coarse one (a tick) stamps activity, events read the fine one.
 	 */
-	now = bpf_ktime_get_coarse_ns();
+	now = activity_ns();
 	a->last_ns = now;
 	dir = t->side == a->init_side ? DM_DIR_ORIG : DM_DIR_REPLY;
 	dir_state(a, dir)->pkts++;
@@ -282,7 +282,7 @@ static __always_inline bool fast_path(struct dm_assoc *a, const struct dm_seg *t
 	 * busy association (TLS has no PDU headers to stamp it) from looking idle.
 	 */
 	if (!(++d->pkts & 1023))
-		a->last_ns = bpf_ktime_get_coarse_ns();
+		a->last_ns = activity_ns();
 	return true;
 }
 

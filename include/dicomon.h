@@ -233,6 +233,7 @@ enum dm_end_reason {
 	DM_END_FIN = 1, /* FIN seen from both sides */
 	DM_END_RST,	/* TCP reset */
 	DM_END_EVICT,	/* idle slot taken by a new association */
+	DM_END_CAPTURE, /* replay only: the capture ended with the association open */
 	DM_END_MAX,
 };
 
@@ -329,7 +330,7 @@ struct dm_bpf_config {
 	__u8 bench_hold;    /* benchmarks only: the bulk path leaves the stream position
 			     * where it was, so one segment can be replayed in order */
 	__u8 n_web_ports;   /* valid entries of web_ports (0: no HTTP detection) */
-	__u8 pad;
+	__u8 fine_clock;    /* replay: activity stamps read the fine clock, not the tick */
 	__u16 web_ports[DM_WEB_PORTS]; /* HTTP destination ports watched for DICOMweb */
 };
 

@@ -10,7 +10,7 @@ if [[ $EUID -ne 0 ]]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 
-build=(make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev libjson-c-dev libyaml-dev libmicrohttpd-dev pkg-config)
+build=(make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev libjson-c-dev libyaml-dev libmicrohttpd-dev libpcap-dev pkg-config)
 test=(libcmocka-dev libclang-rt-dev systemd nmap iproute2 procps python3 openssl dcmtk tshark orthanc orthanc-dicomweb curl prometheus wrk)
 
 apt-get update -qq

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "cli.h"
 #include "yaml_config.h"
 
@@ -18,6 +19,7 @@ void dm_cli_usage(FILE *f)
 	fprintf(
 	    f,
 	    "Usage: dicomon run [-c FILE] [-i IFACE ...] [options]\n"
+	    "       dicomon replay [-c FILE] [--eve FILE|-] [--metrics-out FILE] PCAP...\n"
 	    "       dicomon status [-c FILE] [--socket PATH] [--pin-root DIR] [--json]\n"
 	    "       dicomon detach [-c FILE | --pin-root DIR] [-i IFACE ...]\n"
 	    "       dicomon version [--json]\n"
@@ -98,6 +100,9 @@ enum {
 	OPT_JSON,
 	OPT_CHECK,
 	OPT_LEARN,
+	OPT_EVE,
+	OPT_METRICS_OUT,
+	OPT_EVIDENCE,
 };
 
 static const struct option run_opts[] = {
@@ -255,6 +260,130 @@ int dm_cli_parse_run(int argc, char **argv, struct dm_cli *cli)
 		fprintf(stderr, "dicomon: unexpected argument '%s'\n", argv[optind]);
 		return -EINVAL;
 	}
+	return 0;
+}
+
+/* A path given to replay, relative to the working directory (config keys want absolute ones). */
+static const char *absolute(const char *path, char *buf, size_t len)
+{
+	char cwd[4096];
+
+	if (path[0] == '/' || !getcwd(cwd, sizeof(cwd)))
+		return path;
+	if ((size_t)snprintf(buf, len, "%s/%s", cwd, path) >= len)
+		return path; /* too long: the key's check says so */
+	return buf;
+}
+
+void dm_cli_usage_replay(FILE *f)
+{
+	fprintf(f,
+		"Usage: dicomon replay [-c FILE] [options] PCAP...\n"
+		"\n"
+		"Run capture files (pcap or pcapng: Ethernet, Linux cooked v1/v2, raw IP,\n"
+		"BSD loopback) through the same BPF program as `dicomon run`, packet by packet\n"
+		"with BPF_PROG_TEST_RUN, then the same decoders, association table, rules and\n"
+		"feed. Timestamps are the capture's; every line names its file and packet\n"
+		"(pcap_filename, pcap_cnt). Several files are one capture, read in order.\n"
+		"Associations still open at the end get a record with reason capture_end.\n"
+		"Needs CAP_BPF (root); attaches to nothing.\n"
+		"\n"
+		"Options:\n"
+		"  -c, --config FILE        YAML config (detection, policy, rules, feed keys)\n"
+		"  -p, --ports LIST         DICOM ports (default %s)\n"
+		"  -o, --set KEY=VALUE      set any config key\n"
+		"      --json               events and counters as JSON lines (as `run --json`)\n"
+		"      --eve FILE|-         write the EVE feed (records and alerts) to FILE, or\n"
+		"                           to stdout instead of the event lines with -\n"
+		"      --metrics-out FILE   write the final metrics (Prometheus text format)\n"
+		"      --evidence DIR       a pcap of each alerted association's packets in DIR\n"
+		"      --no-midstream, --no-any-port, --no-vlan-key, --dimse-snap N,\n"
+		"      --flow-slots N       as for `dicomon run`\n"
+		"  -v, --verbose            more logging\n"
+		"  -h, --help               this text\n"
+		"\n"
+		"Exit codes: 0 every file read whole, 2 usage or configuration, 3 BPF load\n"
+		"failed, 6 a capture is missing, unreadable, damaged or of an unsupported link\n"
+		"type (what was read before the damage still produced its records).\n",
+		DM_DEFAULT_PORTS);
+}
+
+int dm_cli_parse_replay(int argc, char **argv, struct dm_cli *cli)
+{
+	static const struct option opts[] = {
+	    {"config", required_argument, NULL, 'c'},
+	    {"ports", required_argument, NULL, 'p'},
+	    {"set", required_argument, NULL, 'o'},
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {"eve", required_argument, NULL, OPT_EVE},
+	    {"metrics-out", required_argument, NULL, OPT_METRICS_OUT},
+	    {"evidence", required_argument, NULL, OPT_EVIDENCE},
+	    {"no-midstream", no_argument, NULL, OPT_NO_MIDSTREAM},
+	    {"no-any-port", no_argument, NULL, OPT_NO_ANY_PORT},
+	    {"no-vlan-key", no_argument, NULL, OPT_NO_VLAN_KEY},
+	    {"dimse-snap", required_argument, NULL, OPT_DIMSE_SNAP},
+	    {"flow-slots", required_argument, NULL, OPT_FLOW_SLOTS},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	static char eve_path[4096], evidence_path[4096];
+	size_t i;
+	int c;
+
+	memset(cli, 0, sizeof(*cli));
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:p:o:vh", opts, NULL)) != -1) {
+		for (i = 0; i < sizeof(opt_keys) / sizeof(opt_keys[0]); i++)
+			if (opt_keys[i].opt == c)
+				break;
+		if (i < sizeof(opt_keys) / sizeof(opt_keys[0])) {
+			if (add_set(cli, opt_keys[i].flag, opt_keys[i].key,
+				    opt_keys[i].value ? opt_keys[i].value : optarg))
+				return -EINVAL;
+			continue;
+		}
+		switch (c) {
+		case 'c':
+			cli->config = optarg;
+			break;
+		case 'o':
+			if (add_set_opt(cli, optarg))
+				return -EINVAL;
+			break;
+		case OPT_EVE:
+			if (!strcmp(optarg, "-") ? add_set(cli, "--eve", "feed.stdout", "true")
+						 : add_set(cli, "--eve", "feed.file",
+							   absolute(optarg, eve_path,
+								    sizeof(eve_path))))
+				return -EINVAL;
+			break;
+		case OPT_METRICS_OUT:
+			cli->metrics_out = optarg;
+			break;
+		case OPT_EVIDENCE:
+			if (add_set(cli, "--evidence", "evidence.dir",
+				    absolute(optarg, evidence_path, sizeof(evidence_path))))
+				return -EINVAL;
+			break;
+		case 'v':
+			cli->verbose++;
+			break;
+		case 'h':
+			dm_cli_usage_replay(stdout);
+			return 1;
+		default:
+			dm_cli_usage_replay(stderr);
+			return -EINVAL;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "dicomon replay: no capture file given\n");
+		dm_cli_usage_replay(stderr);
+		return -EINVAL;
+	}
+	cli->files = argv + optind;
+	cli->n_files = argc - optind;
 	return 0;
 }
 

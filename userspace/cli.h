@@ -24,10 +24,17 @@ struct dm_cli {
 	bool reset_state; /* --reset-state */
 	bool check;	  /* --check: print the effective configuration, do not run */
 	const char *learn_out; /* --learn FILE: learn AE titles, write the allow-list at exit */
+	/* `dicomon replay` */
+	char **files;		 /* the captures, in order */
+	int n_files;
+	const char *metrics_out; /* --metrics-out FILE: final metrics, exposition format */
 };
 
 /* Returns 0, 1 if --help was printed (exit 0), or -EINVAL (message printed). */
 int dm_cli_parse_run(int argc, char **argv, struct dm_cli *cli);
+/* `dicomon replay [options] PCAP...` */
+int dm_cli_parse_replay(int argc, char **argv, struct dm_cli *cli);
+void dm_cli_usage_replay(FILE *f);
 int dm_cli_parse_detach(int argc, char **argv, struct dm_cli *cli);
 /*
  * The effective configuration: defaults, then the file (if -c), then the

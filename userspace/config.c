@@ -24,7 +24,7 @@ const char *const dm_syslog_facility_names[] = {"local0", "local1", "local2", "l
 						"local4", "local5", "local6", "local7",
 						"user",	  "daemon", NULL};
 const char *const dm_sections[] = {"attach", "detection", "maps",   "state", "output",	"table",
-				   "feed",   "alerts",	  "policy", "rules", "metrics", NULL};
+				   "feed",   "alerts",	  "evidence", "policy", "rules", "metrics", NULL};
 
 _Static_assert(sizeof(enum dm_xdp_mode) == sizeof(int), "ENUM keys are stored as int");
 _Static_assert(sizeof(enum dm_tc_mode) == sizeof(int), "ENUM keys are stored as int");
@@ -88,6 +88,8 @@ const struct dm_key dm_keys[] = {
     KE("feed.syslog_facility", feed_syslog_facility, dm_syslog_facility_names),
     KU("alerts.rate_limit_count", alert_rate_count, 0, 1000000, 0),
     KU("alerts.rate_limit_seconds", alert_rate_s, 1, 86400, 0),
+    KP("evidence.dir", evidence_dir, DM_KF_EMPTY | DM_KF_RESTART),
+    KU("evidence.packets", evidence_packets, 1, 4096, DM_KF_RESTART),
     /* policy.* and rules.*: the detection rules (rules.c, docs/rules.md) */
     KL("policy.imaging_networks", imaging_networks, dm_cidr_check),
     KL("policy.trusted_networks", trusted_networks, dm_cidr_check),
@@ -127,6 +129,7 @@ void dm_config_defaults(struct dm_config *cfg)
 	cfg->vlan_meta = true;
 	cfg->flow_slots = 16384;
 	cfg->overflow_entries = 4096;
+	cfg->evidence_packets = 64;
 	cfg->ringbuf_bytes = 4 << 20;
 	cfg->ctl_max = 65536;
 	cfg->dimse_snap = 512;
@@ -565,6 +568,7 @@ void dm_config_to_bpf(const struct dm_config *cfg, struct dm_bpf_config *bpf)
 	bpf->tls = cfg->tls;
 	bpf->dimse = cfg->dimse;
 	bpf->vlan_key = cfg->vlan_key;
+	bpf->fine_clock = cfg->fine_clock;
 	for (p = 1; p < 65536 && bpf->n_web_ports < DM_WEB_PORTS; p++)
 		if (cfg->web_port_map[p >> 6] >> (p & 63) & 1)
 			bpf->web_ports[bpf->n_web_ports++] = p;

@@ -62,6 +62,7 @@ struct dm_hooks {
  * YAML name, type and limits; the command line sets the same keys.
  */
 struct dm_config {
+	bool fine_clock; /* not a key: `dicomon replay` sets it (dm_bpf_config.fine_clock) */
 	struct dm_iface_cfg ifaces[DM_MAX_IFACES - 1];
 	int n_ifaces;
 	/* attach.* */
@@ -100,6 +101,8 @@ struct dm_config {
 	char status_socket[DM_SOCKET_PATH_MAX];
 	/* feed.* and alerts.*: the EVE JSON feed (feed.c); all live on SIGHUP */
 	char feed_file[DM_FEED_PATH_MAX]; /* "" = no file */
+	char evidence_dir[DM_FEED_PATH_MAX]; /* "" = no evidence pcaps */
+	uint32_t evidence_packets;	     /* packets kept per DICOM association */
 	bool feed_stdout;		  /* EVE lines instead of the native event lines */
 	char feed_unix_socket[DM_SOCKET_PATH_MAX]; /* "" = none */
 	bool feed_syslog;

@@ -151,7 +151,7 @@ static void add_u64(json_object *o, const char *k, uint64_t v)
 }
 
 /* The counters: the kernel's, then the table's, the rules' and the feed's. */
-static void print_stats(struct dm_daemon *d)
+void dm_daemon_print_stats(struct dm_daemon *d)
 {
 	const struct dm_table_stats *ts = dm_table_stats(dm_events_table(d->ev));
 	const struct dm_rules_stats *rs = dm_rules_stats(d->rules);
@@ -191,7 +191,7 @@ static void print_stats(struct dm_daemon *d)
 
 static void drain(struct dm_daemon *d)
 {
-	if (ring_buffer__consume(d->rb) < 0)
+	if (d->rb && ring_buffer__consume(d->rb) < 0)
 		pr_warn("ring buffer dm_events: consume failed\n");
 }
 
@@ -264,7 +264,7 @@ static void on_signal(struct dm_loop *lp, int fd, uint32_t events, void *ctx)
 		switch (si.ssi_signo) {
 		case SIGUSR1:
 			drain(d);
-			print_stats(d);
+			dm_daemon_print_stats(d);
 			break;
 		case SIGHUP:
 			/* First: logrotate needs the new file even when the new config is bad. */
@@ -392,7 +392,7 @@ static void count_flows(struct dm_daemon *d, uint64_t now)
 }
 
 /* One scrape: the maps as they are now, then userspace's counters. */
-static int render_metrics(FILE *out, void *ctx)
+int dm_daemon_render_metrics(FILE *out, void *ctx)
 {
 	struct dm_metrics_iface ifs[DM_MAX_IFACES];
 	uint64_t active[DM_TRANSPORT_MAX];
@@ -499,7 +499,7 @@ static void on_stats(struct dm_loop *lp, int fd, uint32_t events, void *ctx)
 
 	(void)lp, (void)fd, (void)events;
 	drain(d);
-	print_stats(d);
+	dm_daemon_print_stats(d);
 }
 
 /* --learn: what was seen, as an allow-list an operator reviews and loads. */
@@ -521,7 +521,7 @@ static void write_allowlist(const struct dm_rules *r, const char *path)
 }
 
 /* A rule fired: to the feed, which rate-limits and writes it (and owns a->details). */
-static void on_alert(void *ctx, const struct dm_rec *rec, const struct dm_alert *a)
+void dm_daemon_on_alert(void *ctx, const struct dm_rec *rec, const struct dm_alert *a)
 {
 	struct dm_daemon *d = ctx;
 	int i;
@@ -595,7 +595,7 @@ static int setup_loop(struct dm_daemon *d, const sigset_t *mask)
 	}
 	if (!err)
 		err =
-		    dm_metrics_open(d->cfg.metrics_listen, d->loop, render_metrics, d, &d->metrics);
+		    dm_metrics_open(d->cfg.metrics_listen, d->loop, dm_daemon_render_metrics, d, &d->metrics);
 	return err;
 }
 
@@ -681,7 +681,7 @@ int dm_daemon_run(const struct dm_cli *cli)
 		d->cfg.learn_s = 366 * 86400;
 		d->cfg.ae_allowlist[0] = 0;
 	}
-	d->rules = dm_rules_new(&d->cfg, on_alert, d, msg, sizeof(msg));
+	d->rules = dm_rules_new(&d->cfg, dm_daemon_on_alert, d, msg, sizeof(msg));
 	if (!d->rules) {
 		pr_err("rules: %s\n", msg);
 		rc = DM_EXIT_USAGE;
@@ -700,7 +700,7 @@ int dm_daemon_run(const struct dm_cli *cli)
 	notify("STOPPING=1");
 	/* What is still in the ring belongs to this run. */
 	drain(d);
-	print_stats(d);
+	dm_daemon_print_stats(d);
 out_loop:
 	teardown_loop(d);
 out_close:

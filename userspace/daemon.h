@@ -2,6 +2,7 @@
 #ifndef __DM_DAEMON_H
 #define __DM_DAEMON_H
 
+#include <stdio.h>
 #include "cli.h"
 #include "config.h"
 #include "loader.h"
@@ -11,6 +12,7 @@
 #define DM_EXIT_BPF	3 /* cannot load or attach */
 #define DM_EXIT_RUNTIME 4 /* event loop failure */
 #define DM_EXIT_STATE	5 /* pinned state unusable: another daemon, or another layout */
+#define DM_EXIT_CAPTURE 6 /* replay: a capture missing, unreadable, damaged or unsupported */
 
 struct dm_events;
 struct dm_feed;
@@ -50,5 +52,15 @@ struct dm_daemon {
 
 /* `dicomon run`: returns the exit code. */
 int dm_daemon_run(const struct dm_cli *cli);
+
+/* Shared with `dicomon replay` (replay.c), which runs the same pipeline over a capture. */
+struct dm_alert;
+struct dm_rec;
+/* Counters to stdout (text, or a JSON "stats" line). */
+void dm_daemon_print_stats(struct dm_daemon *d);
+/* The metrics in the Prometheus text format (a /metrics scrape, --metrics-out). */
+int dm_daemon_render_metrics(FILE *out, void *ctx);
+/* The rules' alert callback: counted by signature, then to the feed. */
+void dm_daemon_on_alert(void *ctx, const struct dm_rec *rec, const struct dm_alert *a);
 
 #endif /* __DM_DAEMON_H */

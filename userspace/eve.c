@@ -10,33 +10,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "clock.h"
 #include "eve.h"
+#include "events.h"
 #include "names.h"
 #include "table.h"
 
-uint64_t dm_eve_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 void dm_eve_time(uint64_t mono_ns, char *buf, size_t len)
 {
-	struct timespec real;
-	int64_t wall_ns;
-	time_t secs;
-	struct tm tm;
-	size_t n;
-
-	clock_gettime(CLOCK_REALTIME, &real);
-	wall_ns = (int64_t)real.tv_sec * 1000000000LL + real.tv_nsec -
-		  ((int64_t)dm_eve_now_ns() - (int64_t)mono_ns);
-	secs = wall_ns / 1000000000LL;
-	gmtime_r(&secs, &tm);
-	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, len - n, ".%06lld+0000", (long long)(wall_ns % 1000000000LL) / 1000);
+	dm_clock_format(mono_ns, "+0000", buf, len);
 }
 
 /* Length of the well-formed UTF-8 sequence at s (RFC 3629), 0 if there is none. */
@@ -142,6 +124,7 @@ static json_object *eve_common(const struct dm_rec *r, const char *ifname, uint6
 	if (ifname && *ifname)
 		json_object_object_add(o, "in_iface", json_object_new_string(ifname));
 	json_object_object_add(o, "event_type", json_object_new_string(event_type));
+	dm_source_json(o);
 	if (!r)
 		return o;
 	/* Without VLAN ids in the key (detection.vlan_key false): the initiator's last. */
@@ -252,7 +235,7 @@ json_object *dm_eve_dicom(const struct dm_rec *r, const char *ifname)
 					   "violations",
 					   "violations_total",
 					   NULL};
-	uint64_t end_ns = r->end_ns ? r->end_ns : dm_eve_now_ns();
+	uint64_t end_ns = r->end_ns ? r->end_ns : dm_clock_now_ns();
 	json_object *o = eve_common(r, ifname, end_ns, "dicom");
 	json_object *full = json_object_new_object(), *d = json_object_new_object(), *p;
 	char buf[64];
@@ -319,7 +302,7 @@ static void pkt_flow(json_object *o, const struct dm_flow_key *k, int src, const
 
 json_object *dm_eve_alert(const struct dm_rec *r, const char *ifname, const struct dm_alert *a)
 {
-	json_object *o = eve_common(r, ifname, dm_eve_now_ns(), "alert");
+	json_object *o = eve_common(r, ifname, dm_clock_now_ns(), "alert");
 	json_object *al = json_object_new_object(), *d = a->details;
 
 	if (!r && a->pkt_key)

@@ -34,8 +34,6 @@ json_object *dm_eve_alert(const struct dm_rec *r, const char *ifname, const stru
 
 /* Monotonic ns to "2026-11-22T01:02:03.123456+0000" (UTC, Suricata's form). */
 void dm_eve_time(uint64_t mono_ns, char *buf, size_t len);
-/* Now, CLOCK_MONOTONIC ns. */
-uint64_t dm_eve_now_ns(void);
 
 /*
  * The record as one line of JSON text, valid UTF-8 whatever its strings

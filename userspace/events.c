@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 #include "assoc_metrics.h"
+#include "clock.h"
 #include "events.h"
 #include "loader.h"
 #include "log.h"
@@ -52,10 +53,8 @@ const struct dm_assoc_metrics *dm_events_assoc_metrics(const struct dm_events *e
 static void on_table_evict(void *ctx, struct dm_rec *r)
 {
 	struct dm_events *ev = ctx;
-	struct timespec now;
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	r->end_ns = (uint64_t)now.tv_sec * 1000000000ULL + now.tv_nsec;
+	r->end_ns = dm_clock_now_ns();
 	r->end_reason = DM_END_EVICT;
 	count_end(ev, r);
 	if (ev->rules)
@@ -116,22 +115,20 @@ static bool quiet(const struct dm_events *ev)
 	return ev->feed && dm_feed_owns_stdout(ev->feed);
 }
 
+void dm_source_json(json_object *o)
+{
+	const struct dm_source *src = dm_clock_source();
+
+	if (!src)
+		return;
+	/* Suricata's names in its pcap-file mode; the packet numbered as Wireshark does. */
+	json_object_object_add(o, "pcap_filename", json_object_new_string(src->file));
+	json_object_object_add(o, "pcap_cnt", json_object_new_int64((int64_t)src->packet));
+}
+
 void dm_format_time(uint64_t mono_ns, char *buf, size_t len)
 {
-	struct timespec mono, real;
-	int64_t wall_ns;
-	time_t secs;
-	struct tm tm;
-	size_t n;
-
-	clock_gettime(CLOCK_MONOTONIC, &mono);
-	clock_gettime(CLOCK_REALTIME, &real);
-	wall_ns = (int64_t)real.tv_sec * 1000000000LL + real.tv_nsec -
-		  ((int64_t)mono.tv_sec * 1000000000LL + mono.tv_nsec - (int64_t)mono_ns);
-	secs = wall_ns / 1000000000LL;
-	gmtime_r(&secs, &tm);
-	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, len - n, ".%06lld+00:00", (long long)(wall_ns % 1000000000LL) / 1000);
+	dm_clock_format(mono_ns, "+00:00", buf, len);
 }
 
 void dm_key_addr(const struct dm_flow_key *k, int side, char *buf, size_t len)
@@ -175,6 +172,7 @@ static json_object *json_common(struct dm_events *ev, const struct dm_event_hdr 
 	json_object_object_add(o, "dport", json_object_new_int(h->key.port[!is]));
 	json_object_object_add(o, "vlan", vlan_array(h->key.vlan));
 	json_object_object_add(o, "dir", json_object_new_string(dm_dir_name(h->dir)));
+	dm_source_json(o);
 	return o;
 }
 
@@ -195,6 +193,9 @@ static void text_common(struct dm_events *ev, const struct dm_event_hdr *h, cons
 		fprintf(ev->out, " vlan=%u", h->key.vlan[0]);
 	if (h->key.vlan[1])
 		fprintf(ev->out, ".%u", h->key.vlan[1]);
+	if (dm_clock_source())
+		fprintf(ev->out, " pcap=%s:%llu", dm_clock_source()->file,
+			(unsigned long long)dm_clock_source()->packet);
 	fprintf(ev->out, " %s", what);
 }
 
@@ -550,12 +551,9 @@ int dm_events_handle(void *ctx, void *data, size_t len)
 {
 	struct dm_events *ev = ctx;
 	const struct dm_event_hdr *h = data;
-	struct timespec now;
-	uint64_t now_ns;
+	uint64_t now_ns = dm_clock_now_ns();
 
 	/* Finished records age out, checked at most once a second. */
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	now_ns = (uint64_t)now.tv_sec * 1000000000ULL + now.tv_nsec;
 	if (now_ns - ev->last_expire_ns > 1000000000ULL) {
 		dm_table_expire(ev->table, now_ns);
 		ev->last_expire_ns = now_ns;

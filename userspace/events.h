@@ -36,6 +36,9 @@ struct dm_feed;
 struct dm_rules;
 void dm_events_set_feed(struct dm_events *ev, struct dm_feed *feed);
 void dm_events_set_rules(struct dm_events *ev, struct dm_rules *rules);
+/* Replay: the capture file and packet a record came from (nothing when live). */
+struct json_object;
+void dm_source_json(struct json_object *o);
 /* Monotonic ns (bpf_ktime_get_ns) to "2026-11-21T23:59:01.123456+00:00". */
 void dm_format_time(uint64_t mono_ns, char *buf, size_t len);
 /* "10.0.0.1" / "fd00::1" for endpoint side (0/1) of a key. */

@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include "config.h"
 #include "eve.h"
+#include "clock.h"
 #include "feed.h"
 #include "log.h"
 #include "table.h"
@@ -89,7 +90,7 @@ const char *dm_feed_output_name(unsigned int o)
 
 static uint64_t now_ns(const struct dm_feed *f)
 {
-	return f->fixed_now_ns ? f->fixed_now_ns : dm_eve_now_ns();
+	return f->fixed_now_ns ? f->fixed_now_ns : dm_clock_now_ns();
 }
 
 static void conn_init(struct conn *c)

@@ -12,6 +12,7 @@
 #include "kfeatures.h"
 #include "log.h"
 #include "pin.h"
+#include "replay.h"
 #include "status.h"
 
 static int cmd_run(int argc, char **argv)
@@ -34,6 +35,17 @@ static int cmd_run(int argc, char **argv)
 		return 0;
 	}
 	return dm_daemon_run(&cli);
+}
+
+static int cmd_replay(int argc, char **argv)
+{
+	struct dm_cli cli;
+	int r;
+
+	r = dm_cli_parse_replay(argc, argv, &cli);
+	if (r)
+		return r > 0 ? 0 : DM_EXIT_USAGE;
+	return dm_replay_run(&cli);
 }
 
 static int cmd_detach(int argc, char **argv)
@@ -117,7 +129,7 @@ static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 } commands[] = {
-    {"run", cmd_run},	      {"detach", cmd_detach},	  {"status", cmd_status},
+    {"run", cmd_run},	      {"replay", cmd_replay},	  {"detach", cmd_detach},	  {"status", cmd_status},
     {"version", cmd_version}, {"--version", cmd_version},
 };
 

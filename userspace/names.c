@@ -109,6 +109,7 @@ static const char *const end_reason_names[DM_END_MAX] = {
     [DM_END_FIN] = "fin",
     [DM_END_RST] = "rst",
     [DM_END_EVICT] = "evict",
+    [DM_END_CAPTURE] = "capture_end",
 };
 
 NAME_FN(dm_pdu_name, pdu_names)
