@@ -336,6 +336,22 @@ static __always_inline bool maybe_http(const struct dm_seg *t, const __u8 *paylo
 	return http_method(payload);
 }
 
+/* After the slow path: the association again (it may have just been created), then its frame. */
+static __always_inline void evidence_after_slow(const struct dm_pkt *p, const __u8 hook,
+						struct dm_stats *st, const struct dm_l3 *l3,
+						const struct dm_seg *t, const __u16 vlan[2],
+						__u32 idx, const struct dm_flow_key *key)
+{
+	struct dm_assoc *a = bpf_map_lookup_elem(&dm_flows, &idx);
+
+	if (!a)
+		return;
+	if (slot_match(a, l3, t->sport, t->dport, vlan) < 0)
+		a = a->spilled ? bpf_map_lookup_elem(&dm_overflow, key) : NULL;
+	if (a && a->key.family)
+		emit_packet(p, hook, st, a, t->side);
+}
+
 static __always_inline void classify_tcp(struct dm_pkt *p, const __u8 hook, struct dm_stats *st,
 					 const struct dm_l3 *l3, const __u16 vlan[2],
 					 const struct tcphdr *th, __u32 thlen, __u32 l4_off,
@@ -380,6 +396,8 @@ static __always_inline void classify_tcp(struct dm_pkt *p, const __u8 hook, stru
 				    slot->transport == DM_TRANSPORT_TLS ? DM_CLASS_DICOM_TLS
 									: DM_CLASS_DICOM,
 				    p->len);
+			if (cfg.evidence_pkts)
+				emit_packet(p, hook, st, slot, side);
 			return;
 		}
 	}
@@ -415,6 +433,8 @@ static __always_inline void classify_tcp(struct dm_pkt *p, const __u8 hook, stru
 	asm volatile("" : "+r"(cls));
 	if (cls < DM_CLASS_MAX) {
 		count_class(st, cls, p->len);
+		if (cfg.evidence_pkts && (cls == DM_CLASS_DICOM || cls == DM_CLASS_DICOM_TLS))
+			evidence_after_slow(p, hook, st, l3, &t, vlan, idx, &args->key);
 		return;
 	}
 	goto other;

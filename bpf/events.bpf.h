@@ -58,6 +58,42 @@ static __always_inline void emit_flow_end(const struct dm_pkt *p, struct dm_stat
 	st->cnt[DM_CNT_EVENTS]++;
 }
 
+/*
+ * Evidence (evidence.dir): the first evidence_pkts frames of a known DICOM
+ * association, as they are, for a pcap userspace writes when a rule fires.
+ * Both directions count against one bound; on two CPUs at once it may be
+ * passed by one frame.
+ */
+static __always_inline void emit_packet(const struct dm_pkt *p, const __u8 hook,
+					struct dm_stats *st, struct dm_assoc *a, int side)
+{
+	struct dm_event_packet *e;
+	__u32 n;
+
+	if (a->evidence_sent >= cfg.evidence_pkts)
+		return;
+	a->evidence_sent++;
+	e = bpf_ringbuf_reserve(&dm_events, sizeof(*e), 0);
+	if (!e) {
+		st->cnt[DM_CNT_RINGBUF_FAIL]++;
+		return;
+	}
+	ev_hdr_fill(&e->hdr, DM_EV_PACKET, a, p->ifindex, p->hook,
+		    side == a->init_side ? DM_DIR_ORIG : DM_DIR_REPLY);
+	n = p->len < DM_EVIDENCE_SNAP ? p->len : DM_EVIDENCE_SNAP;
+	e->wire_len = p->len;
+	e->transport = a->transport;
+	e->aflags = a->flags;
+	e->pad[0] = e->pad[1] = 0;
+	if (load_bounded(p->ctx, hook, 0, e->data, n, DM_EVIDENCE_SNAP)) {
+		bpf_ringbuf_discard(e, 0);
+		return;
+	}
+	e->hdr.len = n;
+	bpf_ringbuf_submit(&e->hdr, rb_wakeup());
+	st->cnt[DM_CNT_EVIDENCE]++;
+}
+
 static __always_inline void emit_tls(const struct dm_pkt *p, struct dm_stats *st,
 				     const struct dm_assoc *a, __u8 dir, __u8 hs_type,
 				     __u8 rec_minor, __u16 legacy, __u16 version)

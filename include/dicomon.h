@@ -24,6 +24,7 @@
 #define DM_HDR_BUF     12   /* PDU header (6) + first PDV header (6) */
 #define DM_WEB_PORTS   8    /* HTTP (DICOMweb) ports in dm_bpf_config */
 #define DM_HTTP_SNAP   1024 /* bytes of an HTTP request segment shipped (DM_EV_HTTP) */
+#define DM_EVIDENCE_SNAP 1600 /* bytes of a frame shipped for evidence (DM_EV_PACKET) */
 
 /* DICOM Upper Layer PDU types (PS3.8 9.3); index 0 collects invalid types. */
 enum dm_pdu_type {
@@ -129,6 +130,7 @@ enum dm_counter {
 	DM_CNT_DIMSE_COMMANDS,	   /* command PDV heads shipped */
 	DM_CNT_TLS_HELLO,	   /* TLS hellos inspected on DICOM associations */
 	DM_CNT_HTTP_REQUESTS,	   /* HTTP request segments on the web ports (DM_EV_HTTP) */
+	DM_CNT_EVIDENCE,	   /* frames of DICOM associations copied for evidence (DM_EV_PACKET) */
 	DM_CNT_MAX,
 };
 
@@ -214,8 +216,8 @@ struct dm_assoc {
 	__u8 hook;	    /* enum dm_hook where it was first seen */
 	__u8 spilled;	    /* slot only: flows hashing here that live in dm_overflow */
 	__u8 pad[2];
-	__u32 closed; /* set once, atomically, by whoever reports the end */
-	__u32 pad2;
+	__u32 closed;	     /* set once, atomically, by whoever reports the end */
+	__u32 evidence_sent; /* frames shipped for evidence (bounded by evidence_pkts) */
 	struct dm_dir_state dir[DM_DIR_MAX];
 };
 
@@ -226,6 +228,7 @@ enum dm_event_type {
 	DM_EV_TLS,	/* TLS ClientHello / ServerHello on a DICOM port */
 	DM_EV_FLOW_END, /* association left the table, with its final counters */
 	DM_EV_HTTP,	/* HTTP request segment on a web port (no association) */
+	DM_EV_PACKET,	/* evidence: one frame of a DICOM association (evidence.dir) */
 	DM_EV_MAX,
 };
 
@@ -303,6 +306,20 @@ struct dm_event_http {
 	__u8 data[DM_HTTP_SNAP];
 };
 
+/*
+ * DM_EV_PACKET: the first hdr.len bytes (at most DM_EVIDENCE_SNAP) of a frame
+ * of a known DICOM association, as the hook saw it; hdr.dir its direction.
+ * Only while the association has shipped fewer than evidence_pkts.
+ */
+struct dm_event_packet {
+	struct dm_event_hdr hdr;
+	__u32 wire_len;	 /* the frame's whole length */
+	__u8 transport;	 /* enum dm_transport of the association */
+	__u8 aflags;	 /* its DM_AF_* */
+	__u8 pad[2];
+	__u8 data[DM_EVIDENCE_SNAP];
+};
+
 /* dm_ifslots value: which dm_stats slot an ifindex counts in. */
 struct dm_ifslot {
 	__u32 ifindex;
@@ -332,6 +349,8 @@ struct dm_bpf_config {
 	__u8 n_web_ports;   /* valid entries of web_ports (0: no HTTP detection) */
 	__u8 fine_clock;    /* replay: activity stamps read the fine clock, not the tick */
 	__u16 web_ports[DM_WEB_PORTS]; /* HTTP destination ports watched for DICOMweb */
+	__u16 evidence_pkts;	       /* frames shipped per association (0: no evidence) */
+	__u16 pad[3];
 };
 
 #ifndef __bpf__
@@ -342,7 +361,8 @@ _Static_assert(sizeof(struct dm_event_hdr) == 80, "dm_event_hdr layout");
 _Static_assert(sizeof(struct dm_event_piece) == 96, "dm_event_piece layout");
 _Static_assert(sizeof(struct dm_event_flow) == 392, "dm_event_flow layout");
 _Static_assert(sizeof(struct dm_event_http) == 88 + DM_HTTP_SNAP, "dm_event_http layout");
-_Static_assert(sizeof(struct dm_bpf_config) == 8 * DM_PORT_WORDS + 56, "dm_bpf_config layout");
+_Static_assert(sizeof(struct dm_event_packet) == 88 + DM_EVIDENCE_SNAP, "dm_event_packet layout");
+_Static_assert(sizeof(struct dm_bpf_config) == 8 * DM_PORT_WORDS + 64, "dm_bpf_config layout");
 _Static_assert(__builtin_offsetof(struct dm_bpf_config, web_ports) == 8 * DM_PORT_WORDS + 40,
 	       "dm_bpf_config layout");
 #endif

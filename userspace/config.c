@@ -569,6 +569,7 @@ void dm_config_to_bpf(const struct dm_config *cfg, struct dm_bpf_config *bpf)
 	bpf->dimse = cfg->dimse;
 	bpf->vlan_key = cfg->vlan_key;
 	bpf->fine_clock = cfg->fine_clock;
+	bpf->evidence_pkts = cfg->evidence_dir[0] ? cfg->evidence_packets : 0;
 	for (p = 1; p < 65536 && bpf->n_web_ports < DM_WEB_PORTS; p++)
 		if (cfg->web_port_map[p >> 6] >> (p & 63) & 1)
 			bpf->web_ports[bpf->n_web_ports++] = p;

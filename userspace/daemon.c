@@ -23,6 +23,7 @@
 #include "assoc_metrics.h"
 #include "daemon.h"
 #include "events.h"
+#include "evidence.h"
 #include "log.h"
 #include "loop.h"
 #include "metrics.h"
@@ -185,6 +186,19 @@ void dm_daemon_print_stats(struct dm_daemon *d)
 	json_object_object_add(x, "table", t);
 	json_object_object_add(x, "rules", r);
 	json_object_object_add(x, "feed", f);
+	if (d->evidence) {
+		const struct dm_evidence_stats *es = dm_evidence_stats(d->evidence);
+		json_object *v = json_object_new_object();
+
+		add_u64(v, "packets", es->packets);
+		add_u64(v, "files", es->files);
+		add_u64(v, "written", es->written);
+		add_u64(v, "dropped", es->dropped);
+		add_u64(v, "evicted", es->evicted);
+		add_u64(v, "write_errors", es->write_errors);
+		add_u64(v, "redacted_bytes", es->redacted);
+		json_object_object_add(x, "evidence", v);
+	}
 	dm_stats_print(&d->l, dm_events_stats(d->ev), x, d->cfg.json, stdout);
 	json_object_put(x);
 }
@@ -291,7 +305,7 @@ static void on_drain(struct dm_loop *lp, int fd, uint32_t events, void *ctx)
 
 static const char *const event_names[DM_EV_MAX] = {
     [DM_EV_PDU] = "pdu",	   [DM_EV_DIMSE] = "dimse", [DM_EV_TLS] = "tls",
-    [DM_EV_FLOW_END] = "flow_end", [DM_EV_HTTP] = "http",
+    [DM_EV_FLOW_END] = "flow_end", [DM_EV_HTTP] = "http", [DM_EV_PACKET] = "packet",
 };
 
 static void gauge(FILE *out, const char *name, const char *type, const char *help, uint64_t v)
@@ -486,6 +500,18 @@ int dm_daemon_render_metrics(FILE *out, void *ctx)
 	gauge(out, "table_insert_failures_total", "counter",
 	      "Associations userspace could not add to its table (full and nothing to evict).",
 	      es->assoc_table_full);
+	if (d->evidence) {
+		const struct dm_evidence_stats *vs = dm_evidence_stats(d->evidence);
+
+		gauge(out, "evidence_files_total", "counter",
+		      "Evidence pcaps written (one per alerted association).", vs->files);
+		gauge(out, "evidence_frames_written_total", "counter",
+		      "Frames written to evidence pcaps.", vs->written);
+		gauge(out, "evidence_frames_dropped_total", "counter",
+		      "Evidence frames not kept (memory bound, malformed).", vs->dropped);
+		gauge(out, "evidence_write_errors_total", "counter",
+		      "Evidence pcaps that could not be created or written.", vs->write_errors);
+	}
 	memset(active, 0, sizeof(active));
 	dm_table_foreach(dm_events_table(d->ev), count_active, active);
 	dm_am_write(out, dm_events_assoc_metrics(d->ev), active);
@@ -542,7 +568,36 @@ void dm_daemon_on_alert(void *ctx, const struct dm_rec *rec, const struct dm_ale
 	}
 	if (i < d->n_alert_sids)
 		d->alert_sids[i].n++;
+	if (d->evidence && rec) {
+		const char *path = dm_evidence_alert(d->evidence, rec->id);
+
+		if (path && a->details)
+			json_object_object_add(a->details, "evidence", json_object_new_string(path));
+	}
 	dm_feed_alert(d->feed, rec, ifname, a);
+}
+
+/* Frames kept in memory for evidence, at most (oldest unalerted associations go first). */
+#define EVIDENCE_MAX_BYTES (64ULL << 20)
+
+int dm_daemon_evidence_setup(struct dm_daemon *d)
+{
+	char err[512];
+
+	if (!d->cfg.evidence_dir[0])
+		return 0;
+	if (dm_evidence_prepare_dir(d->cfg.evidence_dir, err, sizeof(err))) {
+		pr_err("%s\n", err);
+		return DM_EXIT_USAGE;
+	}
+	d->evidence = dm_evidence_new(d->cfg.evidence_dir, EVIDENCE_MAX_BYTES);
+	if (!d->evidence)
+		return DM_EXIT_RUNTIME;
+	dm_events_set_evidence(d->ev, d->evidence);
+	pr_info("evidence: pcaps of alerted associations in %s (first %u frames each, data sets "
+		"and user identities zeroed)\n",
+		d->cfg.evidence_dir, d->cfg.evidence_packets);
+	return 0;
 }
 
 static void on_status(struct dm_loop *lp, int fd, uint32_t events, void *ctx)
@@ -689,6 +744,9 @@ int dm_daemon_run(const struct dm_cli *cli)
 	}
 	dm_events_set_feed(d->ev, d->feed);
 	dm_events_set_rules(d->ev, d->rules);
+	rc = dm_daemon_evidence_setup(d);
+	if (rc)
+		goto out_loop;
 	if (setup_loop(d, &mask)) {
 		rc = DM_EXIT_RUNTIME;
 		goto out_loop;
@@ -717,6 +775,7 @@ out_close:
 		write_allowlist(d->rules, cli->learn_out);
 	dm_rules_free(d->rules);
 	dm_feed_free(d->feed);
+	dm_evidence_free(d->evidence);
 out:
 	if (rc && rc != DM_EXIT_USAGE)
 		fail_json(d, rc);

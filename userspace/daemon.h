@@ -38,6 +38,7 @@ struct dm_daemon {
 	struct dm_feed *feed;		 /* the EVE feed: records and alerts */
 	struct dm_rules *rules;		 /* the detection rules */
 	struct dm_metrics *metrics;	 /* the Prometheus endpoint, NULL if off */
+	struct dm_evidence *evidence;	 /* evidence pcaps (evidence.dir), NULL if off */
 	int sig_fd, drain_fd, stats_fd;
 	struct { /* alerts the rules raised, by signature and severity (before the rate limit) */
 		uint32_t sid;
@@ -60,7 +61,9 @@ struct dm_rec;
 void dm_daemon_print_stats(struct dm_daemon *d);
 /* The metrics in the Prometheus text format (a /metrics scrape, --metrics-out). */
 int dm_daemon_render_metrics(FILE *out, void *ctx);
-/* The rules' alert callback: counted by signature, then to the feed. */
+/* The rules' alert callback: counted by signature, evidence written, then to the feed. */
 void dm_daemon_on_alert(void *ctx, const struct dm_rec *rec, const struct dm_alert *a);
+/* evidence.dir set: the directory and d->evidence, wired to d->ev. 0 or an exit code. */
+int dm_daemon_evidence_setup(struct dm_daemon *d);
 
 #endif /* __DM_DAEMON_H */

@@ -18,6 +18,7 @@
 #include "names.h"
 #include "pdu.h"
 #include "dicomweb.h"
+#include "evidence.h"
 #include "feed.h"
 #include "rules.h"
 #include "table.h"
@@ -30,6 +31,7 @@ struct dm_events {
 	struct dm_table *table;
 	struct dm_feed *feed;	/* NULL: no EVE feed */
 	struct dm_rules *rules; /* NULL: no rules */
+	struct dm_evidence *evidence; /* NULL: no evidence pcaps */
 	uint64_t last_expire_ns;
 	struct dm_event_stats stats;
 	struct dm_assoc_metrics am; /* Prometheus counters of whole associations */
@@ -61,6 +63,8 @@ static void on_table_evict(void *ctx, struct dm_rec *r)
 		dm_rules_end(ev->rules, r, r->end_ns);
 	if (ev->feed)
 		dm_feed_dicom(ev->feed, r, dm_loader_ifname(ev->loader, r->ifindex));
+	if (ev->evidence)
+		dm_evidence_end(ev->evidence, r->id);
 }
 
 struct dm_events *dm_events_new(const struct dm_loader *l, bool json, FILE *out)
@@ -107,6 +111,11 @@ void dm_events_set_feed(struct dm_events *ev, struct dm_feed *feed)
 void dm_events_set_rules(struct dm_events *ev, struct dm_rules *rules)
 {
 	ev->rules = rules;
+}
+
+void dm_events_set_evidence(struct dm_events *ev, struct dm_evidence *e)
+{
+	ev->evidence = e;
 }
 
 /* With feed.stdout the EVE lines replace the native ones on stdout. */
@@ -412,14 +421,19 @@ static void on_flow_end(struct dm_events *ev, const struct dm_event_flow *e)
 	double secs;
 	int t, d;
 
-	if (!r)
+	if (!r) {
+		if (ev->evidence)
+			dm_evidence_end(ev->evidence, e->hdr.assoc_id);
 		return;
+	}
 	dm_table_end(ev->table, r, e);
 	count_end(ev, r);
 	if (ev->rules)
 		dm_rules_end(ev->rules, r, e->hdr.ts_ns);
 	if (ev->feed)
 		dm_feed_dicom(ev->feed, r, dm_loader_ifname(ev->loader, r->ifindex));
+	if (ev->evidence)
+		dm_evidence_end(ev->evidence, r->id);
 	if (quiet(ev))
 		return;
 	/* Coarse clock (a tick) on the BPF side: durations are good to a few ms. */
@@ -585,6 +599,12 @@ int dm_events_handle(void *ctx, void *data, size_t len)
 		if (len < sizeof(struct dm_event_http))
 			break;
 		on_http(ev, data);
+		return 0;
+	case DM_EV_PACKET:
+		if (len < offsetof(struct dm_event_packet, data))
+			break;
+		if (ev->evidence)
+			dm_evidence_packet(ev->evidence, data, len, dm_clock_wall_ns(h->ts_ns));
 		return 0;
 	}
 	ev->stats.malformed++;

@@ -36,6 +36,9 @@ struct dm_feed;
 struct dm_rules;
 void dm_events_set_feed(struct dm_events *ev, struct dm_feed *feed);
 void dm_events_set_rules(struct dm_events *ev, struct dm_rules *rules);
+/* Evidence pcaps (evidence.dir): frames go there, ended associations are forgotten. */
+struct dm_evidence;
+void dm_events_set_evidence(struct dm_events *ev, struct dm_evidence *e);
 /* Replay: the capture file and packet a record came from (nothing when live). */
 struct json_object;
 void dm_source_json(struct json_object *o);

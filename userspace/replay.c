@@ -26,6 +26,7 @@
 #include "daemon.h"
 #include "dicomon.skel.h"
 #include "events.h"
+#include "evidence.h"
 #include "feed.h"
 #include "log.h"
 #include "pcapio.h"
@@ -72,7 +73,8 @@ struct replay {
 	uint8_t *frame;
 	union { /* an event, copied so its timestamps can be translated */
 		struct dm_event_hdr hdr;
-		uint8_t bytes[sizeof(struct dm_event_piece) + DM_PIECE_MAX + DM_HTTP_SNAP];
+		uint8_t bytes[sizeof(struct dm_event_piece) + DM_PIECE_MAX + DM_HTTP_SNAP +
+			      sizeof(struct dm_event_packet)];
 	} ev;
 };
 
@@ -392,6 +394,7 @@ static int setup(struct replay *rp, const struct dm_cli *cli)
 	struct dm_daemon *d = &rp->d;
 	struct dm_iface *ifc;
 	char msg[1024];
+	int rc;
 
 	if (dm_loader_load(&d->l, &d->cfg))
 		return DM_EXIT_BPF;
@@ -416,6 +419,9 @@ static int setup(struct replay *rp, const struct dm_cli *cli)
 	}
 	dm_events_set_feed(d->ev, d->feed);
 	dm_events_set_rules(d->ev, d->rules);
+	rc = dm_daemon_evidence_setup(d);
+	if (rc)
+		return rc;
 	dm_table_set_limits(dm_events_table(d->ev), d->cfg.table_max_assoc,
 			    d->cfg.table_keep_finished_s);
 	d->rb = ring_buffer__new(dm_loader_events_fd(&d->l), on_event, rp, NULL);
@@ -453,11 +459,7 @@ int dm_replay_run(const struct dm_cli *cli)
 	d->cfg.feed_unix_socket[0] = 0;
 	d->cfg.metrics_listen[0] = 0;
 	eve_stdout = d->cfg.feed_stdout;
-	if (d->cfg.evidence_dir[0]) {
-		pr_err("evidence.dir: not implemented yet\n");
-		rc = DM_EXIT_USAGE;
-		goto out;
-	}
+
 	dm_log_set_level(d->cfg.log_level);
 	dm_log_init_libbpf();
 	if (open_captures(rp, cli)) {
@@ -484,6 +486,7 @@ out:
 	dm_events_free(d->ev);
 	dm_rules_free(d->rules);
 	dm_feed_free(d->feed);
+	dm_evidence_free(d->evidence);
 	d->l.n_ifaces = 0;
 	if (d->l.skel)
 		dm_loader_close(&d->l);

@@ -139,6 +139,27 @@ static int setup_no_vlan_key(void **state)
 	return harness_up(state, &cfg, 1);
 }
 
+/* Evidence on (evidence.dir set): the first 3 frames of each DICOM association. */
+static int setup_evidence(void **state, int xdp)
+{
+	struct dm_config cfg;
+
+	dm_config_defaults(&cfg);
+	snprintf(cfg.evidence_dir, sizeof(cfg.evidence_dir), "/nonexistent");
+	cfg.evidence_packets = 3;
+	return harness_up(state, &cfg, xdp);
+}
+
+static int setup_evidence_xdp(void **state)
+{
+	return setup_evidence(state, 1);
+}
+
+static int setup_evidence_tc(void **state)
+{
+	return setup_evidence(state, 0);
+}
+
 static int teardown(void **state)
 {
 	struct harness *h = *state;
@@ -353,6 +374,55 @@ static void test_loaded(void **state)
 	assert_true(info.type == (H->is_xdp ? BPF_PROG_TYPE_XDP : BPF_PROG_TYPE_SCHED_CLS));
 }
 
+/*
+ * Evidence: the first evidence_pkts (3) frames of a DICOM association, as
+ * sent, from the RQ on (the handshake is plain TCP); nothing of a non-DICOM
+ * connection; the bound holds for the rest of the association.
+ */
+static void test_evidence_frames(void **state)
+{
+	const struct dm_event_packet *e;
+	uint8_t rq[1024];
+	size_t orig, reply, n;
+	struct dm_stats d;
+	struct conv c;
+	int i, k = 0;
+
+	begin(state);
+	conv_init(&c, 11112, NULL);
+	echo_association(&c, &orig, &reply);
+	d = delta();
+	assert_int_equal(d.pkts[DM_CLASS_DICOM], 8);
+	assert_int_equal(count_events(DM_EV_PACKET), 3);
+	assert_int_equal(d.cnt[DM_CNT_EVIDENCE], 3);
+	n = mk_rq(rq, sizeof(rq), "PACS", "MODALITY");
+	for (i = 0; i < H->nev; i++) {
+		e = (const void *)H->ev[i].data;
+		if (e->hdr.type != DM_EV_PACKET)
+			continue;
+		assert_int_equal(H->ev[i].len, sizeof(*e));
+		assert_int_equal(e->hdr.len, e->wire_len);
+		assert_true(e->hdr.len >= 54 && e->hdr.len <= DM_EVIDENCE_SNAP);
+		assert_int_equal(e->transport, DM_TRANSPORT_CLEARTEXT);
+		assert_int_equal(e->data[12] << 8 | e->data[13], 0x0800);
+		/* The first is the RQ, from the initiator, whole; then the acceptor's ACK. */
+		if (k == 0) {
+			assert_int_equal(e->hdr.dir, DM_DIR_ORIG);
+			assert_int_equal(e->hdr.len, 54 + n);
+			assert_memory_equal(e->data + 54, rq, n);
+		} else if (k == 1) {
+			assert_int_equal(e->hdr.dir, DM_DIR_REPLY);
+		}
+		k++;
+	}
+	/* A TCP connection that is not DICOM ships nothing. */
+	begin(state);
+	conv_init(&c, 8081, NULL);
+	handshake(&c);
+	send_seg(&c, 0, 0x18, "hello, not dicom", 16);
+	assert_int_equal(count_events(DM_EV_PACKET), 0);
+}
+
 static void test_echo(void **state)
 {
 	const struct dm_event_flow *fe;
@@ -373,8 +443,10 @@ static void test_echo(void **state)
 	assert_int_equal(d.pkts[DM_CLASS_DICOM], 8);
 	assert_int_equal(d.cnt[DM_CNT_FLOW_INSERT], 1);
 
-	/* Four control PDUs whole, two command heads, one flow end. */
+	/* Four control PDUs whole, two command heads, one flow end; no frames (evidence off). */
 	assert_int_equal(count_events(DM_EV_FLOW_END), 1);
+	assert_int_equal(count_events(DM_EV_PACKET), 0);
+	assert_int_equal(d.cnt[DM_CNT_EVIDENCE], 0);
 	n = mk_rq(rq, sizeof(rq), "PACS", "MODALITY");
 	assert_int_equal(rebuild(DM_EV_PDU, DM_PDU_ASSOC_RQ, DM_DIR_ORIG, 0, &b), n);
 	assert_memory_equal(b.data, rq, n);
@@ -1304,6 +1376,9 @@ int main(void)
 	const struct CMUnitTest unkeyed[] = {
 	    cmocka_unit_test(test_vlan_not_keyed),
 	};
+	const struct CMUnitTest evidence[] = {
+	    cmocka_unit_test(test_evidence_frames),
+	};
 	const struct CMUnitTest tiny[] = {
 	    cmocka_unit_test(test_ringbuf_full),
 	};
@@ -1317,6 +1392,10 @@ int main(void)
 	fails += cmocka_run_group_tests_name("bpf_overflow", small, setup_small_table, teardown);
 	fails += cmocka_run_group_tests_name("bpf_evict", evicting, setup_evicting, teardown);
 	fails += cmocka_run_group_tests_name("bpf_ringbuf", tiny, setup_tiny_ring, teardown);
+	fails += cmocka_run_group_tests_name("bpf_evidence_xdp", evidence, setup_evidence_xdp,
+					     teardown);
+	fails += cmocka_run_group_tests_name("bpf_evidence_tc", evidence, setup_evidence_tc,
+					     teardown);
 	fails +=
 	    cmocka_run_group_tests_name("bpf_vlan_unkeyed", unkeyed, setup_no_vlan_key, teardown);
 	return fails ? 1 : 0;

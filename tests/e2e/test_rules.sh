@@ -53,7 +53,7 @@ done
 EVE=$W/eve.json
 e2e_dicomon_start dicomon "$NS_SRV" "$W/events.jsonl" "$W/logs/dicomon.err" \
     "$DICOMON" run -i eth0 --tc-egress --json -p 104,11112,2762 --learn "$W/learned.yaml" \
-    -o "feed.file=$EVE" -o "table.status_socket=$W/status.sock"
+    -o "feed.file=$EVE" -o "table.status_socket=$W/status.sock" -o "evidence.dir=$W/evidence"
 PID_DICOMON=$E2E_DICOMON_PID
 
 run() { # NAME CMD... : in the client namespace, failures tolerated (rejects are expected)
@@ -127,8 +127,15 @@ e2e_stop "$PID_DICOMON" INT 10 || e2e_die "dicomon (allow-list) did not exit cle
 "$DICOMON" status --json --socket "$W/none.sock" --pin-root "$W/none" >"$W/status.json" 2>&1 || true
 PHI_FILES=("$EVE" "$EVE.1" "$EVE2" "$W/events.jsonl" "$W/events2.jsonl" "$W/logs/dicomon.err"
     "$W/logs/dicomon2.err" "$W/learned.yaml" "$W/status.json" "$W/metrics2.txt")
+PHI_FILES+=("$W"/evidence/*.pcap)
 phi_hits=$(grep -l -a -e "$PHI_NAME" -e "PHIMARKER" -e "$PHI_ID" -e "$PHI_USER" -e "$PHI_PASS" \
     -e "$PHI_QUERY" "${PHI_FILES[@]}" 2>/dev/null || true)
+# The evidence pcaps as Wireshark sees them (DICOM on the ports the test uses).
+for f in "$W"/evidence/*.pcap; do
+    tshark -r "$f" -d tcp.port==104,dicom -d tcp.port==11112,dicom -d tcp.port==2762,dicom \
+        -T fields -e dicom.assoc.item.type \
+        -e _ws.col.Info >"$f.txt" 2>/dev/null || echo "tshark failed" >>"$f.txt"
+done
 
 python3 - "$EVE" "$W/learned.yaml" "$EVE2" "$phi_hits" "$W/events.jsonl" "$W/metrics2.txt" <<'PY'
 import json, re, sys
@@ -196,7 +203,21 @@ for r in recs:
 unstable = {k: v for k, v in types.items() if len(v - {"NoneType"}) > 1}
 check(not unstable, "field types are stable across records", str(unstable))
 check(not sys.argv[4], "no planted patient name, id, username, passcode or query value "
-      "in the feed, the event lines, the logs or the status", sys.argv[4])
+      "in the feed, the event lines, the logs, the status or the evidence pcaps", sys.argv[4])
+# Evidence pcaps (live daemon, evidence.dir): one per alerted association, as named.
+import glob, os
+evd = os.path.join(os.path.dirname(sys.argv[1]), "evidence")
+named = {a["dicom"]["evidence"] for a in alerts if a["dicom"].get("evidence")}
+files = set(glob.glob(evd + "/*.pcap"))
+check(len(files) >= 5 and named and named <= files,
+      "the daemon wrote evidence pcaps of alerted associations (%d), named in the alerts" % len(files),
+      "%s vs %s" % (sorted(named)[:3], sorted(files)[:3]))
+uid_store = [r for r in dicom if (r["dicom"].get("user_identity") or {}).get("type") == "username-passcode"]
+sf = uid_store[0].get("flow_id") if uid_store else None
+sp = "%s/dicomon-%s.pcap" % (evd, sf)
+st = open(sp + ".txt").read() if os.path.exists(sp + ".txt") else ""
+check("A-ASSOCIATE request" in st and "C-STORE-RQ" in st and "tshark failed" not in st,
+      "tshark dissects the evidence of the store with the planted PHI (set-up and C-STORE-RQ)", st[:400])
 # The planted values really crossed the wire (else the check above proves nothing).
 store = [r for r in dicom if (r["dicom"].get("user_identity") or {}).get("type") == "username-passcode"]
 check(store and store[0]["dicom"].get("commands", {}).get("C-STORE-RQ") == 1,

@@ -63,11 +63,15 @@ run garbage --json garbage.pcap
 run snap --json snap.pcap
 run eve --eve eve.json --metrics-out metrics.prom eth.pcap
 run evestdout --eve - eth.pcap
+run evidence --json --eve evidence.json --evidence pcaps eth.pcap
+for f in pcaps/*.pcap; do
+	tshark -r "$f" -d tcp.port==11112,dicom -d tcp.port==11113,dicom >"$f.txt" 2>&1 || echo "rc=$?" >>"$f.txt"
+done
 tshark -r eth.pcap -T fields -e frame.number -e frame.time_epoch -e ip.src -e tcp.srcport \
 	-e ip.dst -e tcp.dstport >frames.tsv 2>/dev/null
 promtool check metrics <metrics.prom >promtool.out 2>&1 || echo "rc=$?" >>promtool.out
 
-python3 - <<'PY'
+SAMPLE=$SAMPLE python3 - <<'PY'
 import datetime, json, re, os
 passed = failed = 0
 def check(ok, name, detail=""):
@@ -193,6 +197,28 @@ check(msum("dicomon_packets_total", interface="pcap") == 221 and
       msum("dicomon_pdus_total", type="A-ASSOCIATE-RQ") == 8,
       "--metrics-out: 221 packets, 8 associations, 8 RQs",
       (msum("dicomon_packets_total", interface="pcap"), msum("dicomon_associations_total")))
+# Evidence: a pcap per alerted association, readable by tshark, no data set bytes.
+import glob, stat as st_
+ev = [json.loads(l) for l in open("evidence.json")]
+paths = {a["dicom"].get("evidence") for a in ev if a["event_type"] == "alert"} - {None}
+files = sorted(glob.glob("pcaps/*.pcap"))
+check(len(files) == 8 and {os.path.basename(p) for p in paths} == {os.path.basename(f) for f in files},
+      "--evidence: one pcap per alerted association (8), named in the alerts", (files, paths))
+check(all(st_.S_IMODE(os.stat(f).st_mode) == 0o600 for f in files) and
+      st_.S_IMODE(os.stat("pcaps").st_mode) == 0o700, "evidence files 0600 in a 0700 directory")
+txt = {f: open(f + ".txt").read() for f in files}
+check(all("A-ASSOCIATE request" in t and "rc=" not in t for t in txt.values()),
+      "tshark reads every evidence pcap and dissects its A-ASSOCIATE request",
+      [t[:200] for t in txt.values() if "A-ASSOCIATE request" not in t][:1])
+check(any("C-STORE-RQ" in t for t in txt.values()) and any("C-FIND-RQ" in t for t in txt.values()),
+      "the DIMSE commands survive in the evidence (C-STORE-RQ, C-FIND-RQ)")
+sample = open(os.environ["SAMPLE"], "rb").read()
+blob = b"".join(open(f, "rb").read() for f in files)
+check(b"E2E^Small" in sample and b"E2E^Small" not in blob and b"MODALITY1" in blob,
+      "patient names in the capture's data sets are not in the evidence; AE titles are")
+es = [e for e in lines("evidence") if e.get("event") == "stats"]
+check(es and es[0]["userspace"].get("evidence", {}).get("files") == 8 and es[0]["userspace"]["evidence"]["redacted_bytes"] > 1000,
+      "the counters: 8 files, data set bytes zeroed", es[0]["userspace"].get("evidence") if es else None)
 print("replay-cli: %d passed, %d failed" % (passed, failed))
 raise SystemExit(1 if failed else 0)
 PY
