@@ -8,27 +8,49 @@ Standard library only. Sub-commands:
            proposes PROFILE_SIZE presentation contexts (numeric UIDs only).
 
   extract  --pcap P --out T [--payload-out PL] [--ports 11112,11113]
+           [--tls-ports 2762] [--http-ports 8042] [--ports-file F]
            Run tshark (Wireshark's DICOM dissector, -T pdml) over a capture
            and write T: one JSON object per TCP frame with the DICOM PDUs
            tshark decoded in it (A-ASSOCIATE items, RJ/ABORT codes, DIMSE
-           command elements). PL: a second pass with the DICOM dissector
-           off, raw TCP payloads for an independent PS3.8 decode.
+           command elements), and where present the frame's VLAN ids, TLS
+           hellos and HTTP request/response line. PL: a second pass with the
+           DICOM dissector off, raw TCP payloads (DICOM ports only) for an
+           independent PS3.8 decode. Ethernet or Linux cooked (SLL/SLL2),
+           IPv4 or IPv6, 802.1Q tags. tshark is told each port's protocol
+           (-d tcp.port==N,dicom|tls|http); F lists them, one protocol a line:
+           "dicom 104 11112", "tls 2762", "http 8042" (# comments).
 
   truth    --manifest M --tshark T [--payload PL] [--profile CFG]
            Per-association ground truth from T, checked against what the
            DCMTK tools were told (the manifest's `expect` column) and, with
            PL, against the independent decode of the raw bytes.
 
-  check    (same) --events E [--dicomon-rc N]
+  check    (same) --events E [--dicomon-rc N] [--replay CAPTURE]
            Then compare dicomon's flow_end events with the ground truth,
-           field by field.
+           field by field. --replay: E is `dicomon replay --json CAPTURE`:
+           no ready/stats lines required, every line but those carries
+           pcap_filename (CAPTURE, any directory) and pcap_cnt (a packet
+           number, 1-based, not before the association's first frame);
+           pcap_file/pcap_packet are accepted for them.
 
-The manifest is a TSV (header row) written by test_assoc.sh, one row per
-association in the order they start:
+The manifest is a TSV (header row) written by test_assoc.sh or
+tests/replay/make_captures.sh, one row per association in the order they
+start:
   name  initiator  dport  calling_ae  called_ae  tool_ok  note  expect
-`initiator` is the IP address of the side that opens the TCP connection,
-`expect` a JSON object (see truth_problems). Rows are paired with the
-capture's TCP connections (SYN order) on (initiator, dport).
+`initiator` is the IP address (v4 or v6) of the side that opens the TCP
+connection, `expect` a JSON object (see truth_problems). Rows are paired
+with the capture's TCP connections (SYN order) on (initiator, dport); rows
+with "pair_on":"called_ae" (a scanner's parallel guesses) first, on the
+called AE title tshark saw instead of the order. TCP connections that carry
+no payload (a port scan's SYN) are no associations and are not paired.
+Two kinds of rows are not checked against a DICOM decode:
+  "transport":"tls"  tshark sees the TLS hellos only: the versions are
+                     checked, the AE titles and the `told` object are what
+                     the tools were told and the output says so.
+  "kind":"http"      an HTTP request ("method", "uri", "status"); dicomon
+                     must report no association for it.
+"open_at_end":true: the association is still open when the capture ends
+(no FIN/RST); `dicomon replay` must end it with reason "capture_end".
 
 Exit status: 0 if every check passed, 1 otherwise, 2 on usage/input errors.
 The last line printed is always "assoc: N passed, M failed".
@@ -37,6 +59,7 @@ The last line printed is always "assoc: N passed, M failed".
 import argparse
 import collections
 import json
+import os
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -173,10 +196,14 @@ def read_profile(path):
 
 # ----------------------------------------------------------------- tshark
 
-def tshark_pdml_cmd(pcap, ports):
+def tshark_pdml_cmd(pcap, ports, tls_ports=(), http_ports=()):
     cmd = ["tshark", "-n", "-r", pcap]
     for p in ports:
         cmd += ["-d", "tcp.port==%d,dicom" % p]
+    for p in tls_ports:
+        cmd += ["-d", "tcp.port==%d,tls" % p]
+    for p in http_ports:
+        cmd += ["-d", "tcp.port==%d,http" % p]
     cmd += ["-o", "tcp.desegment_tcp_streams:TRUE",
             "-o", "tcp.analyze_sequence_numbers:TRUE",
             "-o", "tcp.relative_sequence_numbers:TRUE",
@@ -290,10 +317,43 @@ def pdml_dicom(proto):
     return pdu
 
 
+def _num(el):
+    try:
+        return int(el.get("show"), 0)
+    except (TypeError, ValueError):
+        return None
+
+
+def pdml_tls(proto, tls):
+    """Hello types and versions of one <proto name="tls"> into tls."""
+    for el in proto.iter("field"):
+        n, v = el.get("name"), _num(el)
+        if v is None:
+            continue
+        if n == "tls.handshake.type":
+            tls.setdefault("hs", []).append(v)
+        elif n == "tls.handshake.extensions.supported_version":
+            tls.setdefault("sv", []).append(v)
+        elif n == "tls.handshake.version":
+            tls.setdefault("hv", []).append(v)
+
+
+def pdml_http(proto, http):
+    for el in proto.iter("field"):
+        n = el.get("name")
+        if n in ("http.request.method", "http.request.uri") and n not in http:
+            http[n[len("http.request."):]] = el.get("show")
+        elif n == "http.response.code" and "status" not in http:
+            http["status"] = _num(el)
+
+
 def pdml_packet(pkt):
-    """<packet> -> frame record (None if not TCP)."""
+    """<packet> -> frame record (None if not TCP). Keys beyond the TCP ones
+    only where present: pdus, segments, vlan (ids, outer first), tls (hello
+    types "hs", supported_versions "sv", hello versions "hv"), http."""
     rec = {"pdus": []}
     fields = {}
+    vlan, tls, http = [], {}, {}
     for proto in pkt:
         pname = proto.get("name")
         if pname == "dicom":
@@ -301,9 +361,18 @@ def pdml_packet(pkt):
             if d is not None:
                 rec["pdus"].append(d)
             continue
+        if pname == "vlan":
+            vlan += [_num(el) for el in proto.iter("field") if el.get("name") == "vlan.id"]
+            continue
+        if pname == "tls":
+            pdml_tls(proto, tls)
+            continue
+        if pname == "http":
+            pdml_http(proto, http)
+            continue
         # tcp.segments (the segments a reassembled PDU came from) sits in
         # tshark's "fake-field-wrapper" pseudo-protocol
-        if pname not in ("frame", "ip", "tcp", "fake-field-wrapper"):
+        if pname not in ("frame", "ip", "ipv6", "tcp", "fake-field-wrapper"):
             continue
         for el in proto.iter("field"):
             n = el.get("name")
@@ -319,8 +388,8 @@ def pdml_packet(pkt):
         "frame": int(show("frame.number", "0")),
         "time": float(show("frame.time_relative", "0")),
         "stream": int(show("tcp.stream")),
-        "src": show("ip.src"), "sport": int(show("tcp.srcport")),
-        "dst": show("ip.dst"), "dport": int(show("tcp.dstport")),
+        "src": show("ip.src", show("ipv6.src")), "sport": int(show("tcp.srcport")),
+        "dst": show("ip.dst", show("ipv6.dst")), "dport": int(show("tcp.dstport")),
         "flags": int(show("tcp.flags", "0"), 0),
         "seq": int(show("tcp.seq", "0")),
         "len": int(show("tcp.len", "0")),
@@ -331,12 +400,36 @@ def pdml_packet(pkt):
         rec["segments"] = int(show("tcp.segment.count"))
     if not rec["pdus"]:
         del rec["pdus"]
+    if vlan:
+        rec["vlan"] = vlan
+    if tls:
+        rec["tls"] = tls
+    if http:
+        rec["http"] = http
     return rec
 
 
+def read_ports_file(path):
+    """"PROTO PORT..." lines (# comments) -> {"dicom": [...], "tls": [...], "http": [...]}"""
+    out = {"dicom": [], "tls": [], "http": []}
+    with open(path) as f:
+        for n, ln in enumerate(f, 1):
+            ln = ln.split("#", 1)[0].split()
+            if not ln:
+                continue
+            if ln[0] not in out:
+                raise SystemExit("%s:%d: unknown protocol %r (dicom, tls, http)" % (path, n, ln[0]))
+            out[ln[0]] += [int(p) for p in ",".join(ln[1:]).split(",") if p]
+    return out
+
+
 def cmd_extract(a):
-    ports = parse_ports(a.ports)
-    proc = subprocess.Popen(tshark_pdml_cmd(a.pcap, ports), stdout=subprocess.PIPE)
+    if a.ports_file:
+        pf = read_ports_file(a.ports_file)
+        ports, tls_ports, http_ports = pf["dicom"], pf["tls"], pf["http"]
+    else:
+        ports, tls_ports, http_ports = parse_ports(a.ports), parse_ports(a.tls_ports), parse_ports(a.http_ports)
+    proc = subprocess.Popen(tshark_pdml_cmd(a.pcap, ports, tls_ports, http_ports), stdout=subprocess.PIPE)
     n = 0
     with open(a.out, "w") as out:
         for ev, el in ET.iterparse(proc.stdout, events=("end",)):
@@ -351,9 +444,15 @@ def cmd_extract(a):
         raise SystemExit("tshark -T pdml failed with status %d" % proc.returncode)
     if a.payload_out:
         with open(a.payload_out, "w") as out:
-            subprocess.run(tshark_payload_cmd(a.pcap, ports), stdout=out, check=True)
+            if ports:
+                subprocess.run(tshark_payload_cmd(a.pcap, ports), stdout=out, check=True)
     print("extract: %d TCP frames" % n, file=sys.stderr)
     return 0
+
+
+def ep(addr, port):
+    """ADDR:PORT, [ADDR]:PORT for IPv6."""
+    return ("[%s]:%s" if ":" in str(addr) else "%s:%s") % (addr, port)
 
 
 def parse_ports(s):
@@ -520,9 +619,40 @@ class Conn:
         self.retrans = 0
         self.ts = Assoc()    # tshark's dissector
         self.raw = None      # independent decode of the raw payload (optional)
+        self.first_frame = None
+        self.frames = set()  # frame numbers of the connection's TCP segments
+        self.fin_rst = 0     # segments with FIN or RST
+        self.payload = {"orig": 0, "reply": 0}  # tcp.len, retransmissions included
+        self.vlans = set()   # VLAN id tuples (outer first) seen on the frames
+        self.tls_hellos = {"orig": [], "reply": []}  # {"hs","sv","hv"} of hello frames
+        self.http = []       # (method, uri) of the requests, orig direction
+        self.http_status = []
 
     def direction(self, src, sport):
         return "orig" if (src, sport) == self.client else "reply"
+
+    def tls_versions(self):
+        """(offered, selected) as dicomon names them: the highest non-GREASE
+        supported_versions value of the ClientHello, else its version; the
+        ServerHello's supported_versions, else its version."""
+        def pick(d, hs_type, highest):
+            for h in self.tls_hellos[d]:
+                if hs_type not in h.get("hs", []):
+                    continue
+                sv = [v for v in h.get("sv", []) if (v & 0x0F0F) != 0x0A0A]
+                if sv:
+                    return tls_name(max(sv) if highest else sv[0])
+                if h.get("hv"):
+                    return tls_name(h["hv"][0])
+            return None
+        return pick("orig", 1, True), pick("reply", 2, False)
+
+
+TLS_NAMES = {0x0300: "SSL3.0", 0x0301: "TLS1.0", 0x0302: "TLS1.1", 0x0303: "TLS1.2", 0x0304: "TLS1.3"}
+
+
+def tls_name(v):
+    return TLS_NAMES.get(v, "0x%04x" % v)
 
 
 def build_conns(frames, ports):
@@ -543,6 +673,22 @@ def build_conns(frames, ports):
             else:
                 continue
         d = c.direction(r["src"], r["sport"])
+        if c.first_frame is None:
+            c.first_frame = r["frame"]
+        c.frames.add(r["frame"])
+        if r["flags"] & (TCP_FIN | TCP_RST):
+            c.fin_rst += 1
+        c.payload[d] += r.get("len", 0)
+        if r.get("vlan"):
+            c.vlans.add(tuple(r["vlan"]))
+        if r.get("tls", {}).get("hs"):
+            c.tls_hellos[d].append(r["tls"])
+        h = r.get("http")
+        if h:
+            if d == "orig" and "method" in h:
+                c.http.append((h["method"], h.get("uri")))
+            if d == "reply" and h.get("status") is not None:
+                c.http_status.append(h["status"])
         if r.get("lost"):
             c.lost += 1
         if r.get("retrans"):
@@ -701,32 +847,65 @@ def read_manifest(path):
     return rows
 
 
+def row_kind(row):
+    """"assoc" (a DICOM association tshark decodes), "tls" or "http"."""
+    x = row["expect"]
+    if x.get("kind") == "http":
+        return "http"
+    if x.get("transport") == "tls":
+        return "tls"
+    return "assoc"
+
+
 def pair(manifest, conns):
     """Pair manifest rows with TCP connections in start order, on
-    (initiator address, service port)."""
-    cands = sorted((c for c in conns.values() if c.client is not None), key=lambda c: c.first_time)
+    (initiator address, service port); rows with "pair_on":"called_ae"
+    first, on the called AE title of the connection's A-ASSOCIATE-RQ.
+    Connections without payload (port probes, see port_probes) are left out.
+    -> ([(row, conn or None)] in manifest order, problems)"""
+    cands = sorted((c for c in conns.values() if c.client is not None and not is_probe(c)),
+                   key=lambda c: c.first_time)
     used = set()
-    pairs = []
-    for row in manifest:
+    hits = {}
+    keyed = [i for i, row in enumerate(manifest) if row["expect"].get("pair_on") == "called_ae"]
+    rest = [i for i in range(len(manifest)) if i not in set(keyed)]
+    for i in keyed + rest:
+        row = manifest[i]
         hit = None
         for c in cands:
             if c.stream in used:
                 continue
-            if c.client[0] == row["initiator"] and c.server[1] == row["dport"]:
-                hit = c
-                break
+            if c.client[0] != row["initiator"] or c.server[1] != row["dport"]:
+                continue
+            if i in keyed and (c.ts.rq or {}).get("called") != row["called_ae"]:
+                continue
+            hit = c
+            break
         if hit is not None:
             used.add(hit.stream)
             # connections of the same kind that started before this one and
             # were skipped are reported as unexpected below
-        pairs.append((row, hit))
+        hits[i] = hit
+    pairs = [(row, hits[i]) for i, row in enumerate(manifest)]
     svc_ports = {row["dport"] for row in manifest}
     extra = [c for c in cands if c.stream not in used and c.server[1] in svc_ports]
     problems = []
     if extra:
         problems.append("capture has %d connection(s) the manifest does not describe: %s" % (
-            len(extra), ", ".join("%s:%d -> %s:%d" % (c.client + c.server) for c in extra)))
+            len(extra), ", ".join("%s -> %s" % (ep(*c.client), ep(*c.server)) for c in extra)))
     return pairs, problems
+
+
+def is_probe(c):
+    return not c.payload["orig"] and not c.payload["reply"]
+
+
+def port_probes(manifest, conns):
+    """TCP connections to a manifest's service port that carried no payload
+    (a scanner's SYN, a reachability check): no association, not paired."""
+    svc_ports = {row["dport"] for row in manifest}
+    return sorted((c for c in conns.values() if c.client is not None and is_probe(c)
+                   and c.server[1] in svc_ports), key=lambda c: c.first_time)
 
 
 # ----------------------------------------------------------------- formatting
@@ -813,7 +992,8 @@ def truth_problems(row, c, profile):
     p = []
     x = row["expect"]
     if not row["tool_ok"]:
-        p.append("DCMTK tool: %s" % row["note"])
+        tool = (row["note"].split() or [""])[0]
+        p.append("%s: %s" % ("tool (%s)" % tool if tool in NON_DCMTK_TOOLS else "DCMTK tool", row["note"]))
     if c is None:
         p.append("no TCP connection %s -> port %d in the capture" % (row["initiator"], row["dport"]))
         return p
@@ -822,6 +1002,19 @@ def truth_problems(row, c, profile):
         p.append("capture missed the SYN")
     if c.lost:
         p.append("capture lost %d segment(s): ground truth incomplete" % c.lost)
+    if "vlan" in x:
+        want = {tuple(x["vlan"])}
+        if c.vlans != want:
+            p.append("tshark: VLAN tags %s on the connection's frames, expected %s"
+                     % (sorted(c.vlans) or "none", sorted(want)))
+    if x.get("open_at_end") and c.fin_rst:
+        p.append("the association should be open when the capture ends, but it has %d FIN/RST segment(s)"
+                 % c.fin_rst)
+    kind = row_kind(row)
+    if kind == "http":
+        return p + http_truth_problems(x, c)
+    if kind == "tls":
+        return p + tls_truth_problems(x, c)
     if t.pdus["orig"]["A-ASSOCIATE-RQ"] != 1:
         p.append("tshark: %d A-ASSOCIATE-RQ from the initiator, expected 1" % t.pdus["orig"]["A-ASSOCIATE-RQ"])
     if t.rq is not None and (t.rq.get("calling"), t.rq.get("called")) != (row["calling_ae"], row["called_ae"]):
@@ -920,6 +1113,52 @@ def truth_problems(row, c, profile):
     return p
 
 
+NON_DCMTK_TOOLS = ("nmap", "curl", "socat", "openssl")
+
+
+def http_truth_problems(x, c):
+    p = []
+    want = [(x.get("method"), x.get("uri"))]
+    if c.http != want:
+        p.append("tshark: HTTP request(s) %s, expected %s" % (c.http, want))
+    if "status" in x and c.http_status != [x["status"]]:
+        p.append("tshark: HTTP status %s, expected [%s]" % (c.http_status, x["status"]))
+    if +c.ts.pdus["orig"] or +c.ts.pdus["reply"]:
+        p.append("tshark decoded DICOM PDUs in an HTTP connection")
+    return p
+
+
+def tls_truth_problems(x, c):
+    """A TLS association: tshark sees the hellos, not the DICOM inside."""
+    p = []
+    if +c.ts.pdus["orig"] or +c.ts.pdus["reply"]:
+        p.append("tshark decoded DICOM PDUs {%s | %s} on a TLS connection"
+                 % (fmt_pdus(c.ts.pdus["orig"]), fmt_pdus(c.ts.pdus["reply"])))
+    hs = {d: [t for h in c.tls_hellos[d] for t in h.get("hs", [])] for d in ("orig", "reply")}
+    if 1 not in hs["orig"]:
+        p.append("tshark: no TLS ClientHello from the initiator")
+    if 2 not in hs["reply"]:
+        p.append("tshark: no TLS ServerHello from the server")
+    offered, selected = c.tls_versions()
+    for k, got in (("tls_offered", offered), ("tls_selected", selected)):
+        if k in x and got != x[k]:
+            p.append("tshark: %s %s, expected %s" % (k, got, x[k]))
+    if not c.payload["orig"] or not c.payload["reply"]:
+        p.append("no payload in one direction (orig %d, reply %d bytes)" % (c.payload["orig"], c.payload["reply"]))
+    return p
+
+
+def tls_note(row, c):
+    """What the checker cannot verify on a TLS row, said in its output."""
+    told = row["expect"].get("told", {})
+    what = ", ".join("%s %s" % (k, fmt_counts(v) if isinstance(v, dict) else v)
+                     for k, v in told.items()) or "-"
+    ver = "offered %s, selected %s" % c.tls_versions() if c is not None else "no connection"
+    return ("TLS: tshark sees the handshake only (%s); calling/called AE %s/%s and what the tool "
+            "was told (%s) come from the manifest, not from the wire"
+            % (ver, row["calling_ae"], row["called_ae"], what))
+
+
 # ----------------------------------------------------------------- events
 
 def read_events(path):
@@ -949,15 +1188,61 @@ def _side(v):
     return {"class_uid": v.get("class_uid"), "version": v.get("version")}
 
 
-def event_problems(row, c, fes):
-    """dicomon's flow_end(s) for one association vs the truth."""
+# `dicomon replay` names the capture file and packet of each line: Suricata's
+# pcap_filename / pcap_cnt (what it prints), or pcap_file / pcap_packet.
+PCAP_FILE_KEYS = ("pcap_filename", "pcap_file")
+PCAP_PACKET_KEYS = ("pcap_cnt", "pcap_packet")
+
+
+def _first_key(e, keys):
+    for k in keys:
+        if k in e:
+            return k, e[k]
+    return keys[0], "<absent>"
+
+
+def replay_problems(e, c, capture):
+    """pcap_filename / pcap_cnt of a `dicomon replay` flow_end: the capture,
+    a packet number (1-based, tshark's frame.number) not before the
+    association's first frame."""
     p = []
+    k, pf = _first_key(e, PCAP_FILE_KEYS)
+    if not isinstance(pf, str) or os.path.basename(pf) != os.path.basename(capture):
+        p.append("%s: got %r, expected %r" % (k, pf, capture))
+    k, pk = _first_key(e, PCAP_PACKET_KEYS)
+    if type(pk) is not int or pk < 1:
+        p.append("%s: got %r, expected a packet number" % (k, pk))
+    elif c.first_frame is not None and pk < c.first_frame:
+        p.append("%s: got %d, before the association's first frame %d" % (k, pk, c.first_frame))
+    elif e.get("reason") in ("fin", "rst") and c.frames and pk not in c.frames:
+        # ended by one of its own segments: that segment's number
+        p.append("%s: got %d, not a segment of the connection (reason %s; its frames %d..%d)"
+                 % (k, pk, e.get("reason"), min(c.frames), max(c.frames)))
+    return p
+
+
+def event_problems(row, c, fes, replay=None):
+    """dicomon's flow_end(s) for one association vs the truth. replay: the
+    capture file `dicomon replay` read (pcap_file/pcap_packet checked)."""
+    p = []
+    kind = row_kind(row)
+    if kind == "http":
+        if fes:
+            p.append("%d flow_end(s) for an HTTP connection (%s), expected none"
+                     % (len(fes), ep(*c.client)))
+        return p
+    open_at_end = row["expect"].get("open_at_end")
+    if open_at_end and replay is None and not fes:
+        return p  # `dicomon run` was stopped with the association still open
     if len(fes) != 1:
-        p.append("expected exactly 1 flow_end for %s:%d, got %d" % (c.client + (len(fes),)))
+        p.append("expected exactly 1 flow_end for %s, got %d" % (ep(*c.client), len(fes)))
         if not fes:
             return p
     e = fes[0]
     t = c.ts
+    if open_at_end and replay is not None and e.get("reason") != "capture_end":
+        p.append("reason: got %r, expected 'capture_end' (still open when the capture ends)"
+                 % (e.get("reason", "<absent>"),))
 
     def want(field, exp, got=None):
         got = e.get(field, "<absent>") if got is None else got
@@ -967,6 +1252,14 @@ def event_problems(row, c, fes):
     want("src", c.client[0])
     want("dst", c.server[0])
     want("dport", c.server[1])
+    if replay is not None:
+        p += replay_problems(e, c, replay)
+    exp_vlan = list(next(iter(c.vlans))) if len(c.vlans) == 1 else []
+    g = e.get("vlan", "<absent>")
+    if (g == "<absent>" and exp_vlan) or (g != "<absent>" and g != exp_vlan):
+        p.append("vlan: got %r, expected %r" % (g, exp_vlan))
+    if kind == "tls":
+        return p + tls_event_problems(e, c)
     if t.rq is not None:
         want("calling_ae", t.rq.get("calling"))
         want("called_ae", t.rq.get("called"))
@@ -1008,7 +1301,8 @@ def event_problems(row, c, fes):
             got = _side(imp.get(side))
             if got != exp[side]:
                 p.append("implementation.%s: got %r, expected %r" % (side, imp.get(side, "<absent>"), exp[side]))
-    fp = fingerprint_of(exp["orig"]["class_uid"])
+    told_fp = row["expect"].get("fingerprint")  # the tool's name where its UIDs are borrowed (nmap)
+    fp = told_fp or fingerprint_of(exp["orig"]["class_uid"])
     if fp is not None:
         g = e.get("fingerprint", "<absent>")
         gn = g.get("name") if isinstance(g, dict) else g
@@ -1017,7 +1311,7 @@ def event_problems(row, c, fes):
             p.append("fingerprint.name: got %r, expected %r (implementation class UID %s)"
                      % (gn, fp, exp["orig"]["class_uid"]))
         root = "1.2.276.0.7230010.3.0."
-        if fp == "DCMTK" and isinstance(g, dict) and exp["orig"]["class_uid"].startswith(root):
+        if fp == "DCMTK" and not told_fp and isinstance(g, dict) and exp["orig"]["class_uid"].startswith(root):
             want = exp["orig"]["class_uid"][len(root):]
             gv = g.get("version") if isinstance(g, dict) else None
             if gv != want:
@@ -1058,6 +1352,27 @@ def event_problems(row, c, fes):
     return p
 
 
+def tls_event_problems(e, c):
+    """A TLS association: dicomon sees what tshark sees, the hellos."""
+    p = []
+    offered, selected = c.tls_versions()
+    for k, exp in (("transport", "tls"), ("tls_offered", offered), ("tls_selected", selected)):
+        if e.get(k, "<absent>") != exp:
+            p.append("%s: got %r, expected %r" % (k, e.get(k, "<absent>"), exp))
+    for k in ("calling_ae", "called_ae"):
+        if e.get(k) is not None:
+            p.append("%s: got %r, expected null (encrypted)" % (k, e.get(k)))
+    for k in ("commands", "statuses", "presentation_contexts"):
+        if e.get(k):
+            p.append("%s: got %r, expected none (encrypted)" % (k, e.get(k)))
+    pd = e.get("pdus") if isinstance(e.get("pdus"), dict) else {}
+    for d in ("orig", "reply"):
+        got = {k: v for k, v in (pd.get(d) or {}).items() if v}
+        if got:
+            p.append("pdus.%s: got {%s}, expected none (encrypted)" % (d, fmt_pdus(got)))
+    return p
+
+
 # ----------------------------------------------------------------- report
 
 def print_truth(results):
@@ -1067,13 +1382,27 @@ def print_truth(results):
             print("%s: (no connection)" % row["name"])
             continue
         t = c.ts
+        vl = "  vlan %s" % ",".join("/".join(map(str, v)) for v in sorted(c.vlans)) if c.vlans else ""
+        kind = row_kind(row)
+        if kind == "http":
+            print("%s  %s -> %s  HTTP %s -> %s%s" % (
+                row["name"], ep(*c.client), ep(*c.server),
+                " ".join("%s %s" % r for r in c.http) or "(no request)",
+                ",".join(map(str, c.http_status)) or "(no response)", vl))
+            continue
+        if kind == "tls":
+            print("%s  %s -> %s  TLS offered %s selected %s, bytes orig %d reply %d%s" % (
+                (row["name"], ep(*c.client), ep(*c.server)) + c.tls_versions() +
+                (c.payload["orig"], c.payload["reply"], vl)))
+            print("    " + tls_note(row, c))
+            continue
         imp = t.implementation()
         mp = t.max_pdu()
         pcs = t.contexts()
         res = collections.Counter(pc["result"] for pc in pcs)
-        print("%s  %s:%d -> %s:%d  calling=%s called=%s  outcome=%s" % (
-            row["name"], c.client[0], c.client[1], c.server[0], c.server[1],
-            (t.rq or {}).get("calling"), (t.rq or {}).get("called"), t.outcome()))
+        print("%s  %s -> %s  calling=%s called=%s  outcome=%s%s" % (
+            row["name"], ep(*c.client), ep(*c.server),
+            (t.rq or {}).get("calling"), (t.rq or {}).get("called"), t.outcome(), vl))
         print("    pdus orig {%s} reply {%s}; RQ over %s TCP segment(s)" % (
             fmt_pdus(t.pdus["orig"]), fmt_pdus(t.pdus["reply"]),
             t.rq_segments))
@@ -1107,31 +1436,43 @@ def run(a, with_events):
         walk_payload(read_tsv(a.payload), conns)
     profile = read_profile(a.profile) if a.profile else None
     pairs, global_problems = pair(manifest, conns)
+    probes = port_probes(manifest, conns)
+    replay = getattr(a, "replay", None)
 
     events, by_key = [], collections.defaultdict(list)
     if with_events:
         events, bad_lines = read_events(a.events)
         global_problems += bad_lines
-        if not events or events[0].get("event") != "ready":
-            global_problems.append('first event is not {"event":"ready"}')
-        if not events or events[-1].get("event") != "stats":
-            global_problems.append('last event is not the final {"event":"stats"}')
-        if a.dicomon_rc is not None and a.dicomon_rc != 0:
-            global_problems.append("dicomon exit status %d after SIGINT, expected 0" % a.dicomon_rc)
+        if replay is None:
+            if not events or events[0].get("event") != "ready":
+                global_problems.append('first event is not {"event":"ready"}')
+            if not events or events[-1].get("event") != "stats":
+                global_problems.append('last event is not the final {"event":"stats"}')
+            if a.dicomon_rc is not None and a.dicomon_rc != 0:
+                global_problems.append("dicomon exit status %d after SIGINT, expected 0" % a.dicomon_rc)
+        else:
+            if a.dicomon_rc is not None and a.dicomon_rc != 0:
+                global_problems.append("dicomon replay exit status %d, expected 0" % a.dicomon_rc)
+            unmarked = [e for e in events if e.get("event") not in ("ready", "stats", "replay")
+                        and (not any(k in e for k in PCAP_FILE_KEYS)
+                             or not any(k in e for k in PCAP_PACKET_KEYS))]
+            if unmarked:
+                global_problems.append("%d event line(s) without pcap_filename/pcap_cnt (first: %.120s)"
+                                       % (len(unmarked), json.dumps(unmarked[0])))
         for e in events:
             if e.get("event") == "flow_end":
                 by_key[(e.get("src"), e.get("sport"))].append(e)
         known = {c.client for _, c in pairs if c is not None}
         for k, es in by_key.items():
             if k not in known:
-                global_problems.append("flow_end for a connection the test did not make: %s:%s -> %s:%s"
-                                       % (k[0], k[1], es[0].get("dst"), es[0].get("dport")))
+                global_problems.append("flow_end for a connection the test did not make: %s -> %s"
+                                       % (ep(*k), ep(es[0].get("dst"), es[0].get("dport"))))
 
     results = []
     for row, c in pairs:
         probs = truth_problems(row, c, profile)
         if with_events and c is not None:
-            probs += ["dicomon " + x for x in event_problems(row, c, by_key.get(c.client, []))]
+            probs += ["dicomon " + x for x in event_problems(row, c, by_key.get(c.client, []), replay)]
         results.append((row, c, probs))
 
     if not with_events:
@@ -1144,15 +1485,26 @@ def run(a, with_events):
     for row, c, probs in results:
         if c is None:
             line = [row["name"], "-", "-", "-", "-", "-", "-"]
+        elif row_kind(row) == "http":
+            line = [row["name"], ep(*c.client), ep(*c.server), "-",
+                    " ".join("%s %s" % r for r in c.http)[:40] or "-",
+                    ",".join(map(str, c.http_status)) or "-", "http"]
+        elif row_kind(row) == "tls":
+            told = row["expect"].get("told", {})
+            line = [row["name"], ep(*c.client), ep(*c.server), "(tls)",
+                    "(told: %s)" % fmt_counts(told.get("commands")),
+                    "(told: %s)" % fmt_counts(told.get("statuses")), "tls %s/%s" % c.tls_versions()]
         else:
             t = c.ts
             pcs = t.contexts()
-            line = [row["name"], "%s:%d" % c.client, "%s:%d" % c.server,
+            line = [row["name"], ep(*c.client), ep(*c.server),
                     "%d/%d" % (sum(1 for x in pcs if x["result"] == "acceptance"), len(pcs)),
                     fmt_counts(t.commands), fmt_counts(t.statuses), t.outcome()]
         if with_events:
             fes = [] if c is None else by_key.get(c.client, [])
-            line.append(",".join(str(e.get("outcome", "<absent>")) for e in fes) or "(no flow_end)")
+            line.append(",".join(str(e.get("outcome", "<absent>")) if row_kind(row) != "tls"
+                                 else "%s %s/%s" % (e.get("transport"), e.get("tls_offered"), e.get("tls_selected"))
+                                 for e in fes) or "(no flow_end)")
         line.append("FAIL" if probs else "ok")
         table.append(line)
     if with_events:
@@ -1162,8 +1514,19 @@ def run(a, with_events):
     print("== %s ==" % ("tshark ground truth vs dicomon flow_end" if with_events else "tshark ground truth"))
     for line in [hdr] + table:
         print("  ".join(str(v).ljust(w[i]) for i, v in enumerate(line)).rstrip())
+    for row, c, _ in results:
+        if row_kind(row) == "tls":
+            print("note %s: %s" % (row["name"], tls_note(row, c)))
+    if probes:
+        print("note: %d TCP connection(s) to service ports carried no payload (port probes, no "
+              "association): %s" % (len(probes), ", ".join("%s -> %s" % (ep(*c.client), ep(*c.server))
+                                                            for c in probes[:6])
+                                    + (" ..." if len(probes) > 6 else "")))
+    if not any(row_kind(row) != "http" for row in manifest):
+        print("note: the manifest lists no association%s" % (
+            "; dicomon must report none" if with_events else ""))
     for row, c, probs in results:
-        where = "" if c is None else " (client %s:%d)" % c.client
+        where = "" if c is None else " (client %s)" % ep(*c.client)
         for pr in probs:
             print("FAIL %s%s: %s" % (row["name"], where, pr))
     for pr in global_problems:
@@ -1188,7 +1551,10 @@ def main(argv=None):
     p.add_argument("--pcap", required=True)
     p.add_argument("--out", required=True)
     p.add_argument("--payload-out")
-    p.add_argument("--ports", default="11112,11113")
+    p.add_argument("--ports", default="11112,11113", help="DICOM ports")
+    p.add_argument("--tls-ports", default="", help="ports tshark decodes as TLS")
+    p.add_argument("--http-ports", default="", help="ports tshark decodes as HTTP")
+    p.add_argument("--ports-file", help="PROTO PORT... lines; replaces the three port options")
     for name in ("truth", "check"):
         p = sub.add_parser(name)
         p.add_argument("--manifest", required=True)
@@ -1198,6 +1564,8 @@ def main(argv=None):
         if name == "check":
             p.add_argument("--events", required=True)
             p.add_argument("--dicomon-rc", type=int)
+            p.add_argument("--replay", metavar="CAPTURE",
+                           help="the events are `dicomon replay --json CAPTURE`")
     a = ap.parse_args(argv)
     if a.cmd == "profile":
         return cmd_profile(a)
