@@ -131,8 +131,10 @@ test-e2e: $(OUTPUT)/dicomon $(OUTPUT)/tests/vlan_toggle.bpf.o
 	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) tests/e2e/test_prometheus.sh
 	$(Q)tests/e2e/test_demo.sh
 
-bench: $(BENCH)
+# Per-packet cost against the no-op program, then replay throughput against tshark.
+bench: $(BENCH) $(OUTPUT)/dicomon
 	$(Q)$(BENCH) $(BENCH_ARGS)
+	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) tests/bench/replay_bench.sh
 
 deps:
 	$(Q)scripts/install-deps.sh

@@ -7,10 +7,13 @@
 # drive real associations through it (a store, a TLS echo, a rejected AE title,
 # an nmap dicom-ping, a DICOMweb query over plain HTTP) and print what dicomon
 # saw as it happens: events, alerts, the association table, a metrics excerpt.
-# Everything is torn down at the end.
+# Everything is torn down at the end. Where network namespaces cannot be
+# created (a container, a locked-down host), or with --replay, it replays the
+# committed captures instead (scripts/demo-replay.sh).
 #
 #   sudo scripts/demo.sh            # set up, build, run
 #   sudo scripts/demo.sh --no-setup # skip apt-get and make
+#   sudo scripts/demo.sh --replay   # dicomon replay on tests/replay/captures
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 cd "$REPO"
@@ -18,9 +21,25 @@ cd "$REPO"
 if [[ $EUID -ne 0 ]]; then
 	exec sudo -E "$0" "$@"
 fi
-if [[ ${1:-} != --no-setup ]]; then
+SETUP=1 REPLAY=0
+for a in "$@"; do
+	case $a in
+	--no-setup) SETUP=0 ;;
+	--replay) REPLAY=1 ;;
+	*) echo "usage: $0 [--no-setup] [--replay]" >&2; exit 2 ;;
+	esac
+done
+if [[ $SETUP == 1 ]]; then
 	scripts/install-deps.sh
 	make -j"$(nproc)" >/dev/null
+fi
+probe="dmdemo-probe-$$"
+if [[ $REPLAY == 0 ]] && ! { ip netns add "$probe" 2>/dev/null && ip netns del "$probe"; }; then
+	printf '\033[1m== network namespaces are not available here: replaying the committed captures instead\033[0m\n' >&2
+	REPLAY=1
+fi
+if [[ $REPLAY == 1 ]]; then
+	exec "$REPO/scripts/demo-replay.sh"
 fi
 # shellcheck source=tests/e2e/lib.sh
 source "$REPO/tests/e2e/lib.sh"

@@ -63,6 +63,7 @@ struct dm_hooks {
  */
 struct dm_config {
 	bool fine_clock; /* not a key: `dicomon replay` sets it (dm_bpf_config.fine_clock) */
+	bool xdp_only;	 /* not a key: `dicomon replay` loads the XDP program only */
 	struct dm_iface_cfg ifaces[DM_MAX_IFACES - 1];
 	int n_ifaces;
 	/* attach.* */

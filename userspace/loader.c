@@ -152,6 +152,11 @@ int dm_loader_load(struct dm_loader *l, const struct dm_config *cfg)
 	if (!l->skel)
 		return -errno;
 	err = configure(l->skel, cfg, NULL);
+	if (cfg->xdp_only) {
+		/* Replay runs the XDP program only: no verifier time for the TC copies. */
+		bpf_program__set_autoload(l->skel->progs.dicomon_tc_ingress, false);
+		bpf_program__set_autoload(l->skel->progs.dicomon_tc_egress, false);
+	}
 	if (!err)
 		err = load(l);
 	if (err) {

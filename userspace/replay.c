@@ -456,6 +456,7 @@ int dm_replay_run(const struct dm_cli *cli)
 	/* Interfaces, attachments, pins, sockets and the listener are the daemon's. */
 	d->cfg.n_ifaces = 0;
 	d->cfg.fine_clock = true;
+	d->cfg.xdp_only = true;
 	d->cfg.feed_unix_socket[0] = 0;
 	d->cfg.metrics_listen[0] = 0;
 	eve_stdout = d->cfg.feed_stdout;
