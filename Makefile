@@ -53,7 +53,7 @@ BENCH := $(OUTPUT)/tests/bench
 # The objects are inputs of the skeletons and also used as they are (bench, e2e).
 .SECONDARY: $(BPF_OBJS)
 
-.PHONY: all clean test test-unit test-bpf test-replay test-e2e test-dashboards bench deps vmlinux format
+.PHONY: all clean test test-unit test-bpf test-replay test-e2e test-dashboards captures bench deps vmlinux format
 all: $(OUTPUT)/dicomon
 
 $(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests:
@@ -114,6 +114,11 @@ test-bpf: $(BPF_TEST)
 # `dicomon replay` on recorded captures (root: BPF_PROG_TEST_RUN).
 test-replay: $(OUTPUT)/dicomon
 	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) tests/replay/test_replay_cli.sh
+
+# Regenerate the ground-truth captures tests/replay/captures/ (root: namespaces,
+# DCMTK, Orthanc, nmap; each checked against tshark before it is written).
+captures: $(OUTPUT)/tests/vlan_toggle.bpf.o
+	$(Q)VLAN_TOGGLE_OBJ=$(abspath $(OUTPUT)/tests/vlan_toggle.bpf.o) tests/replay/make_captures.sh
 
 $(OUTPUT)/tests/vlan_toggle.bpf.o: tests/e2e/vlan_toggle.bpf.c vmlinux/vmlinux.h | $(OUTPUT)/tests
 	$(call msg,BPF,$@)
