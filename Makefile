@@ -107,6 +107,7 @@ test-unit: $(UNIT_TESTS)
 	$(Q)for t in $(UNIT_TESTS); do $$t || exit 1; done
 	$(Q)python3 tests/e2e/test_check_events.py
 	$(Q)python3 tests/e2e/test_check_assoc.py
+	$(Q)python3 tests/replay/test_captures.py
 
 test-bpf: $(BPF_TEST)
 	$(Q)$(BPF_TEST)
@@ -114,6 +115,7 @@ test-bpf: $(BPF_TEST)
 # `dicomon replay` on recorded captures (root: BPF_PROG_TEST_RUN).
 test-replay: $(OUTPUT)/dicomon
 	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) tests/replay/test_replay_cli.sh
+	$(Q)tests/replay/check_replay.sh tests/replay/captures $(abspath $(OUTPUT)/dicomon)
 
 # Regenerate the ground-truth captures tests/replay/captures/ (root: namespaces,
 # DCMTK, Orthanc, nmap; each checked against tshark before it is written).
