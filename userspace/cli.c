@@ -203,23 +203,32 @@ static int add_set_opt(struct dm_cli *cli, const char *arg)
 	return add_set(cli, "--set", key, eq + 1);
 }
 
-int dm_cli_parse_run(int argc, char **argv, struct dm_cli *cli)
+/* An option that sets a config key (opt_keys): 1 done, 0 not one, -EINVAL bad value. */
+static int opt_key(struct dm_cli *cli, int c, const char *arg)
 {
 	size_t i;
-	int c;
+
+	for (i = 0; i < sizeof(opt_keys) / sizeof(opt_keys[0]); i++)
+		if (opt_keys[i].opt == c)
+			return add_set(cli, opt_keys[i].flag, opt_keys[i].key,
+				       opt_keys[i].value ? opt_keys[i].value : arg)
+				   ? -EINVAL
+				   : 1;
+	return 0;
+}
+
+int dm_cli_parse_run(int argc, char **argv, struct dm_cli *cli)
+{
+	int c, r;
 
 	memset(cli, 0, sizeof(*cli));
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "c:i:p:o:vh", run_opts, NULL)) != -1) {
-		for (i = 0; i < sizeof(opt_keys) / sizeof(opt_keys[0]); i++)
-			if (opt_keys[i].opt == c)
-				break;
-		if (i < sizeof(opt_keys) / sizeof(opt_keys[0])) {
-			if (add_set(cli, opt_keys[i].flag, opt_keys[i].key,
-				    opt_keys[i].value ? opt_keys[i].value : optarg))
-				return -EINVAL;
+		r = opt_key(cli, c, optarg);
+		if (r < 0)
+			return r;
+		if (r)
 			continue;
-		}
 		switch (c) {
 		case 'c':
 			cli->config = optarg;
@@ -328,21 +337,16 @@ int dm_cli_parse_replay(int argc, char **argv, struct dm_cli *cli)
 	    {NULL, 0, NULL, 0},
 	};
 	static char eve_path[4096], evidence_path[4096];
-	size_t i;
-	int c;
+	int c, r;
 
 	memset(cli, 0, sizeof(*cli));
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "c:p:o:vh", opts, NULL)) != -1) {
-		for (i = 0; i < sizeof(opt_keys) / sizeof(opt_keys[0]); i++)
-			if (opt_keys[i].opt == c)
-				break;
-		if (i < sizeof(opt_keys) / sizeof(opt_keys[0])) {
-			if (add_set(cli, opt_keys[i].flag, opt_keys[i].key,
-				    opt_keys[i].value ? opt_keys[i].value : optarg))
-				return -EINVAL;
+		r = opt_key(cli, c, optarg);
+		if (r < 0)
+			return r;
+		if (r)
 			continue;
-		}
 		switch (c) {
 		case 'c':
 			cli->config = optarg;
