@@ -56,6 +56,8 @@ void dm_cli_usage(FILE *f)
 	    "      --reset-state        drop the pinned association table and counters first\n"
 	    "      --learn FILE         learn AE titles, their addresses and pairs; at exit write\n"
 	    "                           them to FILE as an allow-list (policy.ae_allowlist)\n"
+	    "      --evidence DIR       a redacted pcap of each alerted association in DIR\n"
+	    "                           (evidence.dir)\n"
 	    "      --stats-interval S   print counters every S seconds (default: at exit)\n"
 	    "      --json               events and counters as JSON lines\n"
 	    "  -o, --set KEY=VALUE      set any config key, e.g. -o table.max_associations=4096\n"
@@ -130,6 +132,7 @@ static const struct option run_opts[] = {
     {"set", required_argument, NULL, 'o'},
     {"check", no_argument, NULL, OPT_CHECK},
     {"learn", required_argument, NULL, OPT_LEARN},
+    {"evidence", required_argument, NULL, OPT_EVIDENCE},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -203,6 +206,18 @@ static int add_set_opt(struct dm_cli *cli, const char *arg)
 	return add_set(cli, "--set", key, eq + 1);
 }
 
+/* A path given on the command line, relative to the working directory (config keys want absolute ones). */
+static const char *absolute(const char *path, char *buf, size_t len)
+{
+	char cwd[4096];
+
+	if (path[0] == '/' || !getcwd(cwd, sizeof(cwd)))
+		return path;
+	if ((size_t)snprintf(buf, len, "%s/%s", cwd, path) >= len)
+		return path; /* too long: the key's check says so */
+	return buf;
+}
+
 /* An option that sets a config key (opt_keys): 1 done, 0 not one, -EINVAL bad value. */
 static int opt_key(struct dm_cli *cli, int c, const char *arg)
 {
@@ -219,6 +234,7 @@ static int opt_key(struct dm_cli *cli, int c, const char *arg)
 
 int dm_cli_parse_run(int argc, char **argv, struct dm_cli *cli)
 {
+	static char evidence_path[4096];
 	int c, r;
 
 	memset(cli, 0, sizeof(*cli));
@@ -254,6 +270,11 @@ int dm_cli_parse_run(int argc, char **argv, struct dm_cli *cli)
 		case OPT_LEARN:
 			cli->learn_out = optarg;
 			break;
+		case OPT_EVIDENCE:
+			if (add_set(cli, "--evidence", "evidence.dir",
+				    absolute(optarg, evidence_path, sizeof(evidence_path))))
+				return -EINVAL;
+			break;
 		case 'v':
 			cli->verbose++;
 			break;
@@ -270,18 +291,6 @@ int dm_cli_parse_run(int argc, char **argv, struct dm_cli *cli)
 		return -EINVAL;
 	}
 	return 0;
-}
-
-/* A path given to replay, relative to the working directory (config keys want absolute ones). */
-static const char *absolute(const char *path, char *buf, size_t len)
-{
-	char cwd[4096];
-
-	if (path[0] == '/' || !getcwd(cwd, sizeof(cwd)))
-		return path;
-	if ((size_t)snprintf(buf, len, "%s/%s", cwd, path) >= len)
-		return path; /* too long: the key's check says so */
-	return buf;
 }
 
 void dm_cli_usage_replay(FILE *f)
