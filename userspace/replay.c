@@ -454,6 +454,9 @@ int dm_replay_run(const struct dm_cli *cli)
 		return DM_EXIT_USAGE;
 	}
 	/* Interfaces, attachments, pins, sockets and the listener are the daemon's. */
+	if (d->cfg.feed_unix_socket[0])
+		pr_warn("feed.unix_socket is not used by replay (a slow reader would lose lines): "
+			"write the feed with --eve FILE or --eve -\n");
 	d->cfg.n_ifaces = 0;
 	d->cfg.fine_clock = true;
 	d->cfg.xdp_only = true;
