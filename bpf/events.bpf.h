@@ -62,7 +62,8 @@ static __always_inline void emit_flow_end(const struct dm_pkt *p, struct dm_stat
  * Evidence (evidence.dir): the first evidence_pkts frames of a known DICOM
  * association, as they are, for a pcap userspace writes when a rule fires.
  * Both directions count against one bound; on two CPUs at once it may be
- * passed by one frame.
+ * passed by one frame. Frames yield to events: none is copied while the ring
+ * is over half full (counted; the redactor then zeroes the rest).
  */
 static __always_inline void emit_packet(const struct dm_pkt *p, const __u8 hook,
 					struct dm_stats *st, struct dm_assoc *a, int side)
@@ -72,6 +73,11 @@ static __always_inline void emit_packet(const struct dm_pkt *p, const __u8 hook,
 
 	if (a->evidence_sent >= cfg.evidence_pkts)
 		return;
+	/* Evidence yields to the events: none while the ring is over half full. */
+	if (bpf_ringbuf_query(&dm_events, BPF_RB_AVAIL_DATA) > 2 * (__u64)cfg.wakeup_bytes) {
+		st->cnt[DM_CNT_EVIDENCE_YIELD]++;
+		return;
+	}
 	a->evidence_sent++;
 	e = bpf_ringbuf_reserve(&dm_events, sizeof(*e), 0);
 	if (!e) {

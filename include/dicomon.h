@@ -131,6 +131,7 @@ enum dm_counter {
 	DM_CNT_TLS_HELLO,	   /* TLS hellos inspected on DICOM associations */
 	DM_CNT_HTTP_REQUESTS,	   /* HTTP request segments on the web ports (DM_EV_HTTP) */
 	DM_CNT_EVIDENCE,	   /* frames of DICOM associations copied for evidence (DM_EV_PACKET) */
+	DM_CNT_EVIDENCE_YIELD,	   /* evidence frames not copied: the ring was over half full */
 	DM_CNT_MAX,
 };
 

@@ -266,6 +266,8 @@ static const char *const counter_help[DM_CNT_MAX] = {
     [DM_CNT_TLS_HELLO] = "TLS hellos inspected on DICOM associations.",
     [DM_CNT_HTTP_REQUESTS] = "HTTP request segments seen on the DICOMweb ports.",
     [DM_CNT_EVIDENCE] = "Frames of DICOM associations copied to userspace for evidence pcaps.",
+    [DM_CNT_EVIDENCE_YIELD] = "Evidence frames not copied because the ring buffer was over half full "
+			      "(events go first).",
 };
 
 void dm_metrics_head(FILE *out, const char *name, const char *type, const char *help)

@@ -98,6 +98,7 @@ static const char *const counter_names[DM_CNT_MAX] = {
     [DM_CNT_TLS_HELLO] = "tls_hellos",
     [DM_CNT_HTTP_REQUESTS] = "http_requests",
     [DM_CNT_EVIDENCE] = "evidence_packets",
+    [DM_CNT_EVIDENCE_YIELD] = "evidence_yielded",
 };
 
 static const char *const hook_names[] = {

@@ -160,6 +160,18 @@ static int setup_evidence_tc(void **state)
 	return setup_evidence(state, 0);
 }
 
+/* Evidence with the smallest ring: frames must yield to events. */
+static int setup_evidence_tiny_ring(void **state)
+{
+	struct dm_config cfg;
+
+	dm_config_defaults(&cfg);
+	snprintf(cfg.evidence_dir, sizeof(cfg.evidence_dir), "/nonexistent");
+	cfg.evidence_packets = 3;
+	cfg.ringbuf_bytes = 1 << 16;
+	return harness_up(state, &cfg, 1);
+}
+
 static int teardown(void **state)
 {
 	struct harness *h = *state;
@@ -421,6 +433,45 @@ static void test_evidence_frames(void **state)
 	handshake(&c);
 	send_seg(&c, 0, 0x18, "hello, not dicom", 16);
 	assert_int_equal(count_events(DM_EV_PACKET), 0);
+}
+
+/*
+ * 200 new associations without the ring being read: each RQ frame is copied
+ * for evidence only while the ring is under half full, then yields (counted);
+ * every frame is either copied or yielded, every RQ event arrives or is
+ * counted lost, and the evidence never pushed an RQ event out early.
+ */
+static void test_evidence_yields(void **state)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .repeat = 1);
+	static uint8_t rq[16384];
+	uint8_t frame[2048];
+	struct dm_stats d;
+	struct conv c;
+	int i, sent = 0, first_fail = -1;
+	size_t n;
+
+	begin(state);
+	n = pdu_assoc_rq_n(rq, sizeof(rq), "PACS", "STORESCU", 10);
+	for (i = 0; i < 200; i++) {
+		conv_init(&c, 11112, NULL);
+		opts.data_in = frame;
+		opts.data_size_in = pkt_flow_next(&c.f, 0, 0, frame, sizeof(frame), rq, n);
+		assert_int_equal(bpf_prog_test_run_opts(H->prog, &opts), 0);
+		sent++;
+		d = delta();
+		if (first_fail < 0 && d.cnt[DM_CNT_RINGBUF_FAIL])
+			first_fail = i;
+	}
+	d = delta();
+	ring_buffer__consume(H->rb);
+	assert_true(d.cnt[DM_CNT_EVIDENCE_YIELD] > 0);
+	assert_int_equal(d.cnt[DM_CNT_EVIDENCE] + d.cnt[DM_CNT_EVIDENCE_YIELD], sent);
+	assert_int_equal(count_events(DM_EV_PACKET), d.cnt[DM_CNT_EVIDENCE]);
+	assert_int_equal(count_events(DM_EV_PDU) + d.cnt[DM_CNT_RINGBUF_FAIL], sent);
+	/* Past the half mark only RQ events go in: they fill the rest before any is lost. */
+	assert_true(first_fail < 0 || (uint64_t)first_fail > d.cnt[DM_CNT_EVIDENCE]);
+	assert_true((uint64_t)count_events(DM_EV_PDU) > d.cnt[DM_CNT_EVIDENCE]);
 }
 
 static void test_echo(void **state)
@@ -1379,6 +1430,9 @@ int main(void)
 	const struct CMUnitTest evidence[] = {
 	    cmocka_unit_test(test_evidence_frames),
 	};
+	const struct CMUnitTest evidence_ring[] = {
+	    cmocka_unit_test(test_evidence_yields),
+	};
 	const struct CMUnitTest tiny[] = {
 	    cmocka_unit_test(test_ringbuf_full),
 	};
@@ -1396,6 +1450,8 @@ int main(void)
 					     teardown);
 	fails += cmocka_run_group_tests_name("bpf_evidence_tc", evidence, setup_evidence_tc,
 					     teardown);
+	fails += cmocka_run_group_tests_name("bpf_evidence_ring", evidence_ring,
+					     setup_evidence_tiny_ring, teardown);
 	fails +=
 	    cmocka_run_group_tests_name("bpf_vlan_unkeyed", unkeyed, setup_no_vlan_key, teardown);
 	return fails ? 1 : 0;
