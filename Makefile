@@ -204,11 +204,12 @@ clean:
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_ARGS ?=
-FUZZ_TARGETS := assoc dimse pdu_buf
+FUZZ_TARGETS := assoc dimse pdu_buf evidence
 FUZZ_DIR := $(OUTPUT)/fuzz
 FUZZ_LIB_SRCS := userspace/pdu.c userspace/assoc_decode.c userspace/assoc_userinfo.c \
 	userspace/dimse.c userspace/fingerprint.c userspace/decode_json.c userspace/uids.c \
-	userspace/uid_lookup.c userspace/names.c
+	userspace/uid_lookup.c userspace/names.c userspace/evidence.c userspace/pcapio.c \
+	userspace/log.c
 FUZZ_HDRS := tests/fuzz/fuzz_common.h tests/unit/ulbuild.h $(USER_HDRS)
 FUZZ_CFLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuserspace
@@ -226,7 +227,7 @@ $(FUZZ_DIR):
 
 $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_SRCS) $(FUZZ_HDRS) | $(FUZZ_DIR)
 	$(call msg,FUZZ-CC,$@)
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $< $(FUZZ_LIB_SRCS) -o $@ -ljson-c
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $< $(FUZZ_LIB_SRCS) -o $@ -ljson-c -lpcap -lbpf
 
 $(FUZZ_DIR)/gen_corpus: tests/fuzz/gen_corpus.c tests/lib/pktbuild.c tests/lib/pktbuild.h \
 		tests/unit/ulbuild.h | $(FUZZ_DIR)

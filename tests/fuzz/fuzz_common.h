@@ -9,6 +9,9 @@
  *   dm_fuzz_dimse    DIMSE command set decode, the old head parser, names, JSON
  *   dm_fuzz_pdu_buf  piece reassembly: split-and-rebuild must decode the same
  *                    as whole (even first byte), or hostile piece records (odd)
+ *   dm_fuzz_evidence the evidence redactor over the input as a TCP stream cut
+ *                    at input-chosen places (with retransmissions and gaps),
+ *                    and the input as a frame through the evidence store
  */
 #ifndef __FUZZ_COMMON_H
 #define __FUZZ_COMMON_H
@@ -21,6 +24,7 @@
 #include "assoc_decode.h"
 #include "decode_json.h"
 #include "dimse.h"
+#include "evidence.h"
 #include "fingerprint.h"
 #include "pdu.h"
 
@@ -278,6 +282,81 @@ static inline void dm_fuzz_pdu_buf(const uint8_t *d, size_t n)
 			dm_fuzz_dimse(b.data, b.len);
 	}
 	dm_pdu_buf_free(&b);
+}
+
+/*
+ * The redactor never invents a byte (each is kept or zeroed), zeroes at most
+ * what is present, and reports exactly the bytes it zeroed; a stream it has
+ * lost stays lost. The first 8 bytes steer the cuts; the rest is the stream.
+ */
+static inline void dm_fuzz_evidence(const uint8_t *d, size_t n)
+{
+	static uint8_t buf[1 << 17];
+	static struct dm_event_packet pkt;
+	const uint8_t *ctl = d, *s = d + 8;
+	size_t len = n > 8 ? n - 8 : 0, off = 0, k = 0, chunk, i, z;
+	struct dm_evidence *e;
+	struct dm_redact r;
+	uint32_t seq = 1000, got;
+	bool was_lost;
+
+	if (n < 8 || len > sizeof(buf))
+		return;
+	memcpy(buf, s, len);
+	memset(&r, 0, sizeof(r));
+	while (off < len) {
+		chunk = 1 + ctl[k % 8] * 7 % 1500;
+		if (chunk > len - off)
+			chunk = len - off;
+		was_lost = r.desync;
+		switch (ctl[(k + 3) % 8] % 16) {
+		case 0: /* a retransmission of what came before */
+			if (off) {
+				got = dm_redact_segment(&r, seq - 1, buf, 1, 1);
+				FUZZ_CHECK(got == 1 && buf[0] == 0);
+			}
+			break;
+		case 1: /* bytes past the snap length */
+			got = dm_redact_segment(&r, seq, buf + off, (uint32_t)chunk / 2, (uint32_t)chunk);
+			FUZZ_CHECK(got <= chunk / 2);
+			seq += (uint32_t)chunk;
+			off += chunk;
+			k++;
+			continue;
+		default:
+			break;
+		}
+		got = dm_redact_segment(&r, seq, buf + off, (uint32_t)chunk, (uint32_t)chunk);
+		for (i = 0, z = 0; i < chunk; i++) {
+			FUZZ_CHECK(buf[off + i] == s[off + i] || buf[off + i] == 0);
+			z += buf[off + i] != s[off + i];
+		}
+		FUZZ_CHECK(z <= got && got <= chunk);
+		if (was_lost)
+			FUZZ_CHECK(r.desync && got == chunk);
+		seq += (uint32_t)chunk;
+		off += chunk;
+		k++;
+	}
+	/* The input as a frame of an association, twice, then its end. */
+	e = dm_evidence_new("/nonexistent", 1 << 20);
+	FUZZ_CHECK(e != NULL);
+	memset(&pkt, 0, sizeof(pkt));
+	pkt.hdr.type = DM_EV_PACKET;
+	pkt.hdr.assoc_id = 7;
+	pkt.hdr.dir = ctl[0] & 1;
+	pkt.hdr.len = (uint32_t)(n < DM_EVIDENCE_SNAP ? n : DM_EVIDENCE_SNAP);
+	pkt.wire_len = (uint32_t)n;
+	pkt.transport = ctl[1] & 1 ? DM_TRANSPORT_TLS : DM_TRANSPORT_CLEARTEXT;
+	pkt.aflags = ctl[2] & DM_AF_MIDSTREAM;
+	memcpy(pkt.data, d, pkt.hdr.len);
+	dm_evidence_packet(e, &pkt, offsetof(struct dm_event_packet, data) + pkt.hdr.len, 1);
+	dm_evidence_packet(e, &pkt, offsetof(struct dm_event_packet, data) + pkt.hdr.len, 2);
+	/* A record shorter than its frame length is dropped, not read past. */
+	dm_evidence_packet(e, &pkt, offsetof(struct dm_event_packet, data), 3);
+	FUZZ_CHECK(dm_evidence_stats(e)->packets == 3 && dm_evidence_stats(e)->dropped >= 1);
+	dm_evidence_end(e, 7);
+	dm_evidence_free(e);
 }
 
 #endif /* __FUZZ_COMMON_H */

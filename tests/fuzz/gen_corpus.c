@@ -2,7 +2,8 @@
 /*
  * Seed corpora for the fuzz harnesses, made from the test fixtures (pktbuild
  * and tests/unit/ulbuild.h): gen_corpus DIR writes DIR/corpus-assoc/,
- * DIR/corpus-dimse/ and DIR/corpus-pdu_buf/. Generated, never committed.
+ * DIR/corpus-dimse/, DIR/corpus-pdu_buf/ and DIR/corpus-evidence/.
+ * Generated, never committed.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -198,6 +199,55 @@ static void dimse_seeds(void)
 	}
 }
 
+/*
+ * evidence: 8 control bytes (segment sizes, retransmissions, snap cuts), then
+ * an initiator's stream: RQ with a user identity, a command and a data set
+ * PDV in one P-DATA, a release RQ.
+ */
+static void evidence_seeds(void)
+{
+	static const uint8_t ctls[3][8] = {{0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10},
+					   {0x01, 0x02, 0xd0, 0x03, 0x05, 0x40, 0x07, 0x11},
+					   {0xff, 0xee, 0x20, 0x30, 0x02, 0x01, 0x55, 0x00}};
+	static uint8_t p[16384];
+	uint8_t called[16], calling[16];
+	struct ub b;
+	struct ub_cmd c;
+	size_t pdu, ui, pdv, i;
+	char name[32];
+
+	for (i = 0; i < 3; i++) {
+		ub_init(&b, p, sizeof(p));
+		ub_mem(&b, ctls[i], 8);
+		ub_ae16(called, "PACS");
+		ub_ae16(calling, "MODALITY");
+		pdu = ub_pdu_begin(&b, 0x01);
+		ub_assoc_fixed(&b, called, calling);
+		ub_item_str(&b, 0x10, "1.2.840.10008.3.1.1.1");
+		ub_pc_rq(&b, 1, 0, PDU_UID_CT_STORAGE, (const char *[]){"1.2.840.10008.1.2"}, 1);
+		ui = ub_item_begin(&b, 0x50, 0);
+		ub_sub_u32(&b, 0x51, 16384);
+		ub_identity(&b, 2, 1, "user", "passcode");
+		ub_item_end(&b, ui);
+		ub_pdu_end(&b, pdu);
+		ub_cmd_begin(&b, &c, 1, 0x03, 1);
+		ub_cmd_valid(&b, 0x0001);
+		pdv = b.n;
+		ub_be32(&b, 0);
+		ub_u8(&b, 1);
+		ub_u8(&b, 0x02);
+		ub_elem_str(&b, 0x0010, "DOE^JOHN", ' ');
+		ub_patch_be(&b, pdv, (uint32_t)(b.n - pdv - 4), 4);
+		ub_patch_be(&b, c.pdv, (uint32_t)(pdv - c.pdv - 4), 4);
+		ub_pdu_end(&b, c.pdu);
+		pdu = ub_pdu_begin(&b, 0x05);
+		ub_be32(&b, 0);
+		ub_pdu_end(&b, pdu);
+		snprintf(name, sizeof(name), "stream-%zu", i);
+		put("evidence", name, p, b.n);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -211,6 +261,7 @@ int main(int argc, char **argv)
 	}
 	assoc_seeds();
 	dimse_seeds();
-	printf("gen_corpus: %d seeds in %s/corpus-{assoc,dimse,pdu_buf}\n", written, outdir);
+	evidence_seeds();
+	printf("gen_corpus: %d seeds in %s/corpus-{assoc,dimse,pdu_buf,evidence}\n", written, outdir);
 	return 0;
 }

@@ -20,6 +20,7 @@ static void run_all(const uint8_t *p, size_t n)
 	dm_fuzz_assoc(p, n);
 	dm_fuzz_dimse(p, n);
 	dm_fuzz_pdu_buf(p, n);
+	dm_fuzz_evidence(p, n);
 }
 
 static void test_regressions(void **state)
@@ -55,7 +56,7 @@ static void test_regressions(void **state)
 		files++;
 	}
 	closedir(d);
-	print_message("replayed %d regression inputs through 3 harnesses\n", files);
+	print_message("replayed %d regression inputs through 4 harnesses\n", files);
 }
 
 /* The fixtures and every prefix of them through every harness. */
