@@ -108,6 +108,7 @@ test-unit: $(UNIT_TESTS)
 	$(Q)python3 tests/e2e/test_check_events.py
 	$(Q)python3 tests/e2e/test_check_assoc.py
 	$(Q)python3 tests/replay/test_captures.py
+	$(Q)python3 tests/e2e/test_compare_records.py
 
 test-bpf: $(BPF_TEST)
 	$(Q)$(BPF_TEST)

@@ -318,7 +318,17 @@ e2e_log "traffic and capture done in $((SECONDS - T0))s (scratch: $W$([[ $E2E_KE
 rc=0
 if ((TRAFFIC_ONLY)); then
     "${CHECK[@]}" truth "${ARGS[@]}" || rc=$?
-else
-    "${CHECK[@]}" check "${ARGS[@]}" --events "$EVENTS" --dicomon-rc "$DICOMON_RC" || rc=$?
+    exit "$rc"
 fi
+# The same capture through `dicomon replay`: its records against tshark, then
+# field by field against what the live daemon said about the same associations.
+REPLAY=$W/replay.jsonl
+rrc=0
+"$DICOMON" replay --json "$PCAP" >"$REPLAY" 2>"$W/logs/replay.err" || rrc=$?
+e2e_log "dicomon replay of the capture (exit $rrc): against tshark"
+"${CHECK[@]}" check "${ARGS[@]}" --replay "$PCAP" --events "$REPLAY" --dicomon-rc "$rrc" || rc=1
+e2e_log "dicomon replay of the capture: the same records as the live daemon"
+python3 "$HERE/compare_records.py" "$EVENTS" "$REPLAY" || rc=1
+# the checker's "assoc: N passed, M failed" on the live daemon is the last line
+"${CHECK[@]}" check "${ARGS[@]}" --events "$EVENTS" --dicomon-rc "$DICOMON_RC" || rc=$?
 exit "$rc"

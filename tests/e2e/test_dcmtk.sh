@@ -304,6 +304,12 @@ rc=0
 if ((TRAFFIC_ONLY)); then
     "${CHECK[@]}" truth --manifest "$MANIFEST" --tshark "$TRUTH" --payload "$PAYLOAD" || rc=$?
 else
+    # The capture through `dicomon replay` (same defaults as the live daemon): the
+    # same records, field by field, TLS and the 3 MiB store included.
+    REPLAY=$W/replay.jsonl
+    "$DICOMON" replay --json "$PCAP" >"$REPLAY" 2>"$W/logs/replay.err" ||
+        e2e_log "dicomon replay failed: $(tail -n 3 "$W/logs/replay.err")"
+    python3 "$HERE/compare_records.py" "$EVENTS" "$REPLAY" || rc=1
     "${CHECK[@]}" check --manifest "$MANIFEST" --tshark "$TRUTH" --payload "$PAYLOAD" \
         --events "$EVENTS" --dicomon-rc "$DICOMON_RC" --metrics "$METRICS" || rc=$?
 fi
