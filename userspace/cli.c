@@ -218,9 +218,13 @@ static const char *absolute(const char *path, char *buf, size_t len)
 	return buf;
 }
 
-/* An option that sets a config key (opt_keys): 1 done, 0 not one, -EINVAL bad value. */
-static int opt_key(struct dm_cli *cli, int c, const char *arg)
+/*
+ * Options run and replay share: -c, -o, -v, --evidence and those that set a
+ * config key (opt_keys). 1 done, 0 not one of them, -EINVAL bad value.
+ */
+static int common_opt(struct dm_cli *cli, int c, const char *arg)
 {
+	static char evidence_path[4096];
 	size_t i;
 
 	for (i = 0; i < sizeof(opt_keys) / sizeof(opt_keys[0]); i++)
@@ -229,26 +233,37 @@ static int opt_key(struct dm_cli *cli, int c, const char *arg)
 				       opt_keys[i].value ? opt_keys[i].value : arg)
 				   ? -EINVAL
 				   : 1;
+	switch (c) {
+	case 'c':
+		cli->config = arg;
+		return 1;
+	case 'o':
+		return add_set_opt(cli, arg) ? -EINVAL : 1;
+	case 'v':
+		cli->verbose++;
+		return 1;
+	case OPT_EVIDENCE:
+		return add_set(cli, "--evidence", "evidence.dir",
+			       absolute(arg, evidence_path, sizeof(evidence_path)))
+			   ? -EINVAL
+			   : 1;
+	}
 	return 0;
 }
 
 int dm_cli_parse_run(int argc, char **argv, struct dm_cli *cli)
 {
-	static char evidence_path[4096];
 	int c, r;
 
 	memset(cli, 0, sizeof(*cli));
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "c:i:p:o:vh", run_opts, NULL)) != -1) {
-		r = opt_key(cli, c, optarg);
+		r = common_opt(cli, c, optarg);
 		if (r < 0)
 			return r;
 		if (r)
 			continue;
 		switch (c) {
-		case 'c':
-			cli->config = optarg;
-			break;
 		case 'i':
 			if (cli->n_ifaces >= DM_MAX_IFACES - 1) {
 				fprintf(stderr, "dicomon: more than %d interfaces\n",
@@ -256,10 +271,6 @@ int dm_cli_parse_run(int argc, char **argv, struct dm_cli *cli)
 				return -EINVAL;
 			}
 			cli->ifaces[cli->n_ifaces++] = optarg;
-			break;
-		case 'o':
-			if (add_set_opt(cli, optarg))
-				return -EINVAL;
 			break;
 		case OPT_RESET_STATE:
 			cli->reset_state = true;
@@ -269,14 +280,6 @@ int dm_cli_parse_run(int argc, char **argv, struct dm_cli *cli)
 			break;
 		case OPT_LEARN:
 			cli->learn_out = optarg;
-			break;
-		case OPT_EVIDENCE:
-			if (add_set(cli, "--evidence", "evidence.dir",
-				    absolute(optarg, evidence_path, sizeof(evidence_path))))
-				return -EINVAL;
-			break;
-		case 'v':
-			cli->verbose++;
 			break;
 		case 'h':
 			dm_cli_usage(stdout);
@@ -345,25 +348,18 @@ int dm_cli_parse_replay(int argc, char **argv, struct dm_cli *cli)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	static char eve_path[4096], evidence_path[4096];
+	static char eve_path[4096];
 	int c, r;
 
 	memset(cli, 0, sizeof(*cli));
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "c:p:o:vh", opts, NULL)) != -1) {
-		r = opt_key(cli, c, optarg);
+		r = common_opt(cli, c, optarg);
 		if (r < 0)
 			return r;
 		if (r)
 			continue;
 		switch (c) {
-		case 'c':
-			cli->config = optarg;
-			break;
-		case 'o':
-			if (add_set_opt(cli, optarg))
-				return -EINVAL;
-			break;
 		case OPT_EVE:
 			if (!strcmp(optarg, "-") ? add_set(cli, "--eve", "feed.stdout", "true")
 						 : add_set(cli, "--eve", "feed.file",
@@ -373,14 +369,6 @@ int dm_cli_parse_replay(int argc, char **argv, struct dm_cli *cli)
 			break;
 		case OPT_METRICS_OUT:
 			cli->metrics_out = optarg;
-			break;
-		case OPT_EVIDENCE:
-			if (add_set(cli, "--evidence", "evidence.dir",
-				    absolute(optarg, evidence_path, sizeof(evidence_path))))
-				return -EINVAL;
-			break;
-		case 'v':
-			cli->verbose++;
 			break;
 		case 'h':
 			dm_cli_usage_replay(stdout);
@@ -410,26 +398,21 @@ int dm_cli_parse_detach(int argc, char **argv, struct dm_cli *cli)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	int c;
+	int c, r;
 
 	memset(cli, 0, sizeof(*cli));
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "c:i:vh", opts, NULL)) != -1) {
+		r = common_opt(cli, c, optarg); /* -c, -v, --pin-root */
+		if (r < 0)
+			return r;
+		if (r)
+			continue;
 		switch (c) {
-		case 'c':
-			cli->config = optarg;
-			break;
 		case 'i':
 			if (cli->n_ifaces >= DM_MAX_IFACES - 1)
 				return -EINVAL;
 			cli->ifaces[cli->n_ifaces++] = optarg;
-			break;
-		case OPT_PIN_ROOT:
-			if (add_set(cli, "--pin-root", "state.pin_root", optarg))
-				return -EINVAL;
-			break;
-		case 'v':
-			cli->verbose++;
 			break;
 		case 'h':
 			printf(

@@ -389,7 +389,7 @@ static int write_metrics(struct replay *rp, const char *path)
 }
 
 /* The pipeline of dm_daemon_run() without attachments, pins, loop or sockets. */
-static int setup(struct replay *rp, const struct dm_cli *cli)
+static int setup(struct replay *rp)
 {
 	struct dm_daemon *d = &rp->d;
 	struct dm_iface *ifc;
@@ -430,7 +430,6 @@ static int setup(struct replay *rp, const struct dm_cli *cli)
 		pr_err("cannot set up the ring buffer reader: %s\n", strerror(errno));
 		return DM_EXIT_RUNTIME;
 	}
-	(void)cli;
 	return 0;
 }
 
@@ -470,7 +469,7 @@ int dm_replay_run(const struct dm_cli *cli)
 		rc = DM_EXIT_CAPTURE;
 		goto out;
 	}
-	rc = setup(rp, cli);
+	rc = setup(rp);
 	if (rc)
 		goto out;
 	t0 = mono_ns();

@@ -436,6 +436,33 @@ static void test_evidence_frames(void **state)
 }
 
 /*
+ * count new associations, each sending a 10-context RQ, with the ring left
+ * unread. Returns how many were sent; *first_fail (if given) the first whose
+ * event could not be reserved, -1 if none.
+ */
+static int rqs_unread(int count, int *first_fail)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .repeat = 1);
+	static uint8_t rq[16384];
+	uint8_t frame[2048];
+	struct conv c;
+	int i;
+	size_t n = pdu_assoc_rq_n(rq, sizeof(rq), "PACS", "STORESCU", 10);
+
+	if (first_fail)
+		*first_fail = -1;
+	for (i = 0; i < count; i++) {
+		conv_init(&c, 11112, NULL);
+		opts.data_in = frame;
+		opts.data_size_in = pkt_flow_next(&c.f, 0, 0, frame, sizeof(frame), rq, n);
+		assert_int_equal(bpf_prog_test_run_opts(H->prog, &opts), 0);
+		if (first_fail && *first_fail < 0 && delta().cnt[DM_CNT_RINGBUF_FAIL])
+			*first_fail = i;
+	}
+	return count;
+}
+
+/*
  * 200 new associations without the ring being read: each RQ frame is copied
  * for evidence only while the ring is under half full, then yields (counted);
  * every frame is either copied or yielded, every RQ event arrives or is
@@ -443,26 +470,11 @@ static void test_evidence_frames(void **state)
  */
 static void test_evidence_yields(void **state)
 {
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .repeat = 1);
-	static uint8_t rq[16384];
-	uint8_t frame[2048];
 	struct dm_stats d;
-	struct conv c;
-	int i, sent = 0, first_fail = -1;
-	size_t n;
+	int sent, first_fail;
 
 	begin(state);
-	n = pdu_assoc_rq_n(rq, sizeof(rq), "PACS", "STORESCU", 10);
-	for (i = 0; i < 200; i++) {
-		conv_init(&c, 11112, NULL);
-		opts.data_in = frame;
-		opts.data_size_in = pkt_flow_next(&c.f, 0, 0, frame, sizeof(frame), rq, n);
-		assert_int_equal(bpf_prog_test_run_opts(H->prog, &opts), 0);
-		sent++;
-		d = delta();
-		if (first_fail < 0 && d.cnt[DM_CNT_RINGBUF_FAIL])
-			first_fail = i;
-	}
+	sent = rqs_unread(200, &first_fail);
 	d = delta();
 	ring_buffer__consume(H->rb);
 	assert_true(d.cnt[DM_CNT_EVIDENCE_YIELD] > 0);
@@ -1301,24 +1313,12 @@ static void test_idle_eviction(void **state)
 /* A full ring loses events, and says so. */
 static void test_ringbuf_full(void **state)
 {
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .repeat = 1);
-	static uint8_t rq[16384];
-	uint8_t frame[2048];
 	struct dm_stats d;
-	struct conv c;
-	int i, sent = 0;
-	size_t n;
+	int sent;
 
 	begin(state);
-	n = pdu_assoc_rq_n(rq, sizeof(rq), "PACS", "STORESCU", 10);
 	/* 200 new associations, each shipping its RQ, without consuming the ring. */
-	for (i = 0; i < 200; i++) {
-		conv_init(&c, 11112, NULL);
-		opts.data_in = frame;
-		opts.data_size_in = pkt_flow_next(&c.f, 0, 0, frame, sizeof(frame), rq, n);
-		assert_int_equal(bpf_prog_test_run_opts(H->prog, &opts), 0);
-		sent++;
-	}
+	sent = rqs_unread(200, NULL);
 	d = delta();
 	assert_true(d.cnt[DM_CNT_RINGBUF_FAIL] > 0);
 	ring_buffer__consume(H->rb);
