@@ -37,6 +37,8 @@ static __always_inline long dm_load_bytes(void *ctx, __u8 hook, __u32 off, void 
  * dm_load_bytes() with a variable length: the verifier needs 1 <= len <= max
  * proven on the very register passed to the helper, and clang likes to fold
  * range checks into arithmetic on a copy. The empty asm statements stop it.
+ * The lower bound is a signed comparison: clang turns an unsigned len < 1
+ * into len == 0, from which verifiers before 6.8 learn no minimum.
  */
 static __always_inline long load_bounded(void *ctx, const __u8 hook, __u32 off, void *dst,
 					 __u32 len, const __u32 max)
@@ -45,7 +47,7 @@ static __always_inline long load_bounded(void *ctx, const __u8 hook, __u32 off, 
 	if (len > max)
 		return -1;
 	asm volatile("" : "+r"(len));
-	if (len < 1)
+	if ((__s32)len < 1)
 		return -1;
 	return dm_load_bytes(ctx, hook, off, dst, len);
 }

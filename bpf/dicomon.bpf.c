@@ -139,18 +139,21 @@ static __always_inline struct dm_assoc *detect(struct dm_pkt *p, const __u8 hook
  * stack (header and AE title buffers, the TLS walk) is not on the PDU walk's
  * call chain, which must stay within BPF's 512 bytes.
  */
-static __always_inline int detect_global(void *ctx, struct dm_slow_args *args, const __u8 hook)
+static __always_inline int detect_global(void *ctx, const __u8 hook)
 {
-	struct dm_pkt p = {
-	    .ctx = ctx,
-	    .len = args->pkt_len,
-	    .ifindex = args->ifindex,
-	    .hook = args->hook,
-	};
+	struct dm_slow_args *args = slow_args();
+	struct dm_pkt p = {};
 	struct dm_assoc *slot;
 	struct dm_stats *st;
-	__u32 idx = args->idx;
+	__u32 idx;
 
+	if (!args)
+		return 0;
+	p.ctx = ctx;
+	p.len = args->pkt_len;
+	p.ifindex = args->ifindex;
+	p.hook = args->hook;
+	idx = args->idx;
 	st = stats_for(args->ifindex);
 	slot = bpf_map_lookup_elem(&dm_flows, &idx);
 	if (!st || !slot)
@@ -158,38 +161,42 @@ static __always_inline int detect_global(void *ctx, struct dm_slow_args *args, c
 	return detect(&p, hook, st, slot, &args->key, &args->t) != NULL;
 }
 
-__noinline int dm_detect_xdp(struct xdp_md *ctx, struct dm_slow_args *args)
+__noinline int dm_detect_xdp(struct xdp_md *ctx)
 {
-	return args ? detect_global(ctx, args, DM_HOOK_XDP) : 0;
+	return detect_global(ctx, DM_HOOK_XDP);
 }
 
-__noinline int dm_detect_tc(struct __sk_buff *ctx, struct dm_slow_args *args)
+__noinline int dm_detect_tc(struct __sk_buff *ctx)
 {
-	return args ? detect_global(ctx, args, DM_HOOK_TC_INGRESS) : 0;
+	return detect_global(ctx, DM_HOOK_TC_INGRESS);
 }
 
 /*
  * An HTTP request on a web port (DM_EV_HTTP). Global like detection: the
  * 1 KiB variable-length copy is verified once, off the hot call chain.
  */
-static __always_inline int http_global(void *ctx, struct dm_slow_args *args, const __u8 hook)
+static __always_inline int http_global(void *ctx, const __u8 hook)
 {
-	struct dm_stats *st = stats_for(args->ifindex);
+	struct dm_slow_args *args = slow_args();
+	struct dm_stats *st;
 
+	if (!args)
+		return 0;
+	st = stats_for(args->ifindex);
 	if (!st)
 		return 0;
 	emit_http(ctx, hook, st, &args->key, &args->t, args->ifindex, args->hook);
 	return 0;
 }
 
-__noinline int dm_http_xdp(struct xdp_md *ctx, struct dm_slow_args *args)
+__noinline int dm_http_xdp(struct xdp_md *ctx)
 {
-	return args ? http_global(ctx, args, DM_HOOK_XDP) : 0;
+	return http_global(ctx, DM_HOOK_XDP);
 }
 
-__noinline int dm_http_tc(struct __sk_buff *ctx, struct dm_slow_args *args)
+__noinline int dm_http_tc(struct __sk_buff *ctx)
 {
-	return args ? http_global(ctx, args, DM_HOOK_TC_INGRESS) : 0;
+	return http_global(ctx, DM_HOOK_TC_INGRESS);
 }
 
 /*
@@ -197,21 +204,25 @@ __noinline int dm_http_tc(struct __sk_buff *ctx, struct dm_slow_args *args)
  * first segments, PDU headers, retransmissions, gaps, FIN and RST. Returns
  * the packet's class.
  */
-static __always_inline int slow_path(void *ctx, struct dm_slow_args *args, const __u8 hook)
+static __always_inline int slow_path(void *ctx, const __u8 hook)
 {
-	struct dm_pkt p = {
-	    .ctx = ctx,
-	    .len = args->pkt_len,
-	    .ifindex = args->ifindex,
-	    .hook = args->hook,
-	};
+	struct dm_slow_args *args = slow_args();
+	struct dm_pkt p = {};
 	struct dm_assoc *slot, *a = NULL;
-	struct dm_seg *t = &args->t;
+	struct dm_seg *t;
 	struct dm_stats *st;
-	__u32 idx = args->idx;
+	__u32 idx;
 	__u64 now;
 	__u8 dir;
 
+	if (!args)
+		return DM_CLASS_TCP_OTHER;
+	p.ctx = ctx;
+	p.len = args->pkt_len;
+	p.ifindex = args->ifindex;
+	p.hook = args->hook;
+	t = &args->t;
+	idx = args->idx;
 	st = stats_for(args->ifindex);
 	slot = bpf_map_lookup_elem(&dm_flows, &idx);
 	if (!st || !slot)
@@ -239,18 +250,14 @@ static __always_inline int slow_path(void *ctx, struct dm_slow_args *args, const
 	return a->transport == DM_TRANSPORT_TLS ? DM_CLASS_DICOM_TLS : DM_CLASS_DICOM;
 }
 
-__noinline int dm_slow_xdp(struct xdp_md *ctx, struct dm_slow_args *args)
+__noinline int dm_slow_xdp(struct xdp_md *ctx)
 {
-	if (!args)
-		return DM_CLASS_TCP_OTHER;
-	return slow_path(ctx, args, DM_HOOK_XDP);
+	return slow_path(ctx, DM_HOOK_XDP);
 }
 
-__noinline int dm_slow_tc(struct __sk_buff *ctx, struct dm_slow_args *args)
+__noinline int dm_slow_tc(struct __sk_buff *ctx)
 {
-	if (!args)
-		return DM_CLASS_TCP_OTHER;
-	return slow_path(ctx, args, DM_HOOK_TC_INGRESS);
+	return slow_path(ctx, DM_HOOK_TC_INGRESS);
 }
 
 /*
@@ -420,14 +427,14 @@ static __always_inline void classify_tcp(struct dm_pkt *p, const __u8 hook, stru
 	args->hook = p->hook;
 	cls = DM_UNTRACKED;
 	if (known || slot->spilled)
-		cls = hook == DM_HOOK_XDP ? dm_slow_xdp(p->ctx, args) : dm_slow_tc(p->ctx, args);
+		cls = hook == DM_HOOK_XDP ? dm_slow_xdp(p->ctx) : dm_slow_tc(p->ctx);
 	if (cls == DM_UNTRACKED) {
 		if (!maybe_dicom(&t, payload, data_end))
 			goto web;
-		if (hook == DM_HOOK_XDP ? !dm_detect_xdp(p->ctx, args)
-					: !dm_detect_tc(p->ctx, args))
+		if (hook == DM_HOOK_XDP ? !dm_detect_xdp(p->ctx)
+					: !dm_detect_tc(p->ctx))
 			goto other;
-		cls = hook == DM_HOOK_XDP ? dm_slow_xdp(p->ctx, args) : dm_slow_tc(p->ctx, args);
+		cls = hook == DM_HOOK_XDP ? dm_slow_xdp(p->ctx) : dm_slow_tc(p->ctx);
 	}
 	/* The verifier knows nothing of a global function's result: bound it here. */
 	asm volatile("" : "+r"(cls));
@@ -451,9 +458,9 @@ web:
 			args->pkt_len = p->len;
 			args->hook = p->hook;
 			if (hook == DM_HOOK_XDP)
-				dm_http_xdp(p->ctx, args);
+				dm_http_xdp(p->ctx);
 			else
-				dm_http_tc(p->ctx, args);
+				dm_http_tc(p->ctx);
 		}
 	}
 other:

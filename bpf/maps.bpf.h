@@ -122,7 +122,10 @@ struct dm_seg {
 /*
  * Arguments of the slow path. Global functions are verified once, on their
  * own, which keeps the verifier's work linear; the price is that they take
- * only scalars, so the slow path looks the association up again.
+ * only scalars, so the slow path looks the association up again. The caller
+ * stages the arguments in dm_args and the global function looks them up
+ * itself (slow_args()) rather than taking a pointer: before 6.2 the verifier
+ * refuses a global function's pointer argument (PTR_TO_MEM) as a map key.
  */
 struct dm_slow_args {
 	struct dm_flow_key key;
@@ -142,5 +145,12 @@ struct {
 	__type(key, __u32);
 	__type(value, struct dm_slow_args);
 } dm_args SEC(".maps");
+
+static __always_inline struct dm_slow_args *slow_args(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&dm_args, &zero);
+}
 
 #endif /* __MAPS_BPF_H */
