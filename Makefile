@@ -127,7 +127,11 @@ $(OUTPUT)/tests/vlan_toggle.bpf.o: tests/e2e/vlan_toggle.bpf.c vmlinux/vmlinux.h
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-test-e2e: $(OUTPUT)/dicomon $(OUTPUT)/tests/vlan_toggle.bpf.o
+$(OUTPUT)/tests/tc_pass.bpf.o: tests/e2e/tc_pass.bpf.c vmlinux/vmlinux.h | $(OUTPUT)/tests
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+test-e2e: $(OUTPUT)/dicomon $(OUTPUT)/tests/vlan_toggle.bpf.o $(OUTPUT)/tests/tc_pass.bpf.o
 	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) tests/e2e/test_dcmtk.sh
 	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) \
 		VLAN_TOGGLE_OBJ=$(abspath $(OUTPUT)/tests/vlan_toggle.bpf.o) tests/e2e/test_vlan.sh
@@ -136,6 +140,8 @@ test-e2e: $(OUTPUT)/dicomon $(OUTPUT)/tests/vlan_toggle.bpf.o
 	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) tests/e2e/test_rules.sh
 	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) tests/e2e/test_dicomweb.sh
 	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) tests/e2e/test_daemon.sh
+	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) \
+		TC_PASS_OBJ=$(abspath $(OUTPUT)/tests/tc_pass.bpf.o) tests/e2e/test_tcorder.sh
 	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) tests/e2e/test_prometheus.sh
 	$(Q)tests/e2e/test_demo.sh
 
@@ -175,7 +181,7 @@ install: $(OUTPUT)/dicomon
 	$(Q)$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBDIR)/dicomon $(DESTDIR)$(UNITDIR) \
 		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DATADIR)/dicomon $(DESTDIR)$(SYSCONFDIR)/dicomon
 	$(Q)$(INSTALL) -m 0755 $(OUTPUT)/dicomon $(DESTDIR)$(SBINDIR)/dicomon
-	$(Q)$(INSTALL) -m 0644 $(OUTPUT)/dicomon.bpf.o $(DESTDIR)$(LIBDIR)/dicomon/dicomon.bpf.o
+	$(Q)$(INSTALL) -m 0644 $(OUTPUT)/dicomon.bpf.o $(OUTPUT)/dicomon_meta.bpf.o $(DESTDIR)$(LIBDIR)/dicomon/
 	$(Q)sed 's|/usr/local/sbin/dicomon|$(SBINDIR)/dicomon|g' packaging/dicomon.service \
 		> $(DESTDIR)$(UNITDIR)/dicomon.service
 	$(Q)chmod 0644 $(DESTDIR)$(UNITDIR)/dicomon.service
@@ -191,7 +197,7 @@ install: $(OUTPUT)/dicomon
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/dicomon $(DESTDIR)$(UNITDIR)/dicomon.service \
 		$(DESTDIR)$(MANDIR)/man8/dicomon.8 $(DESTDIR)$(DATADIR)/dicomon/dicomon.yaml \
-		$(DESTDIR)$(LIBDIR)/dicomon/dicomon.bpf.o
+		$(DESTDIR)$(LIBDIR)/dicomon/dicomon.bpf.o $(DESTDIR)$(LIBDIR)/dicomon/dicomon_meta.bpf.o
 	-rmdir $(DESTDIR)$(LIBDIR)/dicomon $(DESTDIR)$(DATADIR)/dicomon 2>/dev/null
 
 clean:

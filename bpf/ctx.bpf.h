@@ -52,4 +52,16 @@ static __always_inline long load_bounded(void *ctx, const __u8 hook, __u32 off, 
 	return dm_load_bytes(ctx, hook, off, dst, len);
 }
 
+/*
+ * x & mask as an instruction clang cannot drop: it removes a mask it can
+ * prove redundant from an earlier range check, and verifiers before 6.8 often
+ * cannot follow such a check to the register that indexes an array. Use it
+ * for every array index derived from packet bytes.
+ */
+static __always_inline __u64 dm_mask(__u64 x, const __u64 mask)
+{
+	asm volatile("%[x] &= %[m]" : [x] "+r"(x) : [m] "i"(mask));
+	return x;
+}
+
 #endif /* __CTX_BPF_H */

@@ -27,14 +27,13 @@ static __always_inline void count_class(struct dm_stats *st, __u32 cls, __u32 le
 
 static __always_inline void count_err(struct dm_stats *st, int neg_err)
 {
-	__u64 e = (__u32)-neg_err;
-
 	/*
 	 * 6.1 and 6.12 know nothing of the upper half after a 32-bit negation
 	 * (w2 = -w2), and a 32-bit bound check leaves the index unbounded as a
-	 * pointer offset: a 64-bit mask, which clang cannot fold away, bounds it.
+	 * pointer offset: a 64-bit mask bounds it.
 	 */
-	asm volatile("%[e] &= 0xff" : [e] "+r"(e));
+	__u64 e = dm_mask((__u32)-neg_err, 0xff);
+
 	if (e < DM_ERR_MAX)
 		st->err[e]++;
 }

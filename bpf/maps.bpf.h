@@ -127,6 +127,17 @@ struct dm_seg {
  * itself (slow_args()) rather than taking a pointer: before 6.2 the verifier
  * refuses a global function's pointer argument (PTR_TO_MEM) as a map key.
  */
+/* Where a PDU walk through one segment is: scalars only, so that a global function may take them. */
+struct walk_pos {
+	__u32 seq; /* stream position of the first new byte in this segment */
+	__u32 end; /* stream position one past the segment */
+	__u32 off; /* packet offset of stream position seq */
+	__u32 ifindex;
+	__u8 dir;
+	__u8 hook; /* enum dm_hook of the events (TC ingress or egress) */
+	__u8 pad[2];
+};
+
 struct dm_slow_args {
 	struct dm_flow_key key;
 	struct dm_seg t;
@@ -135,9 +146,12 @@ struct dm_slow_args {
 	__u32 pkt_len;
 	__u8 hook; /* enum dm_hook, for events */
 	__u8 pad[3];
+	struct walk_pos pos; /* the walk the slow path leaves to its caller */
 };
 
 #define DM_UNTRACKED DM_CLASS_MAX /* slow path: no association for this packet */
+/* Slow path's result flag: the segment needs a PDU walk, then dm_slow_end_*(). */
+#define DM_SLOW_WALK 0x100
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

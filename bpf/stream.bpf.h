@@ -16,13 +16,7 @@ struct walk_ctx {
 	void *ctx;
 	struct dm_assoc *a;
 	struct dm_stats *st;
-	__u32 seq; /* stream position of the first new byte in this segment */
-	__u32 end; /* stream position one past the segment */
-	__u32 off; /* packet offset of stream position seq */
-	__u32 ifindex;
-	__u8 dir;
-	__u8 hook;
-	__u8 pad[6];
+	struct walk_pos pos;
 };
 
 static __always_inline struct dm_dir_state *dir_state(struct dm_assoc *a, __u8 dir)
@@ -38,25 +32,23 @@ static __always_inline void desync(struct walk_ctx *w, struct dm_dir_state *d)
 }
 
 /*
- * One event piece: n bytes from packet offset pkt_off. Small pieces (DIMSE
- * heads, release, abort) take a small ring record so bursts of them do not
- * eat the ring.
+ * One event piece of at most cap bytes: its record is reserved with that
+ * constant capacity and its copy bounded by the same constant, so each size
+ * is self-consistent for the verifier. (Choosing the size once and branching
+ * on it again for the copy let clang merge the branches, and 6.1's verifier
+ * could not tie the copy's length to the record it had reserved.)
  */
-static __always_inline int emit_piece(struct walk_ctx *w, const __u8 hook, struct dm_dir_state *d,
-				      __u32 pkt_off, __u32 n, __u8 flags)
+static __always_inline int emit_piece_cap(struct walk_ctx *w, const __u8 hook,
+					  struct dm_dir_state *d, __u32 pkt_off, __u32 len,
+					  __u8 flags, const __u32 cap)
 {
-	struct dm_event_piece *e;
-	__u32 len = n;
+	struct dm_event_piece *e = bpf_ringbuf_reserve(&dm_events, sizeof(*e) + cap, 0);
 
-	if (len <= DM_PIECE_SMALL)
-		e = bpf_ringbuf_reserve(&dm_events, sizeof(*e) + DM_PIECE_SMALL, 0);
-	else
-		e = bpf_ringbuf_reserve(&dm_events, sizeof(*e) + DM_PIECE_MAX, 0);
 	if (!e) {
 		w->st->cnt[DM_CNT_RINGBUF_FAIL]++;
 		return -1;
 	}
-	ev_hdr_fill(&e->hdr, d->ship_ev, w->a, w->ifindex, w->hook, w->dir);
+	ev_hdr_fill(&e->hdr, d->ship_ev, w->a, w->pos.ifindex, w->pos.hook, w->pos.dir);
 	e->hdr.flags = flags;
 	e->hdr.len = len;
 	e->pdu_len = d->ship_pdu_len;
@@ -64,31 +56,39 @@ static __always_inline int emit_piece(struct walk_ctx *w, const __u8 hook, struc
 	e->pdu_type = d->ship_pdu_type;
 	e->state = w->a->state;
 	__builtin_memset(e->pad, 0, sizeof(e->pad));
-	if (len <= DM_PIECE_SMALL) {
-		if (load_bounded(w->ctx, hook, pkt_off, e->data, len, DM_PIECE_SMALL))
-			goto discard;
-	} else if (load_bounded(w->ctx, hook, pkt_off, e->data, len, DM_PIECE_MAX)) {
-		goto discard;
+	if (load_bounded(w->ctx, hook, pkt_off, e->data, len, cap)) {
+		bpf_ringbuf_discard(e, 0);
+		return -1;
 	}
 	bpf_ringbuf_submit(e, rb_wakeup());
 	w->st->cnt[DM_CNT_EVENTS]++;
 	return 0;
-discard:
-	bpf_ringbuf_discard(e, 0);
-	return -1;
+}
+
+/*
+ * One event piece: n bytes from packet offset pkt_off. Small pieces (DIMSE
+ * heads, release, abort) take a small ring record so bursts of them do not
+ * eat the ring.
+ */
+static __always_inline int emit_piece(struct walk_ctx *w, const __u8 hook, struct dm_dir_state *d,
+				      __u32 pkt_off, __u32 n, __u8 flags)
+{
+	if (n <= DM_PIECE_SMALL)
+		return emit_piece_cap(w, hook, d, pkt_off, n, flags, DM_PIECE_SMALL);
+	return emit_piece_cap(w, hook, d, pkt_off, n, flags, DM_PIECE_MAX);
 }
 
 /* Ship the part of the pending PDU that lies in this segment, one piece per call. */
 static __always_inline long ship_step(struct walk_ctx *w, const __u8 hook)
 {
-	struct dm_dir_state *d = dir_state(w->a, w->dir);
+	struct dm_dir_state *d = dir_state(w->a, w->pos.dir);
 	__u32 n, room;
 	__u8 flags = 0;
 
-	if (!(d->flags & DM_DF_SHIP) || !seq_in(d->ship_seq, w->seq, w->end))
+	if (!(d->flags & DM_DF_SHIP) || !seq_in(d->ship_seq, w->pos.seq, w->pos.end))
 		return 1;
 	n = d->ship_left;
-	room = w->end - d->ship_seq;
+	room = w->pos.end - d->ship_seq;
 	if (n > room)
 		n = room;
 	if (n > DM_PIECE_MAX)
@@ -100,7 +100,7 @@ static __always_inline long ship_step(struct walk_ctx *w, const __u8 hook)
 		if (d->ship_off + n < d->ship_pdu_len + 6)
 			flags |= DM_EF_TRUNC;
 	}
-	if (emit_piece(w, hook, d, w->off + (d->ship_seq - w->seq), n, flags)) {
+	if (emit_piece(w, hook, d, w->pos.off + (d->ship_seq - w->pos.seq), n, flags)) {
 		/* A lost piece makes the rest useless: stop shipping this PDU. */
 		d->flags &= ~DM_DF_SHIP;
 		return 1;
@@ -137,8 +137,8 @@ static __always_inline void ship_start(struct walk_ctx *w, const __u8 hook, stru
 	if (ev == DM_EV_PDU && total > cap)
 		w->st->cnt[DM_CNT_CTL_TRUNCATED]++;
 
-	early = w->seq - pos;
-	if (!seq_before(pos, w->seq) || early > DM_HDR_BUF)
+	early = w->pos.seq - pos;
+	if (!seq_before(pos, w->pos.seq) || early > DM_HDR_BUF)
 		return;
 	e = bpf_ringbuf_reserve(&dm_events, sizeof(*e) + DM_PIECE_SMALL, 0);
 	if (!e) {
@@ -146,7 +146,7 @@ static __always_inline void ship_start(struct walk_ctx *w, const __u8 hook, stru
 		d->flags &= ~DM_DF_SHIP;
 		return;
 	}
-	ev_hdr_fill(&e->hdr, ev, w->a, w->ifindex, w->hook, w->dir);
+	ev_hdr_fill(&e->hdr, ev, w->a, w->pos.ifindex, w->pos.hook, w->pos.dir);
 	e->hdr.flags = DM_EF_FIRST;
 	e->hdr.len = early;
 	e->pdu_len = d->ship_pdu_len;
@@ -157,7 +157,7 @@ static __always_inline void ship_start(struct walk_ctx *w, const __u8 hook, stru
 	__builtin_memcpy(e->data, h, DM_HDR_BUF);
 	bpf_ringbuf_submit(e, rb_wakeup());
 	w->st->cnt[DM_CNT_EVENTS]++;
-	d->ship_seq = w->seq;
+	d->ship_seq = w->pos.seq;
 	d->ship_off = early;
 	d->ship_left -= early;
 }
@@ -209,11 +209,11 @@ static __always_inline long pdu_header(struct walk_ctx *w, const __u8 hook, stru
 		desync(w, d);
 		return 1;
 	}
-	type = h[0] & 7;
+	type = dm_mask(h[0], 7); /* pdu_hdr_check() bounds it too, where 6.1 cannot see it */
 	len = be32(h + 2);
 	d->pdus[type]++;
-	st->pdus[w->dir & 1][type]++;
-	st->pdu_bytes[w->dir & 1][type] += len + 6;
+	st->pdus[w->pos.dir & 1][type]++;
+	st->pdu_bytes[w->pos.dir & 1][type] += len + 6;
 	assoc_pdu_state(w->a, st, type);
 	d->hdr_seq = pos + len + 6;
 	d->hdr_have = 0;
@@ -267,11 +267,11 @@ static __always_inline long hdr_resume(struct walk_ctx *w, const __u8 hook, stru
 	__u8 tmp[DM_HDR_BUF] = {};
 	__u32 have = d->hdr_have, got, i, idx;
 
-	if (have >= DM_HDR_BUF || d->hdr_seq + have != w->seq) {
+	if (have >= DM_HDR_BUF || d->hdr_seq + have != w->pos.seq) {
 		desync(w, d);
 		return 1;
 	}
-	got = read_hdr(w, hook, w->off, w->end - w->seq, tmp);
+	got = read_hdr(w, hook, w->pos.off, w->pos.end - w->pos.seq, tmp);
 #pragma unroll
 	for (i = 0; i < DM_HDR_BUF; i++) {
 		idx = have + i;
@@ -292,7 +292,7 @@ static __always_inline long hdr_resume(struct walk_ctx *w, const __u8 hook, stru
 /* Examine the next PDU header if it starts inside this segment. 0 = go on. */
 static __always_inline long walk_step(struct walk_ctx *w, const __u8 hook)
 {
-	struct dm_dir_state *d = dir_state(w->a, w->dir);
+	struct dm_dir_state *d = dir_state(w->a, w->pos.dir);
 	__u8 h[DM_HDR_BUF] = {};
 	__u32 pos, got;
 
@@ -301,11 +301,11 @@ static __always_inline long walk_step(struct walk_ctx *w, const __u8 hook)
 	if (d->hdr_have)
 		return hdr_resume(w, hook, d);
 	pos = d->hdr_seq;
-	if (!seq_in(pos, w->seq, w->end))
+	if (!seq_in(pos, w->pos.seq, w->pos.end))
 		return 1;
-	got = read_hdr(w, hook, w->off + (pos - w->seq), w->end - pos, h);
+	got = read_hdr(w, hook, w->pos.off + (pos - w->pos.seq), w->pos.end - pos, h);
 	if (!hdr_complete(h, got)) {
-		if (got < w->end - pos) { /* unreadable, not merely short */
+		if (got < w->pos.end - pos) { /* unreadable, not merely short */
 			desync(w, d);
 			return 1;
 		}
@@ -318,28 +318,73 @@ static __always_inline long walk_step(struct walk_ctx *w, const __u8 hook)
 
 /*
  * One step through a segment: the next piece of a PDU being shipped, or else
- * the next PDU header. One callback for both keeps a single bpf_loop call
- * site, and the verifier checks its body once.
+ * the next PDU header. 0 = more to do in this segment.
  */
 static __always_inline long segment_step(struct walk_ctx *w, const __u8 hook)
 {
-	struct dm_dir_state *d = dir_state(w->a, w->dir);
+	struct dm_dir_state *d = dir_state(w->a, w->pos.dir);
 
-	if ((d->flags & DM_DF_SHIP) && seq_in(d->ship_seq, w->seq, w->end)) {
+	if ((d->flags & DM_DF_SHIP) && seq_in(d->ship_seq, w->pos.seq, w->pos.end)) {
 		ship_step(w, hook);
 		return 0;
 	}
 	return walk_step(w, hook);
 }
 
-static long segment_cb_xdp(__u32 i, void *c)
+/*
+ * The step as a global function: the verifier checks its body once, on its
+ * own, whatever state the walk is in when it calls it. (Inlined into a
+ * bpf_loop callback, it was verified again for every state the callback was
+ * entered with until they converged: 173k of the 220k instructions a program
+ * took to verify on 6.18, for every program and device-bound copy.) A global
+ * function takes no pointer inside a struct: the walk's pointers come as
+ * arguments, its position as a copy.
+ */
+static __always_inline long seg_step_global(void *ctx, struct dm_assoc *a, struct dm_stats *st,
+					    const struct walk_pos *pos, const __u8 hook)
 {
-	return segment_step(c, DM_HOOK_XDP);
+	struct walk_ctx w;
+
+	if (!a || !st || !pos)
+		return 1;
+	w.ctx = ctx;
+	w.a = a;
+	w.st = st;
+	w.pos = *pos;
+	return segment_step(&w, hook);
 }
 
-static long segment_cb_tc(__u32 i, void *c)
+__noinline long dm_seg_step_xdp(struct xdp_md *ctx, struct dm_assoc *a, struct dm_stats *st,
+				const struct walk_pos *pos)
 {
-	return segment_step(c, DM_HOOK_TC_INGRESS);
+	return seg_step_global(ctx, a, st, pos, DM_HOOK_XDP);
+}
+
+__noinline long dm_seg_step_tc(struct __sk_buff *ctx, struct dm_assoc *a, struct dm_stats *st,
+			       const struct walk_pos *pos)
+{
+	return seg_step_global(ctx, a, st, pos, DM_HOOK_TC_INGRESS);
+}
+
+/*
+ * The walk: a bounded loop of calls to the global step, run by the program's
+ * main function after the slow path returned (DM_SLOW_WALK). Each iteration
+ * costs the verifier a handful of instructions, as the step's body is not
+ * looked at again; and the step's frame sits on main's alone. 6.1 counts the
+ * stack of a call chain rounded up to 32 bytes a frame: main, slow path,
+ * bpf_loop callback and step came to 544 of the 512 allowed.
+ */
+static __always_inline void segment_walk(void *ctx, const __u8 hook, struct dm_assoc *a,
+					 struct dm_stats *st, const struct walk_pos *pos)
+{
+	int i;
+
+#pragma nounroll
+	for (i = 0; i < DM_PDU_WALK_MAX + DM_PIECES_MAX; i++) {
+		if (hook == DM_HOOK_XDP ? dm_seg_step_xdp(ctx, a, st, pos)
+					: dm_seg_step_tc(ctx, a, st, pos))
+			break;
+	}
 }
 
 /*
@@ -350,11 +395,11 @@ static __always_inline void try_resync(struct walk_ctx *w, const __u8 hook, stru
 				       bool count)
 {
 	__u8 h[DM_HDR_BUF] = {};
-	__u32 got = read_hdr(w, hook, w->off, w->end - w->seq, h);
+	__u32 got = read_hdr(w, hook, w->pos.off, w->pos.end - w->pos.seq, h);
 
 	if (!pdu_plausible(h, got, cfg.max_pdu_len))
 		return;
-	d->hdr_seq = w->seq;
+	d->hdr_seq = w->pos.seq;
 	d->hdr_have = 0;
 	d->flags |= DM_DF_SYNCED;
 	if (count) {
@@ -383,9 +428,14 @@ static __always_inline void tls_server_hello(struct dm_pkt *p, const __u8 hook, 
 	emit_tls(p, st, a, DM_DIR_REPLY, 2, h[2], legacy, v);
 }
 
-/* Payload of a known association: stream accounting, then the PDU walk. */
-static __always_inline void track_payload(struct dm_pkt *p, const __u8 hook, struct dm_stats *st,
-					  struct dm_assoc *a, __u8 dir, const struct dm_seg *t)
+/*
+ * Payload of a known association: stream accounting, resynchronisation, and
+ * the position of the PDU walk this segment needs, in pos. Returns whether it
+ * needs one (the caller runs segment_walk(), then walk_done()).
+ */
+static __always_inline bool track_payload(struct dm_pkt *p, const __u8 hook, struct dm_stats *st,
+					  struct dm_assoc *a, __u8 dir, const struct dm_seg *t,
+					  struct walk_pos *pos)
 {
 	struct dm_dir_state *d = dir_state(a, dir);
 	struct walk_ctx w;
@@ -399,7 +449,7 @@ static __always_inline void track_payload(struct dm_pkt *p, const __u8 hook, str
 	if (!seq_before(d->next_seq, end)) {
 		d->retransmits++;
 		st->cnt[DM_CNT_RETRANSMIT]++;
-		return;
+		return false;
 	}
 	if (seq_before(t->seq, d->next_seq)) {
 		st->cnt[DM_CNT_PARTIAL_RETRANSMIT]++;
@@ -415,18 +465,18 @@ static __always_inline void track_payload(struct dm_pkt *p, const __u8 hook, str
 	if (a->transport == DM_TRANSPORT_TLS) {
 		if (first && dir == DM_DIR_REPLY)
 			tls_server_hello(p, hook, st, a, t);
-		return;
+		return false;
 	}
 
 	w.ctx = p->ctx;
 	w.a = a;
 	w.st = st;
-	w.seq = start;
-	w.end = end;
-	w.off = t->off + (start - t->seq);
-	w.ifindex = p->ifindex;
-	w.dir = dir;
-	w.hook = p->hook;
+	w.pos.seq = start;
+	w.pos.end = end;
+	w.pos.off = t->off + (start - t->seq);
+	w.pos.ifindex = p->ifindex;
+	w.pos.dir = dir;
+	w.pos.hook = p->hook;
 
 	if ((d->flags & DM_DF_SHIP) && seq_before(d->ship_seq, start))
 		d->flags &= ~DM_DF_SHIP; /* bytes of it were lost */
@@ -435,17 +485,27 @@ static __always_inline void track_payload(struct dm_pkt *p, const __u8 hook, str
 	if (!(d->flags & DM_DF_SYNCED) && start == t->seq)
 		try_resync(&w, hook, d, !first);
 
-	if (hook == DM_HOOK_XDP)
-		bpf_loop(DM_PDU_WALK_MAX + DM_PIECES_MAX, segment_cb_xdp, &w, 0);
-	else
-		bpf_loop(DM_PDU_WALK_MAX + DM_PIECES_MAX, segment_cb_tc, &w, 0);
-	/* Steps ran out with work left in this segment: count it, find the stream again. */
+	*pos = w.pos;
+	return true;
+}
+
+/* After the walk: steps ran out with work left in this segment? Count it, find the stream again. */
+static __always_inline void walk_done(struct dm_stats *st, struct dm_assoc *a,
+				      const struct walk_pos *pos)
+{
+	struct dm_dir_state *d = dir_state(a, pos->dir);
+	__u32 start = pos->seq, end = pos->end;
+
 	if (((d->flags & DM_DF_SYNCED) && !d->hdr_have && seq_in(d->hdr_seq, start, end)) ||
 	    ((d->flags & DM_DF_SHIP) && seq_in(d->ship_seq, start, end))) {
 		st->cnt[DM_CNT_WALK_LIMIT]++;
-		desync(&w, d);
+		d->flags &= ~(DM_DF_SYNCED | DM_DF_SHIP);
+		d->hdr_have = 0;
+		st->cnt[DM_CNT_DESYNC]++;
 	}
 }
+
+
 
 /* FIN from both sides or any RST ends the association. */
 static __always_inline int track_close(struct dm_pkt *p, struct dm_stats *st, struct dm_assoc *a,

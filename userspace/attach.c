@@ -21,11 +21,15 @@
 #include <bpf/libbpf.h>
 #include "dicomon.h"
 #include "dicomon.skel.h"
+#include "dicomon_meta.skel.h"
 #include "loader.h"
 #include "log.h"
+#include "netdev.h"
+#include "tcorder.h"
 
 #define DM_BPF_TCX_INGRESS 46
 #define DM_BPF_TCX_EGRESS  47
+#define DM_BPF_F_BEFORE	   (1U << 3) /* tcx: in front of relative_fd, or of all if 0 */
 
 void dm_iface_reset(struct dm_iface *i)
 {
@@ -129,27 +133,90 @@ static const char *xdp_mode_of(int ifindex, __u32 prog_id)
 }
 
 /*
+ * Why XDP on ifc will not get the device-bound copy that reads VLAN tags
+ * stripped by the NIC; NULL if it should (native mode, the kernel has the
+ * kfunc, and the driver provides the tag or does not say).
+ */
+static const char *meta_unwanted(const struct dm_iface *ifc, bool native)
+{
+	if (!ifc->want.vlan_meta)
+		return "attach.vlan_meta is false";
+	if (!native)
+		return "generic XDP mode";
+	if (!dm_kernel_has_vlan_kfunc())
+		return "this kernel has no bpf_xdp_metadata_rx_vlan_tag (6.8+)";
+	if (dm_netdev_xdp_rx_vlan(ifc->ifindex) == 0)
+		return "the driver does not give XDP the tag it strips";
+	return NULL;
+}
+
+/*
+ * Say once per attachment what XDP sees of VLAN tags on ifc. Where the NIC
+ * strips them (RX VLAN offload) and XDP cannot ask for them, associations are
+ * keyed without those VLAN ids: a warning, and a metric (vlan_hidden).
+ */
+static void vlan_report(struct dm_iface *ifc)
+{
+	int rx;
+
+	ifc->vlan_hidden = false;
+	if (ifc->meta) {
+		ifc->vlan_why = NULL;
+		return;
+	}
+	rx = dm_netdev_rxvlan_offload(ifc->name);
+	ifc->vlan_hidden = rx == 1;
+	if (ifc->vlan_hidden)
+		pr_warn("%s: the NIC strips VLAN tags (rxvlan on) and XDP cannot read them (%s): "
+			"its associations are keyed without those VLAN ids. Turn offload off "
+			"(ethtool -K %s rxvlan off) or watch it with TC (xdp_mode off, tc_ingress)\n",
+			ifc->name, ifc->vlan_why, ifc->name);
+	else
+		pr_info("%s: XDP reads the VLAN tags in the packet (%s; rxvlan %s)\n", ifc->name,
+			ifc->vlan_why, rx == 0 ? "off" : "unknown");
+}
+
+/*
+ * A device-bound copy of skel's XDP program for ifc, or NULL with
+ * ifc->vlan_why saying why not.
+ */
+static struct dicomon_meta_bpf *meta_for(struct dicomon_bpf *skel, struct dm_iface *ifc,
+					 bool native)
+{
+	struct dicomon_meta_bpf *m;
+
+	ifc->vlan_why = meta_unwanted(ifc, native);
+	if (ifc->vlan_why)
+		return NULL;
+	m = dm_load_meta(skel, ifc->ifindex);
+	if (!m)
+		ifc->vlan_why = "the device-bound copy did not load";
+	return m;
+}
+
+/*
  * Point ifc's XDP link at skel's program: the device-bound copy where the
  * interface runs native XDP and VLAN metadata is wanted, else the plain one.
  */
-static int xdp_point(struct dicomon_bpf *skel, struct dm_iface *ifc, struct dicomon_bpf **meta,
+static int xdp_point(struct dicomon_bpf *skel, struct dm_iface *ifc, struct dicomon_meta_bpf **meta,
 		     int *prog)
 {
-	struct dicomon_bpf *m;
+	struct dicomon_meta_bpf *m;
 	int fd, err;
 
 	*meta = NULL;
-	if (ifc->want.vlan_meta && ifc->xdp_mode && !strcmp(ifc->xdp_mode, "native")) {
-		m = dm_load_meta(skel, ifc->ifindex);
-		fd = m ? bpf_program__fd(m->progs.dicomon_xdp_meta) : -1;
-		if (m && !bpf_link_update(ifc->xdp_link, fd, NULL)) {
+	m = meta_for(skel, ifc, ifc->xdp_mode && !strcmp(ifc->xdp_mode, "native"));
+	if (m) {
+		fd = bpf_program__fd(m->progs.dicomon_xdp_meta);
+		if (!bpf_link_update(ifc->xdp_link, fd, NULL)) {
 			*meta = m;
 			*prog = fd;
 			return 0;
 		}
-		pr_info("%s: no RX VLAN metadata from this driver (%s); in-packet tags only\n",
-			ifc->name, strerror(errno));
-		dicomon_bpf__destroy(m);
+		pr_info("%s: the device-bound XDP copy was refused (%s)\n", ifc->name,
+			strerror(errno));
+		ifc->vlan_why = "the driver refused the device-bound copy";
+		dicomon_meta_bpf__destroy(m);
 	}
 	fd = dm_skel_prog_fd(skel, DM_ATT_XDP);
 	err = bpf_link_update(ifc->xdp_link, fd, NULL);
@@ -197,27 +264,24 @@ static int xdp_adopt(struct dm_loader *l, struct dm_iface *ifc)
 static int xdp_create(struct dm_loader *l, struct dm_iface *ifc, __u32 flags, const char *mode)
 {
 	LIBBPF_OPTS(bpf_link_create_opts, opts, .flags = flags);
-	struct dicomon_bpf *m = NULL;
+	struct dicomon_meta_bpf *m;
 	int prog = dm_skel_prog_fd(l->skel, DM_ATT_XDP);
 
-	if (ifc->want.vlan_meta && flags == XDP_FLAGS_DRV_MODE) {
-		m = dm_load_meta(l->skel, ifc->ifindex);
-		if (m) {
-			ifc->xdp_link = bpf_link_create(bpf_program__fd(m->progs.dicomon_xdp_meta),
-							ifc->ifindex, BPF_XDP, &opts);
-			if (ifc->xdp_link >= 0) {
-				ifc->meta = m;
-				ifc->prog_fd[DM_ATT_XDP] =
-				    bpf_program__fd(m->progs.dicomon_xdp_meta);
-				ifc->xdp_mode = mode;
-				pr_info("%s: XDP attached (native, with RX VLAN metadata)\n",
-					ifc->name);
-				return 0;
-			}
+	m = meta_for(l->skel, ifc, flags == XDP_FLAGS_DRV_MODE);
+	if (m) {
+		ifc->xdp_link = bpf_link_create(bpf_program__fd(m->progs.dicomon_xdp_meta),
+						ifc->ifindex, BPF_XDP, &opts);
+		if (ifc->xdp_link >= 0) {
+			ifc->meta = m;
+			ifc->prog_fd[DM_ATT_XDP] = bpf_program__fd(m->progs.dicomon_xdp_meta);
+			ifc->xdp_mode = mode;
+			pr_info("%s: XDP attached (native, with RX VLAN metadata)\n", ifc->name);
+			return 0;
 		}
-		pr_info("%s: no RX VLAN metadata from this driver (%s); in-packet tags only\n",
-			ifc->name, strerror(errno));
-		dicomon_bpf__destroy(m);
+		pr_info("%s: the device-bound XDP copy was refused (%s)\n", ifc->name,
+			strerror(errno));
+		ifc->vlan_why = "the driver refused the device-bound copy";
+		dicomon_meta_bpf__destroy(m);
 	}
 	ifc->xdp_link = bpf_link_create(prog, ifc->ifindex, BPF_XDP, &opts);
 	if (ifc->xdp_link < 0)
@@ -233,8 +297,10 @@ static int xdp_attach(struct dm_loader *l, struct dm_iface *ifc)
 	enum dm_xdp_mode want = ifc->want.xdp_mode;
 	int err = -ENOENT;
 
-	if (!xdp_adopt(l, ifc))
+	if (!xdp_adopt(l, ifc)) {
+		vlan_report(ifc);
 		return 0;
+	}
 	if (want != DM_XDP_GENERIC) {
 		err = xdp_create(l, ifc, XDP_FLAGS_DRV_MODE, "native");
 		if (err && want == DM_XDP_NATIVE) {
@@ -254,16 +320,52 @@ static int xdp_attach(struct dm_loader *l, struct dm_iface *ifc)
 		}
 	}
 	pin_att(l, ifc, DM_ATT_XDP, false, ifc->xdp_link);
+	vlan_report(ifc);
 	return 0;
 }
 
-/* Create or replace our clsact filter (fixed handle and priority) running prog. */
+/* Our filter (fixed handle) at priority prio running prog, created or replaced in place. */
+static int clsact_put(struct bpf_tc_hook *hook, int prog, __u32 prio)
+{
+	LIBBPF_OPTS(bpf_tc_opts, topts, .prog_fd = prog, .handle = DM_TC_HANDLE, .priority = prio,
+		    .flags = BPF_TC_F_REPLACE);
+
+	/* Replace is atomic: packets see the old program or the new one. */
+	return bpf_tc_attach(hook, &topts);
+}
+
+/* The program pinned as clsact:HOOK:IFACE (what our filter ran until now), or 0. */
+static __u32 clsact_pinned_prog(struct dm_loader *l, struct dm_iface *ifc, int att)
+{
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
+	char path[PATH_MAX];
+	int fd;
+
+	if (!pinning(l) || att_path(l, ifc, att, true, path, sizeof(path)))
+		return 0;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		info.id = 0;
+	close(fd);
+	return info.id;
+}
+
+/*
+ * Create or replace our clsact filter running prog: priority 1, the first tc
+ * runs; the old priority where the kernel refuses 1 (EINVAL: a classifier of
+ * another kind or protocol holds it).
+ */
 static int clsact_set(struct dm_loader *l, struct dm_iface *ifc, int egress, int prog)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifc->ifindex,
 		    .attach_point = egress ? BPF_TC_EGRESS : BPF_TC_INGRESS);
-	LIBBPF_OPTS(bpf_tc_opts, topts, .prog_fd = prog, .handle = DM_TC_HANDLE,
-		    .priority = DM_TC_PRIO, .flags = BPF_TC_F_REPLACE);
+	bool at1 = ifc->tc_legacy[egress] && ifc->tc_prio[egress] == DM_TC_PRIO;
+	__u32 prio = DM_TC_PRIO, pinned = clsact_pinned_prog(l, ifc, DM_ATT_TC_INGRESS + egress);
+	char kind[16];
 	int err;
 
 	err = bpf_tc_hook_create(&hook);
@@ -271,13 +373,25 @@ static int clsact_set(struct dm_loader *l, struct dm_iface *ifc, int egress, int
 		pr_err("%s: cannot create clsact qdisc: %s\n", ifc->name, strerror(-err));
 		return err;
 	}
-	/* Replace is atomic: packets see the old program or the new one. */
-	err = bpf_tc_attach(&hook, &topts);
+	err = clsact_put(&hook, prog, prio);
+	if (err == -EINVAL && !at1) {
+		dm_tc_prio_kind(ifc->ifindex, egress, DM_TC_PRIO, kind, sizeof(kind));
+		pr_warn("%s: %s: priority %u refused (%s%s%s%s); using priority %#x, behind "
+			"filters of lower priority: one that ends processing hides packets from "
+			"dicomon\n",
+			ifc->name, dm_att_names[DM_ATT_TC_INGRESS + egress], DM_TC_PRIO,
+			strerror(-err), kind[0] ? ": a " : "", kind,
+			kind[0] ? " filter holds it" : "", DM_TC_PRIO_OLD);
+		prio = DM_TC_PRIO_OLD;
+		err = clsact_put(&hook, prog, prio);
+	} else if (!err) {
+		dm_tc_drop_old(ifc->name, ifc->ifindex, egress, pinned);
+	}
 	if (err)
 		return err;
 	ifc->tc_legacy[egress] = true;
 	ifc->tc_handle[egress] = DM_TC_HANDLE;
-	ifc->tc_prio[egress] = DM_TC_PRIO;
+	ifc->tc_prio[egress] = prio;
 	pin_att(l, ifc, DM_ATT_TC_INGRESS + egress, true, prog);
 	return 0;
 }
@@ -299,21 +413,70 @@ static void remove_clsact_pin(struct dm_loader *l, struct dm_iface *ifc, int att
 	dm_pin_remove_att(l->pin_root, name);
 }
 
-/* tcx links where the kernel has them (6.6+), a clsact filter otherwise. */
-static int tc_attach(struct dm_loader *l, struct dm_iface *ifc, int egress)
+/* A tcx link running prog in front of every tcx program on the hook. */
+static int tcx_create(struct dm_iface *ifc, int egress, int prog)
 {
-	int att = DM_ATT_TC_INGRESS + egress, prog = dm_skel_prog_fd(l->skel, att), fd, err;
+	/* relative_fd 0: before all. libbpf 1.1 passes the flags through as they are. */
+	LIBBPF_OPTS(bpf_link_create_opts, opts, .flags = DM_BPF_F_BEFORE);
+	int fd = bpf_link_create(prog, ifc->ifindex,
+				 egress ? DM_BPF_TCX_EGRESS : DM_BPF_TCX_INGRESS, &opts);
+
+	return fd < 0 ? -errno : fd;
+}
+
+/*
+ * A link taken over stays where it was on the hook (earlier versions appended
+ * theirs): if a program runs ahead of it, a new link running prog goes in
+ * front and the old one (still running the previous run's program: tcx takes
+ * a program once per hook) is detached after, so no packet goes unseen.
+ * Returns the new link, or fd if it stays.
+ */
+static int tcx_front(struct dm_loader *l, struct dm_iface *ifc, int egress, int fd, int prog)
+{
+	int att = DM_ATT_TC_INGRESS + egress, n, i, nfd;
+	__u32 ids[DM_TC_LIST_MAX];
+	struct dm_link_info info;
+
+	n = dm_tcx_list(ifc->ifindex, egress, ids, DM_TC_LIST_MAX);
+	if (n <= 0 || dm_link_info(fd, &info) || ids[0] == info.prog_id)
+		return fd;
+	for (i = 1; i < n && i < DM_TC_LIST_MAX && ids[i] != info.prog_id; i++)
+		;
+	nfd = tcx_create(ifc, egress, prog);
+	if (nfd < 0) {
+		pr_warn("%s: %s: cannot put a tcx link in front of the %d program(s) ahead: %s\n",
+			ifc->name, dm_att_names[att], i, strerror(-nfd));
+		return fd;
+	}
+	bpf_link_detach(fd);
+	close(fd);
+	pin_att(l, ifc, att, false, nfd);
+	if (!l->pin_links)
+		unpin_att(l, ifc, att, false);
+	ifc->adopted[att] = true;
+	pr_info("%s: %s: the previous run's tcx link replaced by one in front of the %d "
+		"program(s) that ran ahead of it\n",
+		ifc->name, dm_att_names[att], i);
+	return nfd;
+}
+
+/* tcx links where the kernel has them (6.6+), a clsact filter otherwise. */
+static int tc_attach_hook(struct dm_loader *l, struct dm_iface *ifc, int egress)
+{
+	int att = DM_ATT_TC_INGRESS + egress, prog = dm_skel_prog_fd(l->skel, att), fd, nfd, err;
 	const char *where = dm_att_names[att];
 	bool had_clsact = clsact_pinned(l, ifc, att);
 
 	if (l->tc_mode != DM_TC_CLSACT) {
 		fd = pinned_link(l, ifc, att);
 		if (fd >= 0) {
-			err = bpf_link_update(fd, prog, NULL);
+			nfd = tcx_front(l, ifc, egress, fd, prog);
+			err = nfd == fd ? bpf_link_update(fd, prog, NULL) : 0;
 			if (!err) {
-				ifc->tc_link[egress] = fd;
+				ifc->tc_link[egress] = nfd;
 				ifc->prog_fd[att] = prog;
-				adopted(l, ifc, att, fd);
+				if (nfd == fd)
+					adopted(l, ifc, att, fd);
 				if (had_clsact)
 					remove_clsact_pin(l, ifc, att);
 				return 0;
@@ -327,17 +490,16 @@ static int tc_attach(struct dm_loader *l, struct dm_iface *ifc, int egress)
 	}
 	/* auto keeps the clsact filter an earlier run left; tcx mode replaces it. */
 	if (l->tc_mode == DM_TC_TCX || (l->tc_mode == DM_TC_AUTO && !had_clsact)) {
-		ifc->tc_link[egress] = bpf_link_create(
-		    prog, ifc->ifindex, egress ? DM_BPF_TCX_EGRESS : DM_BPF_TCX_INGRESS, NULL);
-		if (ifc->tc_link[egress] >= 0) {
+		err = tcx_create(ifc, egress, prog);
+		if (err >= 0) {
+			ifc->tc_link[egress] = err;
 			ifc->prog_fd[att] = prog;
-			pr_info("%s: %s attached (tcx)\n", ifc->name, where);
+			pr_info("%s: %s attached (tcx, in front)\n", ifc->name, where);
 			pin_att(l, ifc, att, false, ifc->tc_link[egress]);
 			if (had_clsact)
 				remove_clsact_pin(l, ifc, att);
 			return 0;
 		}
-		err = -errno;
 		if (l->tc_mode == DM_TC_TCX) {
 			pr_err(
 			    "%s: tcx attach failed (%s); tc_mode clsact works on older kernels\n",
@@ -353,9 +515,18 @@ static int tc_attach(struct dm_loader *l, struct dm_iface *ifc, int egress)
 	}
 	ifc->prog_fd[att] = prog;
 	ifc->adopted[att] = had_clsact;
-	pr_info("%s: %s attached (clsact%s)\n", ifc->name, where,
+	pr_info("%s: %s attached (clsact, priority %u%s)\n", ifc->name, where, ifc->tc_prio[egress],
 		had_clsact ? ", replacing the previous run's filter" : "");
 	return 0;
+}
+
+static int tc_attach(struct dm_loader *l, struct dm_iface *ifc, int egress)
+{
+	int err = tc_attach_hook(l, ifc, egress);
+
+	if (!err)
+		dm_tcorder_check(ifc, egress);
+	return err;
 }
 
 /*
@@ -446,7 +617,7 @@ void dm_att_detach(struct dm_loader *l, struct dm_iface *ifc, int att, bool keep
 			close(ifc->xdp_link);
 		}
 		/* Its program lives on in the link if the link is pinned. */
-		dicomon_bpf__destroy(ifc->meta);
+		dicomon_meta_bpf__destroy(ifc->meta);
 		ifc->meta = NULL;
 		ifc->xdp_link = -1;
 		ifc->xdp_mode = NULL;
@@ -460,7 +631,8 @@ void dm_att_detach(struct dm_loader *l, struct dm_iface *ifc, int att, bool keep
 	} else if (ifc->tc_legacy[d] && !keep_pins) {
 		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifc->ifindex,
 			    .attach_point = d ? BPF_TC_EGRESS : BPF_TC_INGRESS);
-		LIBBPF_OPTS(bpf_tc_opts, topts, .handle = DM_TC_HANDLE, .priority = DM_TC_PRIO);
+		LIBBPF_OPTS(bpf_tc_opts, topts, .handle = DM_TC_HANDLE,
+			    .priority = ifc->tc_prio[d]);
 
 		/* Our filter only: the clsact qdisc may hold other users' filters. */
 		if (bpf_tc_detach(&hook, &topts))
@@ -510,12 +682,13 @@ int dm_iface_retarget(struct dm_loader *l, struct dicomon_bpf *skel, struct dm_i
 		      struct dm_retarget *rt)
 {
 	int d = att - DM_ATT_TC_INGRESS, prog, err;
-	struct dicomon_bpf *meta = NULL;
+	struct dicomon_meta_bpf *meta = NULL;
 
 	memset(rt, 0, sizeof(*rt));
 	if (att == DM_ATT_XDP) {
 		if (ifc->xdp_link < 0)
 			return 0;
+		rt->old_why = ifc->vlan_why;
 		err = xdp_point(skel, ifc, &meta, &prog);
 	} else {
 		prog = dm_skel_prog_fd(skel, att);
@@ -560,14 +733,17 @@ void dm_retarget_undo(struct dm_loader *l, struct dm_retarget *rt)
 	ifc->prog_fd[rt->att] = rt->old_fd;
 	if (rt->att == DM_ATT_XDP) {
 		ifc->meta = rt->old_meta;
-		dicomon_bpf__destroy(rt->new_meta);
+		ifc->vlan_why = rt->old_why;
+		dicomon_meta_bpf__destroy(rt->new_meta);
 	}
 }
 
 void dm_retarget_commit(struct dm_retarget *rt)
 {
 	if (rt->ifc && rt->old_meta != rt->new_meta)
-		dicomon_bpf__destroy(rt->old_meta);
+		dicomon_meta_bpf__destroy(rt->old_meta);
+	if (rt->ifc && rt->att == DM_ATT_XDP)
+		vlan_report(rt->ifc);
 }
 
 /* Is the attachment that pin `name` stands for still wanted by cfg? */

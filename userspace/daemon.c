@@ -21,6 +21,7 @@
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
 #include "assoc_metrics.h"
+#include "attach_metrics.h"
 #include "daemon.h"
 #include "events.h"
 #include "evidence.h"
@@ -32,10 +33,13 @@
 #include "stats.h"
 #include "status.h"
 #include "table.h"
+#include "tcorder.h"
 
 /* The BPF side wakes us only for a backlog; between wakeups we drain on this tick. */
 #define DRAIN_INTERVAL_NS (100 * 1000 * 1000ULL)
 #define NSEC_PER_SEC	  1000000000ULL
+/* What runs ahead of our TC programs is checked every this many drain ticks (10 s). */
+#define TC_ORDER_TICKS (10 * NSEC_PER_SEC / DRAIN_INTERVAL_NS)
 
 /* sd_notify(3) without libsystemd: one datagram to $NOTIFY_SOCKET. */
 static void notify(const char *msg)
@@ -72,10 +76,24 @@ static json_object *json_ifaces(const struct dm_loader *l)
 		json_object_object_add(
 		    i, "xdp",
 		    l->ifaces[n].xdp_mode ? json_object_new_string(l->ifaces[n].xdp_mode) : NULL);
+		/* What XDP sees of VLAN tags: "stripped+in-packet", "in-packet", "hidden". */
+		json_object_object_add(
+		    i, "xdp_vlan_tags",
+		    !l->ifaces[n].xdp_mode ? NULL
+		    : l->ifaces[n].meta    ? json_object_new_string("stripped+in-packet")
+		    : l->ifaces[n].vlan_hidden ? json_object_new_string("hidden")
+					       : json_object_new_string("in-packet"));
+		json_object_object_add(i, "xdp_vlan_note",
+				       l->ifaces[n].xdp_mode && l->ifaces[n].vlan_why
+					   ? json_object_new_string(l->ifaces[n].vlan_why)
+					   : NULL);
 		for (d = 0; d < 2; d++) {
 			tc = dm_loader_tc_kind(&l->ifaces[n], d);
 			json_object_object_add(i, d ? "tc_egress" : "tc_ingress",
 					       tc ? json_object_new_string(tc) : NULL);
+			json_object_object_add(
+			    i, d ? "tc_egress_ahead" : "tc_ingress_ahead",
+			    tc ? json_object_new_int(l->ifaces[n].tc_order[d].ahead) : NULL);
 		}
 		json_object_object_add(i, "slot", json_object_new_int(l->ifaces[n].slot));
 		json_object_array_add(ifs, i);
@@ -107,10 +125,20 @@ static void print_ifaces_text(const struct dm_loader *l, const char *what)
 	fflush(stdout);
 }
 
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 static void print_ready(const struct dm_daemon *d)
 {
-	json_object *o;
+	json_object *o, *t;
 
+	pr_info("ready %.3f s after start (programs loaded at %.3f s, attached at %.3f s)\n",
+		d->start_ready_s, d->start_load_s, d->start_attach_s);
 	if (!d->cfg.json) {
 		print_ifaces_text(&d->l, "watching");
 		return;
@@ -121,6 +149,12 @@ static void print_ready(const struct dm_daemon *d)
 	json_object_object_add(o, "pin_root", json_object_new_string(d->l.pin_root));
 	json_object_object_add(o, "state",
 			       json_object_new_string(d->l.restored ? "restored" : "new"));
+	t = json_object_new_object();
+	json_object_object_add(t, "load_seconds", json_object_new_double(d->start_load_s));
+	json_object_object_add(t, "attach_seconds",
+			       json_object_new_double(d->start_attach_s - d->start_load_s));
+	json_object_object_add(t, "ready_seconds", json_object_new_double(d->start_ready_s));
+	json_object_object_add(o, "startup", t);
 	print_json(o);
 }
 
@@ -299,8 +333,11 @@ static void on_drain(struct dm_loop *lp, int fd, uint32_t events, void *ctx)
 	(void)lp, (void)fd, (void)events;
 	drain(d);
 	dm_feed_tick(d->feed); /* reconnects, buffered socket output */
-	if (fd == d->drain_fd)
+	if (fd == d->drain_fd) {
 		dm_metrics_tick(d->metrics); /* idle scrape connections time out */
+		if (++d->drain_ticks % TC_ORDER_TICKS == 0)
+			dm_tcorder_check_all(&d->l);
+	}
 }
 
 static const char *const event_names[DM_EV_MAX] = {
@@ -322,52 +359,6 @@ static void count_active(const struct dm_rec *r, void *ctx)
 		active[r->transport]++;
 }
 
-/* Run count and time of each program attached (kernel.bpf_stats_enabled=1 fills them). */
-static void write_prog_stats(FILE *out, const struct dm_loader *l)
-{
-	struct bpf_prog_info info, info_of[DM_MAX_IFACES * DM_ATT_MAX];
-	__u32 len;
-	int i, a, j, n = 0, on = 0;
-	FILE *f = fopen("/proc/sys/kernel/bpf_stats_enabled", "r");
-
-	if (f) {
-		if (fscanf(f, "%d", &on) != 1)
-			on = 0;
-		fclose(f);
-	}
-	fprintf(out,
-		"# HELP dicomon_bpf_stats_enabled Whether the kernel counts BPF run time "
-		"(sysctl kernel.bpf_stats_enabled).\n# TYPE dicomon_bpf_stats_enabled gauge\n"
-		"dicomon_bpf_stats_enabled %d\n",
-		on ? 1 : 0);
-	for (i = 0; i < l->n_ifaces; i++)
-		for (a = 0; a < DM_ATT_MAX; a++) {
-			if (l->ifaces[i].prog_fd[a] < 0 ||
-			    n == (int)(sizeof(info_of) / sizeof(info_of[0])))
-				continue;
-			memset(&info, 0, sizeof(info));
-			len = sizeof(info);
-			if (bpf_obj_get_info_by_fd(l->ifaces[i].prog_fd[a], &info, &len))
-				continue;
-			for (j = 0; j < n && info_of[j].id != info.id; j++)
-				;
-			if (j == n)
-				info_of[n++] = info;
-		}
-	fprintf(out, "# HELP dicomon_bpf_program_runs_total Runs of each attached program "
-		     "(counted while kernel.bpf_stats_enabled is 1).\n"
-		     "# TYPE dicomon_bpf_program_runs_total counter\n");
-	for (j = 0; j < n; j++)
-		fprintf(out, "dicomon_bpf_program_runs_total{program=\"%s\",id=\"%u\"} %llu\n",
-			info_of[j].name, info_of[j].id, (unsigned long long)info_of[j].run_cnt);
-	fprintf(out, "# HELP dicomon_bpf_program_run_seconds_total Time spent in each attached "
-		     "program (counted while kernel.bpf_stats_enabled is 1).\n"
-		     "# TYPE dicomon_bpf_program_run_seconds_total counter\n");
-	for (j = 0; j < n; j++)
-		fprintf(out,
-			"dicomon_bpf_program_run_seconds_total{program=\"%s\",id=\"%u\"} %.9f\n",
-			info_of[j].name, info_of[j].id, (double)info_of[j].run_time_ns / 1e9);
-}
 
 /*
  * Entries in the kernel's flow tables. A walk of every slot costs milliseconds
@@ -515,7 +506,7 @@ int dm_daemon_render_metrics(FILE *out, void *ctx)
 	memset(active, 0, sizeof(active));
 	dm_table_foreach(dm_events_table(d->ev), count_active, active);
 	dm_am_write(out, dm_events_assoc_metrics(d->ev), active);
-	write_prog_stats(out, &d->l);
+	dm_attach_write_metrics(out, &d->l);
 	return ferror(out) ? -EIO : 0;
 }
 
@@ -688,6 +679,7 @@ static int fail_json(const struct dm_daemon *d, int rc)
 int dm_daemon_run(const struct dm_cli *cli)
 {
 	struct dm_daemon *d = calloc(1, sizeof(*d));
+	double t0 = mono_s();
 	int rc = 0, err, i;
 	char msg[1024];
 	sigset_t mask;
@@ -720,10 +712,12 @@ int dm_daemon_run(const struct dm_cli *cli)
 		rc = d->l.state_unusable ? DM_EXIT_STATE : DM_EXIT_BPF;
 		goto out;
 	}
+	d->start_load_s = mono_s() - t0;
 	if (dm_loader_attach(&d->l, &d->cfg)) {
 		rc = DM_EXIT_BPF;
 		goto out_close;
 	}
+	d->start_attach_s = mono_s() - t0;
 	d->ev = dm_events_new(&d->l, d->cfg.json, stdout);
 	d->feed = dm_feed_new();
 	if (!d->ev || !d->feed) {
@@ -751,6 +745,7 @@ int dm_daemon_run(const struct dm_cli *cli)
 		rc = DM_EXIT_RUNTIME;
 		goto out_loop;
 	}
+	d->start_ready_s = mono_s() - t0;
 	print_ready(d);
 	notify("READY=1");
 	if (dm_loop_run(d->loop) < 0)

@@ -49,6 +49,8 @@ struct dm_daemon {
 	int n_alert_sids;
 	uint64_t flows_counted_ns, flows_slots_used, flows_overflow_used; /* /metrics cache */
 	unsigned int reloads;
+	uint64_t drain_ticks; /* the drain timer's, for the TC order check (tcorder.c) */
+	double start_load_s, start_attach_s, start_ready_s; /* from start: loaded, attached, ready */
 };
 
 /* `dicomon run`: returns the exit code. */

@@ -17,9 +17,11 @@
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "dicomon.h"
 #include "dicomon.skel.h"
+#include "dicomon_meta.skel.h"
 #include "loader.h"
 #include "log.h"
 
@@ -68,7 +70,7 @@ static int count_maps(struct dicomon_bpf *s)
 	return n;
 }
 
-static struct dicomon_bpf *open_skel(void)
+struct dicomon_bpf *dm_skel_open(void)
 {
 	struct dicomon_bpf *s = dicomon_bpf__open();
 
@@ -84,12 +86,10 @@ static struct dicomon_bpf *open_skel(void)
 		errno = EINVAL;
 		return NULL;
 	}
-	/* The device-bound copy is loaded per interface (dm_load_meta). */
-	bpf_program__set_autoload(s->progs.dicomon_xdp_meta, false);
 	return s;
 }
 
-static int configure(struct dicomon_bpf *skel, const struct dm_config *cfg, const __u32 *seed)
+int dm_skel_configure(struct dicomon_bpf *skel, const struct dm_config *cfg, const __u32 *seed)
 {
 	struct dm_bpf_config *b = (struct dm_bpf_config *)&skel->rodata->cfg;
 	int err;
@@ -107,6 +107,45 @@ static int configure(struct dicomon_bpf *skel, const struct dm_config *cfg, cons
 	if (err)
 		pr_err("cannot size maps: %s\n", strerror(-err));
 	return err;
+}
+
+/*
+ * Load the TC programs only where they are needed (each costs the verifier as
+ * much as the XDP program: half of start-up on a 4-interface gateway): an
+ * interface of cfg wants that hook, or one of l's runs it now (a reload
+ * moves every attachment to the new program before it detaches any).
+ */
+static void tc_progs_wanted(const struct dm_loader *l, const struct dm_config *cfg, bool want[2])
+{
+	struct dm_hooks h;
+	int i;
+
+	want[0] = want[1] = false;
+	for (i = 0; i < cfg->n_ifaces; i++) {
+		dm_iface_hooks(cfg, i, &h);
+		want[0] |= h.tc_ingress;
+		want[1] |= h.tc_egress;
+	}
+	for (i = 0; l && i < l->n_ifaces; i++) {
+		want[0] |= l->ifaces[i].tc_link[0] >= 0 || l->ifaces[i].tc_legacy[0];
+		want[1] |= l->ifaces[i].tc_link[1] >= 0 || l->ifaces[i].tc_legacy[1];
+	}
+}
+
+static void set_tc_autoload(struct dicomon_bpf *s, const bool want[2])
+{
+	bpf_program__set_autoload(s->progs.dicomon_tc_ingress, want[0]);
+	bpf_program__set_autoload(s->progs.dicomon_tc_egress, want[1]);
+}
+
+/* Is every TC program cfg needs loaded in l->skel? */
+static bool tc_progs_loaded(const struct dm_loader *l, const struct dm_config *cfg)
+{
+	bool want[2];
+
+	tc_progs_wanted(NULL, cfg, want);
+	return (!want[0] || bpf_program__fd(l->skel->progs.dicomon_tc_ingress) >= 0) &&
+	       (!want[1] || bpf_program__fd(l->skel->progs.dicomon_tc_egress) >= 0);
 }
 
 static void loader_init(struct dm_loader *l)
@@ -148,10 +187,10 @@ int dm_loader_load(struct dm_loader *l, const struct dm_config *cfg)
 		pr_err("cannot count possible CPUs: %s\n", strerror(-l->ncpus));
 		return l->ncpus ? l->ncpus : -EINVAL;
 	}
-	l->skel = open_skel();
+	l->skel = dm_skel_open();
 	if (!l->skel)
 		return -errno;
-	err = configure(l->skel, cfg, NULL);
+	err = dm_skel_configure(l->skel, cfg, NULL);
 	if (cfg->xdp_only) {
 		/* Replay runs the XDP program only: no verifier time for the TC copies. */
 		bpf_program__set_autoload(l->skel->progs.dicomon_tc_ingress, false);
@@ -298,7 +337,7 @@ static void drop_pinned_state(const char *root)
 
 int dm_loader_open(struct dm_loader *l, const struct dm_config *cfg, bool reset)
 {
-	bool reused[DM_STATE_MAPS], flows_pinned;
+	bool reused[DM_STATE_MAPS], flows_pinned, tc_want[2];
 	char path[PATH_MAX];
 	__u32 seed;
 	int i, err, fd;
@@ -333,7 +372,7 @@ int dm_loader_open(struct dm_loader *l, const struct dm_config *cfg, bool reset)
 			l->pin_root);
 		drop_pinned_state(l->pin_root);
 	}
-	l->skel = open_skel();
+	l->skel = dm_skel_open();
 	if (!l->skel) {
 		err = -errno;
 		goto err_unlock;
@@ -348,9 +387,11 @@ int dm_loader_open(struct dm_loader *l, const struct dm_config *cfg, bool reset)
 		pr_warn("%s: no readable %s (%s): associations in progress will be picked up "
 			"again\n",
 			l->pin_root, DM_PIN_CONFIG, strerror(-err));
-	err = configure(l->skel, cfg, flows_pinned && !err ? &seed : NULL);
+	err = dm_skel_configure(l->skel, cfg, flows_pinned && !err ? &seed : NULL);
 	if (err)
 		goto err_destroy;
+	tc_progs_wanted(NULL, cfg, tc_want);
+	set_tc_autoload(l->skel, tc_want);
 	err = reuse_pinned(l, reused);
 	if (err)
 		goto err_destroy;
@@ -387,29 +428,53 @@ err_unlock:
 	return err;
 }
 
-struct dicomon_bpf *dm_load_meta(struct dicomon_bpf *main, int ifindex)
+bool dm_kernel_has_vlan_kfunc(void)
 {
-	struct dicomon_bpf *m;
-	struct bpf_program *prog;
-	int err = 0, i;
+	static int have = -1;
+	struct btf *btf;
 
-	m = dicomon_bpf__open();
+	if (have < 0) {
+		btf = btf__load_vmlinux_btf();
+		have = btf && btf__find_by_name_kind(btf, "bpf_xdp_metadata_rx_vlan_tag",
+						     BTF_KIND_FUNC) >= 0;
+		btf__free(btf);
+	}
+	return have;
+}
+
+struct dicomon_meta_bpf *dm_load_meta(struct dicomon_bpf *main, int ifindex)
+{
+	struct dicomon_meta_bpf *m;
+	struct bpf_map *map, *same;
+	int err = 0;
+
+	/* Opening it where vmlinux lacks the kfunc would fail (dicomon_meta.bpf.c). */
+	if (!dm_kernel_has_vlan_kfunc()) {
+		errno = EOPNOTSUPP;
+		return NULL;
+	}
+	m = dicomon_meta_bpf__open();
 	if (!m)
 		return NULL;
-	bpf_object__for_each_program(prog, m->obj)
-	    bpf_program__set_autoload(prog, prog == m->progs.dicomon_xdp_meta);
 	/* Every map is main's: same state, same configuration. */
-	for (i = 0; i < DM_SKEL_MAPS && !err; i++)
-		err = bpf_map__reuse_fd(skel_map(m, i), bpf_map__fd(skel_map(main, i)));
+	bpf_object__for_each_map(map, m->obj) {
+		same = bpf_object__find_map_by_name(main->obj, bpf_map__name(map));
+		err = same ? bpf_map__reuse_fd(map, bpf_map__fd(same)) : -ENOENT;
+		if (err) {
+			pr_warn("device-bound XDP copy: map %s not in the main object\n",
+				bpf_map__name(map));
+			break;
+		}
+	}
 	if (!err) {
 		bpf_program__set_ifindex(m->progs.dicomon_xdp_meta, ifindex);
 		bpf_program__set_flags(m->progs.dicomon_xdp_meta,
 				       bpf_program__flags(m->progs.dicomon_xdp_meta) |
 					   BPF_F_XDP_DEV_BOUND_ONLY);
-		err = dicomon_bpf__load(m);
+		err = dicomon_meta_bpf__load(m);
 	}
 	if (err) {
-		dicomon_bpf__destroy(m);
+		dicomon_meta_bpf__destroy(m);
 		errno = -err;
 		return NULL;
 	}
@@ -462,11 +527,14 @@ static int swap_program(struct dm_loader *l, const struct dm_config *cfg)
 	struct dm_retarget rt[(DM_MAX_IFACES - 1) * DM_ATT_MAX];
 	struct dicomon_bpf *n, *old = l->skel;
 	int i, a, k = 0, err;
+	bool tc_want[2];
 
-	n = open_skel();
+	n = dm_skel_open();
 	if (!n)
 		return -errno;
-	err = configure(n, cfg, &l->hash_seed);
+	tc_progs_wanted(l, cfg, tc_want);
+	set_tc_autoload(n, tc_want);
+	err = dm_skel_configure(n, cfg, &l->hash_seed);
 	for (i = 0; i < DM_STATE_MAPS && !err; i++)
 		err = bpf_map__reuse_fd(skel_map(n, i), bpf_map__fd(skel_map(old, i)));
 	if (!err)
@@ -562,7 +630,8 @@ int dm_loader_reload(struct dm_loader *l, const struct dm_config *cur, const str
 			return -ENODEV;
 		}
 	}
-	if (!bpf_cfg_equal(cur, cfg) && (err = swap_program(l, cfg)))
+	/* A new program for a new BPF configuration, or for TC hooks not loaded so far. */
+	if ((!bpf_cfg_equal(cur, cfg) || !tc_progs_loaded(l, cfg)) && (err = swap_program(l, cfg)))
 		return err;
 	/* Interfaces no longer configured. */
 	for (i = 0; i < l->n_ifaces;) {

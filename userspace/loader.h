@@ -7,8 +7,10 @@
 #include "config.h"
 #include "dicomon.h"
 #include "pin.h"
+#include "tcorder.h"
 
 struct dicomon_bpf;
+struct dicomon_meta_bpf;
 struct bpf_tc_hook;
 
 struct dm_iface {
@@ -18,12 +20,15 @@ struct dm_iface {
 	struct dm_hooks want;	  /* as configured */
 	int xdp_link;		  /* bpf_link fd or -1 */
 	const char *xdp_mode;	  /* "native" / "generic" once attached */
-	struct dicomon_bpf *meta; /* device-bound copy, if the driver took it */
+	struct dicomon_meta_bpf *meta; /* device-bound copy, if the driver took it */
+	const char *vlan_why;	  /* XDP without the device-bound copy: why (static text) */
+	bool vlan_hidden;	  /* ... and the NIC strips VLAN tags: XDP does not see them */
 	int tc_link[2];		  /* tcx links (ingress, egress) or -1 */
 	bool tc_legacy[2];	  /* clsact filter attached instead of tcx */
 	unsigned int tc_handle[2], tc_prio[2];
 	int prog_fd[DM_ATT_MAX];  /* program each attachment runs (owned by skel or meta) */
 	bool adopted[DM_ATT_MAX]; /* found pinned, left by an earlier run */
+	struct dm_tc_order tc_order[2]; /* what runs ahead of our TC programs (tcorder.c) */
 };
 
 struct dm_loader {
@@ -95,7 +100,8 @@ struct dm_retarget {
 	struct dm_iface *ifc;
 	int att;
 	int old_fd, new_fd;
-	struct dicomon_bpf *old_meta, *new_meta;
+	struct dicomon_meta_bpf *old_meta, *new_meta;
+	const char *old_why;
 };
 int dm_iface_retarget(struct dm_loader *l, struct dicomon_bpf *skel, struct dm_iface *ifc, int att,
 		      struct dm_retarget *rt);
@@ -110,9 +116,39 @@ void dm_iface_repin(struct dm_loader *l, struct dm_iface *ifc);
 bool dm_xdp_mode_fits(enum dm_xdp_mode want, const char *mode);
 /* Remove the pins of attachments cfg does not want (an earlier run's). */
 void dm_pins_prune(struct dm_loader *l, const struct dm_config *cfg);
+/* A fresh dicomon.skel.h object (every map known to the loader), or NULL with errno. */
+struct dicomon_bpf *dm_skel_open(void);
+/* .rodata from cfg (hash seed kept if seed), map sizes; before load. */
+int dm_skel_configure(struct dicomon_bpf *skel, const struct dm_config *cfg, const __u32 *seed);
 /* dicomon.skel.h's program for an attachment point. */
 int dm_skel_prog_fd(struct dicomon_bpf *skel, int att);
-/* A device-bound copy of main's XDP program for ifindex, sharing all of main's maps. */
-struct dicomon_bpf *dm_load_meta(struct dicomon_bpf *main, int ifindex);
+/*
+ * A device-bound copy of main's XDP program for ifindex, sharing all of main's
+ * maps. NULL with errno EOPNOTSUPP where the kernel has no RX VLAN kfunc.
+ */
+struct dicomon_meta_bpf *dm_load_meta(struct dicomon_bpf *main, int ifindex);
+/* Does vmlinux have bpf_xdp_metadata_rx_vlan_tag (6.8+)? Asked once per process. */
+bool dm_kernel_has_vlan_kfunc(void);
+
+/* One program's load check (dm_loader_check, loadcheck.c). */
+struct dm_prog_check {
+	const char *name;
+	int err;		/* 0, or -errno of the load */
+	unsigned int insns;	/* instructions the verifier processed */
+	double seconds;		/* load (verification) time */
+	char why[200];		/* the verifier's reason when err */
+};
+#define DM_CHECK_PROGS 3
+/*
+ * Load every program dicomon runs, each on its own with small fresh maps and
+ * the default configuration (nothing pinned, nothing attached), so as to say
+ * whether this kernel runs dicomon: dicomon_xdp, dicomon_tc_ingress and
+ * dicomon_tc_egress. (The device-bound copy needs a device with native XDP:
+ * it is loaded per interface at attach, falling back to dicomon_xdp.) Returns
+ * how many were checked, or -errno if none could be (no CAP_BPF, say).
+ */
+int dm_loader_check(struct dm_prog_check out[DM_CHECK_PROGS]);
+/* The verifier's reason for a refusal in its log: the last line before "processed N insns". */
+void dm_verifier_reason(const char *log, char *why, size_t len);
 
 #endif /* __DM_LOADER_H */

@@ -19,6 +19,7 @@
 #include <bpf/libbpf.h>
 #include "log.h"
 #include "pin.h"
+#include "tcorder.h"
 
 const char *const dm_att_names[DM_ATT_MAX] = {"xdp", "tc_ingress", "tc_egress"};
 
@@ -208,36 +209,60 @@ static int prog_id_of(int fd)
 	return bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno : (int)info.id;
 }
 
-/* Our clsact filter on ifname, if it still runs the program pinned at path. */
-static void remove_clsact(const char *path, int att, const char *ifname)
+static int delete_clsact(int ifindex, int att, __u32 prio)
 {
-	int ifindex = if_nametoindex(ifname), fd, ours, err;
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
 		    .attach_point = att == DM_ATT_TC_EGRESS ? BPF_TC_EGRESS : BPF_TC_INGRESS);
-	LIBBPF_OPTS(bpf_tc_opts, q, .handle = DM_TC_HANDLE, .priority = DM_TC_PRIO);
+	LIBBPF_OPTS(bpf_tc_opts, q, .handle = DM_TC_HANDLE, .priority = prio);
+
+	return bpf_tc_detach(&hook, &q);
+}
+
+/*
+ * Our clsact filters on ifname: the one at DM_TC_PRIO if it still runs the
+ * program pinned at path, and one at DM_TC_PRIO_OLD running that program or,
+ * left by an earlier version, one named dicomon_tc_*.
+ */
+static void remove_clsact(const char *path, int att, const char *ifname)
+{
+	int ifindex = if_nametoindex(ifname), fd, ours, n, i, err;
+	struct dm_tc_filter fs[DM_TC_LIST_MAX];
+	const struct dm_tc_filter *f;
+	bool mine;
 
 	if (!ifindex)
 		return; /* the interface is gone, and its filters with it */
 	fd = bpf_obj_get(path);
-	ours = fd >= 0 ? prog_id_of(fd) : -1;
+	ours = fd >= 0 ? prog_id_of(fd) : 0;
 	if (fd >= 0)
 		close(fd);
-	if (bpf_tc_query(&hook, &q))
-		return; /* no filter at our handle and priority */
-	if ((int)q.prog_id != ours) {
-		pr_warn("%s: clsact %s filter %#x:%#x runs program %u, not dicomon's; left alone\n",
-			ifname, dm_att_names[att], DM_TC_HANDLE, DM_TC_PRIO, q.prog_id);
+	n = dm_tc_dump(ifindex, att == DM_ATT_TC_EGRESS, fs, DM_TC_LIST_MAX);
+	if (n < 0) {
+		pr_warn("%s: cannot list the clsact %s filters: %s\n", ifname, dm_att_names[att],
+			strerror(-n));
 		return;
 	}
-	q.prog_id = 0;
-	q.prog_fd = 0;
-	q.flags = 0;
-	err = bpf_tc_detach(&hook, &q);
-	if (err)
-		pr_warn("%s: cannot delete clsact %s filter: %s\n", ifname, dm_att_names[att],
-			strerror(-err));
-	else
-		pr_info("%s: clsact %s filter removed\n", ifname, dm_att_names[att]);
+	for (i = 0; i < n && i < DM_TC_LIST_MAX; i++) {
+		f = &fs[i];
+		if (f->handle != DM_TC_HANDLE || strcmp(f->kind, "bpf") ||
+		    (f->prio != DM_TC_PRIO && f->prio != DM_TC_PRIO_OLD))
+			continue;
+		mine = f->prio == DM_TC_PRIO ? ours > 0 && f->prog_id == (__u32)ours
+					     : dm_tc_filter_dicomon(f, ours > 0 ? ours : 0);
+		if (!mine) {
+			pr_warn("%s: clsact %s filter %#x pref %u runs program %u, not dicomon's; "
+				"left alone\n",
+				ifname, dm_att_names[att], DM_TC_HANDLE, f->prio, f->prog_id);
+			continue;
+		}
+		err = delete_clsact(ifindex, att, f->prio);
+		if (err)
+			pr_warn("%s: cannot delete clsact %s filter (pref %u): %s\n", ifname,
+				dm_att_names[att], f->prio, strerror(-err));
+		else
+			pr_info("%s: clsact %s filter removed (pref %u)\n", ifname,
+				dm_att_names[att], f->prio);
+	}
 }
 
 int dm_pin_remove_att(const char *root, const char *name)

@@ -33,9 +33,17 @@ enum dm_att {
 };
 extern const char *const dm_att_names[DM_ATT_MAX];
 
-/* Handle and priority of dicomon's clsact filters: a restart finds and replaces them. */
-#define DM_TC_HANDLE 0xd1c0
-#define DM_TC_PRIO   0xd1c0
+/*
+ * Handle and priority of dicomon's clsact filters: a restart finds and replaces
+ * them. Priority 1 is the first tc runs, so a filter of another priority that
+ * ends processing (any verdict but TC_ACT_UNSPEC) cannot hide packets from us.
+ * Earlier versions used DM_TC_PRIO_OLD; a filter of theirs found there is
+ * removed, and it is the fallback where the kernel refuses priority 1 (another
+ * kind of classifier holds it).
+ */
+#define DM_TC_HANDLE   0xd1c0
+#define DM_TC_PRIO     1
+#define DM_TC_PRIO_OLD 0xd1c0
 
 /* Pins of the state maps (`dicomon status` reads them when no daemon runs). */
 #define DM_PIN_FLOWS	"dm_flows"

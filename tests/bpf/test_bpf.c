@@ -69,6 +69,9 @@ static int harness_up(void **state, const struct dm_config *cfg, int xdp)
 {
 	struct harness *h = calloc(1, sizeof(*h));
 
+	*state = NULL; /* a failed set-up leaves nothing for teardown() */
+	if (!h)
+		return -1;
 	if (dm_loader_load(&h->l, cfg)) {
 		free(h);
 		return -1;
@@ -76,8 +79,12 @@ static int harness_up(void **state, const struct dm_config *cfg, int xdp)
 	h->rb = ring_buffer__new(dm_loader_events_fd(&h->l), on_event, h, NULL);
 	h->is_xdp = xdp;
 	h->prog = dm_loader_prog_fd(&h->l, xdp ? "dicomon_xdp" : "dicomon_tc_ingress");
-	if (!h->rb || h->prog < 0)
+	if (!h->rb || h->prog < 0) {
+		ring_buffer__free(h->rb);
+		dm_loader_close(&h->l);
+		free(h);
 		return -1;
+	}
 	*state = h;
 	return 0;
 }
@@ -176,6 +183,8 @@ static int teardown(void **state)
 {
 	struct harness *h = *state;
 
+	if (!h) /* its set-up failed (and said why) */
+		return 0;
 	H = h;
 	clear_events();
 	ring_buffer__free(h->rb);

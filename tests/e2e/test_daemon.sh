@@ -67,6 +67,9 @@ DICOMON=${DICOMON_ARG:-${DICOMON:-$REPO/.output/dicomon}}
 e2e_need ip tc ss python3 echoscu storescp openssl bpftool setpriv mount umount timeout env
 [[ -x $DICOMON ]] || e2e_die "dicomon binary not found/executable: $DICOMON"
 DICOMON=$(realpath "$DICOMON")
+# tcx links (6.6+), else TC attaches through clsact (dicomon version says).
+TCX=$("$DICOMON" version --json 2>/dev/null | python3 -c \
+    'import json,sys; print(1 if json.load(sys.stdin)["features"].get("tcx") else 0)' || echo 0)
 
 PFX="dmdmn-$$"
 NS_MOD="$PFX-mod" NS_GW="$PFX-gw" NS_PACS="$PFX-pacs"
@@ -171,6 +174,14 @@ held() {
         ip netns exec "$NS_MOD" python3 "$HERE/slowscu.py" "$PACS_IP" "$2" "$W/slow-$1.state" \
         "$W/go-$1"
     eval "PID_SLOW_$1=\$E2E_LAST_PID"
+}
+# slow_exit PID : the exit status of a slowscu that wrote "done": it exits by
+# itself right after (a slow machine may take a while to get there; a TERM
+# sent before it does would count as a failure), else it is stopped.
+slow_exit() {
+    exited() { ! e2e_alive "$1" || [[ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" == Z ]]; }
+    e2e_wait_for 10 "slowscu $1 exits" exited "$1" || true
+    e2e_stop "$1" TERM 5
 }
 associated() { # associated TAG... : every held association is set up
     local t
@@ -281,8 +292,9 @@ ok=0; grep -q 'xdp taken over from the previous run' "$DERR" && ok=1
 result "$ok" "restart: the daemon reports the take-over" "$(head -n 5 "$DERR")"
 touch "$W/go-C"
 e2e_wait_for 15 "held association C finished" finished C || e2e_log "slowscu C: $(cat "$W/logs/slow-C.err")"
-ok=1; e2e_stop "$PID_SLOW_C" TERM 5 || ok=0
-result "$ok" "restart: an association set up before kill -9 completes after the restart"
+ok=1; slow_exit "$PID_SLOW_C" || ok=0
+result "$ok" "restart: an association set up before kill -9 completes after the restart" \
+    "$(tail -n 3 "$W/logs/slow-C.err")"
 echo_to 11112 || true
 wait_events "$RUN2" flow_end 3 || true
 RC=0; e2e_stop "$PID2" INT 10 || RC=$?
@@ -400,7 +412,7 @@ ok=0
 result "$ok" "reload: same XDP link, new program (updated in place, no detach)" "before $LINK_B1 after $LINK_B2"
 touch "$W/go-A" "$W/go-B"
 e2e_wait_for 15 "held associations finished" finished A B || e2e_log "slowscu: $(cat "$W"/logs/slow-*.err)"
-ok=1; e2e_stop "$PID_SLOW_A" TERM 5 || ok=0; e2e_stop "$PID_SLOW_B" TERM 5 || ok=0
+ok=1; slow_exit "$PID_SLOW_A" || ok=0; slow_exit "$PID_SLOW_B" || ok=0
 result "$ok" "reload: held associations completed (C-ECHO and release after the reload)"
 echo_to 5105 tls || true
 sleep 0.3
@@ -409,8 +421,11 @@ write_cfg "104, 11112, 5104, 5105" "[{name: gw-mod, tc_egress: true}]"
 kill -HUP "$PIDB"
 wait_events "$RUNB" reload 2 || true
 ok=0
+# TC egress is a tcx link where the kernel has tcx (6.6+), a clsact filter before.
+TC_PIN=link:tc_egress:gw-mod
+((TCX)) || TC_PIN=clsact:tc_egress:gw-mod
 [[ $(link_json "$PIN_B/link:xdp:gw-mod" | jget id) == "$(jget id <<<"$LINK_B1")" &&
-    ! -e $PIN_B/link:xdp:gw-pacs && -e $PIN_B/link:tc_egress:gw-mod ]] &&
+    ! -e $PIN_B/link:xdp:gw-pacs && -e $PIN_B/$TC_PIN ]] &&
     ! ip -n "$NS_GW" -d link show gw-pacs | grep -q 'prog/xdp' && ok=1
 result "$ok" "reload: gw-pacs detached, TC egress added on gw-mod, gw-mod's XDP link untouched" \
     "$(ls "$PIN_B" | tr '\n' ' ')"
@@ -513,7 +528,7 @@ if [[ -f $REPO/Makefile ]]; then
     D=$W/dest
     ok=1
     make -s -C "$REPO" install DESTDIR="$D" >"$W/logs/install.log" 2>&1 || ok=0
-    for f in usr/local/sbin/dicomon usr/local/lib/dicomon/dicomon.bpf.o \
+    for f in usr/local/sbin/dicomon usr/local/lib/dicomon/dicomon.bpf.o usr/local/lib/dicomon/dicomon_meta.bpf.o \
         usr/local/lib/systemd/system/dicomon.service usr/local/share/man/man8/dicomon.8 \
         usr/local/share/dicomon/dicomon.yaml etc/dicomon/dicomon.yaml; do
         [[ -f $D/$f ]] || { ok=0; e2e_log "not installed: $f"; }
