@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #
 # make            build .output/dicomon (BPF objects, skeletons, binary)
-# make test       unit + BPF (BPF_PROG_TEST_RUN) + end-to-end tests (root)
+# make test       unit + BPF (BPF_PROG_TEST_RUN) + end-to-end tests + Debian's
+#                 kernels under qemu (test-kernels) (root)
 # make bench      per-packet cost against a no-op XDP program
 # make deps       install build and test dependencies from Debian's packages
 # make vmlinux    regenerate vmlinux/vmlinux.h from the running kernel's BTF
@@ -53,7 +54,7 @@ BENCH := $(OUTPUT)/tests/bench
 # The objects are inputs of the skeletons and also used as they are (bench, e2e).
 .SECONDARY: $(BPF_OBJS)
 
-.PHONY: all clean test test-unit test-bpf test-replay test-e2e test-dashboards captures bench deps vmlinux format
+.PHONY: all clean test test-unit test-bpf test-replay test-e2e test-kernels test-dashboards captures bench deps vmlinux format
 all: $(OUTPUT)/dicomon
 
 $(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests:
@@ -95,7 +96,7 @@ $(BENCH): tests/bench/bench.c $(TESTLIB_OBJS) $(LIB_OBJS) $(SKELS) | $(OUTPUT)/t
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(USER_CFLAGS) -Itests/lib $(filter %.c %.o,$^) -o $@ $(LIBS)
 
-test: test-unit test-dashboards test-bpf test-replay test-e2e
+test: test-unit test-dashboards test-bpf test-replay test-e2e test-kernels
 
 # The alerting rules: syntax and their promtool unit tests (Debian's prometheus).
 test-dashboards:
@@ -145,10 +146,21 @@ test-e2e: $(OUTPUT)/dicomon $(OUTPUT)/tests/vlan_toggle.bpf.o $(OUTPUT)/tests/tc
 	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) tests/e2e/test_prometheus.sh
 	$(Q)tests/e2e/test_demo.sh
 
+# Debian's own kernels under qemu (tests/kernels/README.md): every series of
+# linux-image-*-amd64-unsigned apt offers (Debian 12: 6.1 and 6.12), or
+# KERNELS="6.1 6.12"; KERNEL_SUITE=full runs every e2e script in each (root).
+KERNELS ?=
+KERNEL_SUITE ?= ci
+test-kernels: $(OUTPUT)/dicomon $(BPF_TEST) $(OUTPUT)/tests/vlan_toggle.bpf.o \
+		$(OUTPUT)/tests/tc_pass.bpf.o
+	$(Q)KERNELS="$(KERNELS)" DM_KERNEL_SUITE=$(KERNEL_SUITE) OUTPUT=$(abspath $(OUTPUT)) \
+		tests/kernels/run.sh
+
 # Per-packet cost against the no-op program, then replay throughput against tshark.
 bench: $(BENCH) $(OUTPUT)/dicomon
 	$(Q)$(BENCH) $(BENCH_ARGS)
 	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) tests/bench/replay_bench.sh
+	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) tests/bench/load_bench.sh
 
 deps:
 	$(Q)scripts/install-deps.sh

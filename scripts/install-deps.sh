@@ -12,6 +12,8 @@ export DEBIAN_FRONTEND=noninteractive
 
 build=(make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev libjson-c-dev libyaml-dev libmicrohttpd-dev libpcap-dev pkg-config)
 test=(libcmocka-dev libclang-rt-dev systemd nmap iproute2 procps python3 openssl dcmtk tshark orthanc orthanc-dicomweb curl prometheus wrk socat iputils-ping)
+# tests/kernels: Debian's kernels booted under qemu with a busybox initramfs.
+test+=(qemu-system-x86 busybox-static kmod cpio xz-utils zstd)
 
 apt-get update -qq
 # bpftool is its own package on Debian 12; Ubuntu ships it in linux-tools.
