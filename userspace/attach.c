@@ -460,6 +460,22 @@ static int tcx_front(struct dm_loader *l, struct dm_iface *ifc, int egress, int 
 	return nfd;
 }
 
+/*
+ * The fallback to clsact, said once per process at warning level (it is a
+ * property of the kernel), then per interface at info level.
+ */
+static void tcx_fallback_note(const struct dm_iface *ifc, int err)
+{
+	static bool said;
+
+	if (!said)
+		pr_warn("tcx links unavailable (%s; 6.6+): TC hooks use clsact filters at priority "
+			"1, ahead of other filters; any that still runs first is reported\n",
+			strerror(-err));
+	said = true;
+	pr_info("%s: tcx unavailable (%s), using clsact\n", ifc->name, strerror(-err));
+}
+
 /* tcx links where the kernel has them (6.6+), a clsact filter otherwise. */
 static int tc_attach_hook(struct dm_loader *l, struct dm_iface *ifc, int egress)
 {
@@ -506,7 +522,7 @@ static int tc_attach_hook(struct dm_loader *l, struct dm_iface *ifc, int egress)
 			    ifc->name, strerror(-err));
 			return err;
 		}
-		pr_info("%s: tcx unavailable (%s), using clsact\n", ifc->name, strerror(-err));
+		tcx_fallback_note(ifc, err);
 	}
 	err = clsact_set(l, ifc, egress, prog);
 	if (err) {
