@@ -31,7 +31,9 @@ SUITE=${1:-ci}
 
 # ---- a sane root: fresh /run, /tmp, bpffs; the host's leftovers stay hidden
 mount -t tmpfs -o mode=0755 tmpfs /run
-mount -t tmpfs -o mode=1777 tmpfs /tmp
+# A fresh /tmp, unless the tree lives there (a checkout in /tmp): writes go to
+# the overlay's tmpfs either way, never to the host.
+[[ $REPO == /tmp/* ]] || mount -t tmpfs -o mode=1777 tmpfs /tmp
 mkdir -p /dev/shm /dev/pts && mount -t tmpfs tmpfs /dev/shm && mount -t devpts devpts /dev/pts
 ln -sfn /proc/self/fd /dev/fd
 ln -sfn /proc/self/fd/0 /dev/stdin
