@@ -25,10 +25,32 @@
 #include "parsing.bpf.h"
 #include "dicom.bpf.h"
 #include "stream.bpf.h"
+#include "cand.bpf.h"
+
+/* detect()'s answer when the segment went into a candidate (no association yet). */
+#define DM_DETECT_HELD ((struct dm_assoc *)1)
+
+/*
+ * The first bytes of an unknown flow, fewer than decide an RQ: held as a
+ * candidate if they could begin one. Returns whether they were.
+ */
+static __always_inline bool rq_candidate(struct dm_pkt *p, const __u8 hook, struct dm_stats *st,
+					 struct dm_assoc *slot, const struct dm_flow_key *k,
+					 const struct dm_seg *t, bool on_port)
+{
+	__u8 b[DM_CAND_BYTES] = {};
+
+	if (load_bounded(p->ctx, hook, t->off, b, t->len, DM_RQ_DECIDE - 1) ||
+	    !rq_prefix_ok(b, t->len, on_port))
+		return false;
+	cand_store(st, slot, k, t, DM_CAND_RQ, b, t->len, 0);
+	return true;
+}
 
 /*
  * A segment of a flow we do not track: is it the start of an association?
- * Returns the new association or NULL (then the packet is plain TCP).
+ * Returns the new association, NULL (then the packet is plain TCP), or
+ * DM_DETECT_HELD when its bytes went into a candidate.
  */
 static __always_inline struct dm_assoc *detect(struct dm_pkt *p, const __u8 hook,
 					       struct dm_stats *st, struct dm_assoc *slot,
@@ -41,6 +63,12 @@ static __always_inline struct dm_assoc *detect(struct dm_pkt *p, const __u8 hook
 	__u32 have;
 	__u16 legacy = 0;
 
+	sdicom = port_is_dicom(t->sport);
+	ddicom = port_is_dicom(t->dport);
+	/* Too few bytes to say whether an RQ begins here: a candidate, if they could. */
+	if (t->len < DM_RQ_DECIDE && cfg.cand_timeout_ns && (cfg.any_port_rq || sdicom || ddicom) &&
+	    rq_candidate(p, hook, st, slot, k, t, sdicom || ddicom))
+		return DM_DETECT_HELD;
 	if (t->len >= DM_HDR_BUF) {
 		if (dm_load_bytes(p->ctx, hook, t->off, h, DM_HDR_BUF))
 			return NULL;
@@ -52,11 +80,9 @@ static __always_inline struct dm_assoc *detect(struct dm_pkt *p, const __u8 hook
 	} else {
 		return NULL;
 	}
-	sdicom = port_is_dicom(t->sport);
-	ddicom = port_is_dicom(t->dport);
 
 	/* An A-ASSOCIATE-RQ opens every DICOM association, on whatever port. */
-	if (rq_header(h, cfg.max_pdu_len) && (cfg.any_port_rq || sdicom || ddicom)) {
+	if (rq_header(h) && (cfg.any_port_rq || sdicom || ddicom)) {
 		__u8 flags = 0;
 
 		if (t->len < 10 + sizeof(ae) ||
@@ -142,7 +168,7 @@ static __always_inline int detect_global(void *ctx, const __u8 hook)
 {
 	struct dm_slow_args *args = slow_args();
 	struct dm_pkt p = {};
-	struct dm_assoc *slot;
+	struct dm_assoc *slot, *a;
 	struct dm_stats *st;
 	__u32 idx;
 
@@ -157,7 +183,8 @@ static __always_inline int detect_global(void *ctx, const __u8 hook)
 	slot = bpf_map_lookup_elem(&dm_flows, &idx);
 	if (!st || !slot)
 		return 0;
-	return detect(&p, hook, st, slot, &args->key, &args->t) != NULL;
+	a = detect(&p, hook, st, slot, &args->key, &args->t);
+	return a == DM_DETECT_HELD ? 2 : a != NULL;
 }
 
 __noinline int dm_detect_xdp(struct xdp_md *ctx)
@@ -177,14 +204,43 @@ __noinline int dm_detect_tc(struct __sk_buff *ctx)
 static __always_inline int http_global(void *ctx, const __u8 hook)
 {
 	struct dm_slow_args *args = slow_args();
+	struct dm_assoc *slot;
 	struct dm_stats *st;
+	struct dm_seg *t;
+	__u8 b[DM_CAND_BYTES] = {}, tail[4];
+	__u32 idx, n;
 
 	if (!args)
 		return 0;
+	t = &args->t;
+	idx = args->idx;
 	st = stats_for(args->ifindex);
-	if (!st)
+	slot = bpf_map_lookup_elem(&dm_flows, &idx);
+	if (!st || !slot)
 		return 0;
-	emit_http(ctx, hook, st, &args->key, &args->t, args->ifindex, args->hook);
+	n = t->len < 4 ? t->len : 4;
+	if (load_bounded(ctx, hook, t->off, b, n, 4) || !http_prefix_ok(b, n))
+		return 0;
+	if (n < 4) {
+		/* A method cut short: held until its next bytes say. */
+		if (cfg.cand_timeout_ns)
+			cand_store(st, slot, &args->key, t, DM_CAND_HTTP, b, n, 0);
+		return 0;
+	}
+	st->cnt[DM_CNT_HTTP_REQUESTS]++;
+	n = emit_http_seg(ctx, hook, st, &args->key, t->side, args->ifindex, args->hook, t->off,
+			  t->len, 0);
+	/*
+	 * Its next segments too, up to DM_HTTP_SNAP bytes of the request, unless
+	 * this one ends the header (CRLF CRLF): a request line cut short must
+	 * not hide its query.
+	 */
+	if (!cfg.cand_timeout_ns || !n || n >= DM_HTTP_SNAP || (t->flags & (DM_TCP_FIN | DM_TCP_RST)))
+		return 0;
+	if (t->len >= 4 && !dm_load_bytes(ctx, hook, t->off + t->len - 4, tail, 4) &&
+	    tail[0] == '\r' && tail[1] == '\n' && tail[2] == '\r' && tail[3] == '\n')
+		return 0;
+	cand_store(st, slot, &args->key, t, DM_CAND_HTTP_SHIP, NULL, 0, n);
 	return 0;
 }
 
@@ -374,7 +430,8 @@ static __always_inline bool maybe_dicom(const struct dm_seg *t, const __u8 *payl
 		return false;
 	if ((void *)(payload + 2) > data_end)
 		return true; /* beyond the linear part: detect() reads it with a helper */
-	return payload[0] == DM_PDU_ASSOC_RQ && payload[1] == 0;
+	/* The byte after a 1-byte payload is padding, not payload. */
+	return payload[0] == DM_PDU_ASSOC_RQ && (t->len < 2 || payload[1] == 0);
 }
 
 /*
@@ -388,7 +445,7 @@ static __always_inline bool maybe_http(const struct dm_seg *t, const __u8 *paylo
 	__u32 i, n = cfg.n_web_ports;
 	bool web = false;
 
-	if (t->len < 4 || (t->flags & (DM_TCP_SYN | DM_TCP_RST)))
+	if (!t->len || (t->flags & (DM_TCP_SYN | DM_TCP_RST)))
 		return false;
 	/* Most payloads fail on their first byte: GET, POST, PUT, HEAD, DELETE. */
 	if ((void *)(payload + 1) <= data_end && payload[0] != 'G' && payload[0] != 'P' &&
@@ -404,8 +461,8 @@ static __always_inline bool maybe_http(const struct dm_seg *t, const __u8 *paylo
 	}
 	if (!web)
 		return false;
-	if ((void *)(payload + 4) > data_end)
-		return true;
+	if (t->len < 4 || (void *)(payload + 4) > data_end)
+		return true; /* the global function decides (a candidate, if cut short) */
 	return http_method(payload);
 }
 
@@ -435,8 +492,8 @@ static __always_inline void classify_tcp(struct dm_pkt *p, const __u8 hook, stru
 	struct dm_assoc *slot;
 	struct dm_seg t;
 	__u32 cls, idx, zero = 0;
-	int side;
-	bool known;
+	int side, r;
+	bool known, pending;
 
 	t.seq = bpf_ntohl(th->seq);
 	t.ack = bpf_ntohl(th->ack_seq);
@@ -474,8 +531,9 @@ static __always_inline void classify_tcp(struct dm_pkt *p, const __u8 hook, stru
 			return;
 		}
 	}
-	/* Unknown and nothing spilled from this slot: no table to consult. */
-	if (!known && !slot->spilled && !maybe_dicom(&t, payload, data_end))
+	/* Unknown, nothing spilled from this slot, no candidate: no table to consult. */
+	pending = !known && cand_pending(slot);
+	if (!known && !slot->spilled && !pending && !maybe_dicom(&t, payload, data_end))
 		goto web;
 	/*
 	 * Off the bulk path: the slow path's arguments live in a per-CPU map,
@@ -494,12 +552,19 @@ static __always_inline void classify_tcp(struct dm_pkt *p, const __u8 hook, stru
 	cls = DM_UNTRACKED;
 	if (known || slot->spilled)
 		cls = hook == DM_HOOK_XDP ? dm_slow_xdp(p->ctx) : dm_slow_tc(p->ctx);
+	if (cls == DM_UNTRACKED && pending) {
+		r = hook == DM_HOOK_XDP ? dm_cand_xdp(p->ctx) : dm_cand_tc(p->ctx);
+		if (r == DM_CAND_HELD)
+			goto other;
+		if (r == DM_CAND_PROMOTED)
+			cls = hook == DM_HOOK_XDP ? dm_slow_xdp(p->ctx) : dm_slow_tc(p->ctx);
+	}
 	if (cls == DM_UNTRACKED) {
 		if (!maybe_dicom(&t, payload, data_end))
 			goto web;
-		if (hook == DM_HOOK_XDP ? !dm_detect_xdp(p->ctx)
-					: !dm_detect_tc(p->ctx))
-			goto other;
+		r = hook == DM_HOOK_XDP ? dm_detect_xdp(p->ctx) : dm_detect_tc(p->ctx);
+		if (r != 1)
+			goto other; /* not DICOM, or held as a candidate */
 		cls = hook == DM_HOOK_XDP ? dm_slow_xdp(p->ctx) : dm_slow_tc(p->ctx);
 	}
 	if (cls == DM_SLOW_WALK)

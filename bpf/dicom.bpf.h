@@ -85,10 +85,14 @@ static __always_inline bool pdu_plausible(const __u8 *h, __u32 have, __u32 max_l
 	return true;
 }
 
-/* A-ASSOCIATE-RQ at offset 0: type, reserved byte, length and protocol version bit 0. */
-static __always_inline bool rq_header(const __u8 *h, __u32 max_len)
+/*
+ * A-ASSOCIATE-RQ at offset 0: type, reserved byte and protocol version bit 0.
+ * Not the length: an RQ whose length lies (0, 0xFFFFFFFF) is still an RQ,
+ * and its association says what is wrong (DM_AN_PDU_LENGTH).
+ */
+static __always_inline bool rq_header(const __u8 *h)
 {
-	return h[0] == DM_PDU_ASSOC_RQ && h[1] == 0 && !pdu_hdr_check(h, max_len) && (h[7] & 1);
+	return h[0] == DM_PDU_ASSOC_RQ && h[1] == 0 && (h[7] & 1);
 }
 
 /* AE titles (called, calling) in the default repertoire's printable range? */

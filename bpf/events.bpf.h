@@ -59,6 +59,38 @@ static __always_inline void emit_flow_end(const struct dm_pkt *p, struct dm_stat
 }
 
 /*
+ * Something wrong in an association's stream: counted in its direction
+ * (always), sent as DM_EV_ANOMALY (the first DM_ANOMALY_EVENTS of the
+ * direction) with the stream offset where it happened. A full ring counts
+ * it as a failed reserve; the flow-end record still carries the counts.
+ */
+static __always_inline void emit_anomaly(struct dm_stats *st, struct dm_assoc *a, __u8 dir,
+					 __u32 ifindex, __u8 hook, __u32 code, __u32 value,
+					 __u64 offset)
+{
+	struct dm_dir_state *d = dir ? &a->dir[1] : &a->dir[0];
+	struct dm_event_anomaly *e;
+
+	d->anomaly_codes |= 1 << (code & 15);
+	if (d->anomalies < 0xffff)
+		d->anomalies++;
+	if (d->anomalies > DM_ANOMALY_EVENTS)
+		return;
+	e = bpf_ringbuf_reserve(&dm_events, sizeof(*e), 0);
+	if (!e) {
+		st->cnt[DM_CNT_RINGBUF_FAIL]++;
+		return;
+	}
+	ev_hdr_fill(&e->hdr, DM_EV_ANOMALY, a, ifindex, hook, dir);
+	e->code = code;
+	e->value = value;
+	e->offset = offset;
+	bpf_ringbuf_submit(&e->hdr, rb_wakeup());
+	st->cnt[DM_CNT_ANOMALIES]++;
+	st->cnt[DM_CNT_EVENTS]++;
+}
+
+/*
  * Evidence (evidence.dir): the first evidence_pkts frames of a known DICOM
  * association, as they are, for a pcap userspace writes when a rule fires.
  * Both directions count against one bound; on two CPUs at once it may be
@@ -133,33 +165,11 @@ static __always_inline bool http_method(const __u8 *m)
 	       w == 0x454c4544 /* "DELE" */;
 }
 
-/*
- * DM_EV_HTTP: one event per request segment on a web port, no per-flow
- * state. The method is checked again here (the caller could only look when
- * the first bytes were in the linear part).
- */
-static __always_inline void emit_http(void *ctx, const __u8 hook, struct dm_stats *st,
-				      const struct dm_flow_key *k, const struct dm_seg *t,
-				      __u32 ifindex, __u8 hook_id)
+/* The header of a DM_EV_HTTP event (no association: the flow's key, the client's side). */
+static __always_inline void http_hdr_fill(struct dm_event_http *e, const struct dm_flow_key *k,
+					  __u8 side, __u32 ifindex, __u8 hook_id, __u32 n,
+					  __u32 seg_len, __u32 roff)
 {
-	struct dm_event_http *e;
-	__u32 n = t->len;
-	__u8 m[4];
-
-	if (n < 4 || dm_load_bytes(ctx, hook, t->off, m, 4) || !http_method(m))
-		return;
-	st->cnt[DM_CNT_HTTP_REQUESTS]++;
-	if (n > DM_HTTP_SNAP)
-		n = DM_HTTP_SNAP;
-	e = bpf_ringbuf_reserve(&dm_events, sizeof(*e), 0);
-	if (!e) {
-		st->cnt[DM_CNT_RINGBUF_FAIL]++;
-		return;
-	}
-	if (load_bounded(ctx, hook, t->off, e->data, n, DM_HTTP_SNAP)) {
-		bpf_ringbuf_discard(e, 0);
-		return;
-	}
 	e->hdr.type = DM_EV_HTTP;
 	e->hdr.len = n;
 	e->hdr.ts_ns = bpf_ktime_get_ns();
@@ -167,11 +177,65 @@ static __always_inline void emit_http(void *ctx, const __u8 hook, struct dm_stat
 	__builtin_memcpy(&e->hdr.key, k, sizeof(e->hdr.key));
 	e->hdr.ifindex = ifindex;
 	e->hdr.dir = DM_DIR_ORIG;
-	e->hdr.init_side = t->side;
+	e->hdr.init_side = side;
 	e->hdr.hook = hook_id;
-	e->hdr.flags = DM_EF_FIRST | (t->len > n ? DM_EF_TRUNC : DM_EF_LAST);
-	e->seg_len = t->len;
-	e->pad = 0;
+	e->hdr.flags = (roff == 0 ? DM_EF_FIRST : 0) | (n < seg_len ? DM_EF_TRUNC : 0) |
+		       (roff + n >= DM_HTTP_SNAP ? DM_EF_LAST : 0);
+	e->seg_len = seg_len;
+	e->offset = roff;
+}
+
+/*
+ * DM_EV_HTTP: bytes of a request segment at packet offset off (seg_len of
+ * payload), at offset roff (< DM_HTTP_SNAP) of the request. Returns the
+ * bytes shipped, 0 if none.
+ */
+static __always_inline __u32 emit_http_seg(void *ctx, const __u8 hook, struct dm_stats *st,
+					   const struct dm_flow_key *k, __u8 side, __u32 ifindex,
+					   __u8 hook_id, __u32 off, __u32 seg_len, __u32 roff)
+{
+	struct dm_event_http *e;
+	__u32 n = seg_len;
+
+	if (roff >= DM_HTTP_SNAP)
+		return 0;
+	if (n > DM_HTTP_SNAP - roff)
+		n = DM_HTTP_SNAP - roff;
+	e = bpf_ringbuf_reserve(&dm_events, sizeof(*e), 0);
+	if (!e) {
+		st->cnt[DM_CNT_RINGBUF_FAIL]++;
+		return 0;
+	}
+	if (load_bounded(ctx, hook, off, e->data, n, DM_HTTP_SNAP)) {
+		bpf_ringbuf_discard(e, 0);
+		return 0;
+	}
+	http_hdr_fill(e, k, side, ifindex, hook_id, n, seg_len, roff);
+	bpf_ringbuf_submit(&e->hdr, rb_wakeup());
+	st->cnt[DM_CNT_EVENTS]++;
+	return n;
+}
+
+/* DM_EV_HTTP at offset 0: the first `have` bytes of a request, held by a candidate. */
+static __always_inline void emit_http_prefix(struct dm_stats *st, const struct dm_flow_key *k,
+					     __u8 side, __u32 ifindex, __u8 hook_id,
+					     const __u8 *buf, __u32 have)
+{
+	struct dm_event_http *e = bpf_ringbuf_reserve(&dm_events, sizeof(*e), 0);
+	const __u64 *src = (const __u64 *)buf; /* 8 at a time: see cand_copy() */
+	__u64 *dst;
+	int i;
+
+	if (!e) {
+		st->cnt[DM_CNT_RINGBUF_FAIL]++;
+		return;
+	}
+	dst = (__u64 *)e->data;
+#pragma unroll
+	for (i = 0; i < DM_CAND_BYTES / 8; i++)
+		dst[i] = src[i];
+	http_hdr_fill(e, k, side, ifindex, hook_id, have < DM_CAND_BYTES ? have : DM_CAND_BYTES,
+		      have, 0);
 	bpf_ringbuf_submit(&e->hdr, rb_wakeup());
 	st->cnt[DM_CNT_EVENTS]++;
 }

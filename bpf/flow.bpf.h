@@ -188,6 +188,7 @@ static __always_inline struct dm_assoc *flow_create(const struct dm_pkt *p, stru
 {
 	struct dm_assoc *a;
 	__u32 zero = 0;
+	__u16 mark;
 	__u8 spilled;
 
 	if (slot->key.family && now - slot->last_ns < cfg.idle_reclaim_ns) {
@@ -212,8 +213,10 @@ static __always_inline struct dm_assoc *flow_create(const struct dm_pkt *p, stru
 		st->cnt[DM_CNT_FLOW_EVICT]++;
 	}
 	spilled = slot->spilled;
+	mark = slot->cand_mark;
 	assoc_init(slot, k, p, init_side, transport, state, flags, now);
 	slot->spilled = spilled;
+	slot->cand_mark = mark;
 	st->cnt[DM_CNT_FLOW_INSERT]++;
 	return slot;
 fail:

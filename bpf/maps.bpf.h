@@ -14,8 +14,13 @@
 
 #define DM_FLOW_SLOTS_DEFAULT 16384
 #define DM_OVERFLOW_DEFAULT   4096
-#define DM_PDU_WALK_MAX	      16 /* PDU headers examined per segment (with the pieces below) */
-#define DM_PIECES_MAX	      32 /* event pieces per segment (64 KiB GSO / 2 KiB) */
+#define DM_CANDS_DEFAULT      4096
+/*
+ * Steps of the PDU walk through one segment, each a PDU header or an event
+ * piece: a 64 KiB GSO segment (XDP multi-buffer: 69 KB) of the smallest PDUs
+ * (10-byte A-RELEASE-RQ, 12-byte P-DATA) needs 6,900; the rest is margin.
+ */
+#define DM_WALK_STEPS (1 << 13)
 #define TC_ACT_UNSPEC	      (-1)
 #define NSEC_PER_SEC	      1000000000ULL
 
@@ -37,6 +42,7 @@ const volatile struct dm_bpf_config cfg = {
     .vlan_key = 1,
     .n_web_ports = 3,
     .web_ports = {80, 8042, 8080},
+    .cand_timeout_ns = 30 * NSEC_PER_SEC,
 };
 
 /*
@@ -85,6 +91,22 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 1 << 20);
 } dm_events SEC(".maps");
+
+/* Candidates: flows whose first bytes could open an RQ or HTTP request, too few to say. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, DM_CANDS_DEFAULT);
+	__type(key, struct dm_flow_key);
+	__type(value, struct dm_cand);
+} dm_cands SEC(".maps");
+
+/* Staging for a new candidate: too big for the stack of the functions that store one. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct dm_cand);
+} dm_cand_tmp SEC(".maps");
 
 /* Staging for an association bound for dm_overflow: too big for the stack. */
 struct {

@@ -31,6 +31,14 @@ static __always_inline void desync(struct walk_ctx *w, struct dm_dir_state *d)
 	w->st->cnt[DM_CNT_DESYNC]++;
 }
 
+/* An anomaly at stream position pos of the walk's segment (see emit_anomaly()). */
+static __always_inline void walk_anomaly(struct walk_ctx *w, struct dm_dir_state *d, __u32 code,
+					 __u32 value, __u32 pos)
+{
+	emit_anomaly(w->st, w->a, w->pos.dir, w->pos.ifindex, w->pos.hook, code, value,
+		     d->bytes - (__u32)(w->pos.end - pos));
+}
+
 /*
  * One event piece of at most cap bytes: its record is reserved with that
  * constant capacity and its copy bounded by the same constant, so each size
@@ -40,19 +48,22 @@ static __always_inline void desync(struct walk_ctx *w, struct dm_dir_state *d)
  */
 static __always_inline int emit_piece_cap(struct walk_ctx *w, const __u8 hook,
 					  struct dm_dir_state *d, __u32 pkt_off, __u32 len,
-					  __u8 flags, const __u32 cap)
+					  __u32 pdu_off, __u8 flags, const __u32 cap)
 {
 	struct dm_event_piece *e = bpf_ringbuf_reserve(&dm_events, sizeof(*e) + cap, 0);
 
 	if (!e) {
 		w->st->cnt[DM_CNT_RINGBUF_FAIL]++;
+		d->anomaly_codes |= 1 << DM_AN_RING_LOST;
+		if (d->anomalies < 0xffff)
+			d->anomalies++;
 		return -1;
 	}
 	ev_hdr_fill(&e->hdr, d->ship_ev, w->a, w->pos.ifindex, w->pos.hook, w->pos.dir);
 	e->hdr.flags = flags;
 	e->hdr.len = len;
 	e->pdu_len = d->ship_pdu_len;
-	e->offset = d->ship_off;
+	e->offset = pdu_off;
 	e->pdu_type = d->ship_pdu_type;
 	e->state = w->a->state;
 	__builtin_memset(e->pad, 0, sizeof(e->pad));
@@ -71,11 +82,11 @@ static __always_inline int emit_piece_cap(struct walk_ctx *w, const __u8 hook,
  * eat the ring.
  */
 static __always_inline int emit_piece(struct walk_ctx *w, const __u8 hook, struct dm_dir_state *d,
-				      __u32 pkt_off, __u32 n, __u8 flags)
+				      __u32 pkt_off, __u32 n, __u32 pdu_off, __u8 flags)
 {
 	if (n <= DM_PIECE_SMALL)
-		return emit_piece_cap(w, hook, d, pkt_off, n, flags, DM_PIECE_SMALL);
-	return emit_piece_cap(w, hook, d, pkt_off, n, flags, DM_PIECE_MAX);
+		return emit_piece_cap(w, hook, d, pkt_off, n, pdu_off, flags, DM_PIECE_SMALL);
+	return emit_piece_cap(w, hook, d, pkt_off, n, pdu_off, flags, DM_PIECE_MAX);
 }
 
 /* Ship the part of the pending PDU that lies in this segment, one piece per call. */
@@ -100,7 +111,7 @@ static __always_inline long ship_step(struct walk_ctx *w, const __u8 hook)
 		if (d->ship_off + n < d->ship_pdu_len + 6)
 			flags |= DM_EF_TRUNC;
 	}
-	if (emit_piece(w, hook, d, w->pos.off + (d->ship_seq - w->pos.seq), n, flags)) {
+	if (emit_piece(w, hook, d, w->pos.off + (d->ship_seq - w->pos.seq), n, d->ship_off, flags)) {
 		/* A lost piece makes the rest useless: stop shipping this PDU. */
 		d->flags &= ~DM_DF_SHIP;
 		return 1;
@@ -121,9 +132,8 @@ static __always_inline long ship_step(struct walk_ctx *w, const __u8 hook)
  * hdr_buf and go out first as a piece of their own.
  */
 static __always_inline void ship_start(struct walk_ctx *w, const __u8 hook, struct dm_dir_state *d,
-				       __u8 ev, const __u8 *h, __u32 pos, __u32 cap)
+				       __u8 ev, const __u8 *h, __u32 pos, __u32 total, __u32 cap)
 {
-	__u32 total = be32(h + 2) + 6;
 	struct dm_event_piece *e;
 	__u32 early;
 
@@ -133,9 +143,11 @@ static __always_inline void ship_start(struct walk_ctx *w, const __u8 hook, stru
 	d->ship_seq = pos;
 	d->ship_off = 0;
 	d->ship_left = total < cap ? total : cap;
-	d->flags |= DM_DF_SHIP;
-	if (ev == DM_EV_PDU && total > cap)
+	d->flags = (d->flags | DM_DF_SHIP) & ~DM_DF_HOLE;
+	if (ev == DM_EV_PDU && total > cap) {
 		w->st->cnt[DM_CNT_CTL_TRUNCATED]++;
+		walk_anomaly(w, d, DM_AN_CTL_TRUNCATED, d->ship_pdu_len, pos);
+	}
 
 	early = w->pos.seq - pos;
 	if (!seq_before(pos, w->pos.seq) || early > DM_HDR_BUF)
@@ -206,6 +218,19 @@ static __always_inline long pdu_header(struct walk_ctx *w, const __u8 hook, stru
 	err = pdu_hdr_check(h, cfg.max_pdu_len);
 	if (err) {
 		count_err(st, err);
+		if (err == -DM_ERR_PDU_BAD_TYPE) {
+			walk_anomaly(w, d, DM_AN_PDU_TYPE, h[0], pos);
+		} else {
+			walk_anomaly(w, d, DM_AN_PDU_LENGTH, be32(h + 2), pos);
+			/*
+			 * A set-up PDU whose length lies (0, 0xFFFFFFFF, short): its
+			 * first bytes still go to userspace, which decodes what is
+			 * there and says what is wrong. Where the next PDU starts is
+			 * unknown: the walk stops here.
+			 */
+			if (h[0] == DM_PDU_ASSOC_RQ || h[0] == DM_PDU_ASSOC_AC)
+				ship_start(w, hook, d, DM_EV_PDU, h, pos, DM_PIECE_MAX, DM_PIECE_MAX);
+		}
 		desync(w, d);
 		return 1;
 	}
@@ -219,19 +244,26 @@ static __always_inline long pdu_header(struct walk_ctx *w, const __u8 hook, stru
 	d->hdr_have = 0;
 
 	if (type != DM_PDU_P_DATA) {
-		ship_start(w, hook, d, DM_EV_PDU, h, pos, cfg.ctl_max);
+		ship_start(w, hook, d, DM_EV_PDU, h, pos, len + 6, cfg.ctl_max);
 	} else if (pdv_hdr_check(h)) {
 		count_err(st, -DM_ERR_PDV_BAD);
+		if (be32(h + 6) < DM_PDV_MIN_LEN || be32(h + 6) > len - 4)
+			walk_anomaly(w, d, DM_AN_PDV_LENGTH, be32(h + 6), pos);
+		else
+			walk_anomaly(w, d, DM_AN_PDV_HEADER, (__u32)h[10] << 8 | h[11], pos);
 	} else if (cfg.dimse && (h[11] & 1)) {
 		/*
 		 * The command PDV only (PDU and PDV headers, then the command set):
 		 * a data set PDV behind it in the same PDU may hold patient data,
-		 * and userspace has no use for it.
+		 * and userspace has no use for it. A command fragment that is not
+		 * the last (a peer with a small maximum PDU length) goes with what
+		 * follows it in the PDU, its next fragments: userspace puts the
+		 * command together (PS3.8 E.2) and looks at command PDVs only.
 		 */
-		__u32 cap = 10 + be32(h + 6);
+		__u32 cap = (h[11] & 2) ? 10 + be32(h + 6) : len + 6;
 
 		st->cnt[DM_CNT_DIMSE_COMMANDS]++;
-		ship_start(w, hook, d, DM_EV_DIMSE, h, pos,
+		ship_start(w, hook, d, DM_EV_DIMSE, h, pos, len + 6,
 			   cap < cfg.dimse_snap ? cap : cfg.dimse_snap);
 	}
 	return 0;
@@ -367,24 +399,45 @@ __noinline long dm_seg_step_tc(struct __sk_buff *ctx, struct dm_assoc *a, struct
 }
 
 /*
- * The walk: a bounded loop of calls to the global step, run by the program's
- * main function after the slow path returned (DM_SLOW_WALK). Each iteration
- * costs the verifier a handful of instructions, as the step's body is not
- * looked at again; and the step's frame sits on main's alone. 6.1 counts the
- * stack of a call chain rounded up to 32 bytes a frame: main, slow path,
- * bpf_loop callback and step came to 544 of the 512 allowed.
+ * The walk: bpf_loop over calls to the global step, run by the program's
+ * main function after the slow path returned DM_SLOW_WALK. The callback is
+ * two instructions the verifier checks once; the step's body is verified on
+ * its own; the chain main, callback, step stays far within 512 bytes of
+ * stack on 6.1 (which counts each frame rounded up to 32; main, slow path,
+ * callback and step came to 544 there). DM_WALK_STEPS steps cover a 64 KiB
+ * segment of the smallest PDUs.
  */
+struct walk_loop {
+	void *ctx;
+	struct dm_assoc *a;
+	struct dm_stats *st;
+	const struct walk_pos *pos;
+};
+
+static long walk_cb_xdp(__u32 i, void *c)
+{
+	struct walk_loop *l = c;
+
+	/* bpf_loop wants 0 or 1; the verifier knows nothing of a global's result. */
+	return dm_seg_step_xdp(l->ctx, l->a, l->st, l->pos) ? 1 : 0;
+}
+
+static long walk_cb_tc(__u32 i, void *c)
+{
+	struct walk_loop *l = c;
+
+	return dm_seg_step_tc(l->ctx, l->a, l->st, l->pos) ? 1 : 0;
+}
+
 static __always_inline void segment_walk(void *ctx, const __u8 hook, struct dm_assoc *a,
 					 struct dm_stats *st, const struct walk_pos *pos)
 {
-	int i;
+	struct walk_loop l = {.ctx = ctx, .a = a, .st = st, .pos = pos};
 
-#pragma nounroll
-	for (i = 0; i < DM_PDU_WALK_MAX + DM_PIECES_MAX; i++) {
-		if (hook == DM_HOOK_XDP ? dm_seg_step_xdp(ctx, a, st, pos)
-					: dm_seg_step_tc(ctx, a, st, pos))
-			break;
-	}
+	if (hook == DM_HOOK_XDP)
+		bpf_loop(DM_WALK_STEPS, walk_cb_xdp, &l, 0);
+	else
+		bpf_loop(DM_WALK_STEPS, walk_cb_tc, &l, 0);
 }
 
 /*
@@ -405,6 +458,7 @@ static __always_inline void try_resync(struct walk_ctx *w, const __u8 hook, stru
 	if (count) {
 		d->resyncs++;
 		w->st->cnt[DM_CNT_RESYNC]++;
+		walk_anomaly(w, d, DM_AN_RESYNC, 0, w->pos.seq);
 	}
 }
 
@@ -429,6 +483,78 @@ static __always_inline void tls_server_hello(struct dm_pkt *p, const __u8 hook, 
 }
 
 /*
+ * A segment beyond a gap, in the middle of a control PDU being shipped (the
+ * tail of an A-ASSOCIATE-RQ that overtook its middle, say): its bytes of the
+ * PDU go to userspace now, at their PDU offset, in one piece (they must fit),
+ * and the hole is remembered until the bytes that fill it come. Returns
+ * whether it was taken.
+ */
+static __always_inline bool ship_ahead(struct walk_ctx *w, const __u8 hook, struct dm_dir_state *d,
+				       __u32 seq, __u32 end, __u32 pkt_off)
+{
+	__u32 skip = seq - d->ship_seq, n;
+
+	if ((d->flags & (DM_DF_SHIP | DM_DF_HOLE)) != DM_DF_SHIP || d->ship_seq != d->next_seq ||
+	    skip >= d->ship_left)
+		return false;
+	n = end - seq;
+	if (n > d->ship_left - skip)
+		n = d->ship_left - skip;
+	if (n > DM_PIECE_MAX || emit_piece(w, hook, d, pkt_off, n, d->ship_off + skip, 0))
+		return false;
+	w->st->cnt[DM_CNT_OOO_SHIPPED] += n;
+	d->hole_seq = d->ship_seq;
+	d->hole_end = seq;
+	d->ahead_end = seq + n;
+	d->flags |= DM_DF_HOLE;
+	return true;
+}
+
+/*
+ * A segment over the hole of the PDU being shipped: the missing bytes go to
+ * userspace; once the hole is filled, shipping goes on after the bytes
+ * shipped ahead of it.
+ */
+static __always_inline void fill_hole(struct walk_ctx *w, const __u8 hook, struct dm_dir_state *d,
+				      __u32 seq, __u32 end, __u32 pkt_off)
+{
+	__u32 n, done;
+	__u8 flags = 0;
+
+	if (!(d->flags & DM_DF_HOLE) || seq_before(d->hole_seq, seq) ||
+	    !seq_before(d->hole_seq, end))
+		return;
+	n = (seq_before(d->hole_end, end) ? d->hole_end : end) - d->hole_seq;
+	if (d->ship_off == 0)
+		flags |= DM_EF_FIRST;
+	/* The last piece to come: it fills the hole and the bytes ahead end the PDU. */
+	if (d->hole_seq + n == d->hole_end && d->ship_left == n + (d->ahead_end - d->hole_end)) {
+		flags |= DM_EF_LAST;
+		if (d->ship_off + d->ship_left < d->ship_pdu_len + 6)
+			flags |= DM_EF_TRUNC;
+	}
+	if (n > DM_PIECE_MAX ||
+	    emit_piece(w, hook, d, pkt_off + (d->hole_seq - seq), n, d->ship_off, flags)) {
+		d->flags &= ~(DM_DF_SHIP | DM_DF_HOLE);
+		return;
+	}
+	d->hole_seq += n;
+	d->ship_seq += n;
+	d->ship_off += n;
+	d->ship_left -= n;
+	if (d->hole_seq != d->hole_end)
+		return;
+	/* Filled: what was shipped ahead counts as shipped. */
+	done = d->ahead_end - d->hole_end;
+	d->ship_seq = d->ahead_end;
+	d->ship_off += done;
+	d->ship_left -= done;
+	d->flags &= ~DM_DF_HOLE;
+	if (!d->ship_left)
+		d->flags &= ~DM_DF_SHIP;
+}
+
+/*
  * Payload of a known association: stream accounting, resynchronisation, and
  * the position of the PDU walk this segment needs, in pos. Returns whether it
  * needs one (the caller runs segment_walk(), then walk_done()).
@@ -440,12 +566,23 @@ static __always_inline bool track_payload(struct dm_pkt *p, const __u8 hook, str
 	struct dm_dir_state *d = dir_state(a, dir);
 	struct walk_ctx w;
 	__u32 end = t->seq + t->len, start = t->seq;
-	bool first = !(d->flags & DM_DF_SEEN);
+	bool first = !(d->flags & DM_DF_SEEN), ahead = false;
 
 	if (first) {
 		d->next_seq = t->seq;
 		d->flags |= DM_DF_SEEN;
 	}
+	w.ctx = p->ctx;
+	w.a = a;
+	w.st = st;
+	w.pos.seq = start;
+	w.pos.end = end;
+	w.pos.off = t->off;
+	w.pos.ifindex = p->ifindex;
+	w.pos.dir = dir;
+	w.pos.hook = p->hook;
+	if (a->transport != DM_TRANSPORT_TLS)
+		fill_hole(&w, hook, d, t->seq, end, t->off);
 	if (!seq_before(d->next_seq, end)) {
 		d->retransmits++;
 		st->cnt[DM_CNT_RETRANSMIT]++;
@@ -457,6 +594,8 @@ static __always_inline bool track_payload(struct dm_pkt *p, const __u8 hook, str
 	} else if (seq_before(d->next_seq, t->seq)) {
 		d->gaps++;
 		st->cnt[DM_CNT_GAP]++;
+		if (a->transport != DM_TRANSPORT_TLS)
+			ahead = ship_ahead(&w, hook, d, t->seq, end, t->off);
 	}
 	/* Stream bytes, gaps included: loss on our side is not loss on the wire. */
 	d->bytes += end - d->next_seq;
@@ -468,20 +607,19 @@ static __always_inline bool track_payload(struct dm_pkt *p, const __u8 hook, str
 		return false;
 	}
 
-	w.ctx = p->ctx;
-	w.a = a;
-	w.st = st;
 	w.pos.seq = start;
-	w.pos.end = end;
 	w.pos.off = t->off + (start - t->seq);
-	w.pos.ifindex = p->ifindex;
-	w.pos.dir = dir;
-	w.pos.hook = p->hook;
-
-	if ((d->flags & DM_DF_SHIP) && seq_before(d->ship_seq, start))
-		d->flags &= ~DM_DF_SHIP; /* bytes of it were lost */
-	if ((d->flags & DM_DF_SYNCED) && !d->hdr_have && seq_before(d->hdr_seq, start))
-		desync(&w, d); /* the next header was in bytes we never saw */
+	if (!ahead && (d->flags & DM_DF_SHIP) && !(d->flags & DM_DF_HOLE) &&
+	    seq_before(d->ship_seq, start)) {
+		/* Bytes of the PDU being shipped were lost: userspace gets what came. */
+		walk_anomaly(&w, d, DM_AN_GAP, start - d->ship_seq, d->ship_seq);
+		d->flags &= ~DM_DF_SHIP;
+	}
+	if ((d->flags & DM_DF_SYNCED) && !d->hdr_have && seq_before(d->hdr_seq, start)) {
+		/* The next header was in bytes we never saw. */
+		walk_anomaly(&w, d, DM_AN_HEADER_LOST, start - d->hdr_seq, d->hdr_seq);
+		desync(&w, d);
+	}
 	if (!(d->flags & DM_DF_SYNCED) && start == t->seq)
 		try_resync(&w, hook, d, !first);
 
@@ -499,7 +637,9 @@ static __always_inline void walk_done(struct dm_stats *st, struct dm_assoc *a,
 	if (((d->flags & DM_DF_SYNCED) && !d->hdr_have && seq_in(d->hdr_seq, start, end)) ||
 	    ((d->flags & DM_DF_SHIP) && seq_in(d->ship_seq, start, end))) {
 		st->cnt[DM_CNT_WALK_LIMIT]++;
-		d->flags &= ~(DM_DF_SYNCED | DM_DF_SHIP);
+		emit_anomaly(st, a, pos->dir, pos->ifindex, pos->hook, DM_AN_WALK_LIMIT,
+			     DM_WALK_STEPS, d->bytes - (__u32)(end - d->hdr_seq));
+		d->flags &= ~(DM_DF_SYNCED | DM_DF_SHIP | DM_DF_HOLE);
 		d->hdr_have = 0;
 		st->cnt[DM_CNT_DESYNC]++;
 	}

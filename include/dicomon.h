@@ -25,6 +25,8 @@
 #define DM_WEB_PORTS   8    /* HTTP (DICOMweb) ports in dm_bpf_config */
 #define DM_HTTP_SNAP   1024 /* bytes of an HTTP request segment shipped (DM_EV_HTTP) */
 #define DM_EVIDENCE_SNAP 1600 /* bytes of a frame shipped for evidence (DM_EV_PACKET) */
+#define DM_CAND_BYTES  48   /* first bytes of a candidate flow held until it can be classified */
+#define DM_ANOMALY_EVENTS 8 /* anomaly events per association and direction (more: counted) */
 
 /* DICOM Upper Layer PDU types (PS3.8 9.3); index 0 collects invalid types. */
 enum dm_pdu_type {
@@ -132,7 +134,43 @@ enum dm_counter {
 	DM_CNT_HTTP_REQUESTS,	   /* HTTP request segments on the web ports (DM_EV_HTTP) */
 	DM_CNT_EVIDENCE,	   /* frames of DICOM associations copied for evidence (DM_EV_PACKET) */
 	DM_CNT_EVIDENCE_YIELD,	   /* evidence frames not copied: the ring was over half full */
+	DM_CNT_CAND_NEW,	   /* flows held as candidates: first bytes too few to classify */
+	DM_CNT_CAND_SEGMENTS,	   /* later segments merged into a candidate */
+	DM_CNT_CAND_PROMOTED,	   /* candidates that turned out an A-ASSOCIATE-RQ */
+	DM_CNT_CAND_HTTP,	   /* candidates that turned out an HTTP request (DM_EV_HTTP) */
+	DM_CNT_CAND_DROPPED,	   /* candidates whose next bytes ruled them out */
+	DM_CNT_CAND_EXPIRED,	   /* candidates found past the time bound, dropped */
+	DM_CNT_CAND_FAIL,	   /* a candidate could not be stored */
+	DM_CNT_CAND_REMOVED,	   /* candidates removed, for any reason (the rest were evicted) */
+	DM_CNT_OVERLAP_CONFLICT,   /* a retransmission with other bytes than the first copy */
+	DM_CNT_IP_FRAG_FIRST,	   /* first fragments of TCP datagrams (header, partial payload) */
+	DM_CNT_IP_FRAG_PLACED,	   /* later fragments placed in their flow's stream */
+	DM_CNT_ANOMALIES,	   /* anomaly events (DM_EV_ANOMALY) sent */
+	DM_CNT_HTTP_CONT,	   /* HTTP request continuation segments shipped */
+	DM_CNT_OOO_SHIPPED,	   /* control PDU bytes shipped ahead of a hole (out of order) */
 	DM_CNT_MAX,
+};
+
+/*
+ * What went wrong in one association's stream (DM_EV_ANOMALY, and per
+ * direction in dm_dir_state.anomaly_codes): each lands in the association's
+ * record as a violation with its stream offset, and in the metrics.
+ */
+enum dm_anomaly {
+	DM_AN_NONE = 0,
+	DM_AN_PDU_TYPE,	     /* invalid PDU type where a header was due (value: the type) */
+	DM_AN_PDU_LENGTH,    /* PDU length 0, beyond max_pdu_len or wrong for its type (value) */
+	DM_AN_PDV_LENGTH,    /* first PDV item length < 2 or beyond its PDU (value) */
+	DM_AN_PDV_HEADER,    /* PDV context id even or reserved control bits (pcid << 8 | mch) */
+	DM_AN_GAP,	     /* stream bytes never seen (value: how many) */
+	DM_AN_HEADER_LOST,   /* a PDU header lay in bytes never seen: the walk lost the stream */
+	DM_AN_RESYNC,	     /* the walk found the stream again on a plausible header */
+	DM_AN_WALK_LIMIT,    /* more PDUs in one segment than the walk's steps (value: steps) */
+	DM_AN_CTL_TRUNCATED, /* a control PDU longer than shipped (value: its length) */
+	DM_AN_IP_FRAGMENT,   /* data in IP fragments (value: 1 placed in the stream, 0 not) */
+	DM_AN_OVERLAP,	     /* a retransmission with other bytes than the first copy (which wins) */
+	DM_AN_RING_LOST,     /* a piece of a PDU was lost to a full ring buffer */
+	DM_AN_MAX,
 };
 
 enum dm_hook {
@@ -170,6 +208,7 @@ struct dm_flow_key {
 #define DM_DF_SEEN   0x02 /* next_seq is initialised */
 #define DM_DF_FIN    0x04 /* FIN seen in this direction */
 #define DM_DF_SHIP   0x08 /* a PDU is being shipped in continuation pieces */
+#define DM_DF_HOLE   0x10 /* ... with bytes after a hole already shipped (hole_seq, hole_end, ahead_end) */
 
 /* Per-direction stream state of one association. */
 struct dm_dir_state {
@@ -190,13 +229,20 @@ struct dm_dir_state {
 	__u32 retransmits;
 	__u32 gaps;
 	__u32 resyncs;
-	__u16 vlan[2]; /* outer, inner VLAN id last seen in this direction */
+	__u16 vlan[2];	     /* outer, inner VLAN id last seen in this direction */
+	__u16 anomalies;     /* anomalies in this direction (saturating), events or not */
+	__u16 anomaly_codes; /* bit (1 << enum dm_anomaly) per kind seen */
+	__u32 hole_seq;	     /* DM_DF_HOLE: first byte missing of the PDU being shipped */
+	__u32 hole_end;	     /* DM_DF_HOLE: one past the missing bytes: shipped from here */
+	__u32 ahead_end;     /* DM_DF_HOLE: one past the bytes shipped ahead of the hole */
 };
 
 /* dm_assoc.flags */
 #define DM_AF_MIDSTREAM 0x01 /* picked up mid-stream */
 #define DM_AF_OVERFLOW	0x02 /* lives in dm_overflow, not in its slot */
 #define DM_AF_AE_ODD	0x04 /* A-ASSOCIATE-RQ AE titles had non-printable bytes */
+#define DM_AF_CANDIDATE 0x08 /* the RQ came in segments too short to classify: held until it could be */
+#define DM_AF_IP_FRAG	0x10 /* some of its data came in IP fragments */
 
 /*
  * One association: the value of both the direct-mapped table (dm_flows) and
@@ -216,7 +262,8 @@ struct dm_assoc {
 	__u16 tls_selected; /* TLS version the server selected */
 	__u8 hook;	    /* enum dm_hook where it was first seen */
 	__u8 spilled;	    /* slot only: flows hashing here that live in dm_overflow */
-	__u8 pad[2];
+	__u16 cand_mark;    /* slot only: when a candidate hashing here was last stored
+			     * (2^30 ns ticks, low 16 bits, never 0; 0 = never) */
 	__u32 closed;	     /* set once, atomically, by whoever reports the end */
 	__u32 evidence_sent; /* frames shipped for evidence (bounded by evidence_pkts) */
 	struct dm_dir_state dir[DM_DIR_MAX];
@@ -230,6 +277,7 @@ enum dm_event_type {
 	DM_EV_FLOW_END, /* association left the table, with its final counters */
 	DM_EV_HTTP,	/* HTTP request segment on a web port (no association) */
 	DM_EV_PACKET,	/* evidence: one frame of a DICOM association (evidence.dir) */
+	DM_EV_ANOMALY,	/* something wrong in an association's stream (enum dm_anomaly) */
 	DM_EV_MAX,
 };
 
@@ -294,18 +342,60 @@ struct dm_event_flow {
 };
 
 /*
- * DM_EV_HTTP: the first bytes of a TCP segment that starts with an HTTP
- * request method, sent to one of the web ports. No association: assoc_id is
- * 0, the key is the segment's flow key and init_side the sender's (client's)
- * endpoint, dir DM_DIR_ORIG. hdr.len bytes of data[] are valid; DM_EF_TRUNC
- * when the segment (seg_len bytes of payload) was longer.
+ * DM_EV_HTTP: bytes of an HTTP request to one of the web ports, from its
+ * first byte on: the request's first DM_HTTP_SNAP bytes, however the sender
+ * cut them, arrive in one event per segment with growing offsets (a request
+ * line cut short is held as a candidate until its method is known, then its
+ * later segments follow). No association: assoc_id is 0, the key is the
+ * flow key and init_side the sender's (client's) endpoint, dir DM_DIR_ORIG.
+ * hdr.len bytes of data[] are valid, `offset` is the request-stream offset of
+ * data[0]; DM_EF_FIRST at offset 0, DM_EF_LAST on the event that reaches
+ * DM_HTTP_SNAP bytes (none follow), DM_EF_TRUNC when the segment (seg_len
+ * bytes of payload) was longer than what was shipped of it.
  */
 struct dm_event_http {
 	struct dm_event_hdr hdr;
 	__u32 seg_len;
-	__u32 pad;
+	__u32 offset;
 	__u8 data[DM_HTTP_SNAP];
 };
+
+/* DM_EV_ANOMALY: one per anomaly, DM_ANOMALY_EVENTS per association direction at most. */
+struct dm_event_anomaly {
+	struct dm_event_hdr hdr;
+	__u32 code;   /* enum dm_anomaly */
+	__u32 value;  /* what the code says (a length, a type, a byte count) */
+	__u64 offset; /* stream offset in hdr.dir (bytes of that direction before it) */
+};
+
+/*
+ * A candidate (dm_cands, keyed by the flow key): a TCP flow whose first
+ * payload bytes could begin an A-ASSOCIATE-RQ (any port) or an HTTP request
+ * (web ports) but are too few to say, held until the next bytes decide.
+ */
+#define DM_CAND_RQ	  1
+#define DM_CAND_HTTP	  2 /* method not known yet */
+#define DM_CAND_HTTP_SHIP 3 /* a request: its next bytes are shipped (DM_EV_HTTP) */
+struct dm_cand {
+	__u64 first_ns;	 /* its first segment (the time bound) */
+	__u32 first_seq; /* stream position of buf[0] */
+	__u32 next_seq;	 /* one past the last byte merged */
+	__u32 ack;	 /* acknowledgement of its last segment: the peer's stream */
+	__u32 shipped;	 /* DM_CAND_HTTP_SHIP: request bytes shipped so far */
+	__u16 have;	 /* bytes in buf */
+	__u16 segs;	 /* segments merged */
+	__u8 kind;	 /* DM_CAND_* */
+	__u8 side;	 /* key endpoint that sends the candidate bytes */
+	__u8 flags;	 /* DM_CF_* */
+	__u8 pad;
+	/*
+	 * The first `have` (<= DM_CAND_BYTES) bytes; twice the room, so that a
+	 * copy of up to DM_CAND_BYTES at any offset below DM_CAND_BYTES stays
+	 * inside for the verifier.
+	 */
+	__u8 buf[2 * DM_CAND_BYTES];
+};
+#define DM_CF_CONFLICT 0x01 /* a retransmission differed from the bytes held (first wins) */
 
 /*
  * DM_EV_PACKET: the first hdr.len bytes (at most DM_EVIDENCE_SNAP) of a frame
@@ -352,18 +442,21 @@ struct dm_bpf_config {
 	__u16 web_ports[DM_WEB_PORTS]; /* HTTP destination ports watched for DICOMweb */
 	__u16 evidence_pkts;	       /* frames shipped per association (0: no evidence) */
 	__u16 pad[3];
+	__u64 cand_timeout_ns; /* a candidate older than this is dropped; 0: no candidates */
 };
 
 #ifndef __bpf__
 _Static_assert(sizeof(struct dm_flow_key) == 48, "dm_flow_key layout");
-_Static_assert(sizeof(struct dm_dir_state) == 104, "dm_dir_state layout");
-_Static_assert(sizeof(struct dm_assoc) == 304, "dm_assoc layout");
+_Static_assert(sizeof(struct dm_dir_state) == 120, "dm_dir_state layout");
+_Static_assert(sizeof(struct dm_assoc) == 336, "dm_assoc layout");
 _Static_assert(sizeof(struct dm_event_hdr) == 80, "dm_event_hdr layout");
 _Static_assert(sizeof(struct dm_event_piece) == 96, "dm_event_piece layout");
-_Static_assert(sizeof(struct dm_event_flow) == 392, "dm_event_flow layout");
+_Static_assert(sizeof(struct dm_event_flow) == 424, "dm_event_flow layout");
+_Static_assert(sizeof(struct dm_event_anomaly) == 96, "dm_event_anomaly layout");
+_Static_assert(sizeof(struct dm_cand) == 128, "dm_cand layout");
 _Static_assert(sizeof(struct dm_event_http) == 88 + DM_HTTP_SNAP, "dm_event_http layout");
 _Static_assert(sizeof(struct dm_event_packet) == 88 + DM_EVIDENCE_SNAP, "dm_event_packet layout");
-_Static_assert(sizeof(struct dm_bpf_config) == 8 * DM_PORT_WORDS + 64, "dm_bpf_config layout");
+_Static_assert(sizeof(struct dm_bpf_config) == 8 * DM_PORT_WORDS + 72, "dm_bpf_config layout");
 _Static_assert(__builtin_offsetof(struct dm_bpf_config, web_ports) == 8 * DM_PORT_WORDS + 40,
 	       "dm_bpf_config layout");
 #endif

@@ -69,9 +69,11 @@ const struct dm_key dm_keys[] = {
     KB("detection.vlan_key", vlan_key),
     {.name = "detection.web_ports", .type = DM_KT_PORTS, .off = OFF(web_port_map)},
     KU("detection.idle_reclaim_seconds", idle_reclaim_s, 0, 7 * 86400, 0),
+    KU("detection.candidate_seconds", candidate_s, 0, 3600, 0),
     KU("maps.flow_slots", flow_slots, 64, 1u << 22, DM_KF_POW2 | DM_KF_RESTART),
     KU("maps.overflow_entries", overflow_entries, 16, 1u << 22, DM_KF_RESTART),
     KU("maps.ringbuf_bytes", ringbuf_bytes, 1u << 16, 1u << 30, DM_KF_POW2 | DM_KF_RESTART),
+    KU("maps.candidate_entries", candidate_entries, 16, 1u << 22, DM_KF_RESTART),
     KP("state.pin_root", pin_root, DM_KF_RESTART),
     KB("state.pin_links", pin_links),
     KB("state.detach_on_exit", detach_on_exit),
@@ -129,6 +131,8 @@ void dm_config_defaults(struct dm_config *cfg)
 	cfg->vlan_meta = true;
 	cfg->flow_slots = 16384;
 	cfg->overflow_entries = 4096;
+	cfg->candidate_entries = 4096;
+	cfg->candidate_s = 30;
 	cfg->evidence_packets = 64;
 	cfg->ringbuf_bytes = 4 << 20;
 	cfg->ctl_max = 65536;
@@ -555,6 +559,7 @@ void dm_config_to_bpf(const struct dm_config *cfg, struct dm_bpf_config *bpf)
 	memset(bpf, 0, sizeof(*bpf));
 	memcpy(bpf->port_map, cfg->port_map, sizeof(bpf->port_map));
 	bpf->idle_reclaim_ns = (uint64_t)cfg->idle_reclaim_s * 1000000000ULL;
+	bpf->cand_timeout_ns = (uint64_t)cfg->candidate_s * 1000000000ULL;
 	bpf->slots_mask = cfg->flow_slots - 1;
 	if (getrandom(&bpf->hash_seed, sizeof(bpf->hash_seed), 0) != sizeof(bpf->hash_seed))
 		bpf->hash_seed = 0x5eed;

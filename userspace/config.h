@@ -79,6 +79,7 @@ struct dm_config {
 	uint32_t dimse_snap;
 	uint32_t max_pdu_len;
 	uint32_t idle_reclaim_s;
+	uint32_t candidate_s; /* candidates held this long; 0: no candidates */
 	bool any_port_rq;
 	bool midstream;
 	bool tls;
@@ -88,6 +89,7 @@ struct dm_config {
 	uint32_t flow_slots; /* power of two */
 	uint32_t overflow_entries;
 	uint32_t ringbuf_bytes; /* power of two, >= page size */
+	uint32_t candidate_entries;
 	/* state.* */
 	char pin_root[DM_PIN_ROOT_MAX]; /* bpffs directory of the pins */
 	bool pin_links;			/* attachments outlive the daemon */

@@ -343,6 +343,7 @@ static void on_drain(struct dm_loop *lp, int fd, uint32_t events, void *ctx)
 static const char *const event_names[DM_EV_MAX] = {
     [DM_EV_PDU] = "pdu",	   [DM_EV_DIMSE] = "dimse", [DM_EV_TLS] = "tls",
     [DM_EV_FLOW_END] = "flow_end", [DM_EV_HTTP] = "http", [DM_EV_PACKET] = "packet",
+    [DM_EV_ANOMALY] = "anomaly",
 };
 
 static void gauge(FILE *out, const char *name, const char *type, const char *help, uint64_t v)

@@ -34,14 +34,14 @@
  * Every map of the skeleton; the first DM_STATE_MAPS carry state and are
  * shared by every program built while the state lives (and pinned).
  */
-#define DM_STATE_MAPS 6
-#define DM_SKEL_MAPS  9
+#define DM_STATE_MAPS 7
+#define DM_SKEL_MAPS  11
 static struct bpf_map *skel_map(struct dicomon_bpf *s, int i)
 {
 	struct bpf_map *m[DM_SKEL_MAPS] = {
-	    s->maps.dm_flows,	s->maps.dm_overflow, s->maps.dm_stats,
-	    s->maps.dm_ifslots, s->maps.data,	     s->maps.dm_events,
-	    s->maps.dm_scratch, s->maps.dm_args,     s->maps.rodata,
+	    s->maps.dm_flows,	s->maps.dm_overflow, s->maps.dm_stats,	  s->maps.dm_ifslots,
+	    s->maps.data,	s->maps.dm_events,   s->maps.dm_cands,	  s->maps.dm_scratch,
+	    s->maps.dm_args,	s->maps.dm_cand_tmp, s->maps.rodata,
 	};
 
 	return m[i];
@@ -59,6 +59,7 @@ static const struct {
     {DM_PIN_IFSLOTS, NULL, false},
     {DM_PIN_DATA, NULL, false},
     {DM_PIN_EVENTS, "maps.ringbuf_bytes", true},
+    {DM_PIN_CANDS, "maps.candidate_entries", true},
 };
 
 static int count_maps(struct dicomon_bpf *s)
@@ -104,6 +105,8 @@ int dm_skel_configure(struct dicomon_bpf *skel, const struct dm_config *cfg, con
 		err = bpf_map__set_max_entries(skel->maps.dm_overflow, cfg->overflow_entries);
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.dm_events, cfg->ringbuf_bytes);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.dm_cands, cfg->candidate_entries);
 	if (err)
 		pr_err("cannot size maps: %s\n", strerror(-err));
 	return err;

@@ -268,6 +268,20 @@ static const char *const counter_help[DM_CNT_MAX] = {
     [DM_CNT_EVIDENCE] = "Frames of DICOM associations copied to userspace for evidence pcaps.",
     [DM_CNT_EVIDENCE_YIELD] = "Evidence frames not copied because the ring buffer was over half full "
 			      "(events go first).",
+    [DM_CNT_CAND_NEW] = "Flows held as candidates: first payload bytes too few to classify.",
+    [DM_CNT_CAND_SEGMENTS] = "Later segments merged into a candidate.",
+    [DM_CNT_CAND_PROMOTED] = "Candidates that turned out to be an A-ASSOCIATE-RQ.",
+    [DM_CNT_CAND_HTTP] = "Candidates that turned out to be an HTTP request on a web port.",
+    [DM_CNT_CAND_DROPPED] = "Candidates whose next bytes ruled them out.",
+    [DM_CNT_CAND_EXPIRED] = "Candidates dropped past their time bound.",
+    [DM_CNT_CAND_FAIL] = "Candidates that could not be stored.",
+    [DM_CNT_CAND_REMOVED] = "Candidates removed for any reason (stored minus removed minus held: evicted).",
+    [DM_CNT_OVERLAP_CONFLICT] = "Retransmissions whose bytes differ from the first copy (it wins).",
+    [DM_CNT_IP_FRAG_FIRST] = "First fragments of TCP datagrams.",
+    [DM_CNT_IP_FRAG_PLACED] = "Later IP fragments placed in their flow's stream.",
+    [DM_CNT_ANOMALIES] = "Anomaly events of associations sent to userspace.",
+    [DM_CNT_HTTP_CONT] = "HTTP request continuation segments shipped.",
+    [DM_CNT_OOO_SHIPPED] = "Control PDU bytes shipped ahead of a hole (out-of-order segments).",
 };
 
 void dm_metrics_head(FILE *out, const char *name, const char *type, const char *help)

@@ -99,6 +99,35 @@ static const char *const counter_names[DM_CNT_MAX] = {
     [DM_CNT_HTTP_REQUESTS] = "http_requests",
     [DM_CNT_EVIDENCE] = "evidence_packets",
     [DM_CNT_EVIDENCE_YIELD] = "evidence_yielded",
+    [DM_CNT_CAND_NEW] = "candidates",
+    [DM_CNT_CAND_SEGMENTS] = "candidate_segments",
+    [DM_CNT_CAND_PROMOTED] = "candidates_promoted",
+    [DM_CNT_CAND_HTTP] = "candidates_http",
+    [DM_CNT_CAND_DROPPED] = "candidates_dropped",
+    [DM_CNT_CAND_EXPIRED] = "candidates_expired",
+    [DM_CNT_CAND_FAIL] = "candidate_failures",
+    [DM_CNT_CAND_REMOVED] = "candidates_removed",
+    [DM_CNT_OVERLAP_CONFLICT] = "overlap_conflicts",
+    [DM_CNT_IP_FRAG_FIRST] = "ip_first_fragments",
+    [DM_CNT_IP_FRAG_PLACED] = "ip_fragments_placed",
+    [DM_CNT_ANOMALIES] = "anomalies",
+    [DM_CNT_HTTP_CONT] = "http_continuations",
+    [DM_CNT_OOO_SHIPPED] = "out_of_order_bytes_shipped",
+};
+
+static const char *const anomaly_names[DM_AN_MAX] = {
+    [DM_AN_PDU_TYPE] = "pdu_type",
+    [DM_AN_PDU_LENGTH] = "pdu_length",
+    [DM_AN_PDV_LENGTH] = "pdv_length",
+    [DM_AN_PDV_HEADER] = "pdv_header",
+    [DM_AN_GAP] = "gap",
+    [DM_AN_HEADER_LOST] = "header_lost",
+    [DM_AN_RESYNC] = "resync",
+    [DM_AN_WALK_LIMIT] = "walk_limit",
+    [DM_AN_CTL_TRUNCATED] = "control_pdu_truncated",
+    [DM_AN_IP_FRAGMENT] = "ip_fragments",
+    [DM_AN_OVERLAP] = "overlap_conflict",
+    [DM_AN_RING_LOST] = "ring_buffer_lost",
 };
 
 static const char *const hook_names[] = {
@@ -124,6 +153,7 @@ NAME_FN(dm_err_name, err_names)
 NAME_FN(dm_counter_name, counter_names)
 NAME_FN(dm_hook_name, hook_names)
 NAME_FN(dm_end_reason_name, end_reason_names)
+NAME_FN(dm_anomaly_name, anomaly_names)
 
 const char *dm_dimse_name(uint16_t command)
 {

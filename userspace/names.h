@@ -15,6 +15,7 @@ const char *dm_err_name(unsigned int e);
 const char *dm_counter_name(unsigned int c);
 const char *dm_hook_name(unsigned int h);
 const char *dm_end_reason_name(unsigned int r);
+const char *dm_anomaly_name(unsigned int a);
 /* DIMSE command field (PS3.7 E.1), e.g. 0x8030 -> "C-ECHO-RSP"; NULL if unknown. */
 const char *dm_dimse_name(uint16_t command);
 /* "TLS1.2" for 0x0303 etc.; NULL for 0. */

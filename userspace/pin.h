@@ -52,6 +52,7 @@ extern const char *const dm_att_names[DM_ATT_MAX];
 #define DM_PIN_IFSLOTS	"dm_ifslots"
 #define DM_PIN_DATA	"dm_data"
 #define DM_PIN_EVENTS	"dm_events"
+#define DM_PIN_CANDS	"dm_cands"
 #define DM_PIN_CONFIG	"dm_config"
 #define DM_PIN_TMP	"tmp:" /* prefix of a pin being replaced (dm_pin_replace) */
 

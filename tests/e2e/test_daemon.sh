@@ -259,7 +259,7 @@ LINK_MOD_1=$(link_json "$PIN_A/link:xdp:gw-mod" | jget id)
 result $((${#LINK_MOD_1} > 0)) "restart: XDP link pinned as link:xdp:gw-mod" "$(ls "$PIN_A" 2>&1 | tr '\n' ' ')"
 e2e_stop "$PID1" KILL 5 2>/dev/null || true
 n=$(find "$PIN_A" -maxdepth 1 -name 'dm_*' | wc -l)
-result $((n == 7)) "restart: after kill -9 the 7 state pins remain" "$(ls "$PIN_A" | tr '\n' ' ')"
+result $((n == 8)) "restart: after kill -9 the 8 state pins remain" "$(ls "$PIN_A" | tr '\n' ' ')"
 ok=0; ip -n "$NS_GW" -d link show gw-mod | grep -q 'prog/xdp' && ok=1
 result "$ok" "restart: after kill -9 XDP stays attached (pinned link)"
 # dicomon status with the daemon down: from the pinned maps.
