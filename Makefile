@@ -46,7 +46,7 @@ USER_OBJS := $(patsubst userspace/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS))
 LIB_OBJS := $(filter-out $(OUTPUT)/user/main.o,$(USER_OBJS))
 
 TESTLIB_OBJS := $(OUTPUT)/tests/pktbuild.o
-BPF_TEST := $(OUTPUT)/tests/test_bpf
+BPF_TEST := $(OUTPUT)/tests/test_bpf $(OUTPUT)/tests/test_evasion
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/test_*.c)) \
 	$(OUTPUT)/tests/pktbuild_selftest
 BENCH := $(OUTPUT)/tests/bench
@@ -80,9 +80,10 @@ $(OUTPUT)/tests/%.o: tests/lib/%.c tests/lib/%.h | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(USER_CFLAGS) -Itests/lib -c $< -o $@
 
-$(BPF_TEST): tests/bpf/test_bpf.c $(TESTLIB_OBJS) $(LIB_OBJS) $(SKELS) | $(OUTPUT)/tests
+$(OUTPUT)/tests/test_%: tests/bpf/test_%.c tests/bpf/harness.c tests/bpf/harness.h $(TESTLIB_OBJS) \
+		$(LIB_OBJS) $(SKELS) | $(OUTPUT)/tests
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(USER_CFLAGS) -Itests/lib $(filter %.c %.o,$^) -o $@ $(LIBS) -lcmocka
+	$(Q)$(CC) $(USER_CFLAGS) -Itests/lib -Itests/bpf $(filter %.c %.o,$^) -o $@ $(LIBS) -lcmocka
 
 $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(TESTLIB_OBJS) $(LIB_OBJS) | $(OUTPUT)/tests
 	$(call msg,LINK,$@)
@@ -112,7 +113,7 @@ test-unit: $(UNIT_TESTS)
 	$(Q)python3 tests/e2e/test_compare_records.py
 
 test-bpf: $(BPF_TEST)
-	$(Q)$(BPF_TEST)
+	$(Q)for t in $(BPF_TEST); do $$t || exit 1; done
 
 # `dicomon replay` on recorded captures (root: BPF_PROG_TEST_RUN).
 test-replay: $(OUTPUT)/dicomon

@@ -134,40 +134,84 @@ static __always_inline bool http_prefix_ok(const __u8 *b, __u32 n)
 		     w == (0x454c4544 & mask) /* "DELE" */);
 }
 
+/* Copy up to len bytes at packet offset off into buf at `at` (< DM_CAND_BYTES), at most to its end. */
+static __always_inline __u32 cand_put(void *ctx, const __u8 hook, struct dm_cand *c, __u64 at,
+				      __u32 off, __u32 len)
+{
+	__u32 n;
+
+	/* Masked: 6.1 checks c->buf + at on a copy of at it knows no bound of. */
+	at = dm_mask(at, 63);
+	if (at > DM_CAND_BYTES - 1)
+		return 0;
+	n = DM_CAND_BYTES - at;
+	if (n > len)
+		n = len;
+	if (load_bounded(ctx, hook, off, c->buf + at, n, DM_CAND_BYTES))
+		return 0;
+	return n;
+}
+
 /*
- * Append the segment's first bytes (len of them at packet offset off) to the
- * candidate's, up to DM_CAND_BYTES in all, in place: c->buf then holds the
- * candidate's bytes followed by the segment's. Returns how many it holds;
- * c->have still counts those held before this segment.
+ * Merge an in-order segment (len bytes at packet offset off, starting at
+ * buf[c->have]) into the candidate's bytes, up to DM_CAND_BYTES: up to a
+ * block that came ahead of it (those bytes were first), then the block, then
+ * whatever the segment holds past it. Returns how many bytes from the first
+ * are now known; c->have still counts those known before the segment.
  */
 static __always_inline __u32 cand_append(void *ctx, const __u8 hook, struct dm_cand *c,
 					 __u32 off, __u32 len)
 {
-	__u32 have = c->have, n;
+	__u32 have = c->have, n = len, skip;
 
-	if (have > DM_CAND_BYTES - 1)
-		return DM_CAND_BYTES;
-	n = DM_CAND_BYTES - have;
-	if (n > len)
-		n = len;
-	if (load_bounded(ctx, hook, off, c->buf + have, n, DM_CAND_BYTES))
+	if (c->ooo_end && c->ooo_start > have && n > c->ooo_start - have)
+		n = c->ooo_start - have;
+	have += cand_put(ctx, hook, c, have, off, n);
+	if (!c->ooo_end || have < c->ooo_start)
 		return have;
-	return have + n;
+	/* The gap is filled: the block ahead joins, and the segment's bytes past it follow. */
+	skip = c->ooo_end - c->have;
+	have = c->ooo_end;
+	c->ooo_start = c->ooo_end = 0;
+	if (len > skip)
+		have += cand_put(ctx, hook, c, have, off + skip, len - skip);
+	return have;
+}
+
+/*
+ * A segment beyond a gap, inside the window: its bytes are placed where they
+ * go (one such block is kept; the sender need not send it again, SACK
+ * tells it the receiver has it), and wait for the gap to be filled.
+ */
+static __always_inline void cand_ahead(void *ctx, const __u8 hook, struct dm_cand *c,
+				       const struct dm_seg *t)
+{
+	__u32 at = t->seq - c->first_seq, n;
+
+	if (c->ooo_end || at >= DM_CAND_BYTES)
+		return;
+	n = cand_put(ctx, hook, c, at, t->off, t->len);
+	if (!n)
+		return;
+	c->ooo_start = at;
+	c->ooo_end = at + n;
 }
 
 /*
  * The RQ is recognised: an association from the candidate's first byte on.
- * The candidate's bytes (those before this segment) go to userspace as the
- * RQ's first piece, the RQ is counted, and the slow path then takes this
- * segment as the next bytes of the association's first direction.
+ * Its first `have` bytes go to userspace from the candidate as the RQ's
+ * first piece (those before this segment; or all known, the segment's
+ * included, when a block that came ahead of it ends past it), the RQ is
+ * counted, and the slow path then takes this segment's bytes past them as
+ * the next of the association's first direction.
  */
 static __always_inline struct dm_assoc *cand_promote(struct dm_pkt *p, struct dm_stats *st,
 						     struct dm_assoc *slot,
 						     const struct dm_flow_key *k,
 						     const struct dm_seg *t, const struct dm_cand *c,
-						     const __u8 *h, bool ae_odd)
+						     const __u8 *h, bool ae_odd, __u32 have)
 {
-	__u32 len = be32(h + 2), total = len + 6, have = c->have;
+	__u32 len = be32(h + 2), total = len + 6;
 	struct dm_event_piece *e;
 	struct dm_dir_state *d;
 	struct dm_assoc *a;
@@ -271,7 +315,7 @@ static __always_inline int cand_rq(struct dm_pkt *p, const __u8 hook, struct dm_
 				   const struct dm_flow_key *k, const struct dm_seg *t)
 {
 	bool on_port = port_is_dicom(t->sport) || port_is_dicom(t->dport);
-	__u32 n;
+	__u32 n, early;
 
 	n = cand_append(p->ctx, hook, c, t->off, t->len);
 	if (!rq_prefix_ok(c->buf, n, on_port)) {
@@ -283,11 +327,13 @@ static __always_inline int cand_rq(struct dm_pkt *p, const __u8 hook, struct dm_
 	}
 	if (n < DM_RQ_DECIDE) {
 		c->have = n;
-		c->next_seq = t->seq + t->len;
+		c->next_seq = c->first_seq + n;
 		c->ack = t->ack;
 		return DM_CAND_HELD;
 	}
-	if (!cand_promote(p, st, slot, k, t, c, c->buf, !ae_printable(c->buf + 10)))
+	/* What the slow path will not find in this segment goes from the candidate. */
+	early = seq_before(t->seq + t->len, c->first_seq + n) ? n : c->have;
+	if (!cand_promote(p, st, slot, k, t, c, c->buf, !ae_printable(c->buf + 10), early))
 		return DM_CAND_NONE;
 	cand_remove(st, k);
 	return DM_CAND_PROMOTED;
@@ -368,11 +414,13 @@ static __always_inline int cand_segment(void *ctx, const __u8 hook)
 		seg.len -= c->next_seq - seg.seq;
 		seg.seq = c->next_seq;
 	} else if (seg.seq != c->next_seq) {
-		/* Beyond a gap: not merged; the sender sends the missing bytes again, then these. */
+		/* Beyond a gap: placed in the window if it fits (RQ), merged once the gap is filled. */
+		if (c->kind == DM_CAND_RQ)
+			cand_ahead(ctx, hook, c, &seg);
 		return DM_CAND_HELD;
 	}
 	st->cnt[DM_CNT_CAND_SEGMENTS]++;
-	if (c->segs < 0xffff)
+	if (c->segs < 0xff)
 		c->segs++;
 	if (c->kind == DM_CAND_RQ)
 		r = cand_rq(&p, hook, st, slot, c, &args->key, &seg);

@@ -26,6 +26,7 @@
 #include "dicom.bpf.h"
 #include "stream.bpf.h"
 #include "cand.bpf.h"
+#include "frag.bpf.h"
 
 /* detect()'s answer when the segment went into a candidate (no association yet). */
 #define DM_DETECT_HELD ((struct dm_assoc *)1)
@@ -48,13 +49,45 @@ static __always_inline bool rq_candidate(struct dm_pkt *p, const __u8 hook, stru
 }
 
 /*
+ * The first bytes of an RQ, fewer than decide, whose rest was lost (IP
+ * fragments that came before their first): an association if they are
+ * consistent with an RQ, at least its header and version; its record says
+ * the set-up could not be decoded whole.
+ */
+static __always_inline struct dm_assoc *rq_short(struct dm_pkt *p, const __u8 hook,
+						 struct dm_stats *st, struct dm_assoc *slot,
+						 const struct dm_flow_key *k, const struct dm_seg *t,
+						 bool on_port)
+{
+	__u8 b[DM_CAND_BYTES] = {};
+	struct dm_assoc *a;
+
+	if (t->len < 8 || load_bounded(p->ctx, hook, t->off, b, t->len, DM_RQ_DECIDE - 1) ||
+	    !rq_prefix_ok(b, t->len, on_port))
+		return NULL;
+	a = flow_create(p, st, slot, k, t->side, DM_TRANSPORT_CLEARTEXT, DM_STATE_REQUESTED, 0,
+			activity_ns());
+	if (!a)
+		return NULL;
+	st->assoc[DM_ASSOC_NEW_CLEARTEXT]++;
+	a->dir[DM_DIR_ORIG].next_seq = t->seq;
+	a->dir[DM_DIR_ORIG].hdr_seq = t->seq;
+	a->dir[DM_DIR_ORIG].flags = DM_DF_SEEN | DM_DF_SYNCED;
+	a->dir[DM_DIR_REPLY].next_seq = t->ack;
+	a->dir[DM_DIR_REPLY].hdr_seq = t->ack;
+	a->dir[DM_DIR_REPLY].flags = DM_DF_SEEN | DM_DF_SYNCED;
+	return a;
+}
+
+/*
  * A segment of a flow we do not track: is it the start of an association?
  * Returns the new association, NULL (then the packet is plain TCP), or
  * DM_DETECT_HELD when its bytes went into a candidate.
  */
 static __always_inline struct dm_assoc *detect(struct dm_pkt *p, const __u8 hook,
 					       struct dm_stats *st, struct dm_assoc *slot,
-					       const struct dm_flow_key *k, const struct dm_seg *t)
+					       const struct dm_flow_key *k, const struct dm_seg *t,
+					       __u8 frag_note)
 {
 	__u64 now;
 	bool sdicom, ddicom;
@@ -65,10 +98,17 @@ static __always_inline struct dm_assoc *detect(struct dm_pkt *p, const __u8 hook
 
 	sdicom = port_is_dicom(t->sport);
 	ddicom = port_is_dicom(t->dport);
-	/* Too few bytes to say whether an RQ begins here: a candidate, if they could. */
-	if (t->len < DM_RQ_DECIDE && cfg.cand_timeout_ns && (cfg.any_port_rq || sdicom || ddicom) &&
-	    rq_candidate(p, hook, st, slot, k, t, sdicom || ddicom))
-		return DM_DETECT_HELD;
+	/*
+	 * Too few bytes to say whether an RQ begins here: a candidate, if they
+	 * could; unless they are the first fragment of a datagram whose later
+	 * fragments came first and are gone: then what is there decides.
+	 */
+	if (t->len < DM_RQ_DECIDE && (cfg.any_port_rq || sdicom || ddicom)) {
+		if (frag_note == 2)
+			return rq_short(p, hook, st, slot, k, t, sdicom || ddicom);
+		if (cfg.cand_timeout_ns && rq_candidate(p, hook, st, slot, k, t, sdicom || ddicom))
+			return DM_DETECT_HELD;
+	}
 	if (t->len >= DM_HDR_BUF) {
 		if (dm_load_bytes(p->ctx, hook, t->off, h, DM_HDR_BUF))
 			return NULL;
@@ -89,8 +129,12 @@ static __always_inline struct dm_assoc *detect(struct dm_pkt *p, const __u8 hook
 		    dm_load_bytes(p->ctx, hook, t->off + 10, ae, sizeof(ae)))
 			return NULL;
 		if (!ae_printable(ae)) {
-			/* Off the DICOM ports, garbage AE titles mean it is not DICOM. */
-			if (!sdicom && !ddicom) {
+			/*
+			 * Off the DICOM ports, garbage AE titles mean it is not DICOM;
+			 * on them, garbage AE titles and a length that lies too (the
+			 * middle of a stream that happens to start 01 00).
+			 */
+			if ((!sdicom && !ddicom) || pdu_hdr_check(h, cfg.max_pdu_len)) {
 				st->cnt[DM_CNT_RQ_NOT_PRINTABLE]++;
 				return NULL;
 			}
@@ -183,7 +227,7 @@ static __always_inline int detect_global(void *ctx, const __u8 hook)
 	slot = bpf_map_lookup_elem(&dm_flows, &idx);
 	if (!st || !slot)
 		return 0;
-	a = detect(&p, hook, st, slot, &args->key, &args->t);
+	a = detect(&p, hook, st, slot, &args->key, &args->t, args->frag_note);
 	return a == DM_DETECT_HELD ? 2 : a != NULL;
 }
 
@@ -295,6 +339,8 @@ static __always_inline int slow_path(void *ctx, const __u8 hook)
 	now = activity_ns();
 	a->last_ns = now;
 	dir = t->side == a->init_side ? DM_DIR_ORIG : DM_DIR_REPLY;
+	if (args->frag_note)
+		frag_tell(st, a, dir, p.ifindex, p.hook, args->frag_note == 1);
 	dir_state(a, dir)->pkts++;
 	dir_state(a, dir)->vlan[0] = t->vlan[0];
 	dir_state(a, dir)->vlan[1] = t->vlan[1];
@@ -428,10 +474,14 @@ static __always_inline bool maybe_dicom(const struct dm_seg *t, const __u8 *payl
 		return true;
 	if (!cfg.any_port_rq)
 		return false;
-	if ((void *)(payload + 2) > data_end)
+	if ((void *)(payload + 1) > data_end)
 		return true; /* beyond the linear part: detect() reads it with a helper */
+	if (payload[0] != DM_PDU_ASSOC_RQ)
+		return false;
 	/* The byte after a 1-byte payload is padding, not payload. */
-	return payload[0] == DM_PDU_ASSOC_RQ && (t->len < 2 || payload[1] == 0);
+	if (t->len < 2 || (void *)(payload + 2) > data_end)
+		return true;
+	return payload[1] == 0;
 }
 
 /*
@@ -482,46 +532,27 @@ static __always_inline void evidence_after_slow(const struct dm_pkt *p, const __
 		emit_packet(p, hook, st, a, t->side);
 }
 
-static __always_inline void classify_tcp(struct dm_pkt *p, const __u8 hook, struct dm_stats *st,
+/* A segment of TCP payload (a TCP segment, or an IPv4 fragment placed in its stream). */
+static __always_inline void classify_seg(struct dm_pkt *p, const __u8 hook, struct dm_stats *st,
 					 const struct dm_l3 *l3, const __u16 vlan[2],
-					 const struct tcphdr *th, __u32 thlen, __u32 l4_off,
-					 void *data_end)
+					 struct dm_seg *t, const __u8 *payload, void *data_end,
+					 __u8 frag_note)
 {
-	const __u8 *payload = (const __u8 *)th + thlen;
 	struct dm_slow_args *args;
 	struct dm_assoc *slot;
-	struct dm_seg t;
 	__u32 cls, idx, zero = 0;
 	int side, r;
 	bool known, pending;
 
-	t.seq = bpf_ntohl(th->seq);
-	t.ack = bpf_ntohl(th->ack_seq);
-	t.sport = bpf_ntohs(th->source);
-	t.dport = bpf_ntohs(th->dest);
-	t.flags = ((__u8 *)th)[13];
-	t.off = l4_off + thlen;
-	t.len = l3->l4_len - thlen;
-	t.vlan[0] = vlan[0];
-	t.vlan[1] = vlan[1];
-	/* XDP multi-buffer: the linear part is not the whole frame. */
-	if (hook == DM_HOOK_XDP && t.off + t.len > p->len)
-		p->len = bpf_xdp_get_buff_len(p->ctx);
-	/* Frames shorter than their IP length (snaplen, bad fixtures) are read as far as they go.
-	 */
-	if (t.off >= p->len)
-		t.len = 0;
-	else if (t.len > p->len - t.off)
-		t.len = p->len - t.off;
-	idx = flow_hash(l3, t.sport, t.dport, vlan) & cfg.slots_mask;
+	idx = flow_hash(l3, t->sport, t->dport, vlan) & cfg.slots_mask;
 	slot = bpf_map_lookup_elem(&dm_flows, &idx);
 	if (!slot)
 		goto other;
-	side = slot_match(slot, l3, t.sport, t.dport, vlan);
+	side = slot_match(slot, l3, t->sport, t->dport, vlan);
 	known = side >= 0;
 	if (known) {
-		t.side = side;
-		if (fast_path(slot, &t)) {
+		t->side = side;
+		if (fast_path(slot, t)) {
 			count_class(st,
 				    slot->transport == DM_TRANSPORT_TLS ? DM_CLASS_DICOM_TLS
 									: DM_CLASS_DICOM,
@@ -533,7 +564,7 @@ static __always_inline void classify_tcp(struct dm_pkt *p, const __u8 hook, stru
 	}
 	/* Unknown, nothing spilled from this slot, no candidate: no table to consult. */
 	pending = !known && cand_pending(slot);
-	if (!known && !slot->spilled && !pending && !maybe_dicom(&t, payload, data_end))
+	if (!known && !slot->spilled && !pending && !maybe_dicom(t, payload, data_end))
 		goto web;
 	/*
 	 * Off the bulk path: the slow path's arguments live in a per-CPU map,
@@ -543,12 +574,13 @@ static __always_inline void classify_tcp(struct dm_pkt *p, const __u8 hook, stru
 	if (!args)
 		goto other;
 	__builtin_memset(&args->key, 0, sizeof(args->key));
-	t.side = key_build(&args->key, l3, t.sport, t.dport, vlan);
-	args->t = t;
+	t->side = key_build(&args->key, l3, t->sport, t->dport, vlan);
+	args->t = *t;
 	args->idx = idx;
 	args->ifindex = p->ifindex;
 	args->pkt_len = p->len;
 	args->hook = p->hook;
+	args->frag_note = frag_note;
 	cls = DM_UNTRACKED;
 	if (known || slot->spilled)
 		cls = hook == DM_HOOK_XDP ? dm_slow_xdp(p->ctx) : dm_slow_tc(p->ctx);
@@ -560,11 +592,13 @@ static __always_inline void classify_tcp(struct dm_pkt *p, const __u8 hook, stru
 			cls = hook == DM_HOOK_XDP ? dm_slow_xdp(p->ctx) : dm_slow_tc(p->ctx);
 	}
 	if (cls == DM_UNTRACKED) {
-		if (!maybe_dicom(&t, payload, data_end))
+		if (!maybe_dicom(t, payload, data_end))
 			goto web;
 		r = hook == DM_HOOK_XDP ? dm_detect_xdp(p->ctx) : dm_detect_tc(p->ctx);
+		if (r == 2)
+			goto other; /* held as a candidate */
 		if (r != 1)
-			goto other; /* not DICOM, or held as a candidate */
+			goto web; /* not DICOM: an HTTP request, perhaps */
 		cls = hook == DM_HOOK_XDP ? dm_slow_xdp(p->ctx) : dm_slow_tc(p->ctx);
 	}
 	if (cls == DM_SLOW_WALK)
@@ -574,18 +608,18 @@ static __always_inline void classify_tcp(struct dm_pkt *p, const __u8 hook, stru
 	if (cls < DM_CLASS_MAX) {
 		count_class(st, cls, p->len);
 		if (cfg.evidence_pkts && (cls == DM_CLASS_DICOM || cls == DM_CLASS_DICOM_TLS))
-			evidence_after_slow(p, hook, st, l3, &t, vlan, idx, &args->key);
+			evidence_after_slow(p, hook, st, l3, t, vlan, idx, &args->key);
 		return;
 	}
 	goto other;
 web:
 	/* Not DICOM, not tracked: an HTTP request to a web port is an event (rule 11). */
-	if (maybe_http(&t, payload, data_end)) {
+	if (maybe_http(t, payload, data_end)) {
 		args = bpf_map_lookup_elem(&dm_args, &zero);
 		if (args) {
 			__builtin_memset(&args->key, 0, sizeof(args->key));
-			t.side = key_build(&args->key, l3, t.sport, t.dport, vlan);
-			args->t = t;
+			t->side = key_build(&args->key, l3, t->sport, t->dport, vlan);
+			args->t = *t;
 			args->idx = idx;
 			args->ifindex = p->ifindex;
 			args->pkt_len = p->len;
@@ -598,6 +632,116 @@ web:
 	}
 other:
 	count_class(st, DM_CLASS_TCP_OTHER, p->len);
+}
+
+/*
+ * Stage the flow key and slot of a segment for a global function that must
+ * find its association (the fragment functions).
+ */
+static __always_inline struct dm_slow_args *stage_flow(const struct dm_pkt *p,
+							const struct dm_l3 *l3,
+							const __u16 vlan[2], struct dm_seg *t)
+{
+	struct dm_slow_args *args = slow_args();
+
+	if (!args)
+		return NULL;
+	__builtin_memset(&args->key, 0, sizeof(args->key));
+	t->side = key_build(&args->key, l3, t->sport, t->dport, vlan);
+	args->t = *t;
+	args->idx = flow_hash(l3, t->sport, t->dport, vlan) & cfg.slots_mask;
+	args->ifindex = p->ifindex;
+	args->pkt_len = p->len;
+	args->hook = p->hook;
+	return args;
+}
+
+/*
+ * The first fragment of a TCP datagram (before it is classified): where the
+ * rest of its payload goes. Returns its frag_note (2: later fragments came
+ * first and are lost).
+ */
+static __always_inline __u8 frag_first_seen(struct dm_stats *st, const struct dm_l3 *l3,
+					    const struct dm_seg *t, __u32 thlen)
+{
+	struct dm_slow_args *args = slow_args();
+
+	if (!args)
+		return 1;
+	args->frag.saddr = l3->saddr[0];
+	args->frag.daddr = l3->daddr[0];
+	args->frag.id = l3->ip_id;
+	args->frag.thlen = thlen;
+	args->frag.len = t->len;
+	args->frag.off = 0;
+	args->frag.mf = 1;
+	args->t.seq = t->seq;
+	args->t.ack = t->ack;
+	args->t.sport = t->sport;
+	args->t.dport = t->dport;
+	st->cnt[DM_CNT_IP_FRAG_FIRST]++;
+	return dm_frag_first() == DM_FRAG_PLACED ? 1 : 2;
+}
+
+/*
+ * A later IPv4 fragment of TCP: the segment of stream bytes it holds, in t,
+ * when it comes in order after its first fragment. Returns DM_FRAG_PLACED
+ * (classify t), DM_FRAG_LOST (its association was told) or DM_FRAG_NONE.
+ */
+static __always_inline int frag_later(struct dm_pkt *p, const struct dm_l3 *l3,
+				      const __u16 vlan[2], __u32 off, struct dm_seg *t)
+{
+	struct dm_slow_args *args = slow_args();
+	int r;
+
+	if (!args || off >= p->len)
+		return DM_FRAG_NONE;
+	args->frag.saddr = l3->saddr[0];
+	args->frag.daddr = l3->daddr[0];
+	args->frag.id = l3->ip_id;
+	args->frag.off = (__u32)l3->frag_off * 8;
+	args->frag.len = l3->l4_len < p->len - off ? l3->l4_len : p->len - off;
+	args->frag.mf = l3->mf;
+	args->frag.thlen = 0;
+	r = dm_frag_next();
+	if (r == DM_FRAG_NONE)
+		return r;
+	t->seq = args->t.seq;
+	t->ack = args->t.ack;
+	t->sport = args->t.sport;
+	t->dport = args->t.dport;
+	t->flags = args->t.flags;
+	t->len = args->t.len;
+	t->off = off;
+	t->vlan[0] = vlan[0];
+	t->vlan[1] = vlan[1];
+	if (r == DM_FRAG_LOST && stage_flow(p, l3, vlan, t))
+		dm_frag_lost();
+	return r;
+}
+
+/* The segment a TCP header starts, in t. */
+static __always_inline void tcp_seg(struct dm_pkt *p, const __u8 hook, const struct dm_l3 *l3,
+				    const __u16 vlan[2], const struct tcphdr *th, __u32 thlen,
+				    __u32 l4_off, struct dm_seg *t)
+{
+	t->seq = bpf_ntohl(th->seq);
+	t->ack = bpf_ntohl(th->ack_seq);
+	t->sport = bpf_ntohs(th->source);
+	t->dport = bpf_ntohs(th->dest);
+	t->flags = ((__u8 *)th)[13];
+	t->off = l4_off + thlen;
+	t->len = l3->l4_len - thlen;
+	t->vlan[0] = vlan[0];
+	t->vlan[1] = vlan[1];
+	/* XDP multi-buffer: the linear part is not the whole frame. */
+	if (hook == DM_HOOK_XDP && t->off + t->len > p->len)
+		p->len = bpf_xdp_get_buff_len(p->ctx);
+	/* Frames shorter than their IP length (snaplen, bad fixtures) are read as far as they go. */
+	if (t->off >= p->len)
+		t->len = 0;
+	else if (t->len > p->len - t->off)
+		t->len = p->len - t->off;
 }
 
 /* Extension header walks, global so they are verified once (see parse_ip6hdr()). */
@@ -637,10 +781,13 @@ static __always_inline void dm_classify(struct dm_pkt *p, void *data, void *data
 {
 	struct hdr_cursor nh = {.pos = data};
 	struct dm_l3 l3 = {};
+	const __u8 *payload;
 	struct tcphdr *th;
 	struct dm_stats *st;
+	struct dm_seg t = {};
 	__u16 vlan[2] = {};
-	__u8 nvlan = 0;
+	__u32 thlen = 0;
+	__u8 nvlan = 0, note = 0;
 	int proto, ret;
 
 	st = stats_for(p->ifindex);
@@ -673,22 +820,36 @@ static __always_inline void dm_classify(struct dm_pkt *p, void *data, void *data
 		count_class(st, DM_CLASS_IP_OTHER, p->len);
 		return;
 	}
-	if (l3.fragment) {
-		st->cnt[DM_CNT_IP_FRAGMENT]++;
-		count_class(st, DM_CLASS_IP_OTHER, p->len);
-		return;
-	}
 	if (l3.proto != DM_IPPROTO_TCP) {
 		count_class(st, DM_CLASS_IP_OTHER, p->len);
 		return;
 	}
-	ret = parse_tcphdr(&nh, data_end, l3.l4_len, &th);
-	if (ret < 0) {
-		count_err(st, ret);
-		count_class(st, DM_CLASS_TCP_OTHER, p->len);
-		return;
+	if (l3.fragment) {
+		/* No TCP header: only an IPv4 fragment that comes in order is a segment. */
+		if (l3.family != 4 ||
+		    frag_later(p, &l3, vlan, nh.pos - data, &t) != DM_FRAG_PLACED) {
+			st->cnt[DM_CNT_IP_FRAGMENT]++;
+			count_class(st, DM_CLASS_IP_OTHER, p->len);
+			return;
+		}
+		payload = nh.pos;
+		note = 1;
+		st->cnt[DM_CNT_IP_FRAG_PLACED]++;
+	} else {
+		ret = parse_tcphdr(&nh, data_end, l3.l4_len, &th);
+		if (ret < 0) {
+			count_err(st, ret);
+			count_class(st, DM_CLASS_TCP_OTHER, p->len);
+			return;
+		}
+		thlen = ret;
+		tcp_seg(p, hook, &l3, vlan, th, thlen, (void *)th - data, &t);
+		payload = (const __u8 *)th + thlen;
 	}
-	classify_tcp(p, hook, st, &l3, vlan, th, ret, (void *)th - data, data_end);
+	/* A first fragment: where the rest of its datagram goes. */
+	if (l3.mf && !l3.fragment && l3.family == 4)
+		note = frag_first_seen(st, &l3, &t, thlen);
+	classify_seg(p, hook, st, &l3, vlan, &t, payload, data_end, note);
 }
 
 #endif /* __CLASSIFY_BPF_H */

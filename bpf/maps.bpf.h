@@ -160,6 +160,17 @@ struct walk_pos {
 	__u8 pad[2];
 };
 
+/* An IPv4 fragment of TCP, for the fragment functions (frag.bpf.h). */
+struct dm_frag_args {
+	__u32 saddr, daddr; /* network order */
+	__u32 off;	    /* payload offset in the IP datagram, bytes */
+	__u32 len;	    /* payload bytes in this fragment */
+	__u32 thlen;	    /* first fragment: the TCP header's length */
+	__u16 id;
+	__u8 mf;
+	__u8 pad;
+};
+
 struct dm_slow_args {
 	struct dm_flow_key key;
 	struct dm_seg t;
@@ -168,7 +179,10 @@ struct dm_slow_args {
 	__u32 pkt_len;
 	__u8 hook; /* enum dm_hook, for events */
 	__u8 pad[3];
-	struct walk_pos pos; /* the walk the slow path leaves to its caller */
+	struct walk_pos pos;	 /* the walk the slow path leaves to its caller */
+	struct dm_frag_args frag; /* the fragment at hand */
+	__u8 frag_note;		 /* the segment came in IPv4 fragments: 1 placed, 2 some lost */
+	__u8 pad2[7];
 };
 
 #define DM_UNTRACKED DM_CLASS_MAX /* slow path: no association for this packet */

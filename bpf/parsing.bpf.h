@@ -46,7 +46,9 @@ struct dm_l3 {
 	__u8 family;  /* 4 or 6 */
 	__u8 proto;
 	__u8 fragment; /* non-first fragment: no L4 header here */
-	__u8 pad;
+	__u8 mf;       /* IPv4: more fragments follow */
+	__u16 frag_off; /* IPv4: fragment offset, 8-byte units */
+	__u16 ip_id;	/* IPv4: identification */
 };
 
 /*
@@ -108,7 +110,10 @@ static __always_inline int parse_iphdr(struct hdr_cursor *nh, void *data_end, st
 	l3->saddr = &iph->saddr;
 	l3->daddr = &iph->daddr;
 	l3->l4_len = tot - hlen;
-	l3->fragment = (iph->frag_off & bpf_htons(0x1fff)) != 0;
+	l3->frag_off = bpf_ntohs(iph->frag_off) & 0x1fff;
+	l3->fragment = l3->frag_off != 0;
+	l3->mf = (iph->frag_off & bpf_htons(0x2000)) != 0;
+	l3->ip_id = bpf_ntohs(iph->id);
 	return 0;
 }
 

@@ -228,8 +228,19 @@ static __always_inline long pdu_header(struct walk_ctx *w, const __u8 hook, stru
 			 * there and says what is wrong. Where the next PDU starts is
 			 * unknown: the walk stops here.
 			 */
-			if (h[0] == DM_PDU_ASSOC_RQ || h[0] == DM_PDU_ASSOC_AC)
-				ship_start(w, hook, d, DM_EV_PDU, h, pos, DM_PIECE_MAX, DM_PIECE_MAX);
+			if (h[0] == DM_PDU_ASSOC_RQ || h[0] == DM_PDU_ASSOC_AC) {
+				type = h[0] == DM_PDU_ASSOC_RQ ? DM_PDU_ASSOC_RQ : DM_PDU_ASSOC_AC;
+				d->pdus[type]++;
+				st->pdus[w->pos.dir & 1][type]++;
+				assoc_pdu_state(w->a, st, type);
+				ship_start(w, hook, d, DM_EV_PDU, h, pos, DM_PIECE_MAX,
+					   DM_PIECE_MAX);
+				/* Lost: where the next header is. Not lost: the bytes to ship. */
+				d->flags &= ~DM_DF_SYNCED;
+				d->hdr_have = 0;
+				w->st->cnt[DM_CNT_DESYNC]++;
+				return 0;
+			}
 		}
 		desync(w, d);
 		return 1;

@@ -243,6 +243,7 @@ struct dm_dir_state {
 #define DM_AF_AE_ODD	0x04 /* A-ASSOCIATE-RQ AE titles had non-printable bytes */
 #define DM_AF_CANDIDATE 0x08 /* the RQ came in segments too short to classify: held until it could be */
 #define DM_AF_IP_FRAG	0x10 /* some of its data came in IP fragments */
+#define DM_AF_IP_FRAG_LOST 0x20 /* ... and some of them could not be placed in its stream */
 
 /*
  * One association: the value of both the direct-mapped table (dm_flows) and
@@ -382,12 +383,13 @@ struct dm_cand {
 	__u32 next_seq;	 /* one past the last byte merged */
 	__u32 ack;	 /* acknowledgement of its last segment: the peer's stream */
 	__u32 shipped;	 /* DM_CAND_HTTP_SHIP: request bytes shipped so far */
-	__u16 have;	 /* bytes in buf */
-	__u16 segs;	 /* segments merged */
+	__u16 have;	 /* bytes in buf, from its first on, none missing */
+	__u8 segs;	 /* segments merged (saturating) */
 	__u8 kind;	 /* DM_CAND_* */
 	__u8 side;	 /* key endpoint that sends the candidate bytes */
 	__u8 flags;	 /* DM_CF_* */
-	__u8 pad;
+	__u8 ooo_start;	 /* bytes [ooo_start, ooo_end) of buf came ahead of a gap (0, 0: none) */
+	__u8 ooo_end;
 	/*
 	 * The first `have` (<= DM_CAND_BYTES) bytes; twice the room, so that a
 	 * copy of up to DM_CAND_BYTES at any offset below DM_CAND_BYTES stays

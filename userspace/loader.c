@@ -35,13 +35,13 @@
  * shared by every program built while the state lives (and pinned).
  */
 #define DM_STATE_MAPS 7
-#define DM_SKEL_MAPS  11
+#define DM_SKEL_MAPS  12
 static struct bpf_map *skel_map(struct dicomon_bpf *s, int i)
 {
 	struct bpf_map *m[DM_SKEL_MAPS] = {
 	    s->maps.dm_flows,	s->maps.dm_overflow, s->maps.dm_stats,	  s->maps.dm_ifslots,
 	    s->maps.data,	s->maps.dm_events,   s->maps.dm_cands,	  s->maps.dm_scratch,
-	    s->maps.dm_args,	s->maps.dm_cand_tmp, s->maps.rodata,
+	    s->maps.dm_args,	s->maps.dm_cand_tmp, s->maps.dm_frags,	  s->maps.rodata,
 	};
 
 	return m[i];

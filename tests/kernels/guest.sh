@@ -87,8 +87,11 @@ s_load() {
 
 # The BPF_PROG_TEST_RUN tests; cmocka prints per group, so the totals last.
 s_bpf() {
-	local rc=0 ok bad
-	"$OUT/tests/test_bpf" 2>&1 | tee "$RES/bpf.out" || rc=$?
+	local rc=0 ok bad t
+	: >"$RES/bpf.out"
+	for t in "$OUT"/tests/test_bpf "$OUT"/tests/test_evasion; do
+		"$t" 2>&1 | tee -a "$RES/bpf.out" || rc=$?
+	done
 	ok=$(grep -c '^\[       OK \]' "$RES/bpf.out")
 	bad=$(grep -cE '^\[  (FAILED|ERROR)   \]' "$RES/bpf.out")
 	echo "bpf: $ok passed, $bad failed"
