@@ -51,8 +51,9 @@ static __always_inline bool rq_candidate(struct dm_pkt *p, const __u8 hook, stru
 /*
  * The first bytes of an RQ, fewer than decide, whose rest was lost (IP
  * fragments that came before their first): an association if they are
- * consistent with an RQ, at least its header and version; its record says
- * the set-up could not be decoded whole.
+ * consistent with an RQ (off DICOM ports at least its header and version,
+ * on them its type is enough: fragments sent backwards are themselves the
+ * evasion to report); its record says the set-up could not be decoded whole.
  */
 static __always_inline struct dm_assoc *rq_short(struct dm_pkt *p, const __u8 hook,
 						 struct dm_stats *st, struct dm_assoc *slot,
@@ -62,7 +63,8 @@ static __always_inline struct dm_assoc *rq_short(struct dm_pkt *p, const __u8 ho
 	__u8 b[DM_CAND_BYTES] = {};
 	struct dm_assoc *a;
 
-	if (t->len < 8 || load_bounded(p->ctx, hook, t->off, b, t->len, DM_RQ_DECIDE - 1) ||
+	if (t->len < (on_port ? 1 : 8) ||
+	    load_bounded(p->ctx, hook, t->off, b, t->len, DM_RQ_DECIDE - 1) ||
 	    !rq_prefix_ok(b, t->len, on_port))
 		return NULL;
 	a = flow_create(p, st, slot, k, t->side, DM_TRANSPORT_CLEARTEXT, DM_STATE_REQUESTED, 0,

@@ -626,8 +626,8 @@ static __always_inline bool track_payload(struct dm_pkt *p, const __u8 hook, str
 		walk_anomaly(&w, d, DM_AN_GAP, start - d->ship_seq, d->ship_seq);
 		d->flags &= ~DM_DF_SHIP;
 	}
-	if ((d->flags & DM_DF_SYNCED) && !d->hdr_have && seq_before(d->hdr_seq, start)) {
-		/* The next header was in bytes we never saw. */
+	if ((d->flags & DM_DF_SYNCED) && seq_before(d->hdr_seq + d->hdr_have, start)) {
+		/* The next header, or the rest of one begun, was in bytes we never saw. */
 		walk_anomaly(&w, d, DM_AN_HEADER_LOST, start - d->hdr_seq, d->hdr_seq);
 		desync(&w, d);
 	}

@@ -593,8 +593,11 @@ static size_t fragment(const uint8_t *frame, uint8_t *out, size_t off, size_t le
 	return 34 + len;
 }
 
-/* The RQ's segment cut into two IPv4 fragments at 48 bytes of IP payload (20 + 28 of the RQ). */
-static void rq_in_fragments(int reversed)
+/*
+ * The RQ's segment cut into two IPv4 fragments at `at` bytes of IP payload
+ * (20 of TCP header, then at - 20 of the RQ), on `port`.
+ */
+static void rq_in_fragments(int reversed, size_t at, uint16_t port)
 {
 	uint8_t rq[1024], frame[2048], f1[1600], f2[1600];
 	const struct dm_event_flow *fe;
@@ -604,12 +607,12 @@ static void rq_in_fragments(int reversed)
 	size_t n, len, l1, l2;
 
 	begin_again();
-	conv_init(&c, 40123, NULL);
+	conv_init(&c, port, NULL);
 	handshake(&c);
 	n = mk_rq(rq, sizeof(rq), "PACS", "MODALITY");
 	len = pkt_flow_next(&c.f, 0, 0, frame, sizeof(frame), rq, n);
-	l1 = fragment(frame, f1, 0, 48, 1);
-	l2 = fragment(frame, f2, 48, len - 34 - 48, 0);
+	l1 = fragment(frame, f1, 0, at, 1);
+	l2 = fragment(frame, f2, at, len - 34 - at, 0);
 	if (reversed) {
 		run(f2, l2);
 		run(f1, l1);
@@ -619,9 +622,15 @@ static void rq_in_fragments(int reversed)
 	}
 	after_rq(&c);
 	d = delta();
+	assert_int_equal(d.cnt[DM_CNT_IP_FRAG_FIRST], 1);
+	if (reversed && at - 20 < 8 && port != 104) {
+		/* Four bytes off the DICOM ports say too little: no association from them. */
+		assert_int_equal(d.assoc[DM_ASSOC_NEW_CLEARTEXT], 0);
+		assert_int_equal(d.pdus[DM_DIR_ORIG][DM_PDU_ASSOC_RQ], 0);
+		return;
+	}
 	fe = flow_end();
 	assert_true(fe->assoc.flags & DM_AF_IP_FRAG);
-	assert_int_equal(d.cnt[DM_CNT_IP_FRAG_FIRST], 1);
 	a = anomaly(DM_AN_IP_FRAGMENT, 0);
 	assert_non_null(a);
 	if (!reversed) {
@@ -630,26 +639,41 @@ static void rq_in_fragments(int reversed)
 		assert_int_equal(a->value, 1);
 		assert_false(fe->assoc.flags & DM_AF_IP_FRAG_LOST);
 		check_rq_rebuilt(rq, n);
+		return;
+	}
+	/*
+	 * The tail came first: it is lost. The first bytes still make an
+	 * association, which says its set-up could not be had whole.
+	 */
+	assert_int_equal(d.cnt[DM_CNT_IP_FRAG_PLACED], 0);
+	assert_int_equal(d.cnt[DM_CNT_IP_FRAGMENT], 1);
+	assert_int_equal(d.assoc[DM_ASSOC_NEW_CLEARTEXT], 1);
+	assert_true(fe->assoc.flags & DM_AF_IP_FRAG_LOST);
+	assert_int_equal(a->value, 0);
+	if (at - 20 >= 6) {
+		/* The RQ's length was had: its shipping stops at the next client bytes (a gap). */
+		assert_non_null(anomaly(DM_AN_GAP, 0));
 	} else {
 		/*
-		 * The tail came first: it is lost. The first 28 bytes still make an
-		 * association, which says its set-up could not be had whole; the
-		 * RQ's shipping stops at the next client bytes (a gap).
+		 * Only part of its header: the rest of it was lost, and the walk
+		 * finds the stream again on the next client segment, whose
+		 * command is seen.
 		 */
-		assert_int_equal(d.cnt[DM_CNT_IP_FRAG_PLACED], 0);
-		assert_int_equal(d.cnt[DM_CNT_IP_FRAGMENT], 1);
-		assert_int_equal(d.assoc[DM_ASSOC_NEW_CLEARTEXT], 1);
-		assert_true(fe->assoc.flags & DM_AF_IP_FRAG_LOST);
-		assert_int_equal(a->value, 0);
-		assert_non_null(anomaly(DM_AN_GAP, 0));
+		assert_non_null(anomaly(DM_AN_HEADER_LOST, 0));
+		assert_non_null(anomaly(DM_AN_RESYNC, 0));
+		assert_int_equal(d.pdus[DM_DIR_ORIG][DM_PDU_P_DATA], 1);
+		assert_int_equal(d.cnt[DM_CNT_DIMSE_COMMANDS], 2);
 	}
 }
 
 static void test_rq_in_fragments(void **state)
 {
 	begin(state);
-	rq_in_fragments(0);
-	rq_in_fragments(1);
+	rq_in_fragments(0, 48, 40123);
+	rq_in_fragments(1, 48, 40123);
+	rq_in_fragments(0, 24, 104);
+	rq_in_fragments(1, 24, 104);
+	rq_in_fragments(1, 24, 40123);
 }
 
 int main(void)
