@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #include <string.h>
 #include "assoc_metrics.h"
+#include "integrity.h"
 #include "metrics.h"
 #include "names.h"
 #include "pdu.h"
@@ -9,6 +10,23 @@ const double dm_am_dur_bounds[DM_AM_DUR_BUCKETS] = {0.01, 0.05, 0.1, 0.5, 1,	5,
 						    10,	  30,	60,  300, 1800, 3600};
 static const char *const class_names[DM_AM_CLASSES] = {"success", "pending", "warning",
 						       "failure", "cancel",  "none"};
+
+/* Anomaly kinds and decode_incomplete reasons, once per association each. */
+static void integrity_end(struct dm_assoc_metrics *m, const struct dm_rec *r)
+{
+	unsigned int codes = r->dir[0].anomaly_codes | r->dir[1].anomaly_codes | r->an_codes[0] |
+			     r->an_codes[1];
+	unsigned int inc = dm_rec_incomplete(r), i;
+
+	for (i = 1; i < DM_AN_MAX; i++)
+		if (codes & (1u << i))
+			m->anomalies[i]++;
+	for (i = 0; i < DM_INC_MAX; i++)
+		if (inc & (1u << i))
+			m->incomplete[i]++;
+	if (inc)
+		m->incomplete_any++;
+}
 
 void dm_am_end(struct dm_assoc_metrics *m, const struct dm_rec *r, const char *calling,
 	       const char *called)
@@ -19,6 +37,7 @@ void dm_am_end(struct dm_assoc_metrics *m, const struct dm_rec *r, const char *c
 	int i;
 
 	m->assoc[t][o]++;
+	integrity_end(m, r);
 	if (r->rejected) {
 		unsigned int src =
 		    r->reject.source >= 1 && r->reject.source <= 3 ? r->reject.source : 0;
@@ -194,6 +213,20 @@ void dm_am_write(FILE *out, const struct dm_assoc_metrics *m,
 			    "dicomon_dimse_messages_total{command=\"other\",status_class=\"%s\"} "
 			    "%llu\n",
 			    class_names[c], (unsigned long long)m->cmds_other[c]);
+	dm_metrics_head(out, "association_anomalies_total", "counter",
+			"Associations ended whose stream the datapath found this anomaly in (either "
+			"direction), once per association and kind.");
+	for (i = 1; i < DM_AN_MAX; i++)
+		fprintf(out, "dicomon_association_anomalies_total{anomaly=\"%s\"} %llu\n",
+			dm_anomaly_name(i), (unsigned long long)m->anomalies[i]);
+	dm_metrics_head(out, "association_decode_incomplete_total", "counter",
+			"Associations ended whose set-up (RQ, AC/RJ) was not decoded whole, by reason "
+			"(one association may have several; reason=\"any\": at least one).");
+	for (i = 0; i < DM_INC_MAX; i++)
+		fprintf(out, "dicomon_association_decode_incomplete_total{reason=\"%s\"} %llu\n",
+			dm_incomplete_name(i), (unsigned long long)m->incomplete[i]);
+	fprintf(out, "dicomon_association_decode_incomplete_total{reason=\"any\"} %llu\n",
+		(unsigned long long)m->incomplete_any);
 	dm_metrics_head(
 	    out, "ae_pair_associations_total", "counter",
 	    "Cleartext associations ended, by calling and called AE title; titles that are "

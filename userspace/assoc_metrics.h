@@ -53,6 +53,9 @@ struct dm_assoc_metrics {
 	} vlans[DM_AM_VLANS];
 	int n_vlans;
 	uint64_t vlans_other[DM_TRANSPORT_MAX];
+	uint64_t anomalies[DM_AN_MAX];	    /* associations with this anomaly kind (either direction) */
+	uint64_t incomplete[DM_INC_MAX];    /* associations whose set-up decode was not whole, by reason */
+	uint64_t incomplete_any;	    /* ... with any reason */
 };
 
 extern const double dm_am_dur_bounds[DM_AM_DUR_BUCKETS];

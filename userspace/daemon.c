@@ -22,6 +22,7 @@
 #include <bpf/bpf.h>
 #include "assoc_metrics.h"
 #include "attach_metrics.h"
+#include "clock.h"
 #include "daemon.h"
 #include "events.h"
 #include "evidence.h"
@@ -29,6 +30,8 @@
 #include "loop.h"
 #include "metrics.h"
 #include "feed.h"
+#include "httpasm.h"
+#include "kcount.h"
 #include "rules.h"
 #include "stats.h"
 #include "status.h"
@@ -185,6 +188,33 @@ static void add_u64(json_object *o, const char *k, uint64_t v)
 	json_object_object_add(o, k, json_object_new_int64((int64_t)v));
 }
 
+/* dm_cands now: held, and evicted by its LRU (no kernel counter sees those). */
+static json_object *cands_json(struct dm_daemon *d)
+{
+	json_object *c = json_object_new_object();
+	struct dm_stats total;
+
+	dm_kcount_update(d, true);
+	add_u64(c, "held", d->cands_held);
+	if (!dm_stats_read(dm_loader_stats_fd(&d->l), d->l.ncpus, -1, &total))
+		add_u64(c, "evicted", dm_kcount_cands_evicted(d, &total));
+	return c;
+}
+
+/* HTTP requests put together from their events (httpasm.c). */
+static json_object *http_json(struct dm_daemon *d)
+{
+	const struct dm_http_asm_stats *hs = dm_events_http_stats(d->ev);
+	json_object *h = json_object_new_object();
+
+	add_u64(h, "requests", hs->requests);
+	add_u64(h, "evicted", hs->evicted);
+	add_u64(h, "expired", hs->expired);
+	add_u64(h, "gaps", hs->gaps);
+	add_u64(h, "orphans", hs->orphans);
+	return h;
+}
+
 /* The counters: the kernel's, then the table's, the rules' and the feed's. */
 void dm_daemon_print_stats(struct dm_daemon *d)
 {
@@ -220,6 +250,8 @@ void dm_daemon_print_stats(struct dm_daemon *d)
 	json_object_object_add(x, "table", t);
 	json_object_object_add(x, "rules", r);
 	json_object_object_add(x, "feed", f);
+	json_object_object_add(x, "candidates", cands_json(d));
+	json_object_object_add(x, "http", http_json(d));
 	if (d->evidence) {
 		const struct dm_evidence_stats *es = dm_evidence_stats(d->evidence);
 		json_object *v = json_object_new_object();
@@ -332,6 +364,7 @@ static void on_drain(struct dm_loop *lp, int fd, uint32_t events, void *ctx)
 
 	(void)lp, (void)fd, (void)events;
 	drain(d);
+	dm_events_tick(d->ev, dm_clock_now_ns()); /* HTTP requests held past their age */
 	dm_feed_tick(d->feed); /* reconnects, buffered socket output */
 	if (fd == d->drain_fd) {
 		dm_metrics_tick(d->metrics); /* idle scrape connections time out */
@@ -361,48 +394,11 @@ static void count_active(const struct dm_rec *r, void *ctx)
 }
 
 
-/*
- * Entries in the kernel's flow tables. A walk of every slot costs milliseconds
- * at the default size: done at most every FLOW_COUNT_INTERVAL_NS, between
- * scrapes the last count is served.
- */
-#define FLOW_COUNT_INTERVAL_NS (10 * NSEC_PER_SEC)
-
-static void count_flows(struct dm_daemon *d, uint64_t now)
-{
-	int fd = dm_loader_flows_fd(&d->l), ofd = dm_loader_overflow_fd(&d->l);
-	__u32 keys[256], batch = 0, count, i;
-	struct dm_flow_key key, next, *prev = NULL;
-	static struct dm_assoc vals[256];
-	void *in = NULL;
-	uint64_t slots = 0, over = 0;
-	int err;
-
-	if (d->flows_counted_ns && now - d->flows_counted_ns < FLOW_COUNT_INTERVAL_NS)
-		return;
-	do {
-		count = 256;
-		err = bpf_map_lookup_batch(fd, in, &batch, keys, vals, &count, NULL);
-		for (i = 0; i < count && (!err || errno == ENOENT); i++)
-			slots += vals[i].key.family != 0;
-		in = &batch;
-	} while (!err);
-	while (ofd >= 0 && !bpf_map_get_next_key(ofd, prev, &next)) {
-		key = next;
-		prev = &key;
-		over++;
-	}
-	d->flows_slots_used = slots;
-	d->flows_overflow_used = over;
-	d->flows_counted_ns = now;
-}
-
 /* One scrape: the maps as they are now, then userspace's counters. */
 int dm_daemon_render_metrics(FILE *out, void *ctx)
 {
 	struct dm_metrics_iface ifs[DM_MAX_IFACES];
 	uint64_t active[DM_TRANSPORT_MAX];
-	struct timespec ts_now;
 	struct dm_daemon *d = ctx;
 	const struct dm_event_stats *es;
 	const struct dm_table_stats *ts;
@@ -474,21 +470,24 @@ int dm_daemon_render_metrics(FILE *out, void *ctx)
 		    "%llu\n",
 		    d->alert_sids[i].sid, d->alert_sids[i].signature, d->alert_sids[i].severity,
 		    (unsigned long long)d->alert_sids[i].n);
-	clock_gettime(CLOCK_MONOTONIC, &ts_now);
-	count_flows(d, (uint64_t)ts_now.tv_sec * NSEC_PER_SEC + (uint64_t)ts_now.tv_nsec);
-	fprintf(
-	    out,
-	    "# HELP dicomon_flow_table_entries Associations held by the kernel's flow tables "
-	    "(slots: direct-mapped, overflow: LRU), counted at most every 10 s.\n"
-	    "# TYPE dicomon_flow_table_entries gauge\n"
-	    "dicomon_flow_table_entries{table=\"slots\"} %llu\n"
-	    "dicomon_flow_table_entries{table=\"overflow\"} %llu\n"
-	    "# HELP dicomon_flow_table_capacity Size of the kernel's flow tables (maps.flow_slots, "
-	    "maps.overflow_entries).\n# TYPE dicomon_flow_table_capacity gauge\n"
-	    "dicomon_flow_table_capacity{table=\"slots\"} %u\n"
-	    "dicomon_flow_table_capacity{table=\"overflow\"} %u\n",
-	    (unsigned long long)d->flows_slots_used, (unsigned long long)d->flows_overflow_used,
-	    d->l.flow_slots, d->l.overflow_entries);
+	dm_kcount_write_metrics(out, d);
+	{
+		const struct dm_http_asm_stats *hs = dm_events_http_stats(d->ev);
+
+		gauge(out, "http_requests_parsed_total", "counter",
+		      "HTTP requests to the web ports put together from their events and parsed.",
+		      hs->requests);
+		fprintf(out,
+			"# HELP dicomon_http_requests_cut_total HTTP requests parsed before their "
+			"request line was complete: the table of requests held was full (evicted), "
+			"the age bound passed (expired), bytes in between never came (gap).\n"
+			"# TYPE dicomon_http_requests_cut_total counter\n"
+			"dicomon_http_requests_cut_total{reason=\"evicted\"} %llu\n"
+			"dicomon_http_requests_cut_total{reason=\"expired\"} %llu\n"
+			"dicomon_http_requests_cut_total{reason=\"gap\"} %llu\n",
+			(unsigned long long)hs->evicted, (unsigned long long)hs->expired,
+			(unsigned long long)hs->gaps);
+	}
 	gauge(out, "table_insert_failures_total", "counter",
 	      "Associations userspace could not add to its table (full and nothing to evict).",
 	      es->assoc_table_full);
@@ -752,8 +751,9 @@ int dm_daemon_run(const struct dm_cli *cli)
 	if (dm_loop_run(d->loop) < 0)
 		rc = DM_EXIT_RUNTIME;
 	notify("STOPPING=1");
-	/* What is still in the ring belongs to this run. */
+	/* What is still in the ring belongs to this run, and the HTTP requests held. */
 	drain(d);
+	dm_events_flush(d->ev);
 	dm_daemon_print_stats(d);
 out_loop:
 	teardown_loop(d);

@@ -47,7 +47,8 @@ struct dm_daemon {
 		uint64_t n;
 	} alert_sids[64];
 	int n_alert_sids;
-	uint64_t flows_counted_ns, flows_slots_used, flows_overflow_used; /* /metrics cache */
+	uint64_t flows_counted_ns, flows_slots_used, flows_overflow_used; /* kcount.c's cache */
+	uint64_t cands_held;						  /* dm_cands entries */
 	unsigned int reloads;
 	uint64_t drain_ticks; /* the drain timer's, for the TC order check (tcorder.c) */
 	double start_load_s, start_attach_s, start_ready_s; /* from start: loaded, attached, ready */

@@ -65,42 +65,48 @@ struct pdv_walk {
 	size_t n;
 };
 
-static int pdv_header(struct dm_dimse_cmd *out, const uint8_t *pdu, size_t pos, size_t pdu_end,
-		      size_t len, size_t *frag, size_t *frag_len)
+int dm_pdv_next(const uint8_t *pdu, size_t pos, size_t pdu_end, size_t len,
+		struct dm_violations *v, size_t *frag, size_t *frag_len)
 {
 	uint32_t plen;
 
 	if (pos >= pdu_end)
 		return -1;
 	if (pdu_end - pos < 6) {
-		dm_viol_add(&out->viol, DM_V_PDATA, "PDV header cut by the PDU end at offset %zu",
-			    pos);
+		dm_viol_add(v, DM_V_PDATA, "PDV header cut by the PDU end at offset %zu", pos);
 		return -1;
 	}
 	if (pos > len || len - pos < 6)
 		return -1; /* the capture ends here */
 	plen = dm_rd_be32(pdu + pos);
 	if (plen < 2) {
-		dm_viol_add(&out->viol, DM_V_PDATA, "PDV length %u at offset %zu shorter than 2",
-			    plen, pos);
+		dm_viol_add(v, DM_V_PDATA, "PDV length %u at offset %zu shorter than 2", plen, pos);
 		return -1;
 	}
 	if (plen > pdu_end - pos - 4) {
-		dm_viol_add(&out->viol, DM_V_PDATA,
+		dm_viol_add(v, DM_V_PDATA,
 			    "PDV length %u at offset %zu exceeds the PDU (%zu bytes left)", plen,
 			    pos, pdu_end - pos - 4);
 		plen = (uint32_t)(pdu_end - pos - 4);
 	}
 	if (!(pdu[pos + 4] & 1))
-		dm_viol_add(&out->viol, DM_V_PDATA, "even presentation context id %u in a PDV",
+		dm_viol_add(v, DM_V_PDATA, "even presentation context id %u in a PDV",
 			    pdu[pos + 4]);
 	if (pdu[pos + 5] & 0xfc)
-		dm_viol_add(&out->viol, DM_V_PDATA,
-			    "message control header 0x%02x has reserved bits set", pdu[pos + 5]);
-	if (out->n_pdvs < UINT16_MAX)
-		out->n_pdvs++;
+		dm_viol_add(v, DM_V_PDATA, "message control header 0x%02x has reserved bits set",
+			    pdu[pos + 5]);
 	*frag = pos + 6;
 	*frag_len = plen - 2;
+	return 0;
+}
+
+static int pdv_header(struct dm_dimse_cmd *out, const uint8_t *pdu, size_t pos, size_t pdu_end,
+		      size_t len, size_t *frag, size_t *frag_len)
+{
+	if (dm_pdv_next(pdu, pos, pdu_end, len, &out->viol, frag, frag_len))
+		return -1;
+	if (out->n_pdvs < UINT16_MAX)
+		out->n_pdvs++;
 	return 0;
 }
 

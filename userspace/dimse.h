@@ -96,6 +96,14 @@ struct dm_dimse_cmd {
  * fragment (not a command). out is always initialised.
  */
 int dm_dimse_decode(const uint8_t *pdu, size_t len, struct dm_dimse_cmd *out);
+/*
+ * The PDV header at pdu[pos] of a P-DATA-TF whose PDU ends at pdu_end, of
+ * which len bytes are present: 0 with the fragment's offset and length (the
+ * length cut to the PDU if it lies), -1 at the end or when unreadable.
+ * Problems go to v (DM_V_PDATA).
+ */
+int dm_pdv_next(const uint8_t *pdu, size_t pos, size_t pdu_end, size_t len,
+		struct dm_violations *v, size_t *frag, size_t *frag_len);
 /* A data set follows: Command Data Set Type present and not 0x0101. */
 int dm_dimse_has_data_set(const struct dm_dimse_cmd *c);
 /* "medium", "high", "low", NULL for other values. */

@@ -234,6 +234,8 @@ json_object *dm_eve_dicom(const struct dm_rec *r, const char *ifname)
 					   "ae_anomalies",
 					   "violations",
 					   "violations_total",
+					   "decode_incomplete",
+					   "candidate",
 					   NULL};
 	uint64_t end_ns = r->end_ns ? r->end_ns : dm_clock_now_ns();
 	json_object *o = eve_common(r, ifname, end_ns, "dicom");

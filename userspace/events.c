@@ -20,6 +20,8 @@
 #include "dicomweb.h"
 #include "evidence.h"
 #include "feed.h"
+#include "httpasm.h"
+#include "integrity.h"
 #include "rules.h"
 #include "table.h"
 #include "uids.h"
@@ -32,6 +34,7 @@ struct dm_events {
 	struct dm_feed *feed;	/* NULL: no EVE feed */
 	struct dm_rules *rules; /* NULL: no rules */
 	struct dm_evidence *evidence; /* NULL: no evidence pcaps */
+	struct dm_http_asm *http;     /* HTTP requests being put together */
 	uint64_t last_expire_ns;
 	struct dm_event_stats stats;
 	struct dm_assoc_metrics am; /* Prometheus counters of whole associations */
@@ -67,6 +70,8 @@ static void on_table_evict(void *ctx, struct dm_rec *r)
 		dm_evidence_end(ev->evidence, r->id);
 }
 
+static void on_http_req(void *ctx, const struct dm_event_hdr *h, const struct dm_http_req *req);
+
 struct dm_events *dm_events_new(const struct dm_loader *l, bool json, FILE *out)
 {
 	struct dm_events *ev = calloc(1, sizeof(*ev));
@@ -74,7 +79,10 @@ struct dm_events *dm_events_new(const struct dm_loader *l, bool json, FILE *out)
 	if (!ev)
 		return NULL;
 	ev->table = dm_table_new(DM_TABLE_DEFAULT_MAX, DM_TABLE_DEFAULT_KEEP_S);
-	if (!ev->table) {
+	ev->http = dm_http_asm_new(on_http_req, ev);
+	if (!ev->table || !ev->http) {
+		dm_table_free(ev->table);
+		dm_http_asm_free(ev->http);
 		free(ev);
 		return NULL;
 	}
@@ -90,7 +98,23 @@ void dm_events_free(struct dm_events *ev)
 	if (!ev)
 		return;
 	dm_table_free(ev->table);
+	dm_http_asm_free(ev->http);
 	free(ev);
+}
+
+void dm_events_tick(struct dm_events *ev, uint64_t now_ns)
+{
+	dm_http_asm_expire(ev->http, now_ns);
+}
+
+void dm_events_flush(struct dm_events *ev)
+{
+	dm_http_asm_flush(ev->http);
+}
+
+const struct dm_http_asm_stats *dm_events_http_stats(const struct dm_events *ev)
+{
+	return dm_http_asm_stats(ev->http);
 }
 
 const struct dm_event_stats *dm_events_stats(const struct dm_events *ev)
@@ -293,8 +317,10 @@ static void on_dimse(struct dm_events *ev, struct dm_rec *r, const struct dm_eve
 	struct dm_dimse_cmd c;
 	const char *cmd, *sname;
 	json_object *o;
-	int err = dm_table_dimse(ev->table, r, pdu, n, &c);
+	int err = dm_table_dimse(ev->table, r, h->dir, pdu, n, &c);
 
+	if (err == -EAGAIN)
+		return; /* a fragment of a command split over PDUs: printed once whole */
 	if (!err)
 		dm_am_dimse(&ev->am, c.command, c.present & DM_DC_STATUS, c.status);
 	if (!err && ev->rules)
@@ -370,6 +396,52 @@ static void on_piece(struct dm_events *ev, const struct dm_event_piece *e, size_
 		on_pdu(ev, r, &e->hdr, pdu, len, !!(e->hdr.flags & DM_EF_TRUNC));
 }
 
+/*
+ * A control PDU of direction dir that will not be finished (the flow ended,
+ * the datapath stopped shipping it): decoded from what arrived, truncated.
+ */
+static void flush_pdu(struct dm_events *ev, struct dm_rec *r, const struct dm_event_hdr *h, int dir)
+{
+	struct dm_event_hdr hd = *h;
+	const uint8_t *pdu;
+	size_t len;
+
+	if (!dm_table_pending(ev->table, r, dir, &pdu, &len))
+		return;
+	hd.type = DM_EV_PDU;
+	hd.dir = (uint8_t)dir;
+	on_pdu(ev, r, &hd, pdu, len, 1);
+}
+
+/* DM_EV_ANOMALY: a violation of its association, and a line of its own. */
+static void on_anomaly(struct dm_events *ev, const struct dm_event_anomaly *e)
+{
+	struct dm_rec *r = dm_table_get(ev->table, &e->hdr);
+	const char *name = dm_anomaly_name(e->code);
+	json_object *o;
+	char what[64];
+
+	if (r) {
+		dm_integrity_anomaly(ev->table, r, e);
+		if (dm_anomaly_ends_pdu(e->code))
+			flush_pdu(ev, r, &e->hdr, e->hdr.dir & 1);
+	}
+	if (quiet(ev))
+		return;
+	if (ev->json) {
+		o = json_common(ev, &e->hdr, "anomaly");
+		json_object_object_add(o, "anomaly", json_object_new_string(name));
+		json_object_object_add(o, "value", json_object_new_int64(e->value));
+		json_object_object_add(o, "offset", json_object_new_int64((int64_t)e->offset));
+		emit_json(ev, o);
+		return;
+	}
+	snprintf(what, sizeof(what), "ANOMALY %s", name);
+	text_common(ev, &e->hdr, what);
+	fprintf(ev->out, " value=%u offset=%llu\n", e->value, (unsigned long long)e->offset);
+	fflush(ev->out);
+}
+
 static void on_tls(struct dm_events *ev, const struct dm_event_tls *e)
 {
 	const char *v = dm_tls_version_name(e->version);
@@ -426,6 +498,8 @@ static void on_flow_end(struct dm_events *ev, const struct dm_event_flow *e)
 			dm_evidence_end(ev->evidence, e->hdr.assoc_id);
 		return;
 	}
+	for (d = 0; d < DM_DIR_MAX; d++)
+		flush_pdu(ev, r, &e->hdr, d);
 	dm_table_end(ev->table, r, e);
 	count_end(ev, r);
 	if (ev->rules)
@@ -512,53 +586,55 @@ static void on_flow_end(struct dm_events *ev, const struct dm_event_flow *e)
 }
 
 /*
- * DM_EV_HTTP (rule 11): the request line is parsed from a private copy that
- * is zeroed after parsing; only method, resource and PHI key names go on.
- * Requests that are not DICOMweb print nothing.
+ * A DICOMweb request put together from its DM_EV_HTTP events (rule 11,
+ * httpasm.c): only method, resource and PHI key names go on, its bytes are
+ * zeroed. Requests that are not DICOMweb print nothing.
  */
-static void on_http(struct dm_events *ev, const struct dm_event_http *e)
+static void on_http_req(void *ctx, const struct dm_event_hdr *h, const struct dm_http_req *req)
 {
-	uint8_t buf[DM_HTTP_SNAP];
-	struct dm_http_req req;
+	struct dm_events *ev = ctx;
 	json_object *o, *k;
-	size_t n = e->hdr.len;
 	unsigned int b;
 
-	if (n > DM_HTTP_SNAP) {
-		ev->stats.malformed++;
-		return;
-	}
-	memcpy(buf, e->data, n);
-	if (dm_http_parse(&req, buf, n) || req.resource == DM_DW_NONE)
+	if (req->resource == DM_DW_NONE)
 		return;
 	if (ev->rules)
-		dm_rules_http(ev->rules, &req, &e->hdr, e->hdr.ts_ns);
+		dm_rules_http(ev->rules, req, h, h->ts_ns);
 	if (quiet(ev))
 		return;
 	if (ev->json) {
-		o = json_common(ev, &e->hdr, "dicomweb");
-		json_object_object_add(o, "method", json_object_new_string(req.method));
+		o = json_common(ev, h, "dicomweb");
+		json_object_object_add(o, "method", json_object_new_string(req->method));
 		json_object_object_add(o, "resource",
-				       json_object_new_string(dm_dw_resource_name(req.resource)));
+				       json_object_new_string(dm_dw_resource_name(req->resource)));
 		k = json_object_new_array();
 		for (b = 0; b < DM_PHI_MAX; b++)
-			if (req.phi & 1u << b)
+			if (req->phi & 1u << b)
 				json_object_array_add(k, json_object_new_string(dm_dw_phi_name(b)));
 		json_object_object_add(o, "phi_keys", k);
 		json_object_object_add(o, "query_keys_count",
-				       json_object_new_int64(req.n_query_keys));
+				       json_object_new_int64(req->n_query_keys));
 		emit_json(ev, o);
 		return;
 	}
-	text_common(ev, &e->hdr, "DICOMweb");
-	fprintf(ev->out, " http method=%s resource=%s query_keys=%u", req.method,
-		dm_dw_resource_name(req.resource), req.n_query_keys);
+	text_common(ev, h, "DICOMweb");
+	fprintf(ev->out, " http method=%s resource=%s query_keys=%u", req->method,
+		dm_dw_resource_name(req->resource), req->n_query_keys);
 	for (b = 0; b < DM_PHI_MAX; b++)
-		if (req.phi & 1u << b)
+		if (req->phi & 1u << b)
 			fprintf(ev->out, "%s%s",
-				req.phi & ((1u << b) - 1) ? "," : " phi_keys=", dm_dw_phi_name(b));
+				req->phi & ((1u << b) - 1) ? "," : " phi_keys=", dm_dw_phi_name(b));
 	fputc('\n', ev->out);
 	fflush(ev->out);
+}
+
+static void on_http(struct dm_events *ev, const struct dm_event_http *e, uint64_t now_ns)
+{
+	if (e->hdr.len > DM_HTTP_SNAP) {
+		ev->stats.malformed++;
+		return;
+	}
+	dm_http_asm_event(ev->http, e, now_ns);
 }
 
 int dm_events_handle(void *ctx, void *data, size_t len)
@@ -567,9 +643,10 @@ int dm_events_handle(void *ctx, void *data, size_t len)
 	const struct dm_event_hdr *h = data;
 	uint64_t now_ns = dm_clock_now_ns();
 
-	/* Finished records age out, checked at most once a second. */
+	/* Finished records age out, HTTP requests held too: checked at most once a second. */
 	if (now_ns - ev->last_expire_ns > 1000000000ULL) {
 		dm_table_expire(ev->table, now_ns);
+		dm_http_asm_expire(ev->http, now_ns);
 		ev->last_expire_ns = now_ns;
 	}
 
@@ -598,7 +675,12 @@ int dm_events_handle(void *ctx, void *data, size_t len)
 	case DM_EV_HTTP:
 		if (len < sizeof(struct dm_event_http))
 			break;
-		on_http(ev, data);
+		on_http(ev, data, now_ns);
+		return 0;
+	case DM_EV_ANOMALY:
+		if (len < sizeof(struct dm_event_anomaly))
+			break;
+		on_anomaly(ev, data);
 		return 0;
 	case DM_EV_PACKET:
 		if (len < offsetof(struct dm_event_packet, data))

@@ -29,6 +29,12 @@ const struct dm_assoc_metrics *dm_events_assoc_metrics(const struct dm_events *e
 /* A ring_buffer_sample_fn: ctx is the struct dm_events. */
 int dm_events_handle(void *ctx, void *data, size_t len);
 const struct dm_event_stats *dm_events_stats(const struct dm_events *ev);
+/* Timers: HTTP requests held past their age bound are parsed (now: monotonic ns). */
+void dm_events_tick(struct dm_events *ev, uint64_t now_ns);
+/* The end (of a capture, of the daemon): every HTTP request held is parsed as it is. */
+void dm_events_flush(struct dm_events *ev);
+struct dm_http_asm_stats;
+const struct dm_http_asm_stats *dm_events_http_stats(const struct dm_events *ev);
 /* The association table the events feed (owned by ev). */
 struct dm_table *dm_events_table(struct dm_events *ev);
 /* Where association records go (EVE feed), and the rules that judge them (not owned). */

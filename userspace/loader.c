@@ -750,6 +750,11 @@ int dm_loader_overflow_fd(const struct dm_loader *l)
 	return bpf_map__fd(l->skel->maps.dm_overflow);
 }
 
+int dm_loader_cands_fd(const struct dm_loader *l)
+{
+	return bpf_map__fd(l->skel->maps.dm_cands);
+}
+
 int dm_loader_prog_fd(const struct dm_loader *l, const char *name)
 {
 	struct bpf_program *p = bpf_object__find_program_by_name(l->skel->obj, name);

@@ -82,6 +82,7 @@ int dm_loader_events_fd(const struct dm_loader *l);
 int dm_loader_stats_fd(const struct dm_loader *l);
 int dm_loader_flows_fd(const struct dm_loader *l);
 int dm_loader_overflow_fd(const struct dm_loader *l);
+int dm_loader_cands_fd(const struct dm_loader *l);
 int dm_loader_prog_fd(const struct dm_loader *l, const char *name);
 /* Interface name for an ifindex seen in an event ("?" if not ours). */
 const char *dm_loader_ifname(const struct dm_loader *l, unsigned int ifindex);

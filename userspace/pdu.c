@@ -265,7 +265,28 @@ static const char *const viol_names[DM_V_MAX] = {
     [DM_V_CMD_FIELD] = "cmd_field",
     [DM_V_CMD_REQUIRED] = "cmd_required",
     [DM_V_CMD_VALUE] = "cmd_value",
+    [DM_V_PDU_INCOMPLETE] = "pdu_incomplete",
+    [DM_V_STREAM_PDU_TYPE] = "stream_pdu_type",
+    [DM_V_STREAM_PDU_LENGTH] = "stream_pdu_length",
+    [DM_V_STREAM_PDV_LENGTH] = "stream_pdv_length",
+    [DM_V_STREAM_PDV_HEADER] = "stream_pdv_header",
+    [DM_V_STREAM_GAP] = "stream_gap",
+    [DM_V_STREAM_HEADER_LOST] = "stream_header_lost",
+    [DM_V_STREAM_RESYNC] = "stream_resync",
+    [DM_V_STREAM_WALK_LIMIT] = "stream_walk_limit",
+    [DM_V_STREAM_CTL_TRUNCATED] = "stream_control_pdu_truncated",
+    [DM_V_STREAM_IP_FRAGMENTS] = "stream_ip_fragments",
+    [DM_V_STREAM_OVERLAP] = "stream_overlap_conflict",
+    [DM_V_STREAM_RING_LOST] = "stream_ring_buffer_lost",
 };
+
+/* The stream codes follow enum dm_anomaly (names: "stream_" + dm_anomaly_name()). */
+_Static_assert(DM_V_STREAM(DM_AN_PDU_TYPE) == DM_V_STREAM_PDU_TYPE &&
+		   DM_V_STREAM(DM_AN_GAP) == DM_V_STREAM_GAP &&
+		   DM_V_STREAM(DM_AN_CTL_TRUNCATED) == DM_V_STREAM_CTL_TRUNCATED &&
+		   DM_V_STREAM(DM_AN_RING_LOST) == DM_V_STREAM_RING_LOST &&
+		   DM_AN_RING_LOST == DM_AN_MAX - 1,
+	       "one violation code per enum dm_anomaly, in its order");
 
 const char *dm_viol_name(unsigned int code)
 {
@@ -309,51 +330,116 @@ const char *dm_status_class(uint16_t s)
 	return "failure";
 }
 
-int dm_pdu_buf_add(struct dm_pdu_buf *b, uint8_t type, uint32_t offset, const uint8_t *data,
-		   size_t n, int first, int last)
+/* Room for need bytes in all; 0 or -ENOMEM. */
+static int buf_room(struct dm_pdu_buf *b, size_t need)
 {
 	uint8_t *nd;
 	size_t want;
+
+	if (need <= b->cap)
+		return 0;
+	want = b->cap ? b->cap : 4096;
+	while (want < need)
+		want *= 2;
+	nd = realloc(b->data, want);
+	if (!nd)
+		return -ENOMEM;
+	b->data = nd;
+	b->cap = want;
+	return 0;
+}
+
+static void ahead_drop(struct dm_pdu_buf *b)
+{
+	if (b->ahead)
+		explicit_bzero(b->ahead, b->ahead_len);
+	free(b->ahead);
+	b->ahead = NULL;
+	b->ahead_off = b->ahead_len = 0;
+}
+
+/* A piece beyond the bytes so far: kept aside until the hole before it is filled. */
+static int ahead_keep(struct dm_pdu_buf *b, uint32_t offset, const uint8_t *data, size_t n,
+		      int last)
+{
+	if (b->ahead || last || !n || n > DM_PDU_BUF_MAX - offset)
+		return -EINVAL;
+	b->ahead = malloc(n);
+	if (!b->ahead)
+		return -ENOMEM;
+	memcpy(b->ahead, data, n);
+	b->ahead_off = offset;
+	b->ahead_len = n;
+	return 0;
+}
+
+/* Append n bytes at the end; then the piece kept ahead if the hole is filled up to it. */
+static int append(struct dm_pdu_buf *b, const uint8_t *data, size_t n)
+{
+	if (n > DM_PDU_BUF_MAX - b->len || (b->ahead && b->len + n > b->ahead_off))
+		return -EINVAL; /* too large, or overlapping the piece kept ahead */
+	if (buf_room(b, b->len + n))
+		return -ENOMEM;
+	if (n) /* an empty piece may come with data == NULL and b->data still NULL */
+		memcpy(b->data + b->len, data, n);
+	b->len += n;
+	if (!b->ahead || b->len != b->ahead_off)
+		return 0;
+	if (buf_room(b, b->len + b->ahead_len))
+		return -ENOMEM;
+	memcpy(b->data + b->len, b->ahead, b->ahead_len);
+	b->len += b->ahead_len;
+	ahead_drop(b);
+	return 0;
+}
+
+int dm_pdu_buf_add(struct dm_pdu_buf *b, uint8_t type, uint32_t offset, const uint8_t *data,
+		   size_t n, int first, int last)
+{
+	int err;
 
 	if (first) {
 		b->len = 0;
 		b->type = type;
 		b->broken = 0;
 		b->active = 1;
+		ahead_drop(b);
 	}
 	if (!b->active || b->broken)
 		goto bad;
-	if (type != b->type || offset != b->len || n > DM_PDU_BUF_MAX - b->len) {
-		b->broken = 1;
-		goto bad;
-	}
-	if (b->len + n > b->cap) {
-		want = b->cap ? b->cap : 4096;
-		while (want < b->len + n)
-			want *= 2;
-		nd = realloc(b->data, want);
-		if (!nd) {
-			b->broken = 1;
-			goto bad;
-		}
-		b->data = nd;
-		b->cap = want;
-	}
-	if (n) /* an empty piece may come with data == NULL and b->data still NULL */
-		memcpy(b->data + b->len, data, n);
-	b->len += n;
+	if (type != b->type || offset < b->len)
+		goto broken;
+	if (offset > b->len)
+		err = ahead_keep(b, offset, data, n, last);
+	else
+		err = append(b, data, n);
+	if (err)
+		goto broken;
 	if (!last)
 		return DM_PIECE_MORE;
+	if (b->ahead)
+		goto broken; /* the last piece, and still a hole before the one kept ahead */
 	b->active = 0;
 	return DM_PIECE_DONE;
+broken:
+	b->broken = 1;
+	ahead_drop(b);
 bad:
 	if (last)
 		b->active = 0;
 	return DM_PIECE_BAD;
 }
 
+void dm_pdu_buf_scrub(struct dm_pdu_buf *b)
+{
+	if (b->data)
+		explicit_bzero(b->data, b->len);
+	ahead_drop(b);
+}
+
 void dm_pdu_buf_free(struct dm_pdu_buf *b)
 {
+	ahead_drop(b);
 	free(b->data);
 	memset(b, 0, sizeof(*b));
 }

@@ -129,8 +129,30 @@ enum dm_viol {
 	DM_V_CMD_FIELD,	       /* command field missing or unknown */
 	DM_V_CMD_REQUIRED,     /* an element the command requires is missing */
 	DM_V_CMD_VALUE,	       /* priority, data set type or another value out of range */
+	DM_V_PDU_INCOMPLETE,   /* the association ended before a PDU's last byte */
+	/*
+	 * What the datapath found in the stream (DM_EV_ANOMALY), one code per
+	 * enum dm_anomaly in its order: DM_V_STREAM(DM_AN_GAP) is "stream_gap".
+	 */
+	DM_V_STREAM_PDU_TYPE,
+	DM_V_STREAM_PDU_LENGTH,
+	DM_V_STREAM_PDV_LENGTH,
+	DM_V_STREAM_PDV_HEADER,
+	DM_V_STREAM_GAP,
+	DM_V_STREAM_HEADER_LOST,
+	DM_V_STREAM_RESYNC,
+	DM_V_STREAM_WALK_LIMIT,
+	DM_V_STREAM_CTL_TRUNCATED,
+	DM_V_STREAM_IP_FRAGMENTS,
+	DM_V_STREAM_OVERLAP,
+	DM_V_STREAM_RING_LOST,
 	DM_V_MAX,
 };
+/* The violation code of an anomaly (1 .. DM_AN_MAX - 1); DM_V_NONE for others. */
+#define DM_V_STREAM(an)                                                                            \
+	((an) >= 1 && (an) <= DM_V_STREAM_RING_LOST - DM_V_STREAM_PDU_TYPE + 1                     \
+	     ? DM_V_STREAM_PDU_TYPE + (an) - 1                                                     \
+	     : DM_V_NONE)
 
 #define DM_VIOL_KEEP 16 /* violations kept per decode; more are counted */
 #define DM_VIOL_TEXT 96
@@ -179,7 +201,11 @@ const char *dm_status_class(uint16_t status);
 
 /*
  * Rebuilds one PDU from event pieces (offset-ordered). Bounded by cap; a gap
- * or an overflow marks it broken until the next first piece.
+ * or an overflow marks it broken until the next first piece. One piece may
+ * come ahead of a hole (the BPF side ships an out-of-order segment of a
+ * control PDU at its offset, then the bytes that fill the hole): it is kept
+ * aside and appended once the hole is filled up to it. A second piece ahead,
+ * a piece overlapping it, or a last piece that leaves the hole open break it.
  */
 #define DM_PDU_BUF_MAX (1u << 20) /* no PDU we rebuild is larger */
 struct dm_pdu_buf {
@@ -188,6 +214,8 @@ struct dm_pdu_buf {
 	uint8_t type;
 	uint8_t broken;
 	uint8_t active;
+	uint8_t *ahead;		  /* the piece ahead of the hole, NULL if none */
+	size_t ahead_off, ahead_len; /* its PDU offset and length */
 };
 enum dm_piece_result {
 	DM_PIECE_MORE = 0, /* waiting for more */
@@ -197,5 +225,7 @@ enum dm_piece_result {
 int dm_pdu_buf_add(struct dm_pdu_buf *b, uint8_t type, uint32_t offset, const uint8_t *data,
 		   size_t n, int first, int last);
 void dm_pdu_buf_free(struct dm_pdu_buf *b);
+/* Zero the bytes held (a P-DATA head may hold data set bytes: never kept). */
+void dm_pdu_buf_scrub(struct dm_pdu_buf *b);
 
 #endif /* __DM_PDU_H */

@@ -108,6 +108,7 @@ static int on_event(void *ctx, void *data, size_t len)
 {
 	struct replay *rp = ctx;
 	struct dm_event_flow *f;
+	int r;
 
 	if (len > sizeof(rp->ev) || len < sizeof(struct dm_event_hdr))
 		return dm_events_handle(rp->d.ev, data, len); /* counted as malformed there */
@@ -118,7 +119,10 @@ static int on_event(void *ctx, void *data, size_t len)
 		f->assoc.first_ns = to_capture(rp, f->assoc.first_ns);
 		f->assoc.last_ns = to_capture(rp, f->assoc.last_ns);
 	}
-	return dm_events_handle(rp->d.ev, rp->ev.bytes, len);
+	r = dm_events_handle(rp->d.ev, rp->ev.bytes, len);
+	/* An HTTP request's query, a data set PDV: the copy keeps nothing. */
+	explicit_bzero(rp->ev.bytes, len);
+	return r;
 }
 
 static int add_mark(struct replay *rp, uint64_t mono, uint64_t cap)
@@ -299,7 +303,8 @@ static void end_open_associations(struct replay *rp)
 	}
 	if (err)
 		pr_err("out of memory listing the open associations: some get no record\n");
-	qsort(open.a, open.n, sizeof(*open.a), by_first);
+	if (open.n)
+		qsort(open.a, open.n, sizeof(*open.a), by_first);
 	for (i = 0; i < open.n; i++) {
 		memset(&e, 0, sizeof(e));
 		e.hdr.type = DM_EV_FLOW_END;
@@ -476,8 +481,9 @@ int dm_replay_run(const struct dm_cli *cli)
 	for (i = 0; i < rp->n_caps && !rc; i++)
 		if (read_capture(rp, &rp->caps[i]))
 			rc = DM_EXIT_CAPTURE;
-	/* What was read still ends its associations and gets its records. */
+	/* What was read still ends its associations and gets its records; HTTP requests too. */
 	end_open_associations(rp);
+	dm_events_flush(d->ev);
 	secs = (double)(mono_ns() - t0) / 1e9;
 	print_summary(rp, secs, eve_stdout ? stderr : stdout, d->cfg.json && !eve_stdout);
 	if (!eve_stdout)

@@ -573,7 +573,8 @@ static void rule_violations(struct dm_rules *r, const struct dm_rec *rec)
 	json_object *d, *codes;
 	uint32_t i;
 
-	if (!rec->n_viol || !once(r, rec, M_VIOL))
+	/* Loss on the monitor's side (stream gaps, a full ring) says nothing of the peer. */
+	if (rec->n_viol <= rec->n_viol_capture || !once(r, rec, M_VIOL))
 		return;
 	d = json_object_new_object();
 	codes = json_object_new_array();

@@ -226,6 +226,8 @@ static json_object *kassoc_json(const struct dm_assoc *a, const char *iface)
 	add_time(o, "start", a->first_ns);
 	add_time(o, "last_seen", a->last_ns);
 	add_counters(o, a->dir);
+	/* Only the datapath's view: nothing of it was decoded, so no decode_incomplete. */
+	json_object_object_add(o, "candidate", json_object_new_boolean(a->flags & DM_AF_CANDIDATE));
 	return o;
 }
 
@@ -266,6 +268,10 @@ static void rec_to_json(const struct dm_rec *r, void *c)
 	}
 	add_counters(o, live ? live->dir : r->dir);
 	dm_rec_json(r, o);
+	/* Going on: the datapath knows already how its RQ came. */
+	if (live)
+		json_object_object_add(o, "candidate",
+				       json_object_new_boolean(live->flags & DM_AF_CANDIDATE));
 	json_object_array_add(sc->arr, o);
 }
 

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 #include "decode_json.h"
+#include "integrity.h"
 #include "names.h"
 #include "table.h"
 #include "uids.h"
@@ -100,6 +101,8 @@ static void rec_free(struct dm_rec *r)
 {
 	dm_pdu_buf_free(&r->buf[0]);
 	dm_pdu_buf_free(&r->buf[1]);
+	dm_cmd_asm_free(&r->cmd[0]);
+	dm_cmd_asm_free(&r->cmd[1]);
 	decode_free(&r->rq);
 	decode_free(&r->ac);
 	free(r);
@@ -181,10 +184,16 @@ struct dm_rec *dm_table_get(struct dm_table *t, const struct dm_event_hdr *h)
 	return r;
 }
 
+static bool setup_type(uint8_t type)
+{
+	return type == DM_PDU_ASSOC_RQ || type == DM_PDU_ASSOC_AC || type == DM_PDU_ASSOC_RJ;
+}
+
 int dm_table_piece(struct dm_table *t, struct dm_rec *r, const struct dm_event_piece *e,
 		   const uint8_t **pdu, size_t *len)
 {
-	struct dm_pdu_buf *b = &r->buf[e->hdr.dir & 1];
+	int d = e->hdr.dir & 1;
+	struct dm_pdu_buf *b = &r->buf[d];
 	int res;
 
 	res = dm_pdu_buf_add(b, e->pdu_type, e->offset, e->data, e->hdr.len,
@@ -192,36 +201,133 @@ int dm_table_piece(struct dm_table *t, struct dm_rec *r, const struct dm_event_p
 	if (res == DM_PIECE_BAD) {
 		if (e->hdr.flags & DM_EF_LAST)
 			t->st.pdus_broken++;
+		if (setup_type(e->pdu_type) && !r->setup_done[d])
+			r->inc |= 1u << DM_INC_GAP;
 		return 0;
 	}
 	if (res != DM_PIECE_DONE)
 		return 0;
+	r->last_trunc[d] = !!(e->hdr.flags & DM_EF_TRUNC);
 	*pdu = b->data;
 	*len = b->len;
 	return 1;
 }
 
-/* Keep the first few violations of a decode, count them all. */
-static void take_violations(struct dm_table *t, struct dm_rec *r, const struct dm_violations *v)
+int dm_table_pending(struct dm_table *t, struct dm_rec *r, int dir, const uint8_t **pdu,
+		     size_t *len)
 {
+	struct dm_pdu_buf *b = &r->buf[dir & 1];
+	struct dm_rec_viol v = {.code = DM_V_PDU_INCOMPLETE, .dir = (int8_t)(dir & 1)};
+	uint64_t total;
+
+	if (!b->active || b->broken || !b->len || b->type == DM_PDU_P_DATA ||
+	    b->data[0] != b->type)
+		return 0;
+	b->active = 0;
+	r->last_trunc[dir & 1] = 0;
+	total = b->len >= 6 ? 6 + (uint64_t)dm_rd_be32(b->data + 2) : 6;
+	if (b->len < total) {
+		snprintf(v.text, sizeof(v.text), "%s: %zu of %llu bytes before it was cut short",
+			 dm_pdu_name(b->type), b->len, (unsigned long long)total);
+		/* After a loss on our side in that direction, it tells of the capture. */
+		dm_table_add_violation(t, r, &v, dm_capture_loss(r->an_codes[dir & 1]));
+		if (setup_type(b->type) && !r->setup_done[dir & 1])
+			r->inc |= 1u << DM_INC_TRUNCATED;
+	}
+	*pdu = b->data;
+	*len = b->len;
+	return 1;
+}
+
+void dm_table_add_violation(struct dm_table *t, struct dm_rec *r, const struct dm_rec_viol *v,
+			    bool capture)
+{
+	if (r->n_viol < DM_REC_MAX_VIOL)
+		r->viol[r->n_viol] = *v;
+	r->n_viol++;
+	t->st.violations++;
+	if (capture)
+		r->n_viol_capture++;
+}
+
+void dm_table_count_violations(struct dm_table *t, struct dm_rec *r, uint32_t n, bool capture)
+{
+	r->n_viol += n;
+	t->st.violations += n;
+	if (capture)
+		r->n_viol_capture += n;
+}
+
+/* Keep the first few violations of a decode of direction dir, count them all. */
+static void take_violations(struct dm_table *t, struct dm_rec *r, int dir,
+			    const struct dm_violations *v)
+{
+	struct dm_rec_viol *rv;
 	int i;
 
-	for (i = 0; i < v->n; i++)
-		if (r->n_viol + i < DM_REC_MAX_VIOL)
-			r->viol[r->n_viol + i] = v->v[i];
+	for (i = 0; i < v->n; i++) {
+		if (r->n_viol + i >= DM_REC_MAX_VIOL)
+			break;
+		rv = &r->viol[r->n_viol + i];
+		memset(rv, 0, sizeof(*rv));
+		rv->code = v->v[i].code;
+		rv->dir = (int8_t)dir;
+		memcpy(rv->text, v->v[i].text, sizeof(rv->text));
+	}
 	r->n_viol += v->total;
 	t->st.violations += v->total;
 }
 
+/*
+ * A set-up PDU whose length lies short of the fixed part (0, say): the BPF
+ * side shipped its first bytes (up to DM_PIECE_MAX) as the PDU. A copy with
+ * the length of what is there is decoded instead, with a violation. NULL
+ * when the length does not lie so (the caller frees the copy).
+ */
+static uint8_t *length_lies(struct dm_table *t, struct dm_rec *r, int dir, const uint8_t *pdu,
+			    size_t len)
+{
+	struct dm_rec_viol v = {.code = DM_V_PDU_LENGTH, .dir = (int8_t)dir};
+	uint32_t pdu_len;
+	uint8_t *copy;
+
+	if (len <= 6)
+		return NULL;
+	pdu_len = dm_rd_be32(pdu + 2);
+	if (pdu_len >= 68 || len <= (size_t)pdu_len + 6)
+		return NULL;
+	copy = malloc(len);
+	if (!copy)
+		return NULL;
+	memcpy(copy, pdu, len);
+	copy[2] = (uint8_t)((len - 6) >> 24);
+	copy[3] = (uint8_t)((len - 6) >> 16);
+	copy[4] = (uint8_t)((len - 6) >> 8);
+	copy[5] = (uint8_t)(len - 6);
+	snprintf(v.text, sizeof(v.text),
+		 "PDU-length %u below the fixed part (68): decoded from the %zu bytes sent",
+		 pdu_len, len);
+	dm_table_add_violation(t, r, &v, false);
+	r->inc |= 1u << DM_INC_PDU_LENGTH;
+	return copy;
+}
+
 /* A second RQ or AC on one association is itself a violation; the first one stays. */
-static void decode_setup(struct dm_table *t, struct dm_rec *r, struct dm_assoc_info **slot,
-			 const uint8_t *pdu, size_t len)
+static void decode_setup(struct dm_table *t, struct dm_rec *r, int dir,
+			 struct dm_assoc_info **slot, const uint8_t *pdu, size_t len)
 {
 	struct dm_assoc_info *a = calloc(1, sizeof(*a));
+	uint8_t *copy = length_lies(t, r, dir, pdu, len), type = pdu[0];
+	bool lied = copy != NULL;
+	int err;
 
-	if (!a)
+	if (!a) {
+		free(copy);
 		return;
-	dm_assoc_decode(pdu, len, a);
+	}
+	if (copy)
+		pdu = copy;
+	err = dm_assoc_decode(pdu, len, a);
 	/*
 	 * A hostile RQ can hold 330 KiB of decoded strings: past DM_REC_DECODE_MAX
 	 * the record keeps the decode of its first DM_REC_DECODE_INPUT bytes only
@@ -232,13 +338,21 @@ static void decode_setup(struct dm_table *t, struct dm_rec *r, struct dm_assoc_i
 		dm_assoc_decode(pdu, DM_REC_DECODE_INPUT, a);
 		r->decode_cut = true;
 	}
-	take_violations(t, r, &a->viol);
-	if (*slot || a->type != pdu[0]) {
+	if (copy) {
+		explicit_bzero(copy, len);
+		free(copy);
+	}
+	take_violations(t, r, dir, &a->viol);
+	if (*slot || a->type != type) {
 		dm_assoc_free(a);
 		free(a);
 		return;
 	}
 	*slot = a;
+	if (r->last_trunc[dir] && !r->setup_done[dir])
+		r->inc |= 1u << DM_INC_CTL_TRUNCATED;
+	if (!err && !lied && !a->truncated && !r->last_trunc[dir])
+		r->setup_done[dir] = 1;
 	if (a->type == DM_PDU_ASSOC_RQ) {
 		dm_fingerprint_pdu(a, &r->fp);
 		r->have_fp = true;
@@ -248,30 +362,32 @@ static void decode_setup(struct dm_table *t, struct dm_rec *r, struct dm_assoc_i
 		struct dm_violations v = {};
 
 		dm_assoc_match(r->rq, r->ac, &v);
-		take_violations(t, r, &v);
+		take_violations(t, r, dir, &v);
 	}
 }
 
 void dm_table_control_pdu(struct dm_table *t, struct dm_rec *r, int dir, const uint8_t *pdu,
 			  size_t len)
 {
-	(void)dir;
+	dir &= 1;
 	t->st.pdus_decoded++;
 	/* A PDU in the clear: the association is cleartext, before its end says so too. */
 	if (r->transport == DM_TRANSPORT_UNKNOWN)
 		r->transport = DM_TRANSPORT_CLEARTEXT;
 	switch (pdu[0]) {
 	case DM_PDU_ASSOC_RQ:
-		decode_setup(t, r, &r->rq, pdu, len);
+		decode_setup(t, r, dir, &r->rq, pdu, len);
 		break;
 	case DM_PDU_ASSOC_AC:
-		decode_setup(t, r, &r->ac, pdu, len);
+		decode_setup(t, r, dir, &r->ac, pdu, len);
 		if (r->outcome == DM_OUT_INCOMPLETE)
 			r->outcome = DM_OUT_ACCEPTED;
 		break;
 	case DM_PDU_ASSOC_RJ:
-		if (!dm_reject_parse(pdu, len, &r->reject))
+		if (!dm_reject_parse(pdu, len, &r->reject)) {
 			r->rejected = true;
+			r->setup_done[dir] = 1;
+		}
 		r->outcome = DM_OUT_REJECTED;
 		break;
 	case DM_PDU_ABORT:
@@ -329,12 +445,33 @@ static void add_ae(char list[DM_REC_MAX_MOVE][DM_AE_STR], uint8_t *n, const char
 		snprintf(list[(*n)++], DM_AE_STR, "%s", ae);
 }
 
-int dm_table_dimse(struct dm_table *t, struct dm_rec *r, const uint8_t *pdu, size_t len,
+/* The PDU bytes the table holds are zeroed after a command head: a data set PDV may be among them. */
+static void scrub(struct dm_rec *r, int dir, const uint8_t *pdu)
+{
+	if (pdu && pdu == r->buf[dir].data)
+		dm_pdu_buf_scrub(&r->buf[dir]);
+}
+
+int dm_table_dimse(struct dm_table *t, struct dm_rec *r, int dir, const uint8_t *pdu, size_t len,
 		   struct dm_dimse_cmd *c)
 {
-	int err = dm_dimse_decode(pdu, len, c);
+	struct dm_violations av = {};
+	const uint8_t *p;
+	size_t n;
+	int err;
 
-	take_violations(t, r, &c->viol);
+	dir &= 1;
+	if (dm_cmd_asm_pdu(&r->cmd[dir], pdu, len, &p, &n, &av) != DM_CMD_DECODE) {
+		take_violations(t, r, dir, &av);
+		memset(c, 0, sizeof(*c));
+		scrub(r, dir, pdu);
+		return -EAGAIN;
+	}
+	take_violations(t, r, dir, &av);
+	err = dm_dimse_decode(p, n, c);
+	dm_cmd_asm_done(&r->cmd[dir]);
+	scrub(r, dir, pdu);
+	take_violations(t, r, dir, &c->viol);
 	if (err || !(c->present & DM_DC_COMMAND))
 		return err ? err : -ENODATA;
 	count_cmd(r, c->command);
@@ -370,6 +507,7 @@ void dm_table_end(struct dm_table *t, struct dm_rec *r, const struct dm_event_fl
 	r->tls_selected = a->tls_selected;
 	r->end_reason = e->reason;
 	r->end_ns = e->hdr.ts_ns;
+	r->aflags = a->flags;
 	/* The kernel saw every PDU header even where an event was lost. */
 	switch (a->state) {
 	case DM_STATE_RELEASED:
@@ -399,6 +537,14 @@ void dm_table_end(struct dm_table *t, struct dm_rec *r, const struct dm_event_fl
 		dm_fingerprint_assoc(r->rq, &end, &r->fp);
 	}
 	if (!r->finished) {
+		struct dm_violations v = {};
+
+		dm_cmd_asm_end(&r->cmd[DM_DIR_ORIG], &v);
+		take_violations(t, r, DM_DIR_ORIG, &v);
+		memset(&v, 0, sizeof(v));
+		dm_cmd_asm_end(&r->cmd[DM_DIR_REPLY], &v);
+		take_violations(t, r, DM_DIR_REPLY, &v);
+		dm_integrity_end(t, r, a);
 		r->finished = true;
 		t->st.active--;
 		t->st.finished++;
@@ -530,11 +676,34 @@ static json_object *code_json(const struct dm_reject *c, bool rj)
 	return x;
 }
 
+/* {code, text, dir, offset}: dir and offset null where unknown. */
+static json_object *violations_json(const struct dm_rec *r)
+{
+	json_object *x = json_object_new_array(), *y;
+	const struct dm_rec_viol *v;
+	uint32_t i;
+
+	for (i = 0; i < r->n_viol && i < DM_REC_MAX_VIOL; i++) {
+		v = &r->viol[i];
+		y = json_object_new_object();
+		json_object_object_add(y, "code", json_object_new_string(dm_viol_name(v->code)));
+		json_object_object_add(y, "text", json_object_new_string(v->text));
+		json_object_object_add(y, "dir",
+				       v->dir >= 0 ? json_object_new_string(dm_dir_name(v->dir))
+						   : NULL);
+		json_object_object_add(y, "offset",
+				       v->has_offset ? json_object_new_int64((int64_t)v->offset)
+						     : NULL);
+		json_object_array_add(x, y);
+	}
+	return x;
+}
+
 void dm_rec_json(const struct dm_rec *r, json_object *o)
 {
 	static const char *const classes[] = {"success", "pending", "warning", "failure", "cancel"};
 	const struct dm_assoc_info *who = r->rq ? r->rq : r->ac;
-	json_object *x, *y;
+	json_object *x;
 	char buf[16];
 	int i;
 
@@ -604,14 +773,9 @@ void dm_rec_json(const struct dm_rec *r, json_object *o)
 	json_object_object_add(o, "move_destinations", ae_list_json(r->move_dest, r->n_move_dest));
 	json_object_object_add(o, "move_originators", ae_list_json(r->move_orig, r->n_move_orig));
 
-	x = json_object_new_array();
-	for (i = 0; i < (int)r->n_viol && i < DM_REC_MAX_VIOL; i++) {
-		y = json_object_new_object();
-		json_object_object_add(y, "code",
-				       json_object_new_string(dm_viol_name(r->viol[i].code)));
-		json_object_object_add(y, "text", json_object_new_string(r->viol[i].text));
-		json_object_array_add(x, y);
-	}
-	json_object_object_add(o, "violations", x);
+	json_object_object_add(o, "violations", violations_json(r));
 	json_object_object_add(o, "violations_total", json_object_new_int64(r->n_viol));
+	json_object_object_add(o, "decode_incomplete", dm_incomplete_json(dm_rec_incomplete(r)));
+	json_object_object_add(o, "candidate",
+			       json_object_new_boolean(r->aflags & DM_AF_CANDIDATE));
 }

@@ -15,12 +15,13 @@
 #include <stdint.h>
 #include "dicomon.h"
 #include "assoc_decode.h"
+#include "cmdasm.h"
 #include "dimse.h"
 #include "fingerprint.h"
 #include "pdu.h"
 
 #define DM_REC_MAX_MOVE	    4	       /* move destinations / originators kept */
-#define DM_REC_MAX_VIOL	    4	       /* protocol violations kept (all are counted) */
+#define DM_REC_MAX_VIOL	    16	       /* protocol violations kept (all are counted) */
 #define DM_REC_CMDS	    32	       /* distinct DIMSE command fields counted */
 #define DM_REC_DECODE_MAX   (32 << 10) /* heap of one kept set-up decode */
 #define DM_REC_DECODE_INPUT (16 << 10) /* bytes decoded again when it is more */
@@ -35,11 +36,37 @@ enum dm_outcome {
 };
 
 /*
+ * A protocol violation of an association: a decoder's (dir known, offset
+ * not), or one the datapath found in the stream (stream_*: dir and the
+ * stream offset, unless it was only counted). Never any PHI in text.
+ */
+struct dm_rec_viol {
+	uint16_t code;	    /* enum dm_viol */
+	int8_t dir;	    /* enum dm_dir of the bytes at fault, -1 unknown */
+	uint8_t has_offset; /* offset is known */
+	uint64_t offset;    /* stream offset in dir: bytes of that direction before it */
+	char text[DM_VIOL_TEXT];
+};
+
+/* Why the set-up (RQ, and AC/RJ if any) was not decoded whole: decode_incomplete. */
+enum dm_incomplete {
+	DM_INC_MIDSTREAM,     /* set-up never seen */
+	DM_INC_GAP,	      /* bytes of a set-up PDU never seen, or its pieces broken */
+	DM_INC_TRUNCATED,     /* a set-up PDU shorter than its length when the flow ended */
+	DM_INC_PDU_LENGTH,    /* its length field lied: decoded from its first bytes */
+	DM_INC_CTL_TRUNCATED, /* longer than the shipping limit (ctl_max) */
+	DM_INC_IP_FRAGMENTS,  /* data came in IP fragments */
+	DM_INC_RING_BUFFER,   /* a piece lost to a full ring buffer */
+	DM_INC_MAX,
+};
+
+/*
  * One association. The A-ASSOCIATE-RQ and -AC are kept decoded (rq, ac: a
  * few KiB, ~11 KiB for 128 presentation contexts; a larger one is decoded
  * again from its first DM_REC_DECODE_INPUT bytes, under 48 KiB: tested),
- * everything else is fixed size (~2 KiB): a record takes 2-20 KiB, about
- * 100 KiB at most.
+ * everything else is fixed size (~4 KiB, 2 of them the violations): a
+ * record takes 4-20 KiB, about 100 KiB at most. A command set being joined
+ * takes 4 KiB more while it lasts.
  */
 struct dm_rec {
 	struct dm_rec *next;	      /* hash chain */
@@ -80,14 +107,24 @@ struct dm_rec {
 	char move_orig[DM_REC_MAX_MOVE][DM_AE_STR];
 	uint8_t n_move_dest, n_move_orig;
 
-	/* Protocol violations of every decode (never any PHI): first few, and all counted. */
+	/* Protocol violations of every decode and of the stream (never any PHI): first few, all counted. */
 	uint32_t n_viol;
-	struct dm_violation viol[DM_REC_MAX_VIOL];
+	uint32_t n_viol_capture; /* of them, what tells of the capture, not the peer (gaps, loss) */
+	struct dm_rec_viol viol[DM_REC_MAX_VIOL];
+
+	/* How whole the set-up decode is, and what the datapath reported (integrity.c). */
+	uint8_t aflags;			/* DM_AF_* of the flow end */
+	uint8_t inc;			/* reasons known so far: bit 1 << enum dm_incomplete */
+	uint8_t setup_done[DM_DIR_MAX]; /* the direction's set-up PDU was decoded whole */
+	uint8_t last_trunc[DM_DIR_MAX]; /* the PDU just rebuilt was cut by the shipping limit */
+	uint16_t an_codes[DM_DIR_MAX];	/* anomaly kinds with an event: bit 1 << enum dm_anomaly */
+	uint16_t an_events[DM_DIR_MAX]; /* anomaly events received */
 
 	/* From the kernel: final at flow end. */
 	struct dm_dir_state dir[DM_DIR_MAX];
 
 	struct dm_pdu_buf buf[DM_DIR_MAX]; /* pieces being rebuilt */
+	struct dm_cmd_asm cmd[DM_DIR_MAX]; /* command fragments being joined */
 };
 
 struct dm_table_stats {
@@ -120,9 +157,26 @@ int dm_table_piece(struct dm_table *t, struct dm_rec *r, const struct dm_event_p
 		   const uint8_t **pdu, size_t *len);
 void dm_table_control_pdu(struct dm_table *t, struct dm_rec *r, int dir, const uint8_t *pdu,
 			  size_t len);
-/* A DIMSE command head; fills *c for the caller's printing. */
-int dm_table_dimse(struct dm_table *t, struct dm_rec *r, const uint8_t *pdu, size_t len,
+/*
+ * A DIMSE command head of direction dir; fills *c for the caller's printing.
+ * -EAGAIN: a fragment of a command split over PDUs, kept (or dropped): no
+ * command to print yet. The PDU's bytes held by the table are zeroed.
+ */
+int dm_table_dimse(struct dm_table *t, struct dm_rec *r, int dir, const uint8_t *pdu, size_t len,
 		   struct dm_dimse_cmd *c);
+/*
+ * A control PDU of direction dir still being rebuilt that will not be
+ * finished (the flow ends, shipping stopped): 1 with what arrived in pdu and
+ * len, to be decoded as it is (dm_table_control_pdu()); counted as a
+ * violation when shorter than its length. 0 when there is none.
+ */
+int dm_table_pending(struct dm_table *t, struct dm_rec *r, int dir, const uint8_t **pdu,
+		     size_t *len);
+/* One violation for the record (kept if there is room, always counted); capture: not the peer's. */
+void dm_table_add_violation(struct dm_table *t, struct dm_rec *r, const struct dm_rec_viol *v,
+			    bool capture);
+/* n violations counted only (the datapath's, without events). */
+void dm_table_count_violations(struct dm_table *t, struct dm_rec *r, uint32_t n, bool capture);
 void dm_table_tls(struct dm_table *t, struct dm_rec *r, const struct dm_event_tls *e);
 void dm_table_end(struct dm_table *t, struct dm_rec *r, const struct dm_event_flow *e);
 /* Drop finished records older than keep_finished (now: monotonic ns). */

@@ -277,6 +277,9 @@ class SingleMutations(Base):
         ("reject", ("outcome",), "aborted", "outcome: got 'aborted', expected 'rejected'"),
         ("abort", ("abort", "source"), 2, "abort.source: got 2, expected 0"),
         ("abort", ("abort", "reason_name"), None, "abort.reason_name: got None, expected a string"),
+        ("echo", ("decode_incomplete",), ["gap"], "decode_incomplete: got ['gap'], expected null"),
+        ("store", ("violations",), [{"code": "stream_resync", "text": "x", "dir": "orig", "offset": 9}],
+         "violations: got stream_resync, expected no stream_* anomaly"),
     ]
 
     def test_mutations(self):

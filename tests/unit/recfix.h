@@ -49,7 +49,7 @@ static inline void rf_feed(struct dm_table *t, uint64_t id, uint8_t dir, uint32_
 		if (!r || !dm_table_piece(t, r, e, &whole, &wlen))
 			continue;
 		if (ev == DM_EV_DIMSE)
-			dm_table_dimse(t, r, whole, wlen, &d);
+			dm_table_dimse(t, r, dir, whole, wlen, &d);
 		else
 			dm_table_control_pdu(t, r, dir, whole, wlen);
 	}

@@ -99,6 +99,8 @@ static void test_dicom_record(void **state)
 	    {"move_originators", json_type_array},
 	    {"violations", json_type_array},
 	    {"violations_total", json_type_int},
+	    {"decode_incomplete", json_type_null},
+	    {"candidate", json_type_boolean},
 	    {"commands", json_type_object},
 	    {"midstream", json_type_boolean},
 	    {"end_reason", json_type_string},

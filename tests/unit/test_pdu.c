@@ -121,10 +121,10 @@ static void test_pdu_buf(void **state)
 	assert_int_equal(dm_pdu_buf_add(&b, 1, 40, d + 40, 60, 0, 1), DM_PIECE_DONE);
 	assert_int_equal(b.len, 100);
 	assert_memory_equal(b.data, d, 100);
-	/* A gap breaks it until the next first piece. */
+	/* A gap the last piece leaves open breaks it until the next first piece. */
 	assert_int_equal(dm_pdu_buf_add(&b, 1, 0, d, 40, 1, 0), DM_PIECE_MORE);
-	assert_int_equal(dm_pdu_buf_add(&b, 1, 50, d + 50, 10, 0, 0), DM_PIECE_BAD);
 	assert_int_equal(dm_pdu_buf_add(&b, 1, 60, d + 60, 40, 0, 1), DM_PIECE_BAD);
+	assert_int_equal(dm_pdu_buf_add(&b, 1, 40, d + 40, 20, 0, 1), DM_PIECE_BAD);
 	/* A continuation without a first piece. */
 	assert_int_equal(dm_pdu_buf_add(&b, 1, 10, d, 10, 0, 1), DM_PIECE_BAD);
 	/* Type change mid-PDU. */

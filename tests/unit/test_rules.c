@@ -20,6 +20,7 @@
 #include "eve.h"
 #include "pktbuild.h"
 #include "policy.h"
+#include "integrity.h"
 #include "rules.h"
 #include "table.h"
 #include "yaml_config.h"
@@ -141,7 +142,7 @@ static struct dm_rec *feed(struct env *e, const struct conn *c, uint8_t dir, uin
 	assert_non_null(r);
 	assert_int_equal(dm_table_piece(e->t, r, p, &whole, &wlen), 1);
 	if (ev == DM_EV_DIMSE)
-		dm_table_dimse(e->t, r, whole, wlen, d);
+		dm_table_dimse(e->t, r, dir, whole, wlen, d);
 	else
 		dm_table_control_pdu(e->t, r, dir, whole, wlen);
 	free(p);
@@ -882,6 +883,46 @@ static void test_violations_aborts(void **state)
 	env_stop(&e);
 }
 
+/*
+ * Rule 12 and the datapath's anomalies: loss on the monitor's side (a gap, a
+ * full ring) raises nothing; what the peer sent (overlapping retransmissions
+ * with other bytes) does, once.
+ */
+static void test_stream_anomalies(void **state)
+{
+	struct conn c = {1, "10.0.0.66", "10.0.0.2", 40000, 104, 0};
+	struct dm_event_anomaly an = {.hdr = hdr(&c, 0, S(1))};
+	struct dm_rec *r;
+	struct env e;
+
+	(void)state;
+	env_start(&e, NULL, NULL);
+	r = rq(&e, &c, "PACS", "MODALITY", S(1));
+	an.hdr.type = DM_EV_ANOMALY;
+	an.code = DM_AN_GAP;
+	an.value = 100;
+	dm_integrity_anomaly(e.t, r, &an);
+	ac(&e, &c, "PACS", "MODALITY", S(1));
+	an.code = DM_AN_RING_LOST;
+	dm_integrity_anomaly(e.t, r, &an);
+	end(&e, &c, DM_STATE_RELEASED, S(2));
+	assert_int_equal(r->n_viol, 2);
+	assert_int_equal(count(DM_SID_PROTOCOL_VIOLATION), 0);
+	c.id = 2;
+	c.sport = 40001;
+	an.hdr = hdr(&c, 0, S(3));
+	an.hdr.type = DM_EV_ANOMALY;
+	r = rq(&e, &c, "PACS", "MODALITY", S(3));
+	an.code = DM_AN_OVERLAP;
+	dm_integrity_anomaly(e.t, r, &an);
+	an.code = DM_AN_GAP;
+	dm_integrity_anomaly(e.t, r, &an);
+	end(&e, &c, DM_STATE_RELEASED, S(4));
+	assert_int_equal(count(DM_SID_PROTOCOL_VIOLATION), 1);
+	assert_non_null(strstr(find(DM_SID_PROTOCOL_VIOLATION)->details, "stream_overlap_conflict"));
+	env_stop(&e);
+}
+
 /* Rule 11: DICOMweb over plain HTTP; PHI keys named, values never. */
 static void http(struct env *e, const struct conn *c, const char *req, uint64_t now)
 {
@@ -1031,7 +1072,7 @@ int main(void)
 	    cmocka_unit_test(test_external),	    cmocka_unit_test(test_bulk_retrieval),
 	    cmocka_unit_test(test_tls_policy),	    cmocka_unit_test(test_violations_aborts),
 	    cmocka_unit_test(test_bounded_state),   cmocka_unit_test(test_config_keys),
-	    cmocka_unit_test(test_dicomweb),
+	    cmocka_unit_test(test_dicomweb),	    cmocka_unit_test(test_stream_anomalies),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -48,7 +48,7 @@ static void feed(struct dm_table *t, uint64_t id, uint8_t dir, uint32_t ev, cons
 		if (!dm_table_piece(t, r, e, &whole, &wlen))
 			continue;
 		if (ev == DM_EV_DIMSE)
-			dm_table_dimse(t, r, whole, wlen, &d);
+			dm_table_dimse(t, r, dir, whole, wlen, &d);
 		else
 			dm_table_control_pdu(t, r, dir, whole, wlen);
 	}
