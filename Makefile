@@ -54,7 +54,7 @@ BENCH := $(OUTPUT)/tests/bench
 # The objects are inputs of the skeletons and also used as they are (bench, e2e).
 .SECONDARY: $(BPF_OBJS)
 
-.PHONY: all clean test test-unit test-bpf test-replay test-e2e test-kernels test-dashboards captures bench deps vmlinux format
+.PHONY: all clean test test-unit test-bpf test-replay test-adversarial adversarial test-e2e test-kernels test-dashboards captures bench deps vmlinux format
 all: $(OUTPUT)/dicomon
 
 $(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests:
@@ -97,7 +97,7 @@ $(BENCH): tests/bench/bench.c $(TESTLIB_OBJS) $(LIB_OBJS) $(SKELS) | $(OUTPUT)/t
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(USER_CFLAGS) -Itests/lib $(filter %.c %.o,$^) -o $@ $(LIBS)
 
-test: test-unit test-dashboards test-bpf test-replay test-e2e test-kernels
+test: test-unit test-dashboards test-bpf test-replay test-adversarial test-e2e test-kernels
 
 # The alerting rules: syntax and their promtool unit tests (Debian's prometheus).
 test-dashboards:
@@ -111,6 +111,7 @@ test-unit: $(UNIT_TESTS)
 	$(Q)python3 tests/e2e/test_check_assoc.py
 	$(Q)python3 tests/replay/test_captures.py
 	$(Q)python3 tests/e2e/test_compare_records.py
+	$(Q)GEN_ADVERSARIAL=$(OUTPUT)/tests/gen_adversarial python3 tests/adversarial/test_check_adversarial.py
 
 test-bpf: $(BPF_TEST)
 	$(Q)for t in $(BPF_TEST); do $$t || exit 1; done
@@ -119,6 +120,25 @@ test-bpf: $(BPF_TEST)
 test-replay: $(OUTPUT)/dicomon
 	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) tests/replay/test_replay_cli.sh
 	$(Q)tests/replay/check_replay.sh tests/replay/captures $(abspath $(OUTPUT)/dicomon)
+
+# Adversarial captures (tests/adversarial/README.md): gen_adversarial writes them,
+# `make adversarial` regenerates the committed ones, test-adversarial replays them
+# (root), with candidates and with them off (the short-segment cases must fail then).
+$(OUTPUT)/tests/gen_adversarial: tests/adversarial/gen_adversarial.c $(TESTLIB_OBJS) | $(OUTPUT)/tests
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -Itests/lib $^ -o $@
+
+adversarial: $(OUTPUT)/tests/gen_adversarial
+	$(Q)rm -rf tests/adversarial/captures.new
+	$(Q)$(OUTPUT)/tests/gen_adversarial tests/adversarial/captures.new
+	$(Q)rm -rf tests/adversarial/captures && mv tests/adversarial/captures.new tests/adversarial/captures
+
+# The checker's self-test (test-unit) also proves the generator writes the committed captures.
+test-unit: $(OUTPUT)/tests/gen_adversarial
+
+test-adversarial: $(OUTPUT)/dicomon
+	$(Q)python3 tests/adversarial/check_adversarial.py --dicomon $(abspath $(OUTPUT)/dicomon) \
+		tests/adversarial/captures
 
 # Regenerate the ground-truth captures tests/replay/captures/ (root: namespaces,
 # DCMTK, Orthanc, nmap; each checked against tshark before it is written).
