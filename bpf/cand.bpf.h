@@ -217,17 +217,15 @@ static __always_inline struct dm_assoc *cand_promote(struct dm_pkt *p, struct dm
 	struct dm_assoc *a;
 	bool bogus = pdu_hdr_check(h, cfg.max_pdu_len) != 0;
 
-	a = flow_create(p, st, slot, k, c->side, DM_TRANSPORT_CLEARTEXT, DM_STATE_REQUESTED,
-			DM_AF_CANDIDATE | (ae_odd ? DM_AF_AE_ODD : 0), activity_ns());
+	a = rq_assoc(p, st, slot, k, c->side, DM_AF_CANDIDATE | (ae_odd ? DM_AF_AE_ODD : 0),
+		     c->first_seq + have, c->ack);
 	if (!a)
 		return NULL;
-	st->assoc[DM_ASSOC_NEW_CLEARTEXT]++;
 	st->cnt[DM_CNT_CAND_PROMOTED]++;
 	d = &a->dir[DM_DIR_ORIG];
-	d->next_seq = c->first_seq + have;
 	d->bytes = have;
 	d->pkts = c->segs;
-	d->flags = DM_DF_SEEN | DM_DF_SYNCED | DM_DF_SHIP;
+	d->flags |= DM_DF_SHIP;
 	d->pdus[DM_PDU_ASSOC_RQ] = 1;
 	st->pdus[DM_DIR_ORIG][DM_PDU_ASSOC_RQ]++;
 	st->pdu_bytes[DM_DIR_ORIG][DM_PDU_ASSOC_RQ] += total;
@@ -249,9 +247,6 @@ static __always_inline struct dm_assoc *cand_promote(struct dm_pkt *p, struct dm
 		emit_anomaly(st, a, DM_DIR_ORIG, p->ifindex, p->hook, DM_AN_OVERLAP, 0, 0);
 	if (!d->ship_left)
 		d->flags &= ~DM_DF_SHIP;
-	a->dir[DM_DIR_REPLY].next_seq = c->ack;
-	a->dir[DM_DIR_REPLY].hdr_seq = c->ack;
-	a->dir[DM_DIR_REPLY].flags = DM_DF_SEEN | DM_DF_SYNCED;
 
 	e = bpf_ringbuf_reserve(&dm_events, sizeof(*e) + DM_PIECE_SMALL, 0);
 	if (!e) {
@@ -378,21 +373,14 @@ static __always_inline int cand_segment(void *ctx, const __u8 hook)
 	struct dm_stats *st;
 	struct dm_cand *c;
 	struct dm_seg *t, seg;
-	__u32 idx;
 	int r;
 
 	if (!args)
 		return DM_CAND_NONE;
-	p.ctx = ctx;
-	p.len = args->pkt_len;
-	p.ifindex = args->ifindex;
-	p.hook = args->hook;
 	t = &args->t;
-	idx = args->idx;
-	st = stats_for(args->ifindex);
-	slot = bpf_map_lookup_elem(&dm_flows, &idx);
+	slot = args_slot(ctx, args, &p, &st);
 	c = bpf_map_lookup_elem(&dm_cands, &args->key);
-	if (!st || !slot || !c)
+	if (!slot || !c)
 		return DM_CAND_NONE;
 	if (activity_ns() - c->first_ns > cfg.cand_timeout_ns) {
 		st->cnt[DM_CNT_CAND_EXPIRED]++;

@@ -61,24 +61,12 @@ static __always_inline struct dm_assoc *rq_short(struct dm_pkt *p, const __u8 ho
 						 bool on_port)
 {
 	__u8 b[DM_CAND_BYTES] = {};
-	struct dm_assoc *a;
 
 	if (t->len < (on_port ? 1 : 8) ||
 	    load_bounded(p->ctx, hook, t->off, b, t->len, DM_RQ_DECIDE - 1) ||
 	    !rq_prefix_ok(b, t->len, on_port))
 		return NULL;
-	a = flow_create(p, st, slot, k, t->side, DM_TRANSPORT_CLEARTEXT, DM_STATE_REQUESTED, 0,
-			activity_ns());
-	if (!a)
-		return NULL;
-	st->assoc[DM_ASSOC_NEW_CLEARTEXT]++;
-	a->dir[DM_DIR_ORIG].next_seq = t->seq;
-	a->dir[DM_DIR_ORIG].hdr_seq = t->seq;
-	a->dir[DM_DIR_ORIG].flags = DM_DF_SEEN | DM_DF_SYNCED;
-	a->dir[DM_DIR_REPLY].next_seq = t->ack;
-	a->dir[DM_DIR_REPLY].hdr_seq = t->ack;
-	a->dir[DM_DIR_REPLY].flags = DM_DF_SEEN | DM_DF_SYNCED;
-	return a;
+	return rq_assoc(p, st, slot, k, t->side, 0, t->seq, t->ack);
 }
 
 /*
@@ -142,20 +130,7 @@ static __always_inline struct dm_assoc *detect(struct dm_pkt *p, const __u8 hook
 			}
 			flags = DM_AF_AE_ODD;
 		}
-		now = activity_ns();
-		a = flow_create(p, st, slot, k, t->side, DM_TRANSPORT_CLEARTEXT, DM_STATE_REQUESTED,
-				flags, now);
-		if (!a)
-			return NULL;
-		st->assoc[DM_ASSOC_NEW_CLEARTEXT]++;
-		a->dir[DM_DIR_ORIG].next_seq = t->seq;
-		a->dir[DM_DIR_ORIG].hdr_seq = t->seq;
-		a->dir[DM_DIR_ORIG].flags = DM_DF_SEEN | DM_DF_SYNCED;
-		/* The RQ's acknowledgement number is where the acceptor's stream starts. */
-		a->dir[DM_DIR_REPLY].next_seq = t->ack;
-		a->dir[DM_DIR_REPLY].hdr_seq = t->ack;
-		a->dir[DM_DIR_REPLY].flags = DM_DF_SEEN | DM_DF_SYNCED;
-		return a;
+		return rq_assoc(p, st, slot, k, t->side, flags, t->seq, t->ack);
 	}
 	if (!sdicom && !ddicom)
 		return NULL;
@@ -216,18 +191,11 @@ static __always_inline int detect_global(void *ctx, const __u8 hook)
 	struct dm_pkt p = {};
 	struct dm_assoc *slot, *a;
 	struct dm_stats *st;
-	__u32 idx;
 
 	if (!args)
 		return 0;
-	p.ctx = ctx;
-	p.len = args->pkt_len;
-	p.ifindex = args->ifindex;
-	p.hook = args->hook;
-	idx = args->idx;
-	st = stats_for(args->ifindex);
-	slot = bpf_map_lookup_elem(&dm_flows, &idx);
-	if (!st || !slot)
+	slot = args_slot(ctx, args, &p, &st);
+	if (!slot)
 		return 0;
 	a = detect(&p, hook, st, slot, &args->key, &args->t, args->frag_note);
 	return a == DM_DETECT_HELD ? 2 : a != NULL;
@@ -250,19 +218,18 @@ __noinline int dm_detect_tc(struct __sk_buff *ctx)
 static __always_inline int http_global(void *ctx, const __u8 hook)
 {
 	struct dm_slow_args *args = slow_args();
+	struct dm_pkt p = {};
 	struct dm_assoc *slot;
 	struct dm_stats *st;
 	struct dm_seg *t;
 	__u8 b[DM_CAND_BYTES] = {}, tail[4];
-	__u32 idx, n;
+	__u32 n;
 
 	if (!args)
 		return 0;
 	t = &args->t;
-	idx = args->idx;
-	st = stats_for(args->ifindex);
-	slot = bpf_map_lookup_elem(&dm_flows, &idx);
-	if (!st || !slot)
+	slot = args_slot(ctx, args, &p, &st);
+	if (!slot)
 		return 0;
 	n = t->len < 4 ? t->len : 4;
 	if (load_bounded(ctx, hook, t->off, b, n, 4) || !http_prefix_ok(b, n))
@@ -312,26 +279,16 @@ static __always_inline int slow_path(void *ctx, const __u8 hook)
 	struct dm_assoc *slot, *a = NULL;
 	struct dm_seg *t;
 	struct dm_stats *st;
-	__u32 idx;
 	__u64 now;
 	__u8 dir;
 
 	if (!args)
 		return DM_CLASS_TCP_OTHER;
-	p.ctx = ctx;
-	p.len = args->pkt_len;
-	p.ifindex = args->ifindex;
-	p.hook = args->hook;
 	t = &args->t;
-	idx = args->idx;
-	st = stats_for(args->ifindex);
-	slot = bpf_map_lookup_elem(&dm_flows, &idx);
-	if (!st || !slot)
+	slot = args_slot(ctx, args, &p, &st);
+	if (!slot)
 		return DM_CLASS_TCP_OTHER;
-	if (key_eq(&slot->key, &args->key))
-		a = slot;
-	else if (slot->spilled)
-		a = bpf_map_lookup_elem(&dm_overflow, &args->key);
+	a = args_assoc(slot, args);
 	if (!a)
 		return DM_UNTRACKED;
 	/*
@@ -371,24 +328,14 @@ static __always_inline int slow_end(void *ctx)
 	struct dm_pkt p = {};
 	struct dm_assoc *slot, *a = NULL;
 	struct dm_stats *st;
-	__u32 idx;
 	__u8 dir;
 
 	if (!args)
 		return DM_CLASS_TCP_OTHER;
-	p.ctx = ctx;
-	p.len = args->pkt_len;
-	p.ifindex = args->ifindex;
-	p.hook = args->hook;
-	idx = args->idx;
-	st = stats_for(args->ifindex);
-	slot = bpf_map_lookup_elem(&dm_flows, &idx);
-	if (!st || !slot)
+	slot = args_slot(ctx, args, &p, &st);
+	if (!slot)
 		return DM_CLASS_TCP_OTHER;
-	if (key_eq(&slot->key, &args->key))
-		a = slot;
-	else if (slot->spilled)
-		a = bpf_map_lookup_elem(&dm_overflow, &args->key);
+	a = args_assoc(slot, args);
 	if (!a)
 		return DM_CLASS_DICOM; /* closed on another CPU meanwhile */
 	walk_done(st, a, &args->pos);
@@ -416,10 +363,8 @@ __noinline int dm_slow_end_tc(struct __sk_buff *ctx)
 static __always_inline __u32 slow_walk(struct dm_pkt *p, const __u8 hook, struct dm_stats *st,
 				       struct dm_slow_args *args, struct dm_assoc *slot)
 {
-	struct dm_assoc *a = slot;
+	struct dm_assoc *a = args_assoc(slot, args);
 
-	if (!key_eq(&slot->key, &args->key))
-		a = slot->spilled ? bpf_map_lookup_elem(&dm_overflow, &args->key) : NULL;
 	if (!a)
 		return DM_CLASS_DICOM; /* closed on another CPU meanwhile */
 	segment_walk(p->ctx, hook, a, st, &args->pos);

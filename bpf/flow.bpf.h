@@ -224,6 +224,60 @@ fail:
 	return NULL;
 }
 
+/*
+ * A new cleartext association opened by an A-ASSOCIATE-RQ: the requestor's
+ * stream from orig_seq, the acceptor's from reply_seq (the RQ's
+ * acknowledgement number), both synchronised on a PDU header.
+ */
+static __always_inline struct dm_assoc *rq_assoc(const struct dm_pkt *p, struct dm_stats *st,
+						 struct dm_assoc *slot, const struct dm_flow_key *k,
+						 __u8 init_side, __u8 flags, __u32 orig_seq,
+						 __u32 reply_seq)
+{
+	struct dm_assoc *a;
+
+	a = flow_create(p, st, slot, k, init_side, DM_TRANSPORT_CLEARTEXT, DM_STATE_REQUESTED,
+			flags, activity_ns());
+	if (!a)
+		return NULL;
+	st->assoc[DM_ASSOC_NEW_CLEARTEXT]++;
+	a->dir[DM_DIR_ORIG].next_seq = orig_seq;
+	a->dir[DM_DIR_ORIG].hdr_seq = orig_seq;
+	a->dir[DM_DIR_ORIG].flags = DM_DF_SEEN | DM_DF_SYNCED;
+	a->dir[DM_DIR_REPLY].next_seq = reply_seq;
+	a->dir[DM_DIR_REPLY].hdr_seq = reply_seq;
+	a->dir[DM_DIR_REPLY].flags = DM_DF_SEEN | DM_DF_SYNCED;
+	return a;
+}
+
+/*
+ * A global function's packet, counters and slot, from what the caller
+ * staged in dm_args. NULL when a lookup fails.
+ */
+static __always_inline struct dm_assoc *args_slot(void *ctx, const struct dm_slow_args *args,
+						  struct dm_pkt *p, struct dm_stats **st)
+{
+	__u32 idx = args->idx;
+
+	p->ctx = ctx;
+	p->len = args->pkt_len;
+	p->ifindex = args->ifindex;
+	p->hook = args->hook;
+	*st = stats_for(args->ifindex);
+	if (!*st)
+		return NULL;
+	return bpf_map_lookup_elem(&dm_flows, &idx);
+}
+
+/* The association of the flow staged in args, in its slot or spilled; NULL if none. */
+static __always_inline struct dm_assoc *args_assoc(struct dm_assoc *slot,
+						   const struct dm_slow_args *args)
+{
+	if (key_eq(&slot->key, &args->key))
+		return slot;
+	return slot->spilled ? bpf_map_lookup_elem(&dm_overflow, &args->key) : NULL;
+}
+
 static __always_inline void flow_delete(struct dm_assoc *a, struct dm_assoc *slot)
 {
 	struct dm_flow_key k;

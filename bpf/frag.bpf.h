@@ -148,21 +148,16 @@ static __always_inline void frag_tell(struct dm_stats *st, struct dm_assoc *a, _
 __noinline int dm_frag_lost(void)
 {
 	struct dm_slow_args *args = slow_args();
-	struct dm_assoc *slot, *a = NULL;
+	struct dm_pkt p = {};
+	struct dm_assoc *slot, *a;
 	struct dm_stats *st;
-	__u32 idx;
 
 	if (!args)
 		return 0;
-	idx = args->idx;
-	st = stats_for(args->ifindex);
-	slot = bpf_map_lookup_elem(&dm_flows, &idx);
-	if (!st || !slot)
+	slot = args_slot(NULL, args, &p, &st);
+	if (!slot)
 		return 0;
-	if (key_eq(&slot->key, &args->key))
-		a = slot;
-	else if (slot->spilled)
-		a = bpf_map_lookup_elem(&dm_overflow, &args->key);
+	a = args_assoc(slot, args);
 	if (a)
 		frag_tell(st, a, args->t.side == a->init_side ? DM_DIR_ORIG : DM_DIR_REPLY,
 			  args->ifindex, args->hook, false);

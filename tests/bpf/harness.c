@@ -69,6 +69,22 @@ int harness_up(void **state, const struct dm_config *cfg, int xdp)
 	return 0;
 }
 
+int setup_xdp(void **state)
+{
+	struct dm_config cfg;
+
+	dm_config_defaults(&cfg);
+	return harness_up(state, &cfg, 1);
+}
+
+int setup_tc(void **state)
+{
+	struct dm_config cfg;
+
+	dm_config_defaults(&cfg);
+	return harness_up(state, &cfg, 0);
+}
+
 int teardown(void **state)
 {
 	struct harness *h = *state;

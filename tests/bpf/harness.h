@@ -46,6 +46,9 @@ extern uint16_t next_port; /* every scenario gets its own client port */
 
 /* A group's set-up and teardown: the classifier loaded with cfg (XDP or TC program). */
 int harness_up(void **state, const struct dm_config *cfg, int xdp);
+/* The same with the default configuration. */
+int setup_xdp(void **state);
+int setup_tc(void **state);
 int teardown(void **state);
 /* Per test: select the harness, drain, and snapshot the counters. */
 void begin(void **state);

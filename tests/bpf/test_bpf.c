@@ -22,22 +22,6 @@
 #include "pktbuild.h"
 #include "harness.h"
 
-static int setup_xdp(void **state)
-{
-	struct dm_config cfg;
-
-	dm_config_defaults(&cfg);
-	return harness_up(state, &cfg, 1);
-}
-
-static int setup_tc(void **state)
-{
-	struct dm_config cfg;
-
-	dm_config_defaults(&cfg);
-	return harness_up(state, &cfg, 0);
-}
-
 /* Few slots: collisions go to the LRU overflow table. */
 static int setup_small_table(void **state)
 {

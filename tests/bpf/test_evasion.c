@@ -31,22 +31,6 @@ static void begin_again(void)
 	snapshot();
 }
 
-static int setup_xdp(void **state)
-{
-	struct dm_config cfg;
-
-	dm_config_defaults(&cfg);
-	return harness_up(state, &cfg, 1);
-}
-
-static int setup_tc(void **state)
-{
-	struct dm_config cfg;
-
-	dm_config_defaults(&cfg);
-	return harness_up(state, &cfg, 0);
-}
-
 
 /* The anomaly events of the captured ones, by code: the nth, NULL if fewer. */
 static const struct dm_event_anomaly *anomaly(uint32_t code, int nth)

@@ -14,7 +14,8 @@
 # Usage (from init.sh): guest.sh SUITE, SUITE = ci | full | STEP[,STEP...]:
 #   ci    version (its load check), bpf (the BPF_PROG_TEST_RUN tests), replay
 #         (every committed capture; run.sh compares the records with the
-#         host's), load (load-and-attach time), and the live e2e scripts that
+#         host's), adversarial (the evasion captures checked against their
+#         expected records), load (load-and-attach time), and the live e2e scripts that
 #         exercise what differs between kernels: dcmtk (DCMTK associations
 #         through XDP and TC, checked against tshark), vlan (stripped tags: the
 #         RX VLAN kfunc or its fallback), tcorder (TC ordering: tcx or clsact),
@@ -113,6 +114,15 @@ s_replay() {
 	return $rc
 }
 
+# The evasion captures against what each must yield (the mutation pass is the host's).
+s_adversarial() {
+	python3 tests/adversarial/check_adversarial.py --no-mutation --dicomon "$DICOMON" \
+		tests/adversarial/captures >"$RES/adversarial.out" 2>&1
+	local rc=$?
+	grep -v '^PASS' "$RES/adversarial.out" | tail -n 20
+	return $rc
+}
+
 # One of the end-to-end scripts, as make test-e2e runs it.
 s_e2e() {
 	DICOMON=$DICOMON VLAN_TOGGLE_OBJ=$OUT/tests/vlan_toggle.bpf.o \
@@ -132,6 +142,7 @@ run_steps() {
 			version) step version s_version ;;
 			bpf) step bpf s_bpf ;;
 			replay) step replay s_replay ;;
+			adversarial) step adversarial s_adversarial ;;
 			load) step load s_load ;;
 			vlog) step vlog s_vlog ;;
 			e2e_*) step "$s" s_e2e "${s#e2e_}" ;;
@@ -143,8 +154,8 @@ run_steps() {
 : >"$RES/results.tsv"
 uname -r >"$RES/kernel"
 case $SUITE in
-	ci) run_steps version bpf replay load e2e_dcmtk e2e_vlan e2e_tcorder e2e_daemon ;;
-	full) run_steps version bpf replay load e2e_dcmtk e2e_vlan e2e_tcorder e2e_daemon \
+	ci) run_steps version bpf replay adversarial load e2e_dcmtk e2e_vlan e2e_tcorder e2e_daemon ;;
+	full) run_steps version bpf replay adversarial load e2e_dcmtk e2e_vlan e2e_tcorder e2e_daemon \
 		e2e_assoc e2e_scanner e2e_rules e2e_dicomweb e2e_prometheus ;;
 	*) IFS=, read -ra S <<<"$SUITE"; run_steps "${S[@]}" ;;
 esac
