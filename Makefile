@@ -54,7 +54,7 @@ BENCH := $(OUTPUT)/tests/bench
 # The objects are inputs of the skeletons and also used as they are (bench, e2e).
 .SECONDARY: $(BPF_OBJS)
 
-.PHONY: all clean test test-unit test-bpf test-replay test-adversarial adversarial test-e2e test-kernels test-dashboards captures bench deps vmlinux format
+.PHONY: all clean test test-unit test-bpf test-replay golden test-adversarial adversarial test-e2e test-kernels test-dashboards captures bench deps vmlinux format
 all: $(OUTPUT)/dicomon
 
 $(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests:
@@ -120,6 +120,11 @@ test-bpf: $(BPF_TEST)
 test-replay: $(OUTPUT)/dicomon
 	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) tests/replay/test_replay_cli.sh
 	$(Q)tests/replay/check_replay.sh tests/replay/captures $(abspath $(OUTPUT)/dicomon)
+	$(Q)python3 tests/replay/check_golden.py --dicomon $(abspath $(OUTPUT)/dicomon)
+
+# Rewrite tests/replay/golden/ after a change meant to alter dicomon's output (root).
+golden: $(OUTPUT)/dicomon
+	$(Q)python3 tests/replay/check_golden.py --dicomon $(abspath $(OUTPUT)/dicomon) --update
 
 # Adversarial captures (tests/adversarial/README.md): gen_adversarial writes them,
 # `make adversarial` regenerates the committed ones, test-adversarial replays them
