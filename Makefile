@@ -39,11 +39,15 @@ BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_HDRS := $(wildcard bpf/*.bpf.h) include/dicomon.h vmlinux/vmlinux.h
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
 SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
-USER_SRCS := $(wildcard userspace/*.c)
-USER_HDRS := $(wildcard userspace/*.h) include/dicomon.h
+# userspace/LAYER/*.c, layers from the bottom: lib decode config kern assoc detect
+# output core cmd (docs/ARCHITECTURE.md); a file includes its own layer's and lower
+# layers' headers as "layer/name.h".
+USER_LAYERS := lib decode config kern assoc detect output core cmd
+USER_SRCS := $(foreach l,$(USER_LAYERS),$(wildcard userspace/$(l)/*.c))
+USER_HDRS := $(foreach l,$(USER_LAYERS),$(wildcard userspace/$(l)/*.h)) include/dicomon.h
 USER_OBJS := $(patsubst userspace/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS))
 # Everything but main.o is shared with the test and bench programs.
-LIB_OBJS := $(filter-out $(OUTPUT)/user/main.o,$(USER_OBJS))
+LIB_OBJS := $(filter-out $(OUTPUT)/user/cmd/main.o,$(USER_OBJS))
 
 TESTLIB_OBJS := $(OUTPUT)/tests/pktbuild.o
 BPF_TEST := $(OUTPUT)/tests/test_bpf $(OUTPUT)/tests/test_evasion
@@ -70,6 +74,7 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 
 $(OUTPUT)/user/%.o: userspace/%.c $(USER_HDRS) $(SKELS) | $(OUTPUT)/user
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
 
 $(OUTPUT)/dicomon: $(USER_OBJS)
@@ -197,7 +202,7 @@ vmlinux:
 	@echo "regenerated from $$(uname -r) with $$($(BPFTOOL) version | head -1); update vmlinux/README.md"
 
 format:
-	clang-format -i bpf/*.c bpf/*.h include/*.h userspace/*.c userspace/*.h tests/*/*.c tests/*/*.h
+	clang-format -i bpf/*.c bpf/*.h include/*.h userspace/*/*.c userspace/*/*.h tests/*/*.c tests/*/*.h
 
 # make install [PREFIX=/usr/local] [DESTDIR=...]: the binary (the BPF objects
 # are embedded in it through the skeletons; copies go to $(LIBDIR)/dicomon for
@@ -251,10 +256,9 @@ FUZZ_SECONDS ?= 60
 FUZZ_ARGS ?=
 FUZZ_TARGETS := assoc dimse pdu_buf evidence
 FUZZ_DIR := $(OUTPUT)/fuzz
-FUZZ_LIB_SRCS := userspace/pdu.c userspace/assoc_decode.c userspace/assoc_userinfo.c \
-	userspace/dimse.c userspace/fingerprint.c userspace/decode_json.c userspace/uids.c \
-	userspace/uid_lookup.c userspace/names.c userspace/evidence.c userspace/pcapio.c \
-	userspace/log.c
+FUZZ_LIB_SRCS := $(addprefix userspace/decode/,pdu.c assoc_decode.c assoc_userinfo.c dimse.c \
+	fingerprint.c decode_json.c uids.c uid_lookup.c) $(addprefix userspace/lib/,names.c pcapio.c log.c) \
+	userspace/output/evidence.c
 FUZZ_HDRS := tests/fuzz/fuzz_common.h tests/unit/ulbuild.h $(USER_HDRS)
 FUZZ_CFLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuserspace

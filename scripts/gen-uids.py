@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
-"""Generate userspace/uids.c, the DICOM UID registry (PS3.6 Annex A) as a sorted C table.
+"""Generate userspace/decode/uids.c, the DICOM UID registry (PS3.6 Annex A) as a sorted C table.
 
 The source is the registry as Debian's python3-pydicom ships it
 (pydicom/_uid_dict.py: UID -> (name, type, info, retired, keyword)). The file is
@@ -9,7 +9,7 @@ Python 3 and no pydicom on sys.path:
 
     scripts/gen-uids.py                      # from /usr/lib/python3/dist-packages
     scripts/gen-uids.py --pydicom DIR        # another pydicom package directory
-    scripts/gen-uids.py --check              # exit 1 if userspace/uids.c is stale
+    scripts/gen-uids.py --check              # exit 1 if userspace/decode/uids.c is stale
 
 The generated file is committed; regenerate it when pydicom's registry moves on.
 """
@@ -114,7 +114,7 @@ def render(entries, pyd, dicom, source):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--pydicom", default=DEFAULT_DIR, help="pydicom package directory")
-    ap.add_argument("--out", default=OUT, help="output file (default userspace/uids.c)")
+    ap.add_argument("--out", default=OUT, help="output file (default userspace/decode/uids.c)")
     ap.add_argument("--check", action="store_true", help="compare instead of writing")
     args = ap.parse_args()
 

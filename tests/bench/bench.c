@@ -36,10 +36,10 @@
 #include "dicomon.h"
 #include "dicomon.skel.h"
 #include "noop.skel.h"
-#include "config.h"
-#include "loader.h"
-#include "log.h"
-#include "names.h"
+#include "config/config.h"
+#include "kern/loader.h"
+#include "lib/log.h"
+#include "lib/names.h"
 #include "pktbuild.h"
 
 #define ROUNDS	 5

@@ -9,10 +9,10 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "config.h"
+#include "config/config.h"
 #include "dicomon.h"
-#include "loader.h"
-#include "pdu.h"
+#include "kern/loader.h"
+#include "decode/pdu.h"
 #include "pktbuild.h"
 
 #define XDP_PASS      2

@@ -17,11 +17,11 @@
 #include <cmocka.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "config.h"
+#include "config/config.h"
 #include "dicomon.h"
-#include "loader.h"
-#include "log.h"
-#include "pdu.h"
+#include "kern/loader.h"
+#include "lib/log.h"
+#include "decode/pdu.h"
 #include "pktbuild.h"
 #include "harness.h"
 

@@ -21,12 +21,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "assoc_decode.h"
-#include "decode_json.h"
-#include "dimse.h"
-#include "evidence.h"
-#include "fingerprint.h"
-#include "pdu.h"
+#include "decode/assoc_decode.h"
+#include "decode/decode_json.h"
+#include "decode/dimse.h"
+#include "output/evidence.h"
+#include "decode/fingerprint.h"
+#include "decode/pdu.h"
 
 #define FUZZ_CHECK(c)                                                                              \
 	do {                                                                                       \

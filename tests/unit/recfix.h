@@ -12,7 +12,7 @@
 #include <string.h>
 #include "dicomon.h"
 #include "pktbuild.h"
-#include "table.h"
+#include "assoc/table.h"
 #include "ulbuild.h"
 
 static inline struct dm_event_hdr rf_hdr(uint64_t id, uint8_t dir, uint64_t ts)

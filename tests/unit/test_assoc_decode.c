@@ -14,8 +14,8 @@
 #include <string.h>
 #include <cmocka.h>
 #include "dicomon.h"
-#include "assoc_decode.h"
-#include "decode_json.h"
+#include "decode/assoc_decode.h"
+#include "decode/decode_json.h"
 #include "pktbuild.h"
 #include "ulbuild.h"
 

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "dicomon.h"
-#include "assoc_decode.h"
+#include "decode/assoc_decode.h"
 #include "ulbuild.h"
 
 static const char *const TS1[] = {"1.2.840.10008.1.2"};

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <cmocka.h>
-#include "config.h"
+#include "config/config.h"
 
 static int port_set(const void *map, unsigned int p)
 {

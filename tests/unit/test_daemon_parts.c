@@ -15,9 +15,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "log.h"
-#include "loop.h"
-#include "pin.h"
+#include "lib/log.h"
+#include "lib/loop.h"
+#include "kern/pin.h"
 
 struct counts {
 	int a, b, timer;

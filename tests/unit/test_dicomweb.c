@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "dicomweb.h"
+#include "decode/dicomweb.h"
 
 #define PHI(x) (1u << DM_PHI_##x)
 

@@ -15,9 +15,9 @@
 #include <string.h>
 #include <cmocka.h>
 #include "dicomon.h"
-#include "decode_json.h"
-#include "dimse.h"
-#include "names.h"
+#include "decode/decode_json.h"
+#include "decode/dimse.h"
+#include "lib/names.h"
 #include "pktbuild.h"
 #include "ulbuild.h"
 

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "eve.h"
+#include "output/eve.h"
 #include "recfix.h"
 
 struct field {

@@ -16,8 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "evidence.h"
-#include "pcapio.h"
+#include "output/evidence.h"
+#include "lib/pcapio.h"
 #include "ulbuild.h"
 
 #define SECRET_USER "phiuser"

@@ -23,9 +23,9 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "config.h"
-#include "eve.h"
-#include "feed.h"
+#include "config/config.h"
+#include "output/eve.h"
+#include "output/feed.h"
 #include "recfix.h"
 
 #define SEC 1000000000ULL

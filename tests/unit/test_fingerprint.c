@@ -8,8 +8,8 @@
 #include <string.h>
 #include <cmocka.h>
 #include "dicomon.h"
-#include "decode_json.h"
-#include "fingerprint.h"
+#include "decode/decode_json.h"
+#include "decode/fingerprint.h"
 #include "pktbuild.h"
 #include "ulbuild.h"
 

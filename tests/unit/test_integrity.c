@@ -15,10 +15,10 @@
 #include <string.h>
 #include <cmocka.h>
 #include <json-c/json.h>
-#include "assoc_metrics.h"
+#include "output/assoc_metrics.h"
 #include "dicomon.h"
-#include "events.h"
-#include "loader.h"
+#include "core/events.h"
+#include "kern/loader.h"
 #include "pktbuild.h"
 
 struct fx {

@@ -11,8 +11,8 @@
 #include <string.h>
 #include <cmocka.h>
 #include <linux/netlink.h>
-#include "loader.h"
-#include "netdev.h"
+#include "kern/loader.h"
+#include "kern/netdev.h"
 
 static void test_verifier_reason(void **state)
 {

@@ -12,9 +12,9 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include "assoc_metrics.h"
-#include "loop.h"
-#include "metrics.h"
+#include "output/assoc_metrics.h"
+#include "lib/loop.h"
+#include "output/metrics.h"
 
 static void test_listen_check(void **state)
 {

@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "pcapio.h"
+#include "lib/pcapio.h"
 
 /* DLT values (pcap/dlt.h; not included: see pcapio.h on bpf_insn). */
 #define DLT_NULL_	0

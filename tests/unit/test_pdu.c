@@ -12,7 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "dicomon.h"
-#include "pdu.h"
+#include "decode/pdu.h"
 #include "pktbuild.h"
 
 static void test_ae_string(void **state)

@@ -15,9 +15,9 @@
 #include <string.h>
 #include <cmocka.h>
 #include "dicomon.h"
-#include "httpasm.h"
+#include "assoc/httpasm.h"
 #include "pktbuild.h"
-#include "table.h"
+#include "assoc/table.h"
 
 /* ---- control PDU pieces: one ahead of a hole -------------------------------------- */
 

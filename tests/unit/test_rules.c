@@ -15,15 +15,15 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "config.h"
-#include "dicomweb.h"
-#include "eve.h"
+#include "config/config.h"
+#include "decode/dicomweb.h"
+#include "output/eve.h"
 #include "pktbuild.h"
-#include "policy.h"
-#include "integrity.h"
-#include "rules.h"
-#include "table.h"
-#include "yaml_config.h"
+#include "detect/policy.h"
+#include "assoc/integrity.h"
+#include "detect/rules.h"
+#include "assoc/table.h"
+#include "config/yaml_config.h"
 
 #define S(n) ((uint64_t)(n)*1000000000ull)
 

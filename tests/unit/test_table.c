@@ -10,7 +10,7 @@
 #include <cmocka.h>
 #include "dicomon.h"
 #include "pktbuild.h"
-#include "table.h"
+#include "assoc/table.h"
 
 static struct dm_event_hdr hdr(uint64_t id, uint8_t dir, uint64_t ts)
 {

@@ -15,8 +15,8 @@
 #include <linux/pkt_cls.h>
 #include <linux/rtnetlink.h>
 #include <cmocka.h>
-#include "pin.h"
-#include "tcorder.h"
+#include "kern/pin.h"
+#include "kern/tcorder.h"
 
 #define SEQ 77
 

@@ -6,8 +6,8 @@
 #include <stdint.h>
 #include <string.h>
 #include <cmocka.h>
-#include "pdu.h"
-#include "uids.h"
+#include "decode/pdu.h"
+#include "decode/uids.h"
 
 static void test_names(void **state)
 {

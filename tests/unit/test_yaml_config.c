@@ -15,10 +15,10 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "cli.h"
-#include "config.h"
-#include "log.h"
-#include "yaml_config.h"
+#include "config/cli.h"
+#include "config/config.h"
+#include "lib/log.h"
+#include "config/yaml_config.h"
 
 static char err[1024];
 

@@ -1,0 +1,781 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * The association table (see table.h). Records are found by association id
+ * through a chained hash and kept on an age list, oldest first, which is
+ * also the eviction order: finished records first, then active ones.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "decode/decode_json.h"
+#include "assoc/integrity.h"
+#include "lib/names.h"
+#include "assoc/table.h"
+#include "decode/uids.h"
+
+#define BUCKETS 8192
+
+struct dm_table {
+	struct dm_rec *buckets[BUCKETS];
+	struct dm_rec *oldest, *newest;
+	uint32_t max_assoc;
+	uint64_t keep_ns;
+	size_t n;
+	struct dm_table_stats st;
+	void (*evict_fn)(void *ctx, struct dm_rec *r);
+	void *evict_ctx;
+};
+
+void dm_table_on_evict(struct dm_table *t, void (*fn)(void *ctx, struct dm_rec *r), void *ctx)
+{
+	t->evict_fn = fn;
+	t->evict_ctx = ctx;
+}
+
+static const char *const outcome_names[DM_OUT_MAX] = {
+    [DM_OUT_INCOMPLETE] = "incomplete", [DM_OUT_ACCEPTED] = "accepted",
+    [DM_OUT_REJECTED] = "rejected",	[DM_OUT_ABORTED] = "aborted",
+    [DM_OUT_RELEASED] = "released",
+};
+
+const char *dm_outcome_name(unsigned int o)
+{
+	return o < DM_OUT_MAX ? outcome_names[o] : "?";
+}
+
+static size_t bucket(uint64_t id)
+{
+	return (id ^ (id >> 21) ^ (id >> 42)) % BUCKETS;
+}
+
+struct dm_table *dm_table_new(uint32_t max_assoc, uint32_t keep_finished_s)
+{
+	struct dm_table *t = calloc(1, sizeof(*t));
+
+	if (t)
+		dm_table_set_limits(t, max_assoc, keep_finished_s);
+	return t;
+}
+
+void dm_table_set_limits(struct dm_table *t, uint32_t max_assoc, uint32_t keep_finished_s)
+{
+	t->max_assoc = max_assoc ? max_assoc : 1;
+	t->keep_ns = (uint64_t)keep_finished_s * 1000000000ULL;
+}
+
+static void rec_unlink(struct dm_table *t, struct dm_rec *r)
+{
+	struct dm_rec **p = &t->buckets[bucket(r->id)];
+
+	while (*p && *p != r)
+		p = &(*p)->next;
+	if (*p)
+		*p = r->next;
+	if (r->older)
+		r->older->newer = r->newer;
+	else
+		t->oldest = r->newer;
+	if (r->newer)
+		r->newer->older = r->older;
+	else
+		t->newest = r->older;
+	if (r->finished)
+		t->st.finished--;
+	else
+		t->st.active--;
+	t->n--;
+}
+
+static void decode_free(struct dm_assoc_info **a)
+{
+	if (!*a)
+		return;
+	dm_assoc_free(*a);
+	free(*a);
+	*a = NULL;
+}
+
+static void rec_free(struct dm_rec *r)
+{
+	dm_pdu_buf_free(&r->buf[0]);
+	dm_pdu_buf_free(&r->buf[1]);
+	dm_cmd_asm_free(&r->cmd[0]);
+	dm_cmd_asm_free(&r->cmd[1]);
+	decode_free(&r->rq);
+	decode_free(&r->ac);
+	free(r);
+}
+
+void dm_table_free(struct dm_table *t)
+{
+	struct dm_rec *r, *n;
+
+	if (!t)
+		return;
+	for (r = t->oldest; r; r = n) {
+		n = r->newer;
+		rec_free(r);
+	}
+	free(t);
+}
+
+/* Make room for one more: the oldest finished record, else the oldest of all. */
+static void make_room(struct dm_table *t)
+{
+	struct dm_rec *r;
+
+	while (t->n >= t->max_assoc) {
+		for (r = t->oldest; r && !r->finished; r = r->newer)
+			;
+		if (r) {
+			t->st.evicted_finished++;
+		} else {
+			r = t->oldest;
+			t->st.evicted_active++;
+			/* Its end will never come: report what is known now. */
+			if (t->evict_fn)
+				t->evict_fn(t->evict_ctx, r);
+		}
+		rec_unlink(t, r);
+		rec_free(r);
+	}
+}
+
+const struct dm_rec *dm_table_find(const struct dm_table *t, uint64_t id)
+{
+	const struct dm_rec *r;
+
+	for (r = t->buckets[bucket(id)]; r; r = r->next)
+		if (r->id == id)
+			return r;
+	return NULL;
+}
+
+struct dm_rec *dm_table_get(struct dm_table *t, const struct dm_event_hdr *h)
+{
+	struct dm_rec *r, **b = &t->buckets[bucket(h->assoc_id)];
+
+	for (r = *b; r; r = r->next)
+		if (r->id == h->assoc_id)
+			return r;
+	make_room(t);
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	r->id = h->assoc_id;
+	r->key = h->key;
+	r->ifindex = h->ifindex;
+	r->init_side = h->init_side;
+	r->hook = h->hook;
+	r->start_ns = h->ts_ns;
+	r->next = *b;
+	*b = r;
+	r->older = t->newest;
+	if (t->newest)
+		t->newest->newer = r;
+	else
+		t->oldest = r;
+	t->newest = r;
+	t->n++;
+	t->st.active++;
+	t->st.created++;
+	return r;
+}
+
+static bool setup_type(uint8_t type)
+{
+	return type == DM_PDU_ASSOC_RQ || type == DM_PDU_ASSOC_AC || type == DM_PDU_ASSOC_RJ;
+}
+
+int dm_table_piece(struct dm_table *t, struct dm_rec *r, const struct dm_event_piece *e,
+		   const uint8_t **pdu, size_t *len)
+{
+	int d = e->hdr.dir & 1;
+	struct dm_pdu_buf *b = &r->buf[d];
+	int res;
+
+	res = dm_pdu_buf_add(b, e->pdu_type, e->offset, e->data, e->hdr.len,
+			     e->hdr.flags & DM_EF_FIRST, e->hdr.flags & DM_EF_LAST);
+	if (res == DM_PIECE_BAD) {
+		if (e->hdr.flags & DM_EF_LAST)
+			t->st.pdus_broken++;
+		if (setup_type(e->pdu_type) && !r->setup_done[d])
+			r->inc |= 1u << DM_INC_GAP;
+		return 0;
+	}
+	if (res != DM_PIECE_DONE)
+		return 0;
+	r->last_trunc[d] = !!(e->hdr.flags & DM_EF_TRUNC);
+	*pdu = b->data;
+	*len = b->len;
+	return 1;
+}
+
+int dm_table_pending(struct dm_table *t, struct dm_rec *r, int dir, const uint8_t **pdu,
+		     size_t *len)
+{
+	struct dm_pdu_buf *b = &r->buf[dir & 1];
+	struct dm_rec_viol v = {.code = DM_V_PDU_INCOMPLETE, .dir = (int8_t)(dir & 1)};
+	uint64_t total;
+
+	if (!b->active || b->broken || !b->len || b->type == DM_PDU_P_DATA ||
+	    b->data[0] != b->type)
+		return 0;
+	b->active = 0;
+	r->last_trunc[dir & 1] = 0;
+	total = b->len >= 6 ? 6 + (uint64_t)dm_rd_be32(b->data + 2) : 6;
+	if (b->len < total) {
+		snprintf(v.text, sizeof(v.text), "%s: %zu of %llu bytes before it was cut short",
+			 dm_pdu_name(b->type), b->len, (unsigned long long)total);
+		/* After a loss on our side in that direction, it tells of the capture. */
+		dm_table_add_violation(t, r, &v, dm_capture_loss(r->an_codes[dir & 1]));
+		if (setup_type(b->type) && !r->setup_done[dir & 1])
+			r->inc |= 1u << DM_INC_TRUNCATED;
+	}
+	*pdu = b->data;
+	*len = b->len;
+	return 1;
+}
+
+void dm_table_add_violation(struct dm_table *t, struct dm_rec *r, const struct dm_rec_viol *v,
+			    bool capture)
+{
+	if (r->n_viol < DM_REC_MAX_VIOL)
+		r->viol[r->n_viol] = *v;
+	r->n_viol++;
+	t->st.violations++;
+	if (capture)
+		r->n_viol_capture++;
+}
+
+void dm_table_count_violations(struct dm_table *t, struct dm_rec *r, uint32_t n, bool capture)
+{
+	r->n_viol += n;
+	t->st.violations += n;
+	if (capture)
+		r->n_viol_capture += n;
+}
+
+/* Keep the first few violations of a decode of direction dir, count them all. */
+static void take_violations(struct dm_table *t, struct dm_rec *r, int dir,
+			    const struct dm_violations *v)
+{
+	struct dm_rec_viol *rv;
+	int i;
+
+	for (i = 0; i < v->n; i++) {
+		if (r->n_viol + i >= DM_REC_MAX_VIOL)
+			break;
+		rv = &r->viol[r->n_viol + i];
+		memset(rv, 0, sizeof(*rv));
+		rv->code = v->v[i].code;
+		rv->dir = (int8_t)dir;
+		memcpy(rv->text, v->v[i].text, sizeof(rv->text));
+	}
+	r->n_viol += v->total;
+	t->st.violations += v->total;
+}
+
+/*
+ * A set-up PDU whose length lies short of the fixed part (0, say): the BPF
+ * side shipped its first bytes (up to DM_PIECE_MAX) as the PDU. A copy with
+ * the length of what is there is decoded instead, with a violation. NULL
+ * when the length does not lie so (the caller frees the copy).
+ */
+static uint8_t *length_lies(struct dm_table *t, struct dm_rec *r, int dir, const uint8_t *pdu,
+			    size_t len)
+{
+	struct dm_rec_viol v = {.code = DM_V_PDU_LENGTH, .dir = (int8_t)dir};
+	uint32_t pdu_len;
+	uint8_t *copy;
+
+	if (len <= 6)
+		return NULL;
+	pdu_len = dm_rd_be32(pdu + 2);
+	if (pdu_len >= 68 || len <= (size_t)pdu_len + 6)
+		return NULL;
+	copy = malloc(len);
+	if (!copy)
+		return NULL;
+	memcpy(copy, pdu, len);
+	copy[2] = (uint8_t)((len - 6) >> 24);
+	copy[3] = (uint8_t)((len - 6) >> 16);
+	copy[4] = (uint8_t)((len - 6) >> 8);
+	copy[5] = (uint8_t)(len - 6);
+	snprintf(v.text, sizeof(v.text),
+		 "PDU-length %u below the fixed part (68): decoded from the %zu bytes sent",
+		 pdu_len, len);
+	dm_table_add_violation(t, r, &v, false);
+	r->inc |= 1u << DM_INC_PDU_LENGTH;
+	return copy;
+}
+
+/* A second RQ or AC on one association is itself a violation; the first one stays. */
+static void decode_setup(struct dm_table *t, struct dm_rec *r, int dir,
+			 struct dm_assoc_info **slot, const uint8_t *pdu, size_t len)
+{
+	struct dm_assoc_info *a = calloc(1, sizeof(*a));
+	uint8_t *copy = length_lies(t, r, dir, pdu, len), type = pdu[0];
+	bool lied = copy != NULL;
+	int err;
+
+	if (!a) {
+		free(copy);
+		return;
+	}
+	if (copy)
+		pdu = copy;
+	err = dm_assoc_decode(pdu, len, a);
+	/*
+	 * A hostile RQ can hold 330 KiB of decoded strings: past DM_REC_DECODE_MAX
+	 * the record keeps the decode of its first DM_REC_DECODE_INPUT bytes only
+	 * (flagged truncated), so every record stays small.
+	 */
+	if (dm_assoc_mem(a) > DM_REC_DECODE_MAX && len > DM_REC_DECODE_INPUT) {
+		dm_assoc_free(a);
+		dm_assoc_decode(pdu, DM_REC_DECODE_INPUT, a);
+		r->decode_cut = true;
+	}
+	if (copy) {
+		explicit_bzero(copy, len);
+		free(copy);
+	}
+	take_violations(t, r, dir, &a->viol);
+	if (*slot || a->type != type) {
+		dm_assoc_free(a);
+		free(a);
+		return;
+	}
+	*slot = a;
+	if (r->last_trunc[dir] && !r->setup_done[dir])
+		r->inc |= 1u << DM_INC_CTL_TRUNCATED;
+	if (!err && !lied && !a->truncated && !r->last_trunc[dir])
+		r->setup_done[dir] = 1;
+	if (a->type == DM_PDU_ASSOC_RQ) {
+		dm_fingerprint_pdu(a, &r->fp);
+		r->have_fp = true;
+	}
+	/* The AC against the RQ it answers: contexts, syntaxes, roles, identity. */
+	if (r->rq && r->ac && a == r->ac) {
+		struct dm_violations v = {};
+
+		dm_assoc_match(r->rq, r->ac, &v);
+		take_violations(t, r, dir, &v);
+	}
+}
+
+void dm_table_control_pdu(struct dm_table *t, struct dm_rec *r, int dir, const uint8_t *pdu,
+			  size_t len)
+{
+	dir &= 1;
+	t->st.pdus_decoded++;
+	/* A PDU in the clear: the association is cleartext, before its end says so too. */
+	if (r->transport == DM_TRANSPORT_UNKNOWN)
+		r->transport = DM_TRANSPORT_CLEARTEXT;
+	switch (pdu[0]) {
+	case DM_PDU_ASSOC_RQ:
+		decode_setup(t, r, dir, &r->rq, pdu, len);
+		break;
+	case DM_PDU_ASSOC_AC:
+		decode_setup(t, r, dir, &r->ac, pdu, len);
+		if (r->outcome == DM_OUT_INCOMPLETE)
+			r->outcome = DM_OUT_ACCEPTED;
+		break;
+	case DM_PDU_ASSOC_RJ:
+		if (!dm_reject_parse(pdu, len, &r->reject)) {
+			r->rejected = true;
+			r->setup_done[dir] = 1;
+		}
+		r->outcome = DM_OUT_REJECTED;
+		break;
+	case DM_PDU_ABORT:
+		if (!dm_reject_parse(pdu, len, &r->abort))
+			r->aborted = true;
+		r->outcome = DM_OUT_ABORTED;
+		break;
+	case DM_PDU_RELEASE_RQ:
+		r->release_rq = true;
+		break;
+	case DM_PDU_RELEASE_RP:
+		r->release_rp = true;
+		if (r->outcome == DM_OUT_ACCEPTED || r->outcome == DM_OUT_INCOMPLETE)
+			r->outcome = DM_OUT_RELEASED;
+		break;
+	}
+}
+
+static void count_cmd(struct dm_rec *r, uint16_t field)
+{
+	int i;
+
+	for (i = 0; i < r->n_cmds; i++) {
+		if (r->cmds[i].field == field) {
+			r->cmds[i].count++;
+			return;
+		}
+	}
+	if (r->n_cmds < DM_REC_CMDS) {
+		r->cmds[r->n_cmds].field = field;
+		r->cmds[r->n_cmds++].count = 1;
+	}
+}
+
+static int status_index(uint16_t status)
+{
+	static const char *const classes[] = {"success", "pending", "warning", "failure", "cancel"};
+	const char *c = dm_status_class(status);
+	int i;
+
+	for (i = 0; i < 5; i++)
+		if (!strcmp(c, classes[i]))
+			return i;
+	return 3;
+}
+
+static void add_ae(char list[DM_REC_MAX_MOVE][DM_AE_STR], uint8_t *n, const char *ae)
+{
+	int i;
+
+	for (i = 0; i < *n; i++)
+		if (!strcmp(list[i], ae))
+			return;
+	if (*n < DM_REC_MAX_MOVE)
+		snprintf(list[(*n)++], DM_AE_STR, "%s", ae);
+}
+
+/* The PDU bytes the table holds are zeroed after a command head: a data set PDV may be among them. */
+static void scrub(struct dm_rec *r, int dir, const uint8_t *pdu)
+{
+	if (pdu && pdu == r->buf[dir].data)
+		dm_pdu_buf_scrub(&r->buf[dir]);
+}
+
+int dm_table_dimse(struct dm_table *t, struct dm_rec *r, int dir, const uint8_t *pdu, size_t len,
+		   struct dm_dimse_cmd *c)
+{
+	struct dm_violations av = {};
+	const uint8_t *p;
+	size_t n;
+	int err;
+
+	dir &= 1;
+	if (dm_cmd_asm_pdu(&r->cmd[dir], pdu, len, &p, &n, &av) != DM_CMD_DECODE) {
+		take_violations(t, r, dir, &av);
+		memset(c, 0, sizeof(*c));
+		scrub(r, dir, pdu);
+		return -EAGAIN;
+	}
+	take_violations(t, r, dir, &av);
+	err = dm_dimse_decode(p, n, c);
+	dm_cmd_asm_done(&r->cmd[dir]);
+	scrub(r, dir, pdu);
+	take_violations(t, r, dir, &c->viol);
+	if (err || !(c->present & DM_DC_COMMAND))
+		return err ? err : -ENODATA;
+	count_cmd(r, c->command);
+	r->n_commands++;
+	if ((c->command & 0x8000) && (c->present & DM_DC_STATUS))
+		r->statuses[status_index(c->status)]++;
+	if (c->present & DM_DC_MOVE_DEST)
+		add_ae(r->move_dest, &r->n_move_dest, c->move_destination.str);
+	if (c->present & DM_DC_MOVE_ORIG_AE)
+		add_ae(r->move_orig, &r->n_move_orig, c->move_originator.str);
+	return 0;
+}
+
+void dm_table_tls(struct dm_table *t, struct dm_rec *r, const struct dm_event_tls *e)
+{
+	(void)t;
+	r->transport = DM_TRANSPORT_TLS;
+	if (e->hs_type == 1)
+		r->tls_offered = e->version;
+	else
+		r->tls_selected = e->version;
+}
+
+void dm_table_end(struct dm_table *t, struct dm_rec *r, const struct dm_event_flow *e)
+{
+	const struct dm_assoc *a = &e->assoc;
+
+	memcpy(r->dir, a->dir, sizeof(r->dir));
+	r->transport = a->transport;
+	r->state = a->state;
+	r->midstream = a->flags & DM_AF_MIDSTREAM;
+	r->tls_offered = a->tls_offered;
+	r->tls_selected = a->tls_selected;
+	r->end_reason = e->reason;
+	r->end_ns = e->hdr.ts_ns;
+	r->aflags = a->flags;
+	/* The kernel saw every PDU header even where an event was lost. */
+	switch (a->state) {
+	case DM_STATE_RELEASED:
+		r->outcome = DM_OUT_RELEASED;
+		break;
+	case DM_STATE_REJECTED:
+		r->outcome = DM_OUT_REJECTED;
+		break;
+	case DM_STATE_ABORTED:
+		r->outcome = DM_OUT_ABORTED;
+		break;
+	case DM_STATE_ACCEPTED:
+	case DM_STATE_RELEASING:
+		if (r->outcome == DM_OUT_INCOMPLETE)
+			r->outcome = DM_OUT_ACCEPTED;
+		break;
+	}
+	if (r->rq) {
+		struct dm_assoc_end end = {
+		    .dimse_commands = r->n_commands,
+		    .accepted = r->ac != NULL || a->dir[DM_DIR_REPLY].pdus[DM_PDU_ASSOC_AC] > 0,
+		    .rejected = r->rejected,
+		    .released = r->release_rq || r->release_rp,
+		    .aborted = r->aborted,
+		};
+
+		dm_fingerprint_assoc(r->rq, &end, &r->fp);
+	}
+	if (!r->finished) {
+		struct dm_violations v = {};
+
+		dm_cmd_asm_end(&r->cmd[DM_DIR_ORIG], &v);
+		take_violations(t, r, DM_DIR_ORIG, &v);
+		memset(&v, 0, sizeof(v));
+		dm_cmd_asm_end(&r->cmd[DM_DIR_REPLY], &v);
+		take_violations(t, r, DM_DIR_REPLY, &v);
+		dm_integrity_end(t, r, a);
+		r->finished = true;
+		t->st.active--;
+		t->st.finished++;
+	}
+	dm_pdu_buf_free(&r->buf[0]);
+	dm_pdu_buf_free(&r->buf[1]);
+}
+
+void dm_table_expire(struct dm_table *t, uint64_t now_ns)
+{
+	struct dm_rec *r, *n;
+
+	for (r = t->oldest; r; r = n) {
+		n = r->newer;
+		if (r->finished && now_ns - r->end_ns >= t->keep_ns) {
+			rec_unlink(t, r);
+			rec_free(r);
+			t->st.expired++;
+		}
+	}
+}
+
+const struct dm_table_stats *dm_table_stats(const struct dm_table *t)
+{
+	return &t->st;
+}
+
+void dm_table_foreach(const struct dm_table *t, void (*fn)(const struct dm_rec *, void *),
+		      void *ctx)
+{
+	const struct dm_rec *r;
+
+	for (r = t->oldest; r; r = r->newer)
+		fn(r, ctx);
+}
+
+const char *dm_rec_calling(const struct dm_rec *r)
+{
+	const struct dm_assoc_info *who = r->rq ? r->rq : r->ac;
+
+	return who ? who->calling.str : "";
+}
+
+const char *dm_rec_called(const struct dm_rec *r)
+{
+	const struct dm_assoc_info *who = r->rq ? r->rq : r->ac;
+
+	return who ? who->called.str : "";
+}
+
+static json_object *str_or_null(const char *s)
+{
+	return s && *s ? json_object_new_string(s) : NULL;
+}
+
+static json_object *uid_json(const struct dm_assoc_info *a, dm_str_t s)
+{
+	return str_or_null(dm_assoc_str(a, s));
+}
+
+static json_object *impl_json(const struct dm_assoc_info *a)
+{
+	json_object *o;
+
+	if (!a)
+		return NULL;
+	o = json_object_new_object();
+	json_object_object_add(o, "class_uid", uid_json(a, a->ui.impl_uid));
+	json_object_object_add(o, "version", uid_json(a, a->ui.impl_version));
+	return o;
+}
+
+/* Every context the RQ proposed, with the AC's answer. */
+static json_object *contexts_json(const struct dm_assoc_info *rq, const struct dm_assoc_info *ac)
+{
+	json_object *arr = json_object_new_array(), *o, *ts;
+	const struct dm_assoc_pc *pc, *ans;
+	const char *name;
+	int i, k;
+
+	for (i = 0; rq && i < rq->n_pcs; i++) {
+		pc = &rq->pcs[i];
+		ans = ac ? dm_assoc_pc_find(ac, pc->id) : NULL;
+		o = json_object_new_object();
+		json_object_object_add(o, "id", json_object_new_int(pc->id));
+		json_object_object_add(o, "abstract_syntax", uid_json(rq, pc->abstract));
+		name = dm_uid_name(dm_assoc_str(rq, pc->abstract));
+		json_object_object_add(o, "abstract_syntax_name", str_or_null(name));
+		ts = json_object_new_array();
+		for (k = 0; k < pc->n_ts; k++)
+			json_object_array_add(ts, uid_json(rq, pc->ts[k]));
+		json_object_object_add(o, "transfer_syntaxes", ts);
+		json_object_object_add(o, "result",
+				       ans ? json_object_new_string(dm_pc_result_name(ans->result))
+					   : NULL);
+		json_object_object_add(o, "accepted_transfer_syntax",
+				       ans && !ans->result && ans->n_ts ? uid_json(ac, ans->ts[0])
+									: NULL);
+		name = ans && !ans->result && ans->n_ts ? dm_uid_name(dm_assoc_str(ac, ans->ts[0]))
+							: NULL;
+		json_object_object_add(o, "accepted_transfer_syntax_name", str_or_null(name));
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
+static json_object *ae_list_json(const char list[DM_REC_MAX_MOVE][DM_AE_STR], int n)
+{
+	json_object *a = json_object_new_array();
+	int i;
+
+	for (i = 0; i < n; i++)
+		json_object_array_add(a, json_object_new_string(list[i]));
+	return a;
+}
+
+static json_object *code_json(const struct dm_reject *c, bool rj)
+{
+	json_object *x = json_object_new_object();
+
+	if (rj)
+		json_object_object_add(x, "result", json_object_new_int(c->result));
+	json_object_object_add(x, "source", json_object_new_int(c->source));
+	json_object_object_add(x, "reason", json_object_new_int(c->reason));
+	json_object_object_add(
+	    x, "reason_name",
+	    json_object_new_string(rj ? dm_reject_reason_name(c->source, c->reason)
+				      : dm_abort_reason_name(c->source, c->reason)));
+	return x;
+}
+
+/* {code, text, dir, offset}: dir and offset null where unknown. */
+static json_object *violations_json(const struct dm_rec *r)
+{
+	json_object *x = json_object_new_array(), *y;
+	const struct dm_rec_viol *v;
+	uint32_t i;
+
+	for (i = 0; i < r->n_viol && i < DM_REC_MAX_VIOL; i++) {
+		v = &r->viol[i];
+		y = json_object_new_object();
+		json_object_object_add(y, "code", json_object_new_string(dm_viol_name(v->code)));
+		json_object_object_add(y, "text", json_object_new_string(v->text));
+		json_object_object_add(y, "dir",
+				       v->dir >= 0 ? json_object_new_string(dm_dir_name(v->dir))
+						   : NULL);
+		json_object_object_add(y, "offset",
+				       v->has_offset ? json_object_new_int64((int64_t)v->offset)
+						     : NULL);
+		json_object_array_add(x, y);
+	}
+	return x;
+}
+
+void dm_rec_json(const struct dm_rec *r, json_object *o)
+{
+	static const char *const classes[] = {"success", "pending", "warning", "failure", "cancel"};
+	const struct dm_assoc_info *who = r->rq ? r->rq : r->ac;
+	json_object *x;
+	char buf[16];
+	int i;
+
+	/* The RQ names both parties; an AC only echoes them (not authenticated). */
+	json_object_object_add(o, "calling_ae", who ? str_or_null(who->calling.str) : NULL);
+	json_object_object_add(o, "called_ae", who ? str_or_null(who->called.str) : NULL);
+	if (who && (who->calling.flags || who->called.flags)) {
+		x = json_object_new_object();
+		json_object_object_add(x, "calling", dm_ae_json(&who->calling));
+		json_object_object_add(x, "called", dm_ae_json(&who->called));
+		json_object_object_add(o, "ae_anomalies", x);
+	}
+	/* Under TLS the set-up is not visible: no outcome rather than a made-up one. */
+	json_object_object_add(o, "outcome",
+			       r->transport == DM_TRANSPORT_TLS && r->outcome == DM_OUT_INCOMPLETE
+				   ? NULL
+				   : json_object_new_string(dm_outcome_name(r->outcome)));
+	json_object_object_add(o, "reject", r->rejected ? code_json(&r->reject, true) : NULL);
+	json_object_object_add(o, "abort", r->aborted ? code_json(&r->abort, false) : NULL);
+
+	x = json_object_new_object();
+	json_object_object_add(x, "orig", impl_json(r->rq));
+	json_object_object_add(x, "reply", impl_json(r->ac));
+	json_object_object_add(o, "implementation", x);
+	x = json_object_new_object();
+	json_object_object_add(x, "orig",
+			       r->rq ? json_object_new_int64(r->rq->ui.max_length) : NULL);
+	json_object_object_add(x, "reply",
+			       r->ac ? json_object_new_int64(r->ac->ui.max_length) : NULL);
+	json_object_object_add(o, "max_pdu", x);
+	json_object_object_add(o, "fingerprint", r->have_fp ? dm_fingerprint_json(&r->fp) : NULL);
+	if (r->rq && (r->rq->ui.has & DM_UI_IDENTITY_RQ)) {
+		/* The type and whether a passcode was sent: never the fields themselves. */
+		x = json_object_new_object();
+		json_object_object_add(
+		    x, "type", json_object_new_string(dm_identity_type_name(r->rq->ui.id_type)));
+		json_object_object_add(x, "secondary_field",
+				       json_object_new_boolean(r->rq->ui.id_secondary));
+		json_object_object_add(o, "user_identity", x);
+	} else {
+		json_object_object_add(o, "user_identity", NULL);
+	}
+	json_object_object_add(o, "presentation_contexts", contexts_json(r->rq, r->ac));
+	if (r->decode_cut)
+		json_object_object_add(o, "decode_truncated", json_object_new_boolean(1));
+	if (r->rq && r->rq->n_pcs_seen > r->rq->n_pcs)
+		json_object_object_add(o, "presentation_contexts_dropped",
+				       json_object_new_int(r->rq->n_pcs_seen - r->rq->n_pcs));
+
+	x = json_object_new_object();
+	for (i = 0; i < r->n_cmds; i++) {
+		const char *n = dm_dimse_name(r->cmds[i].field);
+
+		if (!n) {
+			snprintf(buf, sizeof(buf), "0x%04x", r->cmds[i].field);
+			n = buf;
+		}
+		json_object_object_add(x, n, json_object_new_int64(r->cmds[i].count));
+	}
+	json_object_object_add(o, "commands", x);
+	x = json_object_new_object();
+	for (i = 0; i < 5; i++)
+		if (r->statuses[i])
+			json_object_object_add(x, classes[i],
+					       json_object_new_int64(r->statuses[i]));
+	json_object_object_add(o, "statuses", x);
+	json_object_object_add(o, "move_destinations", ae_list_json(r->move_dest, r->n_move_dest));
+	json_object_object_add(o, "move_originators", ae_list_json(r->move_orig, r->n_move_orig));
+
+	json_object_object_add(o, "violations", violations_json(r));
+	json_object_object_add(o, "violations_total", json_object_new_int64(r->n_viol));
+	json_object_object_add(o, "decode_incomplete", dm_incomplete_json(dm_rec_incomplete(r)));
+	json_object_object_add(o, "candidate",
+			       json_object_new_boolean(r->aflags & DM_AF_CANDIDATE));
+}

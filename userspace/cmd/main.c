@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * dicomon: subcommands. `run` is the daemon (daemon.c), `detach` removes what
+ * a daemon left attached and pinned (pin.c), `version` names the version and
+ * the kernel features found (features.c).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include "config/cli.h"
+#include "cmd/daemon.h"
+#include "kern/kfeatures.h"
+#include "lib/log.h"
+#include "kern/pin.h"
+#include "cmd/replay.h"
+#include "cmd/status.h"
+
+static int cmd_run(int argc, char **argv)
+{
+	struct dm_config cfg;
+	struct dm_cli cli;
+	char err[1024];
+	int r;
+
+	r = dm_cli_parse_run(argc, argv, &cli);
+	if (r)
+		return r > 0 ? 0 : DM_EXIT_USAGE;
+	if (cli.check) {
+		/* nginx -t style: what would run, checked, nothing loaded. */
+		if (dm_cli_config(&cli, &cfg, true, err, sizeof(err))) {
+			fprintf(stderr, "dicomon: %s\n", err);
+			return DM_EXIT_USAGE;
+		}
+		dm_config_dump(&cfg, stdout);
+		return 0;
+	}
+	return dm_daemon_run(&cli);
+}
+
+static int cmd_replay(int argc, char **argv)
+{
+	struct dm_cli cli;
+	int r;
+
+	r = dm_cli_parse_replay(argc, argv, &cli);
+	if (r)
+		return r > 0 ? 0 : DM_EXIT_USAGE;
+	return dm_replay_run(&cli);
+}
+
+static int cmd_detach(int argc, char **argv)
+{
+	const char *ifaces[DM_MAX_IFACES - 1];
+	struct dm_config cfg;
+	struct dm_cli cli;
+	char err[1024];
+	int r, i;
+
+	r = dm_cli_parse_detach(argc, argv, &cli);
+	if (r)
+		return r > 0 ? 0 : DM_EXIT_USAGE;
+	if (dm_cli_config(&cli, &cfg, false, err, sizeof(err))) {
+		fprintf(stderr, "dicomon: %s\n", err);
+		return DM_EXIT_USAGE;
+	}
+	dm_log_set_level(cli.verbose ? DM_LOG_WARN + cli.verbose : DM_LOG_INFO);
+	dm_log_init_libbpf();
+	for (i = 0; i < cli.n_ifaces; i++)
+		ifaces[i] = cli.ifaces[i];
+	r = dm_detach_pinned(cfg.pin_root, ifaces, cli.n_ifaces);
+	return r == -EBUSY ? DM_EXIT_STATE : r ? DM_EXIT_RUNTIME : 0;
+}
+
+static int cmd_version(int argc, char **argv)
+{
+	bool json = argc > 1 && !strcmp(argv[1], "--json");
+
+	if (argc > 1 + json) {
+		fprintf(stderr, "Usage: dicomon version [--json]\n");
+		return DM_EXIT_USAGE;
+	}
+	dm_log_init_libbpf(); /* probe failures are expected: keep libbpf quiet */
+	return dm_features_print(stdout, json);
+}
+
+/* `dicomon status [-c FILE] [--socket PATH] [--pin-root DIR] [--json]` */
+static int cmd_status(int argc, char **argv)
+{
+	const char *sock = NULL, *pins = NULL;
+	struct dm_config cfg;
+	struct dm_cli cli = {};
+	bool json = false;
+	char err[1024];
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json")) {
+			json = true;
+		} else if (!strcmp(argv[i], "-v")) {
+			cli.verbose++;
+		} else if (i + 1 < argc &&
+			   (!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config"))) {
+			cli.config = argv[++i];
+		} else if (i + 1 < argc && !strcmp(argv[i], "--socket")) {
+			sock = argv[++i];
+		} else if (i + 1 < argc && !strcmp(argv[i], "--pin-root")) {
+			pins = argv[++i];
+		} else {
+			fprintf(stderr, "Usage: dicomon status [-c FILE] [--socket PATH] "
+					"[--pin-root DIR] [--json] [-v]\n");
+			return !strcmp(argv[i], "-h") || !strcmp(argv[i], "--help") ? 0
+										    : DM_EXIT_USAGE;
+		}
+	}
+	/* The socket and pin directory the daemon was configured with, unless given. */
+	if (dm_cli_config(&cli, &cfg, false, err, sizeof(err))) {
+		fprintf(stderr, "dicomon: %s\n", err);
+		return DM_EXIT_USAGE;
+	}
+	dm_log_set_level(DM_LOG_WARN + cli.verbose);
+	dm_log_init_libbpf();
+	return dm_status_client(sock ? sock : cfg.status_socket, pins ? pins : cfg.pin_root, json,
+				stdout)
+		   ? DM_EXIT_RUNTIME
+		   : 0;
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+} commands[] = {
+    {"run", cmd_run},	      {"replay", cmd_replay},	  {"detach", cmd_detach},	  {"status", cmd_status},
+    {"version", cmd_version}, {"--version", cmd_version},
+};
+
+int main(int argc, char **argv)
+{
+	size_t i;
+
+	dm_log_init();
+	if (argc < 2) {
+		dm_cli_usage(stderr);
+		return DM_EXIT_USAGE;
+	}
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].fn(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		dm_cli_usage(stdout);
+		return 0;
+	}
+	fprintf(stderr, "dicomon: unknown command '%s'\n", argv[1]);
+	dm_cli_usage(stderr);
+	return DM_EXIT_USAGE;
+}

@@ -1,0 +1,510 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * `dicomon replay`: capture files through the live pipeline. Every packet,
+ * in order, runs through the same XDP program with BPF_PROG_TEST_RUN (fresh,
+ * unpinned maps, attached nowhere), its events are drained right after it,
+ * and they go through the same events -> table -> rules -> feed path as
+ * `dicomon run` (the daemon's struct and callbacks, daemon.c).
+ *
+ * Time: the BPF side stamps events with bpf_ktime_get_ns() (and, with
+ * fine_clock, its activity stamps too). Before each packet runs we note
+ * CLOCK_MONOTONIC, the same clock, next to the packet's capture time; a
+ * kernel stamp is translated to the capture time of the packet during whose
+ * run it was read (binary search), and userspace's "now" is the capture
+ * time of the packet being read (clock.c). So rule windows, durations and
+ * the feed's timestamps are the capture's.
+ */
+#include <errno.h>
+#include <net/if.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <json-c/json.h>
+#include "lib/clock.h"
+#include "cmd/daemon.h"
+#include "dicomon.skel.h"
+#include "core/events.h"
+#include "output/evidence.h"
+#include "output/feed.h"
+#include "lib/log.h"
+#include "lib/pcapio.h"
+#include "cmd/replay.h"
+#include "detect/rules.h"
+#include "assoc/table.h"
+
+/* XDP multi-buffer test runs take up to MAX_SKB_FRAGS pages past the first. */
+#define FRAME_MAX (65536 + 4096)
+
+/* Why a packet was not run (counted, reported at the end). */
+enum skip_reason {
+	SKIP_SHORT,    /* shorter than its link-layer header */
+	SKIP_OVERSIZE, /* larger than a test run takes */
+	SKIP_RUN,      /* BPF_PROG_TEST_RUN failed */
+	SKIP_MAX,
+};
+static const char *const skip_names[SKIP_MAX] = {"short", "oversize", "run_failed"};
+
+struct capture {
+	const char *path;
+	struct dm_pcap *p;
+	int dlt;
+	uint64_t packets, bytes, truncated; /* truncated: caplen < wire length (snaplen) */
+	char error[512];
+};
+
+/* Before packet i ran, CLOCK_MONOTONIC read mono; its capture time was cap. */
+struct mark {
+	uint64_t mono, cap;
+};
+
+struct replay {
+	struct dm_daemon d;
+	struct capture *caps;
+	int n_caps;
+	int prog_fd;
+	struct mark *marks;
+	size_t n_marks, cap_marks;
+	uint64_t last_cap;    /* capture clock, held when timestamps go backwards */
+	uint64_t backwards;   /* packets whose timestamp went backwards */
+	uint64_t skipped[SKIP_MAX];
+	uint64_t packets_run;
+	uint8_t *frame;
+	union { /* an event, copied so its timestamps can be translated */
+		struct dm_event_hdr hdr;
+		uint8_t bytes[sizeof(struct dm_event_piece) + DM_PIECE_MAX + DM_HTTP_SNAP +
+			      sizeof(struct dm_event_packet)];
+	} ev;
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* A kernel timestamp to the capture time of the packet whose run read it. */
+static uint64_t to_capture(const struct replay *rp, uint64_t mono)
+{
+	size_t lo = 0, hi = rp->n_marks, mid;
+
+	if (!mono || !rp->n_marks)
+		return mono ? rp->last_cap : 0;
+	while (hi - lo > 1) {
+		mid = lo + (hi - lo) / 2;
+		if (rp->marks[mid].mono <= mono)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return rp->marks[lo].cap;
+}
+
+/* Ring buffer callback: translate the timestamps, then the daemon's handler. */
+static int on_event(void *ctx, void *data, size_t len)
+{
+	struct replay *rp = ctx;
+	struct dm_event_flow *f;
+	int r;
+
+	if (len > sizeof(rp->ev) || len < sizeof(struct dm_event_hdr))
+		return dm_events_handle(rp->d.ev, data, len); /* counted as malformed there */
+	memcpy(rp->ev.bytes, data, len);
+	rp->ev.hdr.ts_ns = to_capture(rp, rp->ev.hdr.ts_ns);
+	if (rp->ev.hdr.type == DM_EV_FLOW_END && len >= sizeof(*f)) {
+		f = (struct dm_event_flow *)rp->ev.bytes;
+		f->assoc.first_ns = to_capture(rp, f->assoc.first_ns);
+		f->assoc.last_ns = to_capture(rp, f->assoc.last_ns);
+	}
+	r = dm_events_handle(rp->d.ev, rp->ev.bytes, len);
+	/* An HTTP request's query, a data set PDV: the copy keeps nothing. */
+	explicit_bzero(rp->ev.bytes, len);
+	return r;
+}
+
+static int add_mark(struct replay *rp, uint64_t mono, uint64_t cap)
+{
+	struct mark *m;
+	size_t n;
+
+	if (rp->n_marks == rp->cap_marks) {
+		n = rp->cap_marks ? rp->cap_marks * 2 : 65536;
+		m = realloc(rp->marks, n * sizeof(*m));
+		if (!m)
+			return -ENOMEM;
+		rp->marks = m;
+		rp->cap_marks = n;
+	}
+	rp->marks[rp->n_marks++] = (struct mark){mono, cap};
+	return 0;
+}
+
+static void skip(struct replay *rp, struct capture *c, enum skip_reason why, const char *detail)
+{
+	/* The first few by name; all of them counted. */
+	if (rp->skipped[why]++ < 5)
+		pr_warn("%s: packet %llu: not run (%s%s%s)\n", c->path,
+			(unsigned long long)c->packets, skip_names[why], detail ? ": " : "",
+			detail ? detail : "");
+}
+
+static int run_packet(struct replay *rp, struct capture *c, const struct dm_pcap_pkt *h)
+{
+	uint64_t cap = h->ts_ns;
+	long len;
+	int err;
+
+	if (cap < rp->last_cap) {
+		rp->backwards++;
+		cap = rp->last_cap;
+	}
+	rp->last_cap = cap;
+	dm_clock_set_capture(cap);
+	dm_clock_set_source(c->path, c->packets);
+	if (h->caplen < h->len)
+		c->truncated++;
+	len = dm_pcap_to_ethernet(c->dlt, h->data, h->caplen, rp->frame, FRAME_MAX);
+	if (len < 0) {
+		skip(rp, c, len == DM_PCAP_SHORT ? SKIP_SHORT : SKIP_OVERSIZE, NULL);
+		return 0;
+	}
+	{
+		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = rp->frame, .data_size_in = len,
+			    .repeat = 1);
+
+		if (add_mark(rp, mono_ns(), cap))
+			return -ENOMEM;
+		err = bpf_prog_test_run_opts(rp->prog_fd, &o);
+		if (err) {
+			skip(rp, c, SKIP_RUN, strerror(errno));
+			return 0;
+		}
+	}
+	rp->packets_run++;
+	if (ring_buffer__consume(rp->d.rb) < 0)
+		pr_warn("ring buffer dm_events: consume failed\n");
+	return 0;
+}
+
+/* Open every capture first: a missing or unsupported one stops before anything runs. */
+static int open_captures(struct replay *rp, const struct dm_cli *cli)
+{
+	char eb[256];
+	struct capture *c;
+	int i, bad = 0;
+
+	rp->caps = calloc(cli->n_files, sizeof(*rp->caps));
+	if (!rp->caps)
+		return -ENOMEM;
+	rp->n_caps = cli->n_files;
+	for (i = 0; i < cli->n_files; i++) {
+		c = &rp->caps[i];
+		c->path = cli->files[i];
+		c->p = dm_pcap_open(c->path, eb, sizeof(eb));
+		if (!c->p) {
+			pr_err("%s: cannot read the capture: %s\n", c->path, eb);
+			bad++;
+			continue;
+		}
+		c->dlt = dm_pcap_linktype(c->p);
+		if (!dm_pcap_linktype_supported(c->dlt)) {
+			pr_err("%s: unsupported link type %s (%d): dicomon reads Ethernet, Linux "
+			       "cooked (SLL, SLL2), raw IP and BSD loopback captures\n",
+			       c->path, dm_pcap_linktype_name(c->dlt), c->dlt);
+			bad++;
+		}
+	}
+	return bad ? -EINVAL : 0;
+}
+
+/* One file to its end, or to the first error (named with its packet). */
+static int read_capture(struct replay *rp, struct capture *c)
+{
+	struct dm_pcap_pkt pkt;
+	char err[256];
+	int r;
+
+	for (;;) {
+		r = dm_pcap_next(c->p, &pkt, err, sizeof(err));
+		if (!r)
+			return 0;
+		if (r < 0) {
+			snprintf(c->error, sizeof(c->error), "packet %llu: %s",
+				 (unsigned long long)c->packets + 1, err);
+			pr_err("%s: %s; the packets before it were replayed\n", c->path, c->error);
+			return -EIO;
+		}
+		c->packets++;
+		c->bytes += pkt.caplen;
+		r = run_packet(rp, c, &pkt);
+		if (r)
+			return r;
+		/* A pcapng interface of another link type: libpcap passes its packets on. */
+		if (dm_pcap_linktype(c->p) != c->dlt) {
+			snprintf(c->error, sizeof(c->error), "packet %llu: link type changed to %s",
+				 (unsigned long long)c->packets,
+				 dm_pcap_linktype_name(dm_pcap_linktype(c->p)));
+			pr_err("%s: %s\n", c->path, c->error);
+			return -EIO;
+		}
+	}
+}
+
+/* Every association still in the kernel's tables, by age: a record with reason capture_end. */
+static int by_first(const void *a, const void *b)
+{
+	const struct dm_assoc *x = a, *y = b;
+
+	return x->first_ns < y->first_ns ? -1 : x->first_ns > y->first_ns;
+}
+
+struct assoc_list {
+	struct dm_assoc *a;
+	size_t n, cap;
+};
+
+static int push(struct assoc_list *l, const struct dm_assoc *a)
+{
+	struct dm_assoc *grown;
+
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 64;
+		grown = realloc(l->a, l->cap * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		l->a = grown;
+	}
+	l->a[l->n++] = *a;
+	return 0;
+}
+
+static void end_open_associations(struct replay *rp)
+{
+	int fd = dm_loader_flows_fd(&rp->d.l), ofd = dm_loader_overflow_fd(&rp->d.l), err = 0;
+	struct dm_flow_key key, next, *prev = NULL;
+	struct assoc_list open = {};
+	struct dm_event_flow e;
+	struct dm_assoc a;
+	size_t i;
+	__u32 k;
+
+	for (k = 0; k < rp->d.l.flow_slots && !err; k++)
+		if (!bpf_map_lookup_elem(fd, &k, &a) && a.key.family && !a.closed &&
+		    !(a.flags & DM_AF_OVERFLOW))
+			err = push(&open, &a);
+	while (!err && ofd >= 0 && !bpf_map_get_next_key(ofd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (!bpf_map_lookup_elem(ofd, &key, &a) && !a.closed)
+			err = push(&open, &a);
+	}
+	if (err)
+		pr_err("out of memory listing the open associations: some get no record\n");
+	if (open.n)
+		qsort(open.a, open.n, sizeof(*open.a), by_first);
+	for (i = 0; i < open.n; i++) {
+		memset(&e, 0, sizeof(e));
+		e.hdr.type = DM_EV_FLOW_END;
+		e.hdr.ts_ns = open.a[i].last_ns; /* translated like any kernel stamp */
+		e.hdr.assoc_id = open.a[i].id;
+		e.hdr.key = open.a[i].key;
+		e.hdr.ifindex = open.a[i].ifindex;
+		e.hdr.dir = DM_DIR_ORIG;
+		e.hdr.init_side = open.a[i].init_side;
+		e.hdr.hook = open.a[i].hook;
+		e.reason = DM_END_CAPTURE;
+		e.assoc = open.a[i];
+		on_event(rp, &e, sizeof(e));
+	}
+	free(open.a);
+}
+
+static void print_summary(struct replay *rp, double secs, FILE *out, bool json)
+{
+	uint64_t packets = 0, skipped = 0;
+	json_object *o, *files, *f, *sk;
+	int i;
+
+	for (i = 0; i < rp->n_caps; i++)
+		packets += rp->caps[i].packets;
+	for (i = 0; i < SKIP_MAX; i++)
+		skipped += rp->skipped[i];
+	if (!json) {
+		fprintf(out,
+			"dicomon: replayed %llu packets from %d file(s) in %.3f s (%.0f packets/s); "
+			"%llu not run, %llu timestamps held back\n",
+			(unsigned long long)packets, rp->n_caps, secs, secs > 0 ? packets / secs : 0,
+			(unsigned long long)skipped, (unsigned long long)rp->backwards);
+		fflush(out);
+		return;
+	}
+	o = json_object_new_object();
+	files = json_object_new_array();
+	for (i = 0; i < rp->n_caps; i++) {
+		f = json_object_new_object();
+		json_object_object_add(f, "file", json_object_new_string(rp->caps[i].path));
+		json_object_object_add(
+		    f, "link_type",
+		    rp->caps[i].p ? json_object_new_string(dm_pcap_linktype_name(rp->caps[i].dlt)) : NULL);
+		json_object_object_add(f, "packets", json_object_new_int64(rp->caps[i].packets));
+		json_object_object_add(f, "bytes", json_object_new_int64(rp->caps[i].bytes));
+		json_object_object_add(f, "snaplen_truncated",
+				       json_object_new_int64(rp->caps[i].truncated));
+		json_object_object_add(f, "error",
+				       rp->caps[i].error[0]
+					   ? json_object_new_string(rp->caps[i].error)
+					   : NULL);
+		json_object_array_add(files, f);
+	}
+	sk = json_object_new_object();
+	for (i = 0; i < SKIP_MAX; i++)
+		json_object_object_add(sk, skip_names[i], json_object_new_int64(rp->skipped[i]));
+	json_object_object_add(o, "event", json_object_new_string("replay"));
+	json_object_object_add(o, "files", files);
+	json_object_object_add(o, "packets", json_object_new_int64(packets));
+	json_object_object_add(o, "packets_run", json_object_new_int64(rp->packets_run));
+	json_object_object_add(o, "not_run", sk);
+	json_object_object_add(o, "timestamps_backwards", json_object_new_int64(rp->backwards));
+	json_object_object_add(o, "seconds", json_object_new_double(secs));
+	json_object_object_add(o, "packets_per_second",
+			       json_object_new_double(secs > 0 ? packets / secs : 0));
+	fprintf(out, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	fflush(out);
+	json_object_put(o);
+}
+
+static int write_metrics(struct replay *rp, const char *path)
+{
+	FILE *f = fopen(path, "w");
+	int err;
+
+	if (!f) {
+		pr_err("--metrics-out %s: %s\n", path, strerror(errno));
+		return -errno;
+	}
+	err = dm_daemon_render_metrics(f, &rp->d);
+	if (fclose(f) || err) {
+		pr_err("--metrics-out %s: write failed\n", path);
+		return -EIO;
+	}
+	return 0;
+}
+
+/* The pipeline of dm_daemon_run() without attachments, pins, loop or sockets. */
+static int setup(struct replay *rp)
+{
+	struct dm_daemon *d = &rp->d;
+	struct dm_iface *ifc;
+	char msg[1024];
+	int rc;
+
+	if (dm_loader_load(&d->l, &d->cfg))
+		return DM_EXIT_BPF;
+	/* Ids from 1: a replay of the same capture gives the same flow_ids. */
+	d->l.skel->data->next_assoc_id = 1;
+	rp->prog_fd = bpf_program__fd(d->l.skel->progs.dicomon_xdp);
+	/* The test run's packets arrive on loopback: name its counters "pcap". */
+	ifc = &d->l.ifaces[0];
+	snprintf(ifc->name, sizeof(ifc->name), "pcap");
+	ifc->ifindex = (int)if_nametoindex("lo");
+	ifc->slot = 0;
+	d->l.n_ifaces = 1;
+	d->ev = dm_events_new(&d->l, d->cfg.json, stdout);
+	d->feed = dm_feed_new();
+	if (!d->ev || !d->feed)
+		return DM_EXIT_RUNTIME;
+	dm_feed_configure(d->feed, &d->cfg);
+	d->rules = dm_rules_new(&d->cfg, dm_daemon_on_alert, d, msg, sizeof(msg));
+	if (!d->rules) {
+		pr_err("rules: %s\n", msg);
+		return DM_EXIT_USAGE;
+	}
+	dm_events_set_feed(d->ev, d->feed);
+	dm_events_set_rules(d->ev, d->rules);
+	rc = dm_daemon_evidence_setup(d);
+	if (rc)
+		return rc;
+	dm_table_set_limits(dm_events_table(d->ev), d->cfg.table_max_assoc,
+			    d->cfg.table_keep_finished_s);
+	d->rb = ring_buffer__new(dm_loader_events_fd(&d->l), on_event, rp, NULL);
+	rp->frame = malloc(FRAME_MAX);
+	if (!d->rb || !rp->frame) {
+		pr_err("cannot set up the ring buffer reader: %s\n", strerror(errno));
+		return DM_EXIT_RUNTIME;
+	}
+	return 0;
+}
+
+int dm_replay_run(const struct dm_cli *cli)
+{
+	struct replay *rp = calloc(1, sizeof(*rp));
+	struct dm_daemon *d;
+	uint64_t t0;
+	bool eve_stdout;
+	double secs;
+	char msg[1024];
+	int rc = 0, i;
+
+	if (!rp)
+		return DM_EXIT_RUNTIME;
+	d = &rp->d;
+	d->sig_fd = d->drain_fd = d->stats_fd = -1;
+	if (dm_cli_config(cli, &d->cfg, false, msg, sizeof(msg))) {
+		pr_err("%s\n", msg);
+		free(rp);
+		return DM_EXIT_USAGE;
+	}
+	/* Interfaces, attachments, pins, sockets and the listener are the daemon's. */
+	if (d->cfg.feed_unix_socket[0])
+		pr_warn("feed.unix_socket is not used by replay (a slow reader would lose lines): "
+			"write the feed with --eve FILE or --eve -\n");
+	d->cfg.n_ifaces = 0;
+	d->cfg.fine_clock = true;
+	d->cfg.xdp_only = true;
+	d->cfg.feed_unix_socket[0] = 0;
+	d->cfg.metrics_listen[0] = 0;
+	eve_stdout = d->cfg.feed_stdout;
+
+	dm_log_set_level(d->cfg.log_level);
+	dm_log_init_libbpf();
+	if (open_captures(rp, cli)) {
+		rc = DM_EXIT_CAPTURE;
+		goto out;
+	}
+	rc = setup(rp);
+	if (rc)
+		goto out;
+	t0 = mono_ns();
+	for (i = 0; i < rp->n_caps && !rc; i++)
+		if (read_capture(rp, &rp->caps[i]))
+			rc = DM_EXIT_CAPTURE;
+	/* What was read still ends its associations and gets its records; HTTP requests too. */
+	end_open_associations(rp);
+	dm_events_flush(d->ev);
+	secs = (double)(mono_ns() - t0) / 1e9;
+	print_summary(rp, secs, eve_stdout ? stderr : stdout, d->cfg.json && !eve_stdout);
+	if (!eve_stdout)
+		dm_daemon_print_stats(d);
+	if (cli->metrics_out && write_metrics(rp, cli->metrics_out) && !rc)
+		rc = DM_EXIT_RUNTIME;
+out:
+	ring_buffer__free(d->rb);
+	dm_events_free(d->ev);
+	dm_rules_free(d->rules);
+	dm_feed_free(d->feed);
+	dm_evidence_free(d->evidence);
+	d->l.n_ifaces = 0;
+	if (d->l.skel)
+		dm_loader_close(&d->l);
+	for (i = 0; i < rp->n_caps; i++)
+		if (rp->caps[i].p)
+			dm_pcap_close(rp->caps[i].p);
+	free(rp->caps);
+	free(rp->marks);
+	free(rp->frame);
+	free(rp);
+	return rc;
+}

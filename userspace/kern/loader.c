@@ -1,0 +1,804 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * Lifecycle of the BPF side: open the skeleton, write the read-only config
+ * and map sizes, load, then attach through links (attach.c) so dicomon
+ * coexists with other XDP and TC programs on the same interfaces.
+ *
+ * The maps that carry state (the association table, counters, interface
+ * slots, the association id counter in .data, the ring buffer) live in
+ * bpffs when the daemon runs: a restart reuses them, a reload builds a new
+ * program around the same maps and moves every attachment to it.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <linux/if_link.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include "dicomon.h"
+#include "dicomon.skel.h"
+#include "dicomon_meta.skel.h"
+#include "kern/loader.h"
+#include "lib/log.h"
+
+/* Newer than the uapi headers of Debian 12; the values are ABI. */
+#ifndef BPF_F_XDP_DEV_BOUND_ONLY
+#define BPF_F_XDP_DEV_BOUND_ONLY (1U << 6)
+#endif
+
+/*
+ * Every map of the skeleton; the first DM_STATE_MAPS carry state and are
+ * shared by every program built while the state lives (and pinned).
+ */
+#define DM_STATE_MAPS 7
+#define DM_SKEL_MAPS  12
+static struct bpf_map *skel_map(struct dicomon_bpf *s, int i)
+{
+	struct bpf_map *m[DM_SKEL_MAPS] = {
+	    s->maps.dm_flows,	s->maps.dm_overflow, s->maps.dm_stats,	  s->maps.dm_ifslots,
+	    s->maps.data,	s->maps.dm_events,   s->maps.dm_cands,	  s->maps.dm_scratch,
+	    s->maps.dm_args,	s->maps.dm_cand_tmp, s->maps.dm_frags,	  s->maps.rodata,
+	};
+
+	return m[i];
+}
+
+/* Pin names of the state maps, and the key that sizes each (if any). */
+static const struct {
+	const char *pin;
+	const char *key;
+	bool replaceable; /* holds no state that matters: a mismatch replaces it */
+} state_maps[DM_STATE_MAPS] = {
+    {DM_PIN_FLOWS, "maps.flow_slots", false},
+    {DM_PIN_OVERFLOW, "maps.overflow_entries", false},
+    {DM_PIN_STATS, NULL, false},
+    {DM_PIN_IFSLOTS, NULL, false},
+    {DM_PIN_DATA, NULL, false},
+    {DM_PIN_EVENTS, "maps.ringbuf_bytes", true},
+    {DM_PIN_CANDS, "maps.candidate_entries", true},
+};
+
+static int count_maps(struct dicomon_bpf *s)
+{
+	struct bpf_map *m;
+	int n = 0;
+
+	bpf_object__for_each_map(m, s->obj) n++;
+	return n;
+}
+
+struct dicomon_bpf *dm_skel_open(void)
+{
+	struct dicomon_bpf *s = dicomon_bpf__open();
+
+	if (!s) {
+		pr_err("cannot open the BPF object: %s\n", strerror(errno));
+		return NULL;
+	}
+	if (count_maps(s) != DM_SKEL_MAPS) {
+		/* skel_map() pairs maps across objects: it must know every one. */
+		pr_err("internal: the BPF object has %d maps, loader.c knows %d\n", count_maps(s),
+		       DM_SKEL_MAPS);
+		dicomon_bpf__destroy(s);
+		errno = EINVAL;
+		return NULL;
+	}
+	return s;
+}
+
+int dm_skel_configure(struct dicomon_bpf *skel, const struct dm_config *cfg, const __u32 *seed)
+{
+	struct dm_bpf_config *b = (struct dm_bpf_config *)&skel->rodata->cfg;
+	int err;
+
+	dm_config_to_bpf(cfg, b);
+	if (seed)
+		b->hash_seed = *seed;
+	/* Ignored where .data is reused: ids then go on from the pinned counter. */
+	skel->data->next_assoc_id = ((__u64)time(NULL) << 20) | 1;
+	err = bpf_map__set_max_entries(skel->maps.dm_flows, cfg->flow_slots);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.dm_overflow, cfg->overflow_entries);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.dm_events, cfg->ringbuf_bytes);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.dm_cands, cfg->candidate_entries);
+	if (err)
+		pr_err("cannot size maps: %s\n", strerror(-err));
+	return err;
+}
+
+/*
+ * Load the TC programs only where they are needed (each costs the verifier as
+ * much as the XDP program: half of start-up on a 4-interface gateway): an
+ * interface of cfg wants that hook, or one of l's runs it now (a reload
+ * moves every attachment to the new program before it detaches any).
+ */
+static void tc_progs_wanted(const struct dm_loader *l, const struct dm_config *cfg, bool want[2])
+{
+	struct dm_hooks h;
+	int i;
+
+	want[0] = want[1] = false;
+	for (i = 0; i < cfg->n_ifaces; i++) {
+		dm_iface_hooks(cfg, i, &h);
+		want[0] |= h.tc_ingress;
+		want[1] |= h.tc_egress;
+	}
+	for (i = 0; l && i < l->n_ifaces; i++) {
+		want[0] |= l->ifaces[i].tc_link[0] >= 0 || l->ifaces[i].tc_legacy[0];
+		want[1] |= l->ifaces[i].tc_link[1] >= 0 || l->ifaces[i].tc_legacy[1];
+	}
+}
+
+static void set_tc_autoload(struct dicomon_bpf *s, const bool want[2])
+{
+	bpf_program__set_autoload(s->progs.dicomon_tc_ingress, want[0]);
+	bpf_program__set_autoload(s->progs.dicomon_tc_egress, want[1]);
+}
+
+/* Is every TC program cfg needs loaded in l->skel? */
+static bool tc_progs_loaded(const struct dm_loader *l, const struct dm_config *cfg)
+{
+	bool want[2];
+
+	tc_progs_wanted(NULL, cfg, want);
+	return (!want[0] || bpf_program__fd(l->skel->progs.dicomon_tc_ingress) >= 0) &&
+	       (!want[1] || bpf_program__fd(l->skel->progs.dicomon_tc_egress) >= 0);
+}
+
+static void loader_init(struct dm_loader *l)
+{
+	int i;
+
+	memset(l, 0, sizeof(*l));
+	for (i = 0; i < DM_MAX_IFACES - 1; i++)
+		dm_iface_reset(&l->ifaces[i]);
+	l->lock_fd = -1;
+}
+
+static void note_loaded(struct dm_loader *l, const struct dm_config *cfg)
+{
+	l->hash_seed = l->skel->rodata->cfg.hash_seed;
+	l->flow_slots = bpf_map__max_entries(l->skel->maps.dm_flows);
+	l->overflow_entries = bpf_map__max_entries(l->skel->maps.dm_overflow);
+	l->ringbuf_bytes = bpf_map__max_entries(l->skel->maps.dm_events);
+	l->tc_mode = cfg->tc_mode;
+}
+
+static int load(struct dm_loader *l)
+{
+	int err = dicomon_bpf__load(l->skel);
+
+	if (err)
+		pr_err("cannot load BPF programs (run with -vv for the verifier log): %s\n",
+		       strerror(-err));
+	return err;
+}
+
+int dm_loader_load(struct dm_loader *l, const struct dm_config *cfg)
+{
+	int err;
+
+	loader_init(l);
+	l->ncpus = libbpf_num_possible_cpus();
+	if (l->ncpus <= 0) {
+		pr_err("cannot count possible CPUs: %s\n", strerror(-l->ncpus));
+		return l->ncpus ? l->ncpus : -EINVAL;
+	}
+	l->skel = dm_skel_open();
+	if (!l->skel)
+		return -errno;
+	err = dm_skel_configure(l->skel, cfg, NULL);
+	if (cfg->xdp_only) {
+		/* Replay runs the XDP program only: no verifier time for the TC copies. */
+		bpf_program__set_autoload(l->skel->progs.dicomon_tc_ingress, false);
+		bpf_program__set_autoload(l->skel->progs.dicomon_tc_egress, false);
+	}
+	if (!err)
+		err = load(l);
+	if (err) {
+		dicomon_bpf__destroy(l->skel);
+		l->skel = NULL;
+		return err;
+	}
+	note_loaded(l, cfg);
+	return 0;
+}
+
+/* The hash seed of the program that last ran on the pinned table. */
+static int pinned_seed(const char *root, __u32 *seed)
+{
+	struct bpf_map_info info;
+	__u32 zero = 0, ilen = sizeof(info);
+	char path[PATH_MAX];
+	void *val = NULL;
+	int fd, err = 0;
+
+	if (dm_pin_path(path, sizeof(path), root, DM_PIN_CONFIG))
+		return -ENAMETOOLONG;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &ilen))
+		err = -errno;
+	else if (info.value_size < sizeof(struct dm_bpf_config))
+		err = -EINVAL;
+	else if (!(val = calloc(1, info.value_size)))
+		err = -ENOMEM;
+	else if (bpf_map_lookup_elem(fd, &zero, val))
+		err = -errno;
+	else /* .rodata starts with cfg (dicomon_bpf__rodata) */
+		*seed = ((struct dm_bpf_config *)val)->hash_seed;
+	free(val);
+	close(fd);
+	return err;
+}
+
+/* Why a pinned map cannot be reused; "" if it can. */
+static void compat(int fd, struct bpf_map *want, char *why, size_t len)
+{
+	struct bpf_map_info info;
+	__u32 ilen = sizeof(info);
+
+	why[0] = 0;
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &ilen)) {
+		snprintf(why, len, "cannot read it: %s", strerror(errno));
+		return;
+	}
+	if (info.type != bpf_map__type(want))
+		snprintf(why, len, "it is a map of type %u, this build wants %u", info.type,
+			 bpf_map__type(want));
+	else if (info.key_size != bpf_map__key_size(want) ||
+		 info.value_size != bpf_map__value_size(want) ||
+		 info.map_flags != bpf_map__map_flags(want))
+		snprintf(why, len,
+			 "it was made by a different dicomon build (key/value %u/%u bytes, flags "
+			 "%#x; this build: %u/%u, %#x)",
+			 info.key_size, info.value_size, info.map_flags, bpf_map__key_size(want),
+			 bpf_map__value_size(want), bpf_map__map_flags(want));
+	else if (info.max_entries != bpf_map__max_entries(want))
+		snprintf(why, len, "it has %u entries, the configuration asks for %u",
+			 info.max_entries, bpf_map__max_entries(want));
+}
+
+/*
+ * Reuse the pinned state maps that fit; report those that do not. Returns 0,
+ * or -EEXIST for a pinned map holding state that this configuration or build
+ * cannot use.
+ */
+static int reuse_pinned(struct dm_loader *l, bool reused[DM_STATE_MAPS])
+{
+	char path[PATH_MAX], why[256];
+	struct bpf_map *m;
+	int i, fd, err;
+
+	for (i = 0; i < DM_STATE_MAPS; i++) {
+		reused[i] = false;
+		m = skel_map(l->skel, i);
+		if (dm_pin_path(path, sizeof(path), l->pin_root, state_maps[i].pin))
+			return -ENAMETOOLONG;
+		fd = bpf_obj_get(path);
+		if (fd < 0) {
+			if (errno == ENOENT)
+				continue;
+			err = -errno;
+			pr_err("cannot open pinned map %s: %s\n", path, strerror(errno));
+			return err;
+		}
+		compat(fd, m, why, sizeof(why));
+		if (why[0] && state_maps[i].replaceable) {
+			pr_info("%s: %s; replaced (events queued while the daemon was down are "
+				"dropped)\n",
+				path, why);
+			close(fd);
+			unlink(path);
+			continue;
+		}
+		if (why[0]) {
+			pr_err("pinned map %s cannot be reused: %s.\n", path, why);
+			pr_err("Its state (association table, counters) must be dropped first: "
+			       "stop the daemon and run `dicomon detach%s%s`, or start once with "
+			       "--reset-state%s%s%s.\n",
+			       strcmp(l->pin_root, DM_DEFAULT_PIN_ROOT) ? " --pin-root " : "",
+			       strcmp(l->pin_root, DM_DEFAULT_PIN_ROOT) ? l->pin_root : "",
+			       state_maps[i].key ? "; or set " : "",
+			       state_maps[i].key ? state_maps[i].key : "",
+			       state_maps[i].key ? " back to the pinned size" : "");
+			close(fd);
+			l->state_unusable = true;
+			return -EEXIST;
+		}
+		err = bpf_map__reuse_fd(m, fd);
+		close(fd);
+		if (err) {
+			pr_err("cannot reuse pinned map %s: %s\n", path, strerror(-err));
+			return err;
+		}
+		reused[i] = true;
+	}
+	return 0;
+}
+
+static void drop_pinned_state(const char *root)
+{
+	char path[PATH_MAX];
+	int i;
+
+	for (i = 0; i < DM_STATE_MAPS; i++)
+		if (!dm_pin_path(path, sizeof(path), root, state_maps[i].pin))
+			unlink(path);
+	if (!dm_pin_path(path, sizeof(path), root, DM_PIN_CONFIG))
+		unlink(path);
+}
+
+int dm_loader_open(struct dm_loader *l, const struct dm_config *cfg, bool reset)
+{
+	bool reused[DM_STATE_MAPS], flows_pinned, tc_want[2];
+	char path[PATH_MAX];
+	__u32 seed;
+	int i, err, fd;
+
+	loader_init(l);
+	l->ncpus = libbpf_num_possible_cpus();
+	if (l->ncpus <= 0) {
+		pr_err("cannot count possible CPUs: %s\n", strerror(-l->ncpus));
+		return l->ncpus ? l->ncpus : -EINVAL;
+	}
+	snprintf(l->pin_root, sizeof(l->pin_root), "%s", cfg->pin_root);
+	l->pin_links = cfg->pin_links;
+	err = dm_pin_prepare(l->pin_root);
+	if (err)
+		return err;
+	l->lock_fd = dm_pin_lock(l->pin_root);
+	if (l->lock_fd < 0) {
+		err = l->lock_fd;
+		if (err == -EBUSY) {
+			l->state_unusable = true;
+			pr_err("%s: another dicomon daemon is running on these pins (set "
+			       "state.pin_root to run a second one)\n",
+			       l->pin_root);
+		} else {
+			pr_err("cannot lock %s: %s\n", l->pin_root, strerror(-err));
+		}
+		return err;
+	}
+	if (reset) {
+		pr_warn("--reset-state: dropping the pinned association table and counters in "
+			"%s\n",
+			l->pin_root);
+		drop_pinned_state(l->pin_root);
+	}
+	l->skel = dm_skel_open();
+	if (!l->skel) {
+		err = -errno;
+		goto err_unlock;
+	}
+	/* The slots of a kept table depend on the seed it was filled with. */
+	dm_pin_path(path, sizeof(path), l->pin_root, state_maps[0].pin);
+	fd = bpf_obj_get(path);
+	flows_pinned = fd >= 0;
+	if (fd >= 0)
+		close(fd);
+	if (flows_pinned && (err = pinned_seed(l->pin_root, &seed)))
+		pr_warn("%s: no readable %s (%s): associations in progress will be picked up "
+			"again\n",
+			l->pin_root, DM_PIN_CONFIG, strerror(-err));
+	err = dm_skel_configure(l->skel, cfg, flows_pinned && !err ? &seed : NULL);
+	if (err)
+		goto err_destroy;
+	tc_progs_wanted(NULL, cfg, tc_want);
+	set_tc_autoload(l->skel, tc_want);
+	err = reuse_pinned(l, reused);
+	if (err)
+		goto err_destroy;
+	err = load(l);
+	if (err)
+		goto err_destroy;
+	for (i = 0; i < DM_STATE_MAPS; i++) {
+		if (reused[i])
+			continue;
+		dm_pin_path(path, sizeof(path), l->pin_root, state_maps[i].pin);
+		if (bpf_map__pin(skel_map(l->skel, i), path)) {
+			err = -errno;
+			pr_err("cannot pin %s: %s\n", path, strerror(errno));
+			goto err_destroy;
+		}
+	}
+	err = dm_pin_replace(bpf_map__fd(l->skel->maps.rodata), l->pin_root, DM_PIN_CONFIG);
+	if (err) {
+		pr_err("cannot pin %s/%s: %s\n", l->pin_root, DM_PIN_CONFIG, strerror(-err));
+		goto err_destroy;
+	}
+	l->restored = reused[0];
+	note_loaded(l, cfg);
+	pr_info("%s: %s\n", l->pin_root,
+		l->restored ? "association table and counters restored from pins"
+			    : "new association table and counters pinned");
+	return 0;
+err_destroy:
+	dicomon_bpf__destroy(l->skel);
+	l->skel = NULL;
+err_unlock:
+	close(l->lock_fd);
+	l->lock_fd = -1;
+	return err;
+}
+
+bool dm_kernel_has_vlan_kfunc(void)
+{
+	static int have = -1;
+	struct btf *btf;
+
+	if (have < 0) {
+		btf = btf__load_vmlinux_btf();
+		have = btf && btf__find_by_name_kind(btf, "bpf_xdp_metadata_rx_vlan_tag",
+						     BTF_KIND_FUNC) >= 0;
+		btf__free(btf);
+	}
+	return have;
+}
+
+struct dicomon_meta_bpf *dm_load_meta(struct dicomon_bpf *main, int ifindex)
+{
+	struct dicomon_meta_bpf *m;
+	struct bpf_map *map, *same;
+	int err = 0;
+
+	/* Opening it where vmlinux lacks the kfunc would fail (dicomon_meta.bpf.c). */
+	if (!dm_kernel_has_vlan_kfunc()) {
+		errno = EOPNOTSUPP;
+		return NULL;
+	}
+	m = dicomon_meta_bpf__open();
+	if (!m)
+		return NULL;
+	/* Every map is main's: same state, same configuration. */
+	bpf_object__for_each_map(map, m->obj) {
+		same = bpf_object__find_map_by_name(main->obj, bpf_map__name(map));
+		err = same ? bpf_map__reuse_fd(map, bpf_map__fd(same)) : -ENOENT;
+		if (err) {
+			pr_warn("device-bound XDP copy: map %s not in the main object\n",
+				bpf_map__name(map));
+			break;
+		}
+	}
+	if (!err) {
+		bpf_program__set_ifindex(m->progs.dicomon_xdp_meta, ifindex);
+		bpf_program__set_flags(m->progs.dicomon_xdp_meta,
+				       bpf_program__flags(m->progs.dicomon_xdp_meta) |
+					   BPF_F_XDP_DEV_BOUND_ONLY);
+		err = dicomon_meta_bpf__load(m);
+	}
+	if (err) {
+		dicomon_meta_bpf__destroy(m);
+		errno = -err;
+		return NULL;
+	}
+	return m;
+}
+
+int dm_loader_attach(struct dm_loader *l, const struct dm_config *cfg)
+{
+	struct dm_iface *ifc;
+	int i, err;
+
+	l->tc_mode = cfg->tc_mode;
+	if (l->pin_root[0])
+		dm_pins_prune(l, cfg);
+	for (i = 0; i < cfg->n_ifaces; i++) {
+		ifc = &l->ifaces[i];
+		dm_iface_reset(ifc);
+		snprintf(ifc->name, sizeof(ifc->name), "%s", cfg->ifaces[i].name);
+		dm_iface_hooks(cfg, i, &ifc->want);
+		ifc->ifindex = if_nametoindex(ifc->name);
+		if (!ifc->ifindex) {
+			err = -errno;
+			pr_err("%s: no such interface: %s\n", ifc->name, strerror(errno));
+			goto err_detach;
+		}
+		l->n_ifaces = i + 1;
+		err = dm_iface_attach(l, ifc);
+		if (err)
+			goto err_detach;
+	}
+	return 0;
+err_detach:
+	dm_loader_detach(l);
+	return err;
+}
+
+static bool bpf_cfg_equal(const struct dm_config *a, const struct dm_config *b)
+{
+	struct dm_bpf_config x, y;
+
+	dm_config_to_bpf(a, &x);
+	dm_config_to_bpf(b, &y);
+	x.hash_seed = y.hash_seed = 0;
+	return !memcmp(&x, &y, sizeof(x));
+}
+
+/* A new program around the same maps; every attachment moved to it, or none. */
+static int swap_program(struct dm_loader *l, const struct dm_config *cfg)
+{
+	struct dm_retarget rt[(DM_MAX_IFACES - 1) * DM_ATT_MAX];
+	struct dicomon_bpf *n, *old = l->skel;
+	int i, a, k = 0, err;
+	bool tc_want[2];
+
+	n = dm_skel_open();
+	if (!n)
+		return -errno;
+	tc_progs_wanted(l, cfg, tc_want);
+	set_tc_autoload(n, tc_want);
+	err = dm_skel_configure(n, cfg, &l->hash_seed);
+	for (i = 0; i < DM_STATE_MAPS && !err; i++)
+		err = bpf_map__reuse_fd(skel_map(n, i), bpf_map__fd(skel_map(old, i)));
+	if (!err)
+		err = dicomon_bpf__load(n);
+	if (err) {
+		pr_err("reload: cannot load the new program: %s\n", strerror(-err));
+		dicomon_bpf__destroy(n);
+		return err;
+	}
+	for (i = 0; i < l->n_ifaces; i++) {
+		for (a = 0; a < DM_ATT_MAX; a++) {
+			err = dm_iface_retarget(l, n, &l->ifaces[i], a, &rt[k]);
+			if (err) {
+				pr_err("reload: %s: cannot move %s to the new program: %s; "
+				       "keeping the old one everywhere\n",
+				       l->ifaces[i].name, dm_att_names[a], strerror(-err));
+				while (k--)
+					dm_retarget_undo(l, &rt[k]);
+				dicomon_bpf__destroy(n);
+				return err;
+			}
+			k++;
+		}
+	}
+	while (k--)
+		dm_retarget_commit(&rt[k]);
+	l->skel = n;
+	dicomon_bpf__destroy(old);
+	if (l->pin_root[0] &&
+	    (err = dm_pin_replace(bpf_map__fd(n->maps.rodata), l->pin_root, DM_PIN_CONFIG)))
+		pr_warn("cannot update %s/%s: %s\n", l->pin_root, DM_PIN_CONFIG, strerror(-err));
+	pr_info("reload: new program attached everywhere (links updated in place)\n");
+	return 0;
+}
+
+static int find_iface(const struct dm_config *cfg, const char *name)
+{
+	int i;
+
+	for (i = 0; i < cfg->n_ifaces; i++)
+		if (!strcmp(cfg->ifaces[i].name, name))
+			return i;
+	return -1;
+}
+
+/* Re-attach the hooks of a kept interface whose settings changed. */
+static int rehook(struct dm_loader *l, struct dm_iface *ifc, const struct dm_hooks *h,
+		  bool tc_mode_changed)
+{
+	bool xdp_was = ifc->want.xdp_mode != DM_XDP_OFF, xdp_is = h->xdp_mode != DM_XDP_OFF;
+	bool tc_was[2] = {ifc->want.tc_ingress, ifc->want.tc_egress};
+	bool tc_is[2] = {h->tc_ingress, h->tc_egress};
+	struct dm_retarget rt;
+	int d, err = 0, e;
+
+	/* auto -> native on a native link, say, needs nothing. */
+	if (xdp_was && (!xdp_is || !dm_xdp_mode_fits(h->xdp_mode, ifc->xdp_mode))) {
+		dm_att_detach(l, ifc, DM_ATT_XDP, false);
+		xdp_was = false;
+	}
+	for (d = 0; d < 2; d++) {
+		if (tc_was[d] && (!tc_is[d] || tc_mode_changed)) {
+			dm_att_detach(l, ifc, DM_ATT_TC_INGRESS + d, false);
+			tc_was[d] = false;
+		}
+	}
+	ifc->want = *h;
+	if (xdp_is && !xdp_was) {
+		err = dm_att_attach(l, ifc, DM_ATT_XDP);
+	} else if (xdp_is) {
+		/* Same mode: vlan_meta changed, a different program on the same link. */
+		err = dm_iface_retarget(l, l->skel, ifc, DM_ATT_XDP, &rt);
+		if (!err)
+			dm_retarget_commit(&rt);
+	}
+	for (d = 0; d < 2; d++)
+		if (tc_is[d] && !tc_was[d] && (e = dm_att_attach(l, ifc, DM_ATT_TC_INGRESS + d)))
+			err = err ?: e;
+	return err;
+}
+
+int dm_loader_reload(struct dm_loader *l, const struct dm_config *cur, const struct dm_config *cfg)
+{
+	bool tc_mode_changed = cfg->tc_mode != l->tc_mode;
+	struct dm_iface *ifc;
+	struct dm_hooks h;
+	int i, j, err, e;
+
+	for (i = 0; i < cfg->n_ifaces; i++) {
+		if (!if_nametoindex(cfg->ifaces[i].name)) {
+			pr_err("reload: %s: no such interface; configuration not applied\n",
+			       cfg->ifaces[i].name);
+			return -ENODEV;
+		}
+	}
+	/* A new program for a new BPF configuration, or for TC hooks not loaded so far. */
+	if ((!bpf_cfg_equal(cur, cfg) || !tc_progs_loaded(l, cfg)) && (err = swap_program(l, cfg)))
+		return err;
+	/* Interfaces no longer configured. */
+	for (i = 0; i < l->n_ifaces;) {
+		ifc = &l->ifaces[i];
+		if (find_iface(cfg, ifc->name) >= 0) {
+			i++;
+			continue;
+		}
+		pr_info("reload: %s removed\n", ifc->name);
+		dm_iface_detach(l, ifc, false);
+		memmove(ifc, ifc + 1, (l->n_ifaces - i - 1) * sizeof(*ifc));
+		dm_iface_reset(&l->ifaces[--l->n_ifaces]);
+	}
+	l->tc_mode = cfg->tc_mode;
+	if (l->pin_links != cfg->pin_links) {
+		l->pin_links = cfg->pin_links;
+		for (i = 0; i < l->n_ifaces; i++)
+			dm_iface_repin(l, &l->ifaces[i]);
+	}
+	for (j = 0; j < cfg->n_ifaces; j++) {
+		dm_iface_hooks(cfg, j, &h);
+		for (i = 0; i < l->n_ifaces && strcmp(l->ifaces[i].name, cfg->ifaces[j].name); i++)
+			;
+		if (i < l->n_ifaces) {
+			if ((memcmp(&h, &l->ifaces[i].want, sizeof(h)) || tc_mode_changed) &&
+			    (e = rehook(l, &l->ifaces[i], &h, tc_mode_changed)))
+				pr_warn("reload: %s: hooks not all re-attached: %s\n",
+					l->ifaces[i].name, strerror(-e));
+			continue;
+		}
+		ifc = &l->ifaces[l->n_ifaces];
+		dm_iface_reset(ifc);
+		snprintf(ifc->name, sizeof(ifc->name), "%s", cfg->ifaces[j].name);
+		ifc->want = h;
+		ifc->ifindex = if_nametoindex(ifc->name);
+		e = ifc->ifindex ? dm_iface_attach(l, ifc) : -ENODEV;
+		if (e) {
+			pr_warn("reload: %s: not attached: %s\n", ifc->name, strerror(-e));
+			dm_iface_reset(ifc);
+			continue;
+		}
+		pr_info("reload: %s added\n", ifc->name);
+		l->n_ifaces++;
+	}
+	return 0;
+}
+
+void dm_loader_detach(struct dm_loader *l)
+{
+	int i;
+
+	for (i = 0; i < l->n_ifaces; i++) {
+		dm_iface_detach(l, &l->ifaces[i], false);
+		pr_info("%s: detached\n", l->ifaces[i].name);
+		dm_iface_reset(&l->ifaces[i]);
+	}
+	l->n_ifaces = 0;
+}
+
+static void loader_free(struct dm_loader *l)
+{
+	dicomon_bpf__destroy(l->skel);
+	l->skel = NULL;
+	if (l->lock_fd >= 0)
+		close(l->lock_fd);
+	l->lock_fd = -1;
+}
+
+void dm_loader_close(struct dm_loader *l)
+{
+	dm_loader_detach(l);
+	loader_free(l);
+}
+
+void dm_loader_release(struct dm_loader *l)
+{
+	int i;
+
+	for (i = 0; i < l->n_ifaces; i++) {
+		dm_iface_detach(l, &l->ifaces[i], true);
+		dm_iface_reset(&l->ifaces[i]);
+	}
+	l->n_ifaces = 0;
+	loader_free(l);
+}
+
+int dm_skel_prog_fd(struct dicomon_bpf *skel, int att)
+{
+	struct bpf_program *p = att == DM_ATT_XDP	   ? skel->progs.dicomon_xdp
+				: att == DM_ATT_TC_INGRESS ? skel->progs.dicomon_tc_ingress
+							   : skel->progs.dicomon_tc_egress;
+
+	return bpf_program__fd(p);
+}
+
+int dm_loader_events_fd(const struct dm_loader *l)
+{
+	return bpf_map__fd(l->skel->maps.dm_events);
+}
+
+int dm_loader_stats_fd(const struct dm_loader *l)
+{
+	return bpf_map__fd(l->skel->maps.dm_stats);
+}
+
+int dm_loader_flows_fd(const struct dm_loader *l)
+{
+	return bpf_map__fd(l->skel->maps.dm_flows);
+}
+
+int dm_loader_overflow_fd(const struct dm_loader *l)
+{
+	return bpf_map__fd(l->skel->maps.dm_overflow);
+}
+
+int dm_loader_cands_fd(const struct dm_loader *l)
+{
+	return bpf_map__fd(l->skel->maps.dm_cands);
+}
+
+int dm_loader_prog_fd(const struct dm_loader *l, const char *name)
+{
+	struct bpf_program *p = bpf_object__find_program_by_name(l->skel->obj, name);
+
+	return p ? bpf_program__fd(p) : -ENOENT;
+}
+
+const char *dm_loader_ifname(const struct dm_loader *l, unsigned int ifindex)
+{
+	int i;
+
+	for (i = 0; i < l->n_ifaces; i++)
+		if ((unsigned int)l->ifaces[i].ifindex == ifindex)
+			return l->ifaces[i].name;
+	return "?";
+}
+
+const char *dm_loader_tc_kind(const struct dm_iface *ifc, int egress)
+{
+	return ifc->tc_link[egress] >= 0 ? "tcx" : ifc->tc_legacy[egress] ? "clsact" : NULL;
+}
+
+int dm_stats_read(int map_fd, int ncpus, int slot, struct dm_stats *out)
+{
+	const size_t words = sizeof(struct dm_stats) / sizeof(__u64);
+	__u32 k, first = slot < 0 ? 0 : slot, last = slot < 0 ? DM_MAX_IFACES - 1 : slot;
+	__u64 *vals, *o = (__u64 *)out;
+	size_t c, w;
+	int err = 0;
+
+	_Static_assert(sizeof(struct dm_stats) % sizeof(__u64) == 0, "dm_stats is all u64");
+	memset(out, 0, sizeof(*out));
+	vals = calloc(ncpus, sizeof(struct dm_stats));
+	if (!vals)
+		return -ENOMEM;
+	for (k = first; k <= last; k++) {
+		if (bpf_map_lookup_elem(map_fd, &k, vals)) {
+			err = -errno;
+			break;
+		}
+		for (c = 0; c < (size_t)ncpus; c++)
+			for (w = 0; w < words; w++)
+				o[w] += vals[c * words + w];
+	}
+	free(vals);
+	return err;
+}

@@ -1,0 +1,487 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * What runs ahead of dicomon on its TC hooks. Programs on one hook run in
+ * order, and one returning anything but "continue" (TC_ACT_UNSPEC, TCX_NEXT)
+ * ends the hook: the packet never reaches the programs after it. dicomon
+ * attaches first (tcx: BPF_F_BEFORE; clsact: priority 1), but something
+ * attached later can still get ahead of it (cls_bpf puts a new filter first
+ * among those of its priority; a tcx program can be attached before ours),
+ * and on a kernel with tcx every tcx program runs before any clsact filter.
+ * This lists them (an RTM_GETTFILTER dump, a tcx query), logs the changes and
+ * keeps the count for /metrics.
+ */
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/netlink.h>
+#include <linux/pkt_cls.h>
+#include <linux/pkt_sched.h>
+#include <linux/rtnetlink.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "kern/loader.h"
+#include "lib/log.h"
+#include "output/metrics.h"
+#include "kern/pin.h"
+#include "kern/tcorder.h"
+
+/* Debian 12's uapi headers predate tcx (6.6). */
+#define DM_BPF_TCX_INGRESS 46
+#define DM_BPF_TCX_EGRESS  47
+
+/* What libbpf names dicomon's programs in TCA_BPF_NAME: the 15 characters the kernel keeps. */
+#define DM_PROG_PREFIX "dicomon_tc_"
+
+static void copy_str(char *dst, size_t len, const struct rtattr *a)
+{
+	size_t n = RTA_PAYLOAD(a);
+
+	if (n >= len)
+		n = len - 1;
+	memcpy(dst, RTA_DATA(a), n);
+	dst[n] = 0;
+}
+
+static __u32 get_u32(const struct rtattr *a)
+{
+	__u32 v = 0;
+
+	if (RTA_PAYLOAD(a) >= sizeof(v))
+		memcpy(&v, RTA_DATA(a), sizeof(v));
+	return v;
+}
+
+/* TCA_OPTIONS of a bpf filter (nested attributes). */
+static void parse_bpf_opts(const struct rtattr *opts, struct dm_tc_filter *f)
+{
+	int len = RTA_PAYLOAD(opts);
+	const struct rtattr *a;
+
+	for (a = RTA_DATA(opts); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+		switch (a->rta_type & NLA_TYPE_MASK) {
+		case TCA_BPF_ID:
+			f->prog_id = get_u32(a);
+			break;
+		case TCA_BPF_FLAGS:
+			f->flags = get_u32(a);
+			break;
+		case TCA_BPF_NAME:
+			copy_str(f->name, sizeof(f->name), a);
+			break;
+		}
+	}
+}
+
+/* One RTM_NEWTFILTER message; *chain gets its TCA_CHAIN. */
+static int parse_filter(const struct nlmsghdr *h, struct dm_tc_filter *f, __u32 *chain)
+{
+	const struct tcmsg *t = NLMSG_DATA(h);
+	const struct rtattr *a, *opts = NULL;
+	int len = (int)h->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*t));
+
+	if (len < 0)
+		return -EBADMSG;
+	memset(f, 0, sizeof(*f));
+	f->handle = t->tcm_handle;
+	f->prio = TC_H_MAJ(t->tcm_info) >> 16;
+	*chain = 0;
+	for (a = TCA_RTA(t); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+		switch (a->rta_type & NLA_TYPE_MASK) {
+		case TCA_KIND:
+			copy_str(f->kind, sizeof(f->kind), a);
+			break;
+		case TCA_CHAIN:
+			*chain = get_u32(a);
+			break;
+		case TCA_OPTIONS:
+			opts = a;
+			break;
+		}
+	}
+	/* Other classifiers number their options differently. */
+	if (opts && !strcmp(f->kind, "bpf"))
+		parse_bpf_opts(opts, f);
+	return 0;
+}
+
+int dm_tc_parse_dump(const void *buf, size_t len, __u32 seq, struct dm_tc_filter *out, int max,
+		     int *n)
+{
+	const struct nlmsghdr *h = buf;
+	int left = (int)len, err;
+	struct dm_tc_filter f;
+	__u32 chain;
+
+	for (; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
+		if (h->nlmsg_seq != seq)
+			continue; /* not an answer to this request */
+		if (h->nlmsg_type == NLMSG_DONE) {
+			/* A dump that failed midway says why here. */
+			if (h->nlmsg_len >= NLMSG_LENGTH(sizeof(int)) &&
+			    *(const int *)NLMSG_DATA(h) < 0)
+				return *(const int *)NLMSG_DATA(h);
+			return 1;
+		}
+		if (h->nlmsg_type == NLMSG_ERROR) {
+			const struct nlmsgerr *e = NLMSG_DATA(h);
+
+			if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*e)))
+				return -EBADMSG;
+			return e->error < 0 ? e->error : 1;
+		}
+		if (h->nlmsg_type != RTM_NEWTFILTER)
+			continue;
+		err = parse_filter(h, &f, &chain);
+		if (err)
+			return err;
+		/*
+		 * Handle 0 is the classifier instance of a priority, listed before its
+		 * filters; chains other than 0 run only when a filter jumps there.
+		 */
+		if (!f.handle || chain)
+			continue;
+		if (*n < max)
+			out[*n] = f;
+		(*n)++;
+	}
+	return left ? -EBADMSG : 0;
+}
+
+static int nl_socket(void)
+{
+	struct timeval tmo = {.tv_sec = 2};
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+
+	if (fd < 0)
+		return -errno;
+	/* The daemon's loop must not hang on an answer that never comes. */
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo));
+	return fd;
+}
+
+int dm_tc_dump(int ifindex, int egress, struct dm_tc_filter *out, int max)
+{
+	struct {
+		struct nlmsghdr h;
+		struct tcmsg t;
+	} req;
+	struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
+	/* Static: large for a stack frame, and dicomon has one thread. */
+	static char buf[32768] __attribute__((aligned(NLMSG_ALIGNTO)));
+	__u32 seq = (__u32)time(NULL);
+	int fd, n = 0, err = 0;
+	ssize_t r;
+
+	memset(&req, 0, sizeof(req));
+	req.h.nlmsg_len = sizeof(req);
+	req.h.nlmsg_type = RTM_GETTFILTER;
+	req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	req.h.nlmsg_seq = seq;
+	req.t.tcm_family = AF_UNSPEC;
+	req.t.tcm_ifindex = ifindex;
+	req.t.tcm_parent = TC_H_MAKE(TC_H_CLSACT, egress ? TC_H_MIN_EGRESS : TC_H_MIN_INGRESS);
+	fd = nl_socket();
+	if (fd < 0)
+		return fd;
+	if (sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		err = -errno;
+		goto out;
+	}
+	while (!err) {
+		r = recv(fd, buf, sizeof(buf), 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			err = r < 0 ? -errno : -EBADMSG;
+			break;
+		}
+		err = dm_tc_parse_dump(buf, r, seq, out, max, &n);
+	}
+	if (err > 0)
+		err = n;
+out:
+	close(fd);
+	return err;
+}
+
+int dm_tcx_list(int ifindex, int egress, __u32 *ids, int max)
+{
+	__u32 cnt = max;
+
+	if (bpf_prog_query(ifindex, egress ? DM_BPF_TCX_EGRESS : DM_BPF_TCX_INGRESS, 0, NULL, ids,
+			   &cnt)) {
+		if (errno == EINVAL)
+			return 0; /* a kernel without tcx */
+		if (errno != ENOSPC)
+			return -errno;
+	}
+	return (int)cnt;
+}
+
+int dm_tc_find_ours(const struct dm_tc_filter *fs, int n, __u32 prio, __u32 prog_id)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (fs[i].prio == prio && fs[i].handle == DM_TC_HANDLE &&
+		    !strcmp(fs[i].kind, "bpf") && (!prog_id || fs[i].prog_id == prog_id))
+			return i;
+	return -ENOENT;
+}
+
+bool dm_tc_filter_dicomon(const struct dm_tc_filter *f, __u32 prog_id)
+{
+	if (f->handle != DM_TC_HANDLE || strcmp(f->kind, "bpf"))
+		return false;
+	return (prog_id && f->prog_id == prog_id) ||
+	       !strncmp(f->name, DM_PROG_PREFIX, strlen(DM_PROG_PREFIX));
+}
+
+void dm_tc_describe(const struct dm_tc_filter *f, char *buf, size_t len)
+{
+	if (!strcmp(f->kind, "tcx")) {
+		snprintf(buf, len, "tcx program %s%sid %u", f->name, f->name[0] ? ", " : "",
+			 f->prog_id);
+		return;
+	}
+	if (strcmp(f->kind, "bpf")) {
+		snprintf(buf, len, "%s classifier pref %u", f->kind, f->prio);
+		return;
+	}
+	snprintf(buf, len, "bpf filter pref %u handle %#x (%s%sprogram id %u, %s)", f->prio,
+		 f->handle, f->name, f->name[0] ? ", " : "", f->prog_id,
+		 f->flags & TCA_BPF_FLAG_ACT_DIRECT ? "direct-action" : "classifier mode");
+}
+
+void dm_tc_prio_kind(int ifindex, int egress, __u32 prio, char *kind, size_t len)
+{
+	struct dm_tc_filter fs[DM_TC_LIST_MAX];
+	int n = dm_tc_dump(ifindex, egress, fs, DM_TC_LIST_MAX), i;
+
+	kind[0] = 0;
+	for (i = 0; i < n && i < DM_TC_LIST_MAX; i++)
+		if (fs[i].prio == prio) {
+			snprintf(kind, len, "%s", fs[i].kind);
+			return;
+		}
+}
+
+/*
+ * The new filter is in place first, so no packet goes unseen; those crossing
+ * both meanwhile are retransmissions to the stream tracker.
+ */
+void dm_tc_drop_old(const char *ifname, int ifindex, int egress, __u32 pinned)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+		    .attach_point = egress ? BPF_TC_EGRESS : BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, q, .handle = DM_TC_HANDLE, .priority = DM_TC_PRIO_OLD);
+	const char *where = dm_att_names[DM_ATT_TC_INGRESS + egress];
+	struct dm_tc_filter fs[DM_TC_LIST_MAX];
+	int n = dm_tc_dump(ifindex, egress, fs, DM_TC_LIST_MAX), i, err;
+
+	if (n < 0)
+		pr_warn("%s: %s: cannot look for a filter left at priority %#x: %s\n", ifname,
+			where, DM_TC_PRIO_OLD, strerror(-n));
+	for (i = 0; i < n && i < DM_TC_LIST_MAX; i++) {
+		if (fs[i].prio != DM_TC_PRIO_OLD || !dm_tc_filter_dicomon(&fs[i], pinned))
+			continue;
+		err = bpf_tc_detach(&hook, &q);
+		if (err)
+			pr_warn("%s: %s: cannot remove dicomon's filter at the old priority %#x: "
+				"%s; packets are counted twice while it stays\n",
+				ifname, where, DM_TC_PRIO_OLD, strerror(-err));
+		else
+			pr_info("%s: %s: removed dicomon's filter at the old priority %#x (now at "
+				"priority %u)\n",
+				ifname, where, DM_TC_PRIO_OLD, DM_TC_PRIO);
+		return;
+	}
+}
+
+static __u32 prog_id_of(int fd)
+{
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	return fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len) ? info.id : 0;
+}
+
+/* A tcx program's entry; its name needs CAP_SYS_ADMIN (by id), else only the id is known. */
+static void tcx_entry(struct dm_tc_filter *f, __u32 id)
+{
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
+	int fd = bpf_prog_get_fd_by_id(id);
+
+	memset(f, 0, sizeof(*f));
+	snprintf(f->kind, sizeof(f->kind), "tcx");
+	f->prog_id = id;
+	memset(&info, 0, sizeof(info));
+	if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
+		snprintf(f->name, sizeof(f->name), "%s", info.name);
+	if (fd >= 0)
+		close(fd);
+}
+
+/*
+ * What runs ahead of ifc's program in direction egress, into out. With tcx,
+ * the tcx programs before ours (clsact filters run after all of tcx); with a
+ * clsact filter, every tcx program (6.6+), then the filters before ours.
+ * *missing: ours is not on the hook (then everything listed is ahead).
+ */
+static int list_ahead(const struct dm_iface *ifc, int egress, struct dm_tc_filter *out,
+		      bool *missing)
+{
+	__u32 ids[DM_TC_LIST_MAX], ours = prog_id_of(ifc->prog_fd[DM_ATT_TC_INGRESS + egress]);
+	struct dm_tc_filter fs[DM_TC_LIST_MAX];
+	int n_ids, n_fs, pos, i, k = 0;
+
+	*missing = false;
+	n_ids = dm_tcx_list(ifc->ifindex, egress, ids, DM_TC_LIST_MAX);
+	if (n_ids < 0)
+		return n_ids;
+	n_ids = n_ids < DM_TC_LIST_MAX ? n_ids : DM_TC_LIST_MAX;
+	if (ifc->tc_link[egress] >= 0) {
+		for (pos = 0; pos < n_ids && ids[pos] != ours; pos++)
+			;
+		*missing = pos == n_ids;
+		for (i = 0; i < pos; i++)
+			tcx_entry(&out[k++], ids[i]);
+		return k;
+	}
+	for (i = 0; i < n_ids; i++)
+		tcx_entry(&out[k++], ids[i]);
+	n_fs = dm_tc_dump(ifc->ifindex, egress, fs, DM_TC_LIST_MAX);
+	if (n_fs < 0)
+		return n_fs;
+	n_fs = n_fs < DM_TC_LIST_MAX ? n_fs : DM_TC_LIST_MAX;
+	pos = dm_tc_find_ours(fs, n_fs, ifc->tc_prio[egress], ours);
+	*missing = pos < 0;
+	if (pos < 0)
+		pos = n_fs;
+	for (i = 0; i < pos && k < DM_TC_LIST_MAX; i++) {
+		/* One classifier of another kind lists its nodes (u32: hash tables, keys). */
+		if (k && strcmp(fs[i].kind, "bpf") && !strcmp(fs[i].kind, out[k - 1].kind) &&
+		    fs[i].prio == out[k - 1].prio)
+			continue;
+		out[k++] = fs[i];
+	}
+	return k;
+}
+
+/* Which programs are ahead, as one number: a change is worth a new warning. */
+static __u32 signature(const struct dm_tc_filter *fs, int n)
+{
+	__u32 h = 2166136261u, v[3];
+	const unsigned char *p;
+	size_t j;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		v[0] = fs[i].prio;
+		v[1] = fs[i].handle;
+		v[2] = fs[i].prog_id;
+		for (p = (const unsigned char *)v, j = 0; j < sizeof(v); j++)
+			h = (h ^ p[j]) * 16777619u;
+		for (p = (const unsigned char *)fs[i].kind; *p; p++)
+			h = (h ^ *p) * 16777619u;
+	}
+	return h;
+}
+
+static void warn_ahead(const struct dm_iface *ifc, int egress, const struct dm_tc_filter *fs, int n)
+{
+	bool tcx = ifc->tc_link[egress] >= 0;
+	char list[1024], one[160];
+	size_t used = 0;
+	int i;
+
+	list[0] = 0;
+	for (i = 0; i < n && used < sizeof(list) - 1; i++) {
+		dm_tc_describe(&fs[i], one, sizeof(one));
+		used += snprintf(list + used, sizeof(list) - used, "%s%s", i ? "; " : "", one);
+	}
+	pr_warn("%s: %s: %d program%s run%s ahead of dicomon's %s: %s. A verdict other than "
+		"\"continue\" (TC_ACT_UNSPEC, TCX_NEXT) from %s hides packets from dicomon; %s\n",
+		ifc->name, dm_att_names[DM_ATT_TC_INGRESS + egress], n, n == 1 ? "" : "s",
+		n == 1 ? "s" : "", tcx ? "tcx program" : "clsact filter", list,
+		n == 1 ? "it" : "any of them",
+		tcx ? "fix: detach it, or restart dicomon (it attaches in front of every tcx "
+		      "program)"
+		    : "fix: use tcx (Linux 6.6+, attach.tc_mode tcx), or remove that filter or "
+		      "re-add it at a priority above 1");
+}
+
+void dm_tcorder_check(struct dm_iface *ifc, int egress)
+{
+	struct dm_tc_order *o = &ifc->tc_order[egress];
+	const char *hook = dm_att_names[DM_ATT_TC_INGRESS + egress];
+	struct dm_tc_filter fs[DM_TC_LIST_MAX];
+	char ifname[IF_NAMESIZE];
+	bool missing;
+	__u32 sig;
+	int n;
+
+	if (!dm_loader_tc_kind(ifc, egress) || !if_indextoname(ifc->ifindex, ifname))
+		return; /* not attached there, or the interface is gone */
+	n = list_ahead(ifc, egress, fs, &missing);
+	if (n < 0) {
+		if (!o->failed)
+			pr_warn("%s: %s: cannot list the programs on the hook: %s\n", ifc->name,
+				hook, strerror(-n));
+		o->failed = true;
+		return;
+	}
+	o->failed = false;
+	if (missing && !o->missing)
+		pr_warn("%s: %s: dicomon's %s is not on the hook any more (removed by someone "
+			"else?); dicomon sees nothing there until restarted\n",
+			ifc->name, hook,
+			ifc->tc_link[egress] >= 0 ? "tcx program" : "clsact filter");
+	o->missing = missing;
+	sig = signature(fs, n);
+	if (n && (n != o->ahead || sig != o->sig))
+		warn_ahead(ifc, egress, fs, n);
+	else if (!n && o->ahead)
+		pr_info("%s: %s: nothing runs ahead of dicomon's program any more\n", ifc->name,
+			hook);
+	o->ahead = n;
+	o->sig = sig;
+}
+
+void dm_tcorder_check_all(struct dm_loader *l)
+{
+	int i, d;
+
+	for (i = 0; i < l->n_ifaces; i++)
+		for (d = 0; d < 2; d++)
+			dm_tcorder_check(&l->ifaces[i], d);
+}
+
+void dm_tcorder_write_metrics(FILE *out, const struct dm_loader *l)
+{
+	const struct dm_iface *ifc;
+	int i, d;
+
+	dm_metrics_head(out, "tc_programs_ahead", "gauge",
+			"Programs or filters that run before dicomon's on a TC hook (checked "
+			"every 10 s); a verdict other than continue from one of them hides "
+			"packets from dicomon.");
+	for (i = 0; i < l->n_ifaces; i++) {
+		ifc = &l->ifaces[i];
+		for (d = 0; d < 2; d++) {
+			if (!dm_loader_tc_kind(ifc, d))
+				continue;
+			fputs("dicomon_tc_programs_ahead{interface=\"", out);
+			dm_metrics_label(out, ifc->name);
+			fprintf(out, "\",hook=\"%s\"} %d\n", dm_att_names[DM_ATT_TC_INGRESS + d],
+				ifc->tc_order[d].ahead);
+		}
+	}
+}

@@ -1,0 +1,506 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/* Evidence pcaps of alerted associations, redacted (evidence.h). */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "output/evidence.h"
+#include "lib/log.h"
+#include "lib/pcapio.h"
+
+#define HASH_BUCKETS 4096
+#define MAX_ASSOCS   65536 /* tracked associations (a bound besides the bytes) */
+
+/* Redactor states: where in the PDU stream the next byte is. */
+enum {
+	R_HDR,	      /* PDU header (6 bytes) */
+	R_SKIP,	      /* body of a PDU kept as it is (RJ, release, abort) */
+	R_PDV_HDR,    /* P-DATA-TF: PDV item header (length 4, context id, control) */
+	R_PDV_DATA,   /* PDV value: a command (kept) or a data set fragment (zeroed) */
+	R_ASSOC_FIXED, /* RQ/AC: protocol version .. reserved (68 bytes, kept) */
+	R_ITEM_HDR,   /* RQ/AC item header (type, reserved, length 2) */
+	R_ITEM_BODY,  /* an item other than user information, kept */
+	R_SUB_HDR,    /* user information sub-item header */
+	R_SUB_BODY,   /* a sub-item other than user identity, kept */
+	R_SUB_ID,     /* user identity (0x58) / its response (0x59): values zeroed */
+};
+
+static uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* One byte (NULL: beyond the snap length); returns whether it must be zeroed. */
+static bool redact_byte(struct dm_redact *r, const uint8_t *p)
+{
+	bool zero = false, hdr = false;
+	uint32_t off;
+
+	switch (r->state) {
+	case R_HDR:
+		if (!p)
+			goto lost;
+		r->hbuf[r->hn++] = *p;
+		if (r->hn < 6)
+			return false;
+		r->hn = 0;
+		r->pdu_left = be32(r->hbuf + 2);
+		if (r->hbuf[0] < 1 || r->hbuf[0] > 7 || r->hbuf[1])
+			goto lost; /* not a PDU header: the stream is not what we think */
+		if (!r->pdu_left)
+			return false;
+		r->state = r->hbuf[0] == 4				? R_PDV_HDR
+			   : r->hbuf[0] == 1 || r->hbuf[0] == 2 ? R_ASSOC_FIXED
+								: R_SKIP;
+		r->body_off = 0;
+		return false;
+	case R_SKIP:
+		break;
+	case R_PDV_HDR:
+	case R_ITEM_HDR:
+	case R_SUB_HDR:
+		if (!p)
+			goto lost;
+		hdr = true;
+		r->hbuf[r->hn++] = *p;
+		if (r->state == R_SUB_HDR)
+			r->ui_left--;
+		if (r->hn < (r->state == R_PDV_HDR ? 6 : 4))
+			break;
+		r->hn = 0;
+		if (r->state == R_PDV_HDR) {
+			off = be32(r->hbuf);
+			if (off < 2 || off - 1 > r->pdu_left)
+				goto lost;
+			r->ctrl = r->hbuf[5];
+			r->pdv_left = off - 2;
+			r->state = r->pdv_left ? R_PDV_DATA : R_PDV_HDR;
+		} else if (r->state == R_ITEM_HDR) {
+			r->item_left = (uint32_t)r->hbuf[2] << 8 | r->hbuf[3];
+			if (r->hbuf[0] == 0x50) {
+				r->ui_left = r->item_left;
+				r->state = r->ui_left ? R_SUB_HDR : R_ITEM_HDR;
+			} else {
+				r->state = r->item_left ? R_ITEM_BODY : R_ITEM_HDR;
+			}
+		} else {
+			r->sub_type = r->hbuf[0];
+			r->sv_len = (uint32_t)r->hbuf[2] << 8 | r->hbuf[3];
+			r->sv_off = 0;
+			r->plen = 0;
+			if (r->sv_len)
+				r->state = r->sub_type == 0x58 || r->sub_type == 0x59 ? R_SUB_ID
+										      : R_SUB_BODY;
+		}
+		break;
+	case R_PDV_DATA:
+		zero = !(r->ctrl & 0x01); /* bit 0 clear: a data set fragment */
+		if (!--r->pdv_left)
+			r->state = R_PDV_HDR;
+		break;
+	case R_ASSOC_FIXED:
+		if (++r->body_off == 68)
+			r->state = R_ITEM_HDR;
+		break;
+	case R_ITEM_BODY:
+		if (!--r->item_left)
+			r->state = R_ITEM_HDR;
+		break;
+	case R_SUB_BODY:
+	case R_SUB_ID:
+		off = r->sv_off++;
+		r->ui_left--;
+		if (r->state == R_SUB_ID && r->sub_type == 0x58) {
+			/* type, positive response, primary length (2), primary, secondary length (2), secondary */
+			if (off == 2 || off == 3) {
+				if (!p)
+					goto lost;
+				r->plen = r->plen << 8 | *p;
+			}
+			zero = !(off < 4 || (off >= 4 + r->plen && off < 6 + r->plen));
+		} else if (r->state == R_SUB_ID) {
+			zero = off >= 2; /* 0x59: server response length (2), response */
+		}
+		if (r->sv_off == r->sv_len)
+			r->state = R_SUB_HDR;
+		break;
+	}
+	/* Every byte after the PDU header counts against the PDU and the user item. */
+	if ((r->state == R_SUB_HDR || r->state == R_SUB_BODY || r->state == R_SUB_ID) && !r->ui_left &&
+	    !(hdr && r->hn))
+		r->state = R_ITEM_HDR;
+	if (!--r->pdu_left) {
+		r->state = R_HDR;
+		r->hn = 0;
+	}
+	return zero;
+lost:
+	r->desync = true;
+	return true;
+}
+
+uint32_t dm_redact_segment(struct dm_redact *r, uint32_t seq, uint8_t *data, uint32_t present,
+			   uint32_t total)
+{
+	uint32_t i, zeroed = 0;
+
+	if (!total)
+		return 0;
+	if (!r->started) {
+		r->started = true;
+		r->next_seq = seq;
+	}
+	if (!r->desync && seq != r->next_seq) {
+		/* A retransmission was walked already; a gap or overlap loses the stream. */
+		if ((int32_t)(seq + total - r->next_seq) > 0)
+			r->desync = true;
+		memset(data, 0, present);
+		return present;
+	}
+	for (i = 0; i < total; i++) {
+		if (r->desync) {
+			if (i < present) {
+				memset(data + i, 0, present - i);
+				zeroed += present - i;
+			}
+			break;
+		}
+		if (redact_byte(r, i < present ? data + i : NULL) && i < present) {
+			data[i] = 0;
+			zeroed++;
+		}
+	}
+	r->next_seq = seq + total;
+	return zeroed;
+}
+
+/*
+ * Where the TCP payload of an Ethernet frame starts, its sequence number and
+ * its length by the IP header. 0, or -1 if the frame is not IPv4/IPv6 TCP.
+ */
+static int tcp_payload(const uint8_t *f, uint32_t caplen, uint32_t *off, uint32_t *seq,
+		       uint32_t *len)
+{
+	uint32_t o = 12, ipo, l4len, thl;
+	uint16_t et;
+	uint8_t next;
+	int hops;
+
+	for (;;) {
+		if (o + 2 > caplen)
+			return -1;
+		et = (uint16_t)(f[o] << 8 | f[o + 1]);
+		if (et != 0x8100 && et != 0x88a8)
+			break;
+		o += 4;
+	}
+	ipo = o + 2;
+	if (et == 0x0800) {
+		if (ipo + 20 > caplen || (f[ipo] >> 4) != 4 || f[ipo + 9] != 6)
+			return -1;
+		if ((f[ipo + 6] & 0x1f) || f[ipo + 7]) /* a non-first fragment */
+			return -1;
+		l4len = (uint32_t)(f[ipo + 2] << 8 | f[ipo + 3]);
+		if (l4len < (uint32_t)(f[ipo] & 0xf) * 4)
+			return -1;
+		l4len -= (f[ipo] & 0xf) * 4;
+		o = ipo + (f[ipo] & 0xf) * 4;
+	} else if (et == 0x86dd) {
+		if (ipo + 40 > caplen)
+			return -1;
+		l4len = (uint32_t)(f[ipo + 4] << 8 | f[ipo + 5]);
+		next = f[ipo + 6];
+		o = ipo + 40;
+		for (hops = 0; next != 6 && hops < 8; hops++) {
+			if ((next != 0 && next != 43 && next != 60) || o + 8 > caplen)
+				return -1; /* fragments and the unknown are not walked */
+			thl = (f[o + 1] + 1u) * 8;
+			if (thl > l4len)
+				return -1;
+			next = f[o];
+			o += thl;
+			l4len -= thl;
+		}
+		if (next != 6)
+			return -1;
+	} else {
+		return -1;
+	}
+	if (o + 20 > caplen)
+		return -1;
+	thl = (f[o + 12] >> 4) * 4u;
+	if (thl < 20 || thl > l4len)
+		return -1;
+	*seq = be32(f + o + 4);
+	*off = o + thl;
+	*len = l4len - thl;
+	return 0;
+}
+
+struct ev_frame {
+	int64_t wall_ns;
+	uint32_t caplen, len;
+	uint8_t data[];
+};
+
+struct ev_assoc {
+	uint64_t id;
+	struct ev_assoc *hnext;		/* hash chain */
+	struct ev_assoc *older, *newer; /* by arrival, for the memory bound */
+	struct dm_redact dir[DM_DIR_MAX];
+	struct ev_frame **frames;
+	uint32_t n, cap;
+	uint64_t bytes;
+	bool alerted, lost;
+	uint32_t written; /* frames in its pcap */
+	char path[320];
+};
+
+struct dm_evidence {
+	char dir[256];
+	uint64_t max_bytes, bytes;
+	uint32_t n_assocs;
+	struct ev_assoc *buckets[HASH_BUCKETS];
+	struct ev_assoc *oldest, *newest;
+	struct dm_evidence_stats st;
+};
+
+int dm_evidence_prepare_dir(const char *dir, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (mkdir(dir, 0700) && errno != EEXIST) {
+		snprintf(err, errlen, "evidence.dir %s: %s", dir, strerror(errno));
+		return -errno;
+	}
+	if (stat(dir, &st) || !S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "evidence.dir %s: not a directory", dir);
+		return -ENOTDIR;
+	}
+	return 0;
+}
+
+struct dm_evidence *dm_evidence_new(const char *dir, uint64_t max_bytes)
+{
+	struct dm_evidence *e = calloc(1, sizeof(*e));
+
+	if (!e)
+		return NULL;
+	snprintf(e->dir, sizeof(e->dir), "%s", dir);
+	e->max_bytes = max_bytes;
+	return e;
+}
+
+static void drop_frames(struct dm_evidence *e, struct ev_assoc *a)
+{
+	uint32_t i;
+
+	for (i = 0; i < a->n; i++)
+		free(a->frames[i]);
+	free(a->frames);
+	a->frames = NULL;
+	a->n = a->cap = 0;
+	e->bytes -= a->bytes;
+	a->bytes = 0;
+}
+
+static struct ev_assoc **slot_of(struct dm_evidence *e, uint64_t id)
+{
+	struct ev_assoc **pp = &e->buckets[(id ^ (id >> 17)) % HASH_BUCKETS];
+
+	while (*pp && (*pp)->id != id)
+		pp = &(*pp)->hnext;
+	return pp;
+}
+
+static void forget(struct dm_evidence *e, struct ev_assoc *a)
+{
+	struct ev_assoc **pp = slot_of(e, a->id);
+
+	*pp = a->hnext;
+	if (a->older)
+		a->older->newer = a->newer;
+	else
+		e->oldest = a->newer;
+	if (a->newer)
+		a->newer->older = a->older;
+	else
+		e->newest = a->older;
+	drop_frames(e, a);
+	free(a);
+	e->n_assocs--;
+}
+
+void dm_evidence_free(struct dm_evidence *e)
+{
+	if (!e)
+		return;
+	while (e->oldest)
+		forget(e, e->oldest);
+	free(e);
+}
+
+static struct ev_assoc *get(struct dm_evidence *e, uint64_t id)
+{
+	struct ev_assoc **pp = slot_of(e, id), *a = *pp;
+
+	if (a)
+		return a;
+	if (e->n_assocs >= MAX_ASSOCS && e->oldest)
+		forget(e, e->oldest);
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return NULL;
+	a->id = id;
+	*slot_of(e, id) = a;
+	a->older = e->newest;
+	if (e->newest)
+		e->newest->newer = a;
+	else
+		e->oldest = a;
+	e->newest = a;
+	e->n_assocs++;
+	return a;
+}
+
+static int append(struct dm_evidence *e, struct ev_assoc *a, struct ev_frame *const *f, uint32_t n)
+{
+	struct dm_pcap_writer *w;
+	char err[256];
+	uint32_t i;
+
+	w = dm_pcap_append(a->path, DM_EVIDENCE_SNAP, err, sizeof(err));
+	if (!w) {
+		if (e->st.write_errors++ < 5)
+			pr_warn("evidence %s: %s\n", a->path, err);
+		return -EIO;
+	}
+	for (i = 0; i < n; i++)
+		dm_pcap_write(w, (uint64_t)f[i]->wall_ns, f[i]->data, f[i]->caplen, f[i]->len);
+	if (dm_pcap_writer_close(w)) {
+		if (e->st.write_errors++ < 5)
+			pr_warn("evidence %s: write failed\n", a->path);
+		return -EIO;
+	}
+	if (!a->written && n)
+		e->st.files++;
+	a->written += n;
+	e->st.written += n;
+	return 0;
+}
+
+void dm_evidence_packet(struct dm_evidence *e, const struct dm_event_packet *pkt, size_t len,
+			int64_t wall_ns)
+{
+	uint32_t caplen = pkt->hdr.len, off, seq, plen, present;
+	struct ev_frame *f, **grown;
+	struct dm_redact *r;
+	struct ev_assoc *a;
+
+	e->st.packets++;
+	if (len < offsetof(struct dm_event_packet, data) + caplen || caplen > DM_EVIDENCE_SNAP ||
+	    pkt->hdr.dir >= DM_DIR_MAX) {
+		e->st.dropped++;
+		return;
+	}
+	a = get(e, pkt->hdr.assoc_id);
+	if (!a || a->lost) {
+		e->st.dropped++;
+		return;
+	}
+	f = malloc(sizeof(*f) + caplen);
+	if (!f) {
+		e->st.dropped++;
+		return;
+	}
+	f->wall_ns = wall_ns;
+	f->caplen = caplen;
+	f->len = pkt->wire_len;
+	memcpy(f->data, pkt->data, caplen);
+	r = &a->dir[pkt->hdr.dir];
+	if (tcp_payload(f->data, caplen, &off, &seq, &plen)) {
+		/* Not walkable: keep no payload at all (past the Ethernet header). */
+		if (caplen > 14) {
+			memset(f->data + 14, 0, caplen - 14);
+			e->st.redacted += caplen - 14;
+		}
+	} else if (pkt->transport != DM_TRANSPORT_TLS) {
+		/* Picked up mid-stream: no PDU boundary to start from. */
+		if (pkt->aflags & DM_AF_MIDSTREAM)
+			r->desync = true;
+		present = off < caplen ? caplen - off : 0;
+		if (present > plen)
+			present = plen;
+		e->st.redacted += dm_redact_segment(r, seq, f->data + off, present, plen);
+	}
+	if (a->alerted) {
+		append(e, a, &f, 1);
+		free(f);
+		return;
+	}
+	if (a->n == a->cap) {
+		grown = realloc(a->frames, (a->cap ? a->cap * 2 : 16) * sizeof(*grown));
+		if (!grown) {
+			free(f);
+			e->st.dropped++;
+			return;
+		}
+		a->frames = grown;
+		a->cap = a->cap ? a->cap * 2 : 16;
+	}
+	a->frames[a->n++] = f;
+	a->bytes += sizeof(*f) + caplen;
+	e->bytes += sizeof(*f) + caplen;
+	/* Over the bound: the oldest unalerted associations lose their frames. */
+	while (e->bytes > e->max_bytes && e->oldest) {
+		struct ev_assoc *old = e->oldest;
+
+		for (; old && (old->alerted || old->lost || !old->n); old = old->newer)
+			;
+		if (!old)
+			break;
+		e->st.dropped += old->n;
+		e->st.evicted++;
+		drop_frames(e, old);
+		old->lost = true;
+	}
+}
+
+/*
+ * The frame that made a rule fire arrives after the alert (the BPF side ships
+ * the decoded PDU first): an association alerted before any of its frames
+ * is marked all the same, and its file starts with the first frame.
+ */
+const char *dm_evidence_alert(struct dm_evidence *e, uint64_t id)
+{
+	struct ev_assoc *a = get(e, id);
+
+	if (!a || a->lost)
+		return NULL;
+	if (a->alerted)
+		return a->path;
+	snprintf(a->path, sizeof(a->path), "%s/dicomon-%llu.pcap", e->dir, (unsigned long long)id);
+	a->alerted = true;
+	if (a->n && append(e, a, a->frames, a->n)) {
+		drop_frames(e, a);
+		a->lost = true;
+		return NULL;
+	}
+	drop_frames(e, a);
+	return a->path;
+}
+
+void dm_evidence_end(struct dm_evidence *e, uint64_t id)
+{
+	struct ev_assoc *a = *slot_of(e, id);
+
+	if (a)
+		forget(e, a);
+}
+
+const struct dm_evidence_stats *dm_evidence_stats(const struct dm_evidence *e)
+{
+	return &e->st;
+}
