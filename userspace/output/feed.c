@@ -24,6 +24,7 @@
 #include "lib/clock.h"
 #include "output/feed.h"
 #include "lib/log.h"
+#include "lib/lru.h"
 #include "assoc/table.h"
 
 #define BACKOFF_MIN_NS (100 * 1000000ULL)
@@ -31,9 +32,8 @@
 /* Unsent bytes kept for a slow unix socket reader; past this, lines are dropped. */
 #define SOCK_PENDING_MAX (1 << 20)
 /* The rate limiter: (sid, source) entries, least recently used dropped first. */
-#define LIM_MAX	    4096
-#define LIM_BUCKETS 8192
-#define LIM_KEY	    64 /* an IPv6 address is 45 characters; longer keys are cut */
+#define LIM_MAX 4096
+#define LIM_KEY 64 /* an IPv6 address is 45 characters; longer keys are cut */
 
 static const char *const out_names[DM_FEED_OUT_MAX] = {
     [DM_FEED_FILE] = "file",
@@ -58,9 +58,8 @@ struct conn {
 };
 
 struct lim {
-	struct lim *hnext;
-	struct lim *older, *newer;
-	uint32_t sid, hash;
+	struct dm_lru_node node; /* found by (sid, key), least recently alerting first */
+	uint32_t sid;
 	uint32_t count; /* alerts let through in the window */
 	uint64_t win_start_ns;
 	uint64_t suppressed; /* held back since the last one let through */
@@ -77,9 +76,7 @@ struct dm_feed {
 	char hostname[256];
 	uint32_t rate_count, rate_s;
 	uint64_t fixed_now_ns;
-	struct lim *buckets[LIM_BUCKETS];
-	struct lim *oldest, *newest;
-	size_t n_lim;
+	struct dm_lru lim;
 	struct dm_feed_stats st;
 };
 
@@ -127,12 +124,50 @@ static void hostname_init(struct dm_feed *f)
 			*p = '_';
 }
 
+/* The rate limiter's entries, found by (sid, source) in one bounded LRU (lib/lru.h). */
+
+struct lim_key {
+	uint32_t sid;
+	char key[LIM_KEY];
+};
+
+static uint32_t lim_hash(const void *key)
+{
+	const struct lim_key *k = key;
+
+	return dm_lru_hash_bytes(k->key, strlen(k->key), 2166136261u ^ k->sid); /* FNV-1a */
+}
+
+static bool lim_match(const struct dm_lru_node *n, const void *key)
+{
+	const struct lim *l = dm_container_of(n, struct lim, node);
+	const struct lim_key *k = key;
+
+	return l->sid == k->sid && !strcmp(l->key, k->key);
+}
+
+/* The least recently alerting (sid, source) goes; its suppressed count with it. */
+static void lim_evicted(void *ctx, struct dm_lru_node *n)
+{
+	struct dm_feed *f = ctx;
+
+	f->st.limiter_evictions++;
+	free(dm_container_of(n, struct lim, node));
+}
+
+static const struct dm_lru_ops lim_ops = {
+    .hash = lim_hash, .match = lim_match, .evict = lim_evicted};
+
 struct dm_feed *dm_feed_new(void)
 {
 	struct dm_feed *f = calloc(1, sizeof(*f));
 
 	if (!f)
 		return NULL;
+	if (dm_lru_init(&f->lim, &lim_ops, f, LIM_MAX)) {
+		free(f);
+		return NULL;
+	}
 	conn_init(&f->file);
 	conn_init(&f->unix_sock);
 	conn_init(&f->syslog);
@@ -147,15 +182,13 @@ struct dm_feed *dm_feed_new(void)
 
 static void lim_free_all(struct dm_feed *f)
 {
-	struct lim *l, *n;
+	struct dm_lru_node *n, *tmp;
 
-	for (l = f->oldest; l; l = n) {
-		n = l->newer;
-		free(l);
+	dm_lru_for_each(&f->lim, n, tmp) {
+		dm_lru_remove(&f->lim, n);
+		free(dm_container_of(n, struct lim, node));
 	}
-	memset(f->buckets, 0, sizeof(f->buckets));
-	f->oldest = f->newest = NULL;
-	f->n_lim = 0;
+	dm_lru_fini(&f->lim);
 }
 
 void dm_feed_free(struct dm_feed *f)
@@ -557,83 +590,26 @@ int dm_feed_dicom(struct dm_feed *f, const struct dm_rec *r, const char *ifname)
 
 /* ---- alert rate limit ----------------------------------------------------- */
 
-static uint32_t lim_hash(uint32_t sid, const char *key)
-{
-	uint32_t h = 2166136261u ^ sid; /* FNV-1a */
-
-	while (*key)
-		h = (h ^ (uint8_t)*key++) * 16777619u;
-	return h;
-}
-
-static void lim_unlink_age(struct dm_feed *f, struct lim *l)
-{
-	if (l->older)
-		l->older->newer = l->newer;
-	else
-		f->oldest = l->newer;
-	if (l->newer)
-		l->newer->older = l->older;
-	else
-		f->newest = l->older;
-	l->older = l->newer = NULL;
-}
-
-static void lim_push_new(struct dm_feed *f, struct lim *l)
-{
-	l->older = f->newest;
-	if (f->newest)
-		f->newest->newer = l;
-	else
-		f->oldest = l;
-	f->newest = l;
-}
-
-static void lim_unhash(struct dm_feed *f, struct lim *l)
-{
-	struct lim **p = &f->buckets[l->hash % LIM_BUCKETS];
-
-	while (*p && *p != l)
-		p = &(*p)->hnext;
-	if (*p)
-		*p = l->hnext;
-}
-
 static struct lim *lim_get(struct dm_feed *f, uint32_t sid, const char *key)
 {
-	char k[LIM_KEY];
-	uint32_t h;
+	struct lim_key k = {.sid = sid};
+	struct dm_lru_node *n;
 	struct lim *l;
 
-	snprintf(k, sizeof(k), "%s", key ? key : "");
-	h = lim_hash(sid, k);
-	for (l = f->buckets[h % LIM_BUCKETS]; l; l = l->hnext) {
-		if (l->hash == h && l->sid == sid && !strcmp(l->key, k)) {
-			lim_unlink_age(f, l);
-			lim_push_new(f, l);
-			return l;
-		}
+	snprintf(k.key, sizeof(k.key), "%s", key ? key : "");
+	n = dm_lru_find(&f->lim, &k);
+	if (n) {
+		dm_lru_touch(&f->lim, n);
+		return dm_container_of(n, struct lim, node);
 	}
-	if (f->n_lim >= LIM_MAX) {
-		/* The least recently alerting (sid, source) goes; its suppressed count with it. */
-		l = f->oldest;
-		lim_unlink_age(f, l);
-		lim_unhash(f, l);
-		f->st.limiter_evictions++;
-		memset(l, 0, sizeof(*l));
-	} else {
-		l = calloc(1, sizeof(*l));
-		if (!l)
-			return NULL;
-		f->n_lim++;
-	}
+	/* Full: the least recently alerting (sid, source) goes first (lim_evicted). */
+	dm_lru_make_room(&f->lim);
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return NULL;
 	l->sid = sid;
-	l->hash = h;
-	memcpy(l->key, k, sizeof(k));
-	l->hnext = f->buckets[h % LIM_BUCKETS];
-	f->buckets[h % LIM_BUCKETS] = l;
-	lim_push_new(f, l);
-	l->win_start_ns = 0;
+	memcpy(l->key, k.key, sizeof(k.key));
+	dm_lru_insert(&f->lim, &l->node, &k);
 	return l;
 }
 
@@ -647,7 +623,7 @@ bool dm_feed_alert_allowed(struct dm_feed *f, uint32_t sid, const char *src_key,
 	if (!f->rate_count)
 		return true;
 	l = lim_get(f, sid, src_key);
-	f->st.limiter_entries = f->n_lim;
+	f->st.limiter_entries = dm_lru_count(&f->lim);
 	if (!l)
 		return true; /* no memory: let it through rather than lose it */
 	/* Fixed windows starting at the first alert of each. */
