@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "decode/dimse.h"
+#include "lib/lru.h"
 #include "detect/policy.h"
 #include "detect/rules.h"
 
@@ -56,7 +57,7 @@ enum { W_ENUM_REJ, W_ENUM_CALLED, W_SCAN, W_SILENT, W_ANY_AE, W_ABORT, W_MAX };
 
 /* An address (port 0) or a server (address and port). */
 struct peer {
-	struct peer *next, *lru_prev, *lru_next;
+	struct dm_lru_node node; /* by (family, address, port), least recently used first */
 	uint32_t a[4];
 	uint16_t port;
 	uint8_t family;
@@ -91,8 +92,9 @@ struct dm_rules {
 	bool have_allow;
 	uint64_t start_ns;
 	bool started;
-	struct peer **buckets, *lru_head, *lru_tail, *pool;
-	uint32_t n_peers;
+	struct dm_lru peers;
+	struct peer *pool, *spare; /* spare: the entry just evicted, to be reused */
+	uint32_t n_peers;	   /* pool entries ever used */
 	struct memo memo[DM_RULES_MEMO];
 	struct dm_rules_stats st;
 };
@@ -209,75 +211,63 @@ static bool once(struct dm_rules *r, const struct dm_rec *rec, uint32_t bit)
 
 /* ---- per-address state: hash + LRU, DM_RULES_PEERS entries ---- */
 
-static uint32_t peer_hash(uint8_t family, const uint32_t a[4], uint16_t port)
-{
-	uint32_t k[6] = {a[0], a[1], a[2], a[3], port, family};
+struct peer_key {
+	const uint32_t *a;
+	uint16_t port;
+	uint8_t family;
+};
 
-	return dm_hash32(k, sizeof(k), 0x7e1) % DM_RULES_PEERS;
+static uint32_t peer_hash(const void *key)
+{
+	const struct peer_key *k = key;
+	uint32_t v[6] = {k->a[0], k->a[1], k->a[2], k->a[3], k->port, k->family};
+
+	return dm_hash32(v, sizeof(v), 0x7e1);
 }
 
-static void lru_unlink(struct dm_rules *r, struct peer *p)
+static bool peer_match(const struct dm_lru_node *n, const void *key)
 {
-	if (p->lru_prev)
-		p->lru_prev->lru_next = p->lru_next;
-	else
-		r->lru_head = p->lru_next;
-	if (p->lru_next)
-		p->lru_next->lru_prev = p->lru_prev;
-	else
-		r->lru_tail = p->lru_prev;
-	p->lru_prev = p->lru_next = NULL;
+	const struct peer *p = dm_container_of(n, struct peer, node);
+	const struct peer_key *k = key;
+
+	return p->family == k->family && p->port == k->port && !memcmp(p->a, k->a, sizeof(p->a));
 }
 
-static void lru_front(struct dm_rules *r, struct peer *p)
+/* The least recently used entry goes; its windows start again. */
+static void peer_evicted(void *ctx, struct dm_lru_node *n)
 {
-	p->lru_next = r->lru_head;
-	if (r->lru_head)
-		r->lru_head->lru_prev = p;
-	r->lru_head = p;
-	if (!r->lru_tail)
-		r->lru_tail = p;
+	struct dm_rules *r = ctx;
+
+	r->st.peers_evicted++;
+	r->spare = dm_container_of(n, struct peer, node);
 }
 
-static void hash_unlink(struct dm_rules *r, struct peer *p)
-{
-	struct peer **b = &r->buckets[peer_hash(p->family, p->a, p->port)];
-
-	for (; *b; b = &(*b)->next)
-		if (*b == p) {
-			*b = p->next;
-			return;
-		}
-}
+static const struct dm_lru_ops peer_ops = {
+    .hash = peer_hash, .match = peer_match, .evict = peer_evicted};
 
 static struct peer *peer_get(struct dm_rules *r, uint8_t family, const uint32_t a[4], uint16_t port)
 {
-	uint32_t h = peer_hash(family, a, port);
+	struct peer_key k = {.a = a, .port = port, .family = family};
+	struct dm_lru_node *n = dm_lru_find(&r->peers, &k);
 	struct peer *p;
 
-	for (p = r->buckets[h]; p; p = p->next)
-		if (p->family == family && p->port == port && !memcmp(p->a, a, sizeof(p->a))) {
-			lru_unlink(r, p);
-			lru_front(r, p);
-			return p;
-		}
-	if (r->n_peers < DM_RULES_PEERS) {
-		p = &r->pool[r->n_peers++];
+	if (n) {
+		dm_lru_touch(&r->peers, n);
+		return dm_container_of(n, struct peer, node);
+	}
+	dm_lru_make_room(&r->peers);
+	if (r->spare) {
+		p = r->spare;
+		r->spare = NULL;
 	} else {
-		/* The least recently used entry goes; its windows start again. */
-		p = r->lru_tail;
-		lru_unlink(r, p);
-		hash_unlink(r, p);
-		r->st.peers_evicted++;
+		p = &r->pool[r->n_peers++];
 	}
 	memset(p, 0, sizeof(*p));
 	memcpy(p->a, a, sizeof(p->a));
 	p->family = family;
 	p->port = port;
-	p->next = r->buckets[h];
-	r->buckets[h] = p;
-	lru_front(r, p);
-	r->st.peers = r->n_peers;
+	dm_lru_insert(&r->peers, &p->node, &k);
+	r->st.peers = dm_lru_count(&r->peers);
 	return p;
 }
 
@@ -361,9 +351,9 @@ struct dm_rules *dm_rules_new(const struct dm_config *cfg, dm_alert_fn emit, voi
 		goto err_nomem;
 	r->emit = emit;
 	r->ctx = ctx;
-	r->buckets = calloc(DM_RULES_PEERS, sizeof(*r->buckets));
 	r->pool = calloc(DM_RULES_PEERS, sizeof(*r->pool));
-	if (!r->buckets || !r->pool || dm_ae_reg_init(&r->learned))
+	if (!r->pool || dm_lru_init(&r->peers, &peer_ops, r, DM_RULES_PEERS) ||
+	    dm_ae_reg_init(&r->learned))
 		goto err_free;
 	if (apply(r, cfg, err, errlen)) {
 		dm_rules_free(r);
@@ -388,7 +378,7 @@ void dm_rules_free(struct dm_rules *r)
 		return;
 	dm_ae_reg_free(&r->allow);
 	dm_ae_reg_free(&r->learned);
-	free(r->buckets);
+	dm_lru_fini(&r->peers);
 	free(r->pool);
 	free(r);
 }
