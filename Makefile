@@ -257,8 +257,8 @@ FUZZ_ARGS ?=
 FUZZ_TARGETS := assoc dimse pdu_buf evidence
 FUZZ_DIR := $(OUTPUT)/fuzz
 FUZZ_LIB_SRCS := $(addprefix userspace/decode/,pdu.c assoc_decode.c assoc_userinfo.c dimse.c \
-	fingerprint.c decode_json.c uids.c uid_lookup.c) $(addprefix userspace/lib/,names.c pcapio.c log.c) \
-	userspace/output/evidence.c
+	fingerprint.c decode_json.c uids.c uid_lookup.c) \
+	$(addprefix userspace/lib/,names.c pcapio.c log.c lru.c) userspace/output/evidence.c
 FUZZ_HDRS := tests/fuzz/fuzz_common.h tests/unit/ulbuild.h $(USER_HDRS)
 FUZZ_CFLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuserspace

@@ -8,10 +8,10 @@
 #include <sys/stat.h>
 #include "output/evidence.h"
 #include "lib/log.h"
+#include "lib/lru.h"
 #include "lib/pcapio.h"
 
-#define HASH_BUCKETS 4096
-#define MAX_ASSOCS   65536 /* tracked associations (a bound besides the bytes) */
+#define MAX_ASSOCS 65536 /* tracked associations (a bound besides the bytes) */
 
 /* Redactor states: where in the PDU stream the next byte is. */
 enum {
@@ -246,9 +246,8 @@ struct ev_frame {
 };
 
 struct ev_assoc {
+	struct dm_lru_node node; /* by id, oldest arrival first (for the memory bound) */
 	uint64_t id;
-	struct ev_assoc *hnext;		/* hash chain */
-	struct ev_assoc *older, *newer; /* by arrival, for the memory bound */
 	struct dm_redact dir[DM_DIR_MAX];
 	struct ev_frame **frames;
 	uint32_t n, cap;
@@ -261,9 +260,7 @@ struct ev_assoc {
 struct dm_evidence {
 	char dir[256];
 	uint64_t max_bytes, bytes;
-	uint32_t n_assocs;
-	struct ev_assoc *buckets[HASH_BUCKETS];
-	struct ev_assoc *oldest, *newest;
+	struct dm_lru assocs; /* MAX_ASSOCS, never touched: insertion order */
 	struct dm_evidence_stats st;
 };
 
@@ -282,15 +279,19 @@ int dm_evidence_prepare_dir(const char *dir, char *err, size_t errlen)
 	return 0;
 }
 
-struct dm_evidence *dm_evidence_new(const char *dir, uint64_t max_bytes)
+static struct ev_assoc *ev_of(const struct dm_lru_node *n)
 {
-	struct dm_evidence *e = calloc(1, sizeof(*e));
+	return n ? dm_container_of(n, struct ev_assoc, node) : NULL;
+}
 
-	if (!e)
-		return NULL;
-	snprintf(e->dir, sizeof(e->dir), "%s", dir);
-	e->max_bytes = max_bytes;
-	return e;
+static uint32_t ev_hash(const void *key)
+{
+	return dm_lru_hash_u64(*(const uint64_t *)key);
+}
+
+static bool ev_match(const struct dm_lru_node *n, const void *key)
+{
+	return ev_of(n)->id == *(const uint64_t *)key;
 }
 
 static void drop_frames(struct dm_evidence *e, struct ev_assoc *a)
@@ -306,63 +307,77 @@ static void drop_frames(struct dm_evidence *e, struct ev_assoc *a)
 	a->bytes = 0;
 }
 
-static struct ev_assoc **slot_of(struct dm_evidence *e, uint64_t id)
+/* An association out of the table (its end, or the oldest one at MAX_ASSOCS): its frames go. */
+static void dispose(void *ctx, struct dm_lru_node *n)
 {
-	struct ev_assoc **pp = &e->buckets[(id ^ (id >> 17)) % HASH_BUCKETS];
+	struct ev_assoc *a = ev_of(n);
 
-	while (*pp && (*pp)->id != id)
-		pp = &(*pp)->hnext;
-	return pp;
+	drop_frames(ctx, a);
+	free(a);
+}
+
+static const struct dm_lru_ops ev_ops = {.hash = ev_hash, .match = ev_match, .evict = dispose};
+
+struct dm_evidence *dm_evidence_new(const char *dir, uint64_t max_bytes)
+{
+	struct dm_evidence *e = calloc(1, sizeof(*e));
+
+	if (!e)
+		return NULL;
+	if (dm_lru_init(&e->assocs, &ev_ops, e, MAX_ASSOCS)) {
+		free(e);
+		return NULL;
+	}
+	snprintf(e->dir, sizeof(e->dir), "%s", dir);
+	e->max_bytes = max_bytes;
+	return e;
 }
 
 static void forget(struct dm_evidence *e, struct ev_assoc *a)
 {
-	struct ev_assoc **pp = slot_of(e, a->id);
-
-	*pp = a->hnext;
-	if (a->older)
-		a->older->newer = a->newer;
-	else
-		e->oldest = a->newer;
-	if (a->newer)
-		a->newer->older = a->older;
-	else
-		e->newest = a->older;
-	drop_frames(e, a);
-	free(a);
-	e->n_assocs--;
+	dm_lru_remove(&e->assocs, &a->node);
+	dispose(e, &a->node);
 }
 
 void dm_evidence_free(struct dm_evidence *e)
 {
+	struct dm_lru_node *n, *tmp;
+
 	if (!e)
 		return;
-	while (e->oldest)
-		forget(e, e->oldest);
+	dm_lru_for_each(&e->assocs, n, tmp)
+		forget(e, ev_of(n));
+	dm_lru_fini(&e->assocs);
 	free(e);
 }
 
 static struct ev_assoc *get(struct dm_evidence *e, uint64_t id)
 {
-	struct ev_assoc **pp = slot_of(e, id), *a = *pp;
+	struct ev_assoc *a = ev_of(dm_lru_find(&e->assocs, &id));
 
 	if (a)
 		return a;
-	if (e->n_assocs >= MAX_ASSOCS && e->oldest)
-		forget(e, e->oldest);
+	dm_lru_make_room(&e->assocs);
 	a = calloc(1, sizeof(*a));
 	if (!a)
 		return NULL;
 	a->id = id;
-	*slot_of(e, id) = a;
-	a->older = e->newest;
-	if (e->newest)
-		e->newest->newer = a;
-	else
-		e->oldest = a;
-	e->newest = a;
-	e->n_assocs++;
+	dm_lru_insert(&e->assocs, &a->node, &id);
 	return a;
+}
+
+/* The oldest association whose frames may go to keep the memory bound. */
+static struct ev_assoc *oldest_unalerted(const struct dm_evidence *e)
+{
+	struct dm_lru_node *n;
+	struct ev_assoc *a;
+
+	for (n = dm_lru_oldest(&e->assocs); n; n = dm_lru_newer(n)) {
+		a = ev_of(n);
+		if (!a->alerted && !a->lost && a->n)
+			return a;
+	}
+	return NULL;
 }
 
 static int append(struct dm_evidence *e, struct ev_assoc *a, struct ev_frame *const *f, uint32_t n)
@@ -454,11 +469,9 @@ void dm_evidence_packet(struct dm_evidence *e, const struct dm_event_packet *pkt
 	a->bytes += sizeof(*f) + caplen;
 	e->bytes += sizeof(*f) + caplen;
 	/* Over the bound: the oldest unalerted associations lose their frames. */
-	while (e->bytes > e->max_bytes && e->oldest) {
-		struct ev_assoc *old = e->oldest;
+	while (e->bytes > e->max_bytes) {
+		struct ev_assoc *old = oldest_unalerted(e);
 
-		for (; old && (old->alerted || old->lost || !old->n); old = old->newer)
-			;
 		if (!old)
 			break;
 		e->st.dropped += old->n;
@@ -494,7 +507,7 @@ const char *dm_evidence_alert(struct dm_evidence *e, uint64_t id)
 
 void dm_evidence_end(struct dm_evidence *e, uint64_t id)
 {
-	struct ev_assoc *a = *slot_of(e, id);
+	struct ev_assoc *a = ev_of(dm_lru_find(&e->assocs, &id));
 
 	if (a)
 		forget(e, a);
