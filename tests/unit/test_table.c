@@ -222,6 +222,47 @@ static void test_bounds_and_expiry(void **state)
 	dm_table_free(t);
 }
 
+static void collect_id(const struct dm_rec *r, void *ctx)
+{
+	uint64_t **p = ctx;
+
+	*(*p)++ = r->id;
+}
+
+/* A larger bound (a reload) keeps every record, found, in start order; a smaller one evicts. */
+static void test_limits_changed(void **state)
+{
+	struct dm_table *t = dm_table_new(64, 60);
+	static uint64_t ids[2000];
+	uint64_t id, *p = ids;
+	struct dm_event_hdr h;
+
+	(void)state;
+	for (id = 1; id <= 2000; id++) {
+		if (id == 65)
+			dm_table_set_limits(t, 2000, 60);
+		h = hdr(id, 0, id);
+		assert_non_null(dm_table_get(t, &h));
+	}
+	assert_int_equal(dm_table_stats(t)->evicted_active, 0);
+	for (id = 1; id <= 2000; id++)
+		assert_int_equal(dm_table_find(t, id)->id, id);
+	dm_table_foreach(t, collect_id, &p);
+	assert_int_equal(p - ids, 2000);
+	for (id = 1; id <= 2000; id++)
+		assert_int_equal(ids[id - 1], id);
+	/* Lowered: nothing goes until the next record, then the oldest down to the bound. */
+	dm_table_set_limits(t, 10, 60);
+	assert_non_null(dm_table_find(t, 1));
+	h = hdr(3000, 0, 3000);
+	assert_non_null(dm_table_get(t, &h));
+	assert_int_equal(dm_table_stats(t)->active, 10);
+	assert_int_equal(dm_table_stats(t)->evicted_active, 1991);
+	assert_null(dm_table_find(t, 1991));
+	assert_non_null(dm_table_find(t, 1992));
+	dm_table_free(t);
+}
+
 static size_t put_item(uint8_t *p, uint8_t type, const void *body, size_t n)
 {
 	p[0] = type;
@@ -278,7 +319,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_echo_record),	       cmocka_unit_test(test_reject_abort),
 	    cmocka_unit_test(test_broken_pieces),      cmocka_unit_test(test_bounds_and_expiry),
-	    cmocka_unit_test(test_hostile_rq_bounded),
+	    cmocka_unit_test(test_hostile_rq_bounded), cmocka_unit_test(test_limits_changed),
 	};
 
 	return cmocka_run_group_tests_name("unit_table", tests, NULL, NULL);

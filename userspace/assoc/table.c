@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
  * The association table (see table.h). Records are found by association id
- * through a chained hash and kept on an age list, oldest first, which is
- * also the eviction order: finished records first, then active ones.
+ * in a bounded hash with an age list (lib/lru.h), in the order they started
+ * (never touched), which is also the eviction order: finished records
+ * first, then active ones.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,14 +16,9 @@
 #include "assoc/table.h"
 #include "decode/uids.h"
 
-#define BUCKETS 8192
-
 struct dm_table {
-	struct dm_rec *buckets[BUCKETS];
-	struct dm_rec *oldest, *newest;
-	uint32_t max_assoc;
+	struct dm_lru recs; /* max_assoc records */
 	uint64_t keep_ns;
-	size_t n;
 	struct dm_table_stats st;
 	void (*evict_fn)(void *ctx, struct dm_rec *r);
 	void *evict_ctx;
@@ -45,47 +41,30 @@ const char *dm_outcome_name(unsigned int o)
 	return o < DM_OUT_MAX ? outcome_names[o] : "?";
 }
 
-static size_t bucket(uint64_t id)
+static struct dm_rec *rec_of(const struct dm_lru_node *n)
 {
-	return (id ^ (id >> 21) ^ (id >> 42)) % BUCKETS;
+	return n ? dm_container_of(n, struct dm_rec, node) : NULL;
 }
 
-struct dm_table *dm_table_new(uint32_t max_assoc, uint32_t keep_finished_s)
+static uint32_t rec_hash(const void *id)
 {
-	struct dm_table *t = calloc(1, sizeof(*t));
-
-	if (t)
-		dm_table_set_limits(t, max_assoc, keep_finished_s);
-	return t;
+	return dm_lru_hash_u64(*(const uint64_t *)id);
 }
 
-void dm_table_set_limits(struct dm_table *t, uint32_t max_assoc, uint32_t keep_finished_s)
+static bool rec_match(const struct dm_lru_node *n, const void *id)
 {
-	t->max_assoc = max_assoc ? max_assoc : 1;
-	t->keep_ns = (uint64_t)keep_finished_s * 1000000000ULL;
+	return rec_of(n)->id == *(const uint64_t *)id;
 }
 
-static void rec_unlink(struct dm_table *t, struct dm_rec *r)
+/* Room for one more: the oldest finished record, else (NULL) the oldest of all. */
+static struct dm_lru_node *rec_victim(const struct dm_lru *l)
 {
-	struct dm_rec **p = &t->buckets[bucket(r->id)];
+	struct dm_lru_node *n;
 
-	while (*p && *p != r)
-		p = &(*p)->next;
-	if (*p)
-		*p = r->next;
-	if (r->older)
-		r->older->newer = r->newer;
-	else
-		t->oldest = r->newer;
-	if (r->newer)
-		r->newer->older = r->older;
-	else
-		t->newest = r->older;
-	if (r->finished)
-		t->st.finished--;
-	else
-		t->st.active--;
-	t->n--;
+	for (n = dm_lru_oldest(l); n; n = dm_lru_newer(n))
+		if (rec_of(n)->finished)
+			return n;
+	return NULL;
 }
 
 static void decode_free(struct dm_assoc_info **a)
@@ -108,59 +87,80 @@ static void rec_free(struct dm_rec *r)
 	free(r);
 }
 
+/* A record out of the table, no longer counted. */
+static void rec_drop(struct dm_table *t, struct dm_rec *r)
+{
+	if (r->finished)
+		t->st.finished--;
+	else
+		t->st.active--;
+	rec_free(r);
+}
+
+/* The victim, unlinked: an active one's end will never come, so what is known is reported now. */
+static void rec_evicted(void *ctx, struct dm_lru_node *n)
+{
+	struct dm_table *t = ctx;
+	struct dm_rec *r = rec_of(n);
+
+	if (r->finished) {
+		t->st.evicted_finished++;
+	} else {
+		t->st.evicted_active++;
+		if (t->evict_fn)
+			t->evict_fn(t->evict_ctx, r);
+	}
+	rec_drop(t, r);
+}
+
+static const struct dm_lru_ops rec_ops = {
+    .hash = rec_hash, .match = rec_match, .victim = rec_victim, .evict = rec_evicted};
+
+struct dm_table *dm_table_new(uint32_t max_assoc, uint32_t keep_finished_s)
+{
+	struct dm_table *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	if (dm_lru_init(&t->recs, &rec_ops, t, max_assoc)) {
+		free(t);
+		return NULL;
+	}
+	dm_table_set_limits(t, max_assoc, keep_finished_s);
+	return t;
+}
+
+void dm_table_set_limits(struct dm_table *t, uint32_t max_assoc, uint32_t keep_finished_s)
+{
+	/* -ENOMEM leaves the buckets as they were: longer chains, still correct. */
+	dm_lru_set_capacity(&t->recs, max_assoc);
+	t->keep_ns = (uint64_t)keep_finished_s * 1000000000ULL;
+}
+
 void dm_table_free(struct dm_table *t)
 {
-	struct dm_rec *r, *n;
+	struct dm_lru_node *n, *tmp;
 
 	if (!t)
 		return;
-	for (r = t->oldest; r; r = n) {
-		n = r->newer;
-		rec_free(r);
-	}
+	dm_lru_for_each(&t->recs, n, tmp)
+		rec_free(rec_of(n));
+	dm_lru_fini(&t->recs);
 	free(t);
-}
-
-/* Make room for one more: the oldest finished record, else the oldest of all. */
-static void make_room(struct dm_table *t)
-{
-	struct dm_rec *r;
-
-	while (t->n >= t->max_assoc) {
-		for (r = t->oldest; r && !r->finished; r = r->newer)
-			;
-		if (r) {
-			t->st.evicted_finished++;
-		} else {
-			r = t->oldest;
-			t->st.evicted_active++;
-			/* Its end will never come: report what is known now. */
-			if (t->evict_fn)
-				t->evict_fn(t->evict_ctx, r);
-		}
-		rec_unlink(t, r);
-		rec_free(r);
-	}
 }
 
 const struct dm_rec *dm_table_find(const struct dm_table *t, uint64_t id)
 {
-	const struct dm_rec *r;
-
-	for (r = t->buckets[bucket(id)]; r; r = r->next)
-		if (r->id == id)
-			return r;
-	return NULL;
+	return rec_of(dm_lru_find(&t->recs, &id));
 }
 
 struct dm_rec *dm_table_get(struct dm_table *t, const struct dm_event_hdr *h)
 {
-	struct dm_rec *r, **b = &t->buckets[bucket(h->assoc_id)];
+	struct dm_rec *r = rec_of(dm_lru_find(&t->recs, &h->assoc_id));
 
-	for (r = *b; r; r = r->next)
-		if (r->id == h->assoc_id)
-			return r;
-	make_room(t);
+	if (r)
+		return r;
+	dm_lru_make_room(&t->recs);
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return NULL;
@@ -170,15 +170,7 @@ struct dm_rec *dm_table_get(struct dm_table *t, const struct dm_event_hdr *h)
 	r->init_side = h->init_side;
 	r->hook = h->hook;
 	r->start_ns = h->ts_ns;
-	r->next = *b;
-	*b = r;
-	r->older = t->newest;
-	if (t->newest)
-		t->newest->newer = r;
-	else
-		t->oldest = r;
-	t->newest = r;
-	t->n++;
+	dm_lru_insert(&t->recs, &r->node, &r->id);
 	t->st.active++;
 	t->st.created++;
 	return r;
@@ -555,13 +547,14 @@ void dm_table_end(struct dm_table *t, struct dm_rec *r, const struct dm_event_fl
 
 void dm_table_expire(struct dm_table *t, uint64_t now_ns)
 {
-	struct dm_rec *r, *n;
+	struct dm_lru_node *n, *tmp;
+	struct dm_rec *r;
 
-	for (r = t->oldest; r; r = n) {
-		n = r->newer;
+	dm_lru_for_each(&t->recs, n, tmp) {
+		r = rec_of(n);
 		if (r->finished && now_ns - r->end_ns >= t->keep_ns) {
-			rec_unlink(t, r);
-			rec_free(r);
+			dm_lru_remove(&t->recs, n);
+			rec_drop(t, r);
 			t->st.expired++;
 		}
 	}
@@ -575,10 +568,10 @@ const struct dm_table_stats *dm_table_stats(const struct dm_table *t)
 void dm_table_foreach(const struct dm_table *t, void (*fn)(const struct dm_rec *, void *),
 		      void *ctx)
 {
-	const struct dm_rec *r;
+	const struct dm_lru_node *n;
 
-	for (r = t->oldest; r; r = r->newer)
-		fn(r, ctx);
+	for (n = dm_lru_oldest(&t->recs); n; n = dm_lru_newer(n))
+		fn(rec_of(n), ctx);
 }
 
 const char *dm_rec_calling(const struct dm_rec *r)

@@ -19,6 +19,7 @@
 #include "decode/dimse.h"
 #include "decode/fingerprint.h"
 #include "decode/pdu.h"
+#include "lib/lru.h"
 
 #define DM_REC_MAX_MOVE	    4	       /* move destinations / originators kept */
 #define DM_REC_MAX_VIOL	    16	       /* protocol violations kept (all are counted) */
@@ -69,8 +70,7 @@ enum dm_incomplete {
  * takes 4 KiB more while it lasts.
  */
 struct dm_rec {
-	struct dm_rec *next;	      /* hash chain */
-	struct dm_rec *older, *newer; /* age list: least recently started first */
+	struct dm_lru_node node; /* the table's: by id, least recently started first */
 	uint64_t id;
 	struct dm_flow_key key;
 	uint32_t ifindex;
