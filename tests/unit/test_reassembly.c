@@ -491,6 +491,35 @@ static void test_http_evict_and_age(void **state)
 	dm_http_asm_free(a);
 }
 
+/* Least recently fed, not least recently started: a request fed again stays, the next one goes. */
+static void test_http_evict_least_recently_fed(void **state)
+{
+	struct got g = {};
+	struct dm_http_asm *a = dm_http_asm_new(on_req, &g);
+	int i;
+
+	(void)state;
+	for (i = 0; i < DM_HTTP_ASM_MAX; i++)
+		http_ev(a, (uint16_t)(20000 + i), 0, "GET /dicom-web/", 15, 0, 10 + i);
+	http_ev(a, 20000, 15, "stu", 3, 0, 1000); /* the oldest, fed again */
+	http_ev(a, 30000, 0, "GET /dicom-web/stu", 18, 0, 1001);
+	assert_int_equal(dm_http_asm_stats(a)->evicted, 1);
+	assert_int_equal(g.n, 1);
+	assert_int_equal(g.h.key.port[0], 20001);
+	/* The one fed again is still held, whole: it ends at its line's end. */
+	http_ev(a, 20000, 18, "dies HTTP/1.1\r\n", 15, 0, 1002);
+	assert_int_equal(g.n, 2);
+	assert_int_equal(g.h.key.port[0], 20000);
+	assert_int_equal(g.last.resource, DM_DW_STUDIES);
+	assert_false(g.last.truncated);
+	assert_int_equal(dm_http_asm_held(a), DM_HTTP_ASM_MAX - 1);
+	dm_http_asm_flush(a);
+	assert_int_equal(g.n, 1 + DM_HTTP_ASM_MAX);
+	assert_int_equal(dm_http_asm_held(a), 0);
+	assert_nothing_left(a);
+	dm_http_asm_free(a);
+}
+
 /* A new FIRST on the flow: the request before it is parsed as it is, the new one starts. */
 static void test_http_new_first(void **state)
 {
@@ -534,6 +563,7 @@ int main(void)
 	    cmocka_unit_test(test_http_prefix_then_segment),
 	    cmocka_unit_test(test_http_last_at_snap),
 	    cmocka_unit_test(test_http_evict_and_age),
+	    cmocka_unit_test(test_http_evict_least_recently_fed),
 	    cmocka_unit_test(test_http_new_first),
 	};
 

@@ -1,39 +1,69 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
  * HTTP request reassembly (see httpasm.h): a fixed array of requests held,
- * found by flow key and client side, the least recently fed one evicted.
+ * found by flow key and client side in a bounded LRU (lib/lru.h), the least
+ * recently fed one evicted.
  * Every buffer is zeroed when its request is parsed or dropped: the query
  * values in a request line may be PHI.
  */
 #include <stdlib.h>
 #include <string.h>
 #include "assoc/httpasm.h"
+#include "lib/lru.h"
 
 struct req {
-	struct dm_event_hdr h; /* its first event's: the flow, the client's side, when */
-	uint64_t first_ns;     /* the age bound runs from here */
-	uint64_t fed;	       /* the table's sequence number when last fed (LRU) */
-	uint32_t len;	       /* bytes held from offset 0 */
+	struct dm_lru_node node; /* by flow and client side, least recently fed first */
+	struct dm_event_hdr h;	 /* its first event's: the flow, the client's side, when */
+	uint64_t first_ns;	 /* the age bound runs from here */
+	uint32_t len;		 /* bytes held from offset 0 */
 	uint8_t used;
 	uint8_t buf[DM_HTTP_SNAP];
 };
 
 struct dm_http_asm {
-	struct req r[DM_HTTP_ASM_MAX];
-	uint64_t seq;
+	struct req r[DM_HTTP_ASM_MAX]; /* used: exactly the ones held */
+	struct dm_lru held;
 	struct dm_http_asm_stats st;
 	dm_http_req_fn fn;
 	void *ctx;
 };
 
+static struct req *req_of(const struct dm_lru_node *n)
+{
+	return n ? dm_container_of(n, struct req, node) : NULL;
+}
+
+static uint32_t req_hash(const void *key)
+{
+	const struct dm_event_hdr *h = key;
+
+	return dm_lru_hash_bytes(&h->key, sizeof(h->key), 2166136261u ^ h->init_side);
+}
+
+static bool req_match(const struct dm_lru_node *n, const void *key)
+{
+	const struct dm_event_hdr *h = key, *held = &req_of(n)->h;
+
+	return held->init_side == h->init_side && !memcmp(&held->key, &h->key, sizeof(h->key));
+}
+
+static void req_evicted(void *ctx, struct dm_lru_node *n);
+
+static const struct dm_lru_ops req_ops = {
+    .hash = req_hash, .match = req_match, .evict = req_evicted};
+
 struct dm_http_asm *dm_http_asm_new(dm_http_req_fn fn, void *ctx)
 {
 	struct dm_http_asm *a = calloc(1, sizeof(*a));
 
-	if (a) {
-		a->fn = fn;
-		a->ctx = ctx;
+	if (!a)
+		return NULL;
+	if (dm_lru_init(&a->held, &req_ops, a, DM_HTTP_ASM_MAX)) {
+		free(a);
+		return NULL;
 	}
+	a->fn = fn;
+	a->ctx = ctx;
 	return a;
 }
 
@@ -42,6 +72,7 @@ void dm_http_asm_free(struct dm_http_asm *a)
 	if (!a)
 		return;
 	explicit_bzero(a->r, sizeof(a->r));
+	dm_lru_fini(&a->held);
 	free(a);
 }
 
@@ -52,12 +83,7 @@ const struct dm_http_asm_stats *dm_http_asm_stats(const struct dm_http_asm *a)
 
 unsigned int dm_http_asm_held(const struct dm_http_asm *a)
 {
-	unsigned int n = 0;
-	int i;
-
-	for (i = 0; i < DM_HTTP_ASM_MAX; i++)
-		n += a->r[i].used;
-	return n;
+	return dm_lru_count(&a->held);
 }
 
 const void *dm_http_asm_mem(const struct dm_http_asm *a, size_t *len)
@@ -66,48 +92,42 @@ const void *dm_http_asm_mem(const struct dm_http_asm *a, size_t *len)
 	return a;
 }
 
-static void drop(struct req *r)
-{
-	explicit_bzero(r, sizeof(*r));
-}
-
-/* Parse what is held (dm_http_parse() zeroes it), hand the request on, free the entry. */
-static void finish(struct dm_http_asm *a, struct req *r)
+/* Parse what is held (dm_http_parse() zeroes it), hand the request on, zero the entry. */
+static void parse_drop(struct dm_http_asm *a, struct req *r)
 {
 	struct dm_http_req req;
 
 	a->st.requests++;
 	if (!dm_http_parse(&req, r->buf, r->len) && a->fn)
 		a->fn(a->ctx, &r->h, &req);
-	drop(r);
+	explicit_bzero(r, sizeof(*r));
 }
 
-static struct req *find(struct dm_http_asm *a, const struct dm_event_hdr *h)
+static void finish(struct dm_http_asm *a, struct req *r)
 {
-	int i;
-
-	for (i = 0; i < DM_HTTP_ASM_MAX; i++)
-		if (a->r[i].used && a->r[i].h.init_side == h->init_side &&
-		    !memcmp(&a->r[i].h.key, &h->key, sizeof(h->key)))
-			return &a->r[i];
-	return NULL;
+	dm_lru_remove(&a->held, &r->node);
+	parse_drop(a, r);
 }
 
-/* A free entry, or the least recently fed one's, parsed first (counted). */
+/* The least recently fed request, the table full: parsed as it is (counted). */
+static void req_evicted(void *ctx, struct dm_lru_node *n)
+{
+	struct dm_http_asm *a = ctx;
+
+	a->st.evicted++;
+	parse_drop(a, req_of(n));
+}
+
+/* The first free entry, after the least recently fed one made room if none was. */
 static struct req *take(struct dm_http_asm *a)
 {
-	struct req *old = NULL;
 	int i;
 
-	for (i = 0; i < DM_HTTP_ASM_MAX; i++) {
+	dm_lru_make_room(&a->held);
+	for (i = 0; i < DM_HTTP_ASM_MAX; i++)
 		if (!a->r[i].used)
 			return &a->r[i];
-		if (!old || a->r[i].fed < old->fed)
-			old = &a->r[i];
-	}
-	a->st.evicted++;
-	finish(a, old);
-	return old;
+	return NULL; /* not reached: used entries are the ones held */
 }
 
 /* The request line is complete once a CR or LF is among the bytes held. */
@@ -118,7 +138,7 @@ static int line_ended(const uint8_t *p, size_t n)
 
 void dm_http_asm_event(struct dm_http_asm *a, const struct dm_event_http *e, uint64_t now)
 {
-	struct req *r = find(a, &e->hdr);
+	struct req *r = req_of(dm_lru_find(&a->held, &e->hdr));
 	uint32_t n = e->hdr.len, room;
 
 	if ((e->hdr.flags & DM_EF_FIRST) || e->offset == 0) {
@@ -126,9 +146,12 @@ void dm_http_asm_event(struct dm_http_asm *a, const struct dm_event_http *e, uin
 		if (r)
 			finish(a, r);
 		r = take(a);
+		if (!r)
+			return;
 		r->used = 1;
 		r->h = e->hdr;
 		r->first_ns = now;
+		dm_lru_insert(&a->held, &r->node, &r->h);
 	} else if (!r) {
 		a->st.orphans++;
 		return;
@@ -143,7 +166,7 @@ void dm_http_asm_event(struct dm_http_asm *a, const struct dm_event_http *e, uin
 	if (n > room)
 		n = room;
 	memcpy(r->buf + r->len, e->data, n);
-	r->fed = ++a->seq;
+	dm_lru_touch(&a->held, &r->node);
 	r->len += n;
 	if (line_ended(r->buf + r->len - n, n) || (e->hdr.flags & DM_EF_LAST) ||
 	    r->len == DM_HTTP_SNAP)
