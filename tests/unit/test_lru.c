@@ -413,6 +413,7 @@ static void test_hash_bytes(void **state)
 	assert_int_equal(dm_lru_hash_bytes("", 0, 2166136261u), 2166136261u);
 	assert_int_equal(dm_lru_hash_bytes("a", 1, 2166136261u), 0xe40c292cu);
 	assert_int_not_equal(dm_lru_hash_u64(1), dm_lru_hash_u64(2));
+	assert_int_equal(dm_lru_hash_id(&(uint64_t){1ull << 40}), dm_lru_hash_u64(1ull << 40));
 }
 
 int main(void)

@@ -46,11 +46,6 @@ static struct dm_rec *rec_of(const struct dm_lru_node *n)
 	return n ? dm_container_of(n, struct dm_rec, node) : NULL;
 }
 
-static uint32_t rec_hash(const void *id)
-{
-	return dm_lru_hash_u64(*(const uint64_t *)id);
-}
-
 static bool rec_match(const struct dm_lru_node *n, const void *id)
 {
 	return rec_of(n)->id == *(const uint64_t *)id;
@@ -114,7 +109,7 @@ static void rec_evicted(void *ctx, struct dm_lru_node *n)
 }
 
 static const struct dm_lru_ops rec_ops = {
-    .hash = rec_hash, .match = rec_match, .victim = rec_victim, .evict = rec_evicted};
+    .hash = dm_lru_hash_id, .match = rec_match, .victim = rec_victim, .evict = rec_evicted};
 
 struct dm_table *dm_table_new(uint32_t max_assoc, uint32_t keep_finished_s)
 {

@@ -159,6 +159,11 @@ void dm_lru_touch(struct dm_lru *l, struct dm_lru_node *n)
 	age_add_newest(l, n);
 }
 
+uint32_t dm_lru_hash_id(const void *key)
+{
+	return dm_lru_hash_u64(*(const uint64_t *)key);
+}
+
 uint32_t dm_lru_hash_bytes(const void *p, size_t n, uint32_t seed)
 {
 	const uint8_t *b = p;

@@ -79,6 +79,8 @@ void dm_lru_remove(struct dm_lru *l, struct dm_lru_node *n);
 void dm_lru_touch(struct dm_lru *l, struct dm_lru_node *n);
 /* FNV-1a of n bytes, continuing from seed (2166136261 starts one). */
 uint32_t dm_lru_hash_bytes(const void *p, size_t n, uint32_t seed);
+/* An ops->hash for keys that are a uint64_t (association ids). */
+uint32_t dm_lru_hash_id(const void *key);
 
 static inline uint32_t dm_lru_hash_u64(uint64_t v)
 {

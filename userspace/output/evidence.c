@@ -284,11 +284,6 @@ static struct ev_assoc *ev_of(const struct dm_lru_node *n)
 	return n ? dm_container_of(n, struct ev_assoc, node) : NULL;
 }
 
-static uint32_t ev_hash(const void *key)
-{
-	return dm_lru_hash_u64(*(const uint64_t *)key);
-}
-
 static bool ev_match(const struct dm_lru_node *n, const void *key)
 {
 	return ev_of(n)->id == *(const uint64_t *)key;
@@ -316,7 +311,8 @@ static void dispose(void *ctx, struct dm_lru_node *n)
 	free(a);
 }
 
-static const struct dm_lru_ops ev_ops = {.hash = ev_hash, .match = ev_match, .evict = dispose};
+static const struct dm_lru_ops ev_ops = {
+    .hash = dm_lru_hash_id, .match = ev_match, .evict = dispose};
 
 struct dm_evidence *dm_evidence_new(const char *dir, uint64_t max_bytes)
 {
