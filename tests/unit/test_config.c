@@ -69,12 +69,47 @@ static void test_defaults_to_bpf(void **state)
 	assert_false(b.bench_hold);
 }
 
+/* The list keys check each item with lib/netaddr's parsers (or the signature id range). */
+static void expect_list(const char *key, const char *val, const char *why_part)
+{
+	const struct dm_key *k = dm_key_find(key);
+	struct dm_config c;
+	char why[160] = "";
+
+	assert_non_null(k);
+	dm_config_defaults(&c);
+	if (!why_part) {
+		if (dm_key_set(&c, k, val, why, sizeof(why)))
+			fail_msg("%s=%s refused: %s", key, val, why);
+		return;
+	}
+	assert_int_equal(dm_key_set(&c, k, val, why, sizeof(why)), -EINVAL);
+	if (!strstr(why, why_part))
+		fail_msg("%s=%s: '%s' lacks '%s'", key, val, why, why_part);
+}
+
+static void test_list_checks(void **state)
+{
+	(void)state;
+	expect_list("metrics.listen", "127.0.0.1:9479,[::1]:9479", NULL);
+	expect_list("metrics.listen", "localhost:9479", "is not ADDRESS:PORT or [IPV6-ADDRESS]:PORT");
+	expect_list("metrics.listen", "[::1]:0", "'[::1]:0' is not ADDRESS:PORT");
+	expect_list("policy.imaging_networks", "10.0.0.0/8, fd00::/8, 192.0.2.1", NULL);
+	expect_list("policy.trusted_networks", "10.0.0.0/33",
+		    "'10.0.0.0/33' is not an address or ADDRESS/PREFIX");
+	expect_list("rules.disabled", "9100010,9199999", NULL);
+	expect_list("rules.disabled", "9099999", "is not a dicomon signature id (9100000..9199999)");
+	expect_list("rules.disabled", "9200000", "signature id");
+	expect_list("rules.disabled", "91000x", "signature id");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_ports),
 	    cmocka_unit_test(test_u32),
 	    cmocka_unit_test(test_defaults_to_bpf),
+	    cmocka_unit_test(test_list_checks),
 	};
 
 	return cmocka_run_group_tests_name("unit_config", tests, NULL, NULL);

@@ -14,8 +14,7 @@
 #include <sys/random.h>
 #include "config/config.h"
 #include "lib/log.h"
-#include "output/metrics.h"
-#include "detect/policy.h"
+#include "lib/netaddr.h"
 
 const char *const dm_xdp_mode_names[] = {"auto", "native", "generic", "off", NULL};
 const char *const dm_tc_mode_names[] = {"auto", "tcx", "clsact", NULL};
@@ -25,6 +24,45 @@ const char *const dm_syslog_facility_names[] = {"local0", "local1", "local2", "l
 						"user",	  "daemon", NULL};
 const char *const dm_sections[] = {"attach", "detection", "maps",   "state", "output",	"table",
 				   "feed",   "alerts",	  "evidence", "policy", "rules", "metrics", NULL};
+
+/* LIST items: each checker says what is wrong in why. */
+static int check_cidr(const char *s, char *why, size_t whylen)
+{
+	struct dm_cidr c;
+
+	if (dm_cidr_parse(s, &c)) {
+		snprintf(why, whylen, "'%.60s' is not an address or ADDRESS/PREFIX", s);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int check_sid(const char *s, char *why, size_t whylen)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || !*s || *end || v < DM_SID_MIN || v > DM_SID_MAX) {
+		snprintf(why, whylen, "'%.30s' is not a dicomon signature id (%u..%u)", s,
+			 DM_SID_MIN, DM_SID_MAX);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int check_listen(const char *s, char *why, size_t whylen)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	if (dm_listen_parse(s, &ss, &len)) {
+		snprintf(why, whylen, "'%.60s' is not ADDRESS:PORT or [IPV6-ADDRESS]:PORT", s);
+		return -EINVAL;
+	}
+	return 0;
+}
 
 _Static_assert(sizeof(enum dm_xdp_mode) == sizeof(int), "ENUM keys are stored as int");
 _Static_assert(sizeof(enum dm_tc_mode) == sizeof(int), "ENUM keys are stored as int");
@@ -93,8 +131,8 @@ const struct dm_key dm_keys[] = {
     KP("evidence.dir", evidence_dir, DM_KF_EMPTY | DM_KF_RESTART),
     KU("evidence.packets", evidence_packets, 1, 4096, DM_KF_RESTART),
     /* policy.* and rules.*: the detection rules (rules.c, docs/rules.md) */
-    KL("policy.imaging_networks", imaging_networks, dm_cidr_check),
-    KL("policy.trusted_networks", trusted_networks, dm_cidr_check),
+    KL("policy.imaging_networks", imaging_networks, check_cidr),
+    KL("policy.trusted_networks", trusted_networks, check_cidr),
     KB("policy.require_tls", require_tls),
     {.name = "policy.tls_ports", .type = DM_KT_PORTS, .off = OFF(tls_ports)},
     KP("policy.ae_allowlist", ae_allowlist, DM_KF_EMPTY),
@@ -111,12 +149,12 @@ const struct dm_key dm_keys[] = {
     KU("rules.subops_max", subops_max, 1, 1u << 30, 0),
     KU("rules.abort_storm", abort_storm, 2, 1000000, 0),
     KU("rules.abort_seconds", abort_s, 1, 86400, 0),
-    KL("rules.disabled", rules_disabled, dm_sid_check),
+    KL("rules.disabled", rules_disabled, check_sid),
     {.name = "metrics.listen",
      .type = DM_KT_LIST,
      .off = OFF(metrics_listen),
      .size = sizeof(((struct dm_config *)0)->metrics_listen),
-     .check = dm_listen_check,
+     .check = check_listen,
      .flags = DM_KF_RESTART},
 };
 const size_t dm_n_keys = sizeof(dm_keys) / sizeof(dm_keys[0]);

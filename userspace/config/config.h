@@ -19,6 +19,11 @@
 #define DM_SOCKET_PATH_MAX	 108 /* sizeof(sockaddr_un.sun_path) */
 #define DM_FEED_PATH_MAX	 256 /* feed.file */
 #define DM_LIST_MAX		 1024 /* a LIST key's text: "10.0.0.0/8,fc00::/7" */
+/* rules.disabled: dicomon's signature ids (detect/rules.h numbers the rules in it) */
+#define DM_SID_MIN		 9100000
+#define DM_SID_MAX		 9199999
+/* Distinct values a rule counts (detect/policy.h): the limit of rules.*_called, scan_targets */
+#define DM_DISTINCT_CAP		 32
 
 enum dm_xdp_mode {
 	DM_XDP_AUTO = 0, /* native, falling back to generic with a warning */
