@@ -103,6 +103,55 @@ static void test_list_checks(void **state)
 	expect_list("rules.disabled", "91000x", "signature id");
 }
 
+/* The key table is whole: each row names a section, has a default that parses, help, limits. */
+static void test_key_table(void **state)
+{
+	struct dm_config c, d;
+	const struct dm_key *k;
+	char why[160], sec[32];
+	size_t i, j, n;
+	uint32_t v;
+
+	(void)state;
+	dm_config_defaults(&d);
+	for (i = 0; i < dm_n_keys; i++) {
+		k = &dm_keys[i];
+		n = strcspn(k->name, ".");
+		assert_true(n < sizeof(sec) && k->name[n] == '.');
+		memcpy(sec, k->name, n);
+		sec[n] = 0;
+		for (j = 0; dm_sections[j] && strcmp(dm_sections[j], sec); j++)
+			;
+		if (!dm_sections[j])
+			fail_msg("%s: section %s is not in dm_sections", k->name, sec);
+		assert_ptr_equal(dm_key_find(k->name), k); /* names are unique */
+		if (!k->def || !k->help || !*k->help)
+			fail_msg("%s: no default or no help", k->name);
+		/* The default is what dm_config_defaults() leaves in the field. */
+		memset(&c, 0xa5, sizeof(c));
+		if (dm_key_set(&c, k, k->def, why, sizeof(why)))
+			fail_msg("%s: default '%s': %s", k->name, k->def, why);
+		assert_true(dm_key_equal(&c, &d, k));
+		if (k->type == DM_KT_U32) {
+			assert_true(k->min <= k->max);
+			assert_int_equal(dm_parse_u32(k->def, k->min, k->max, &v), 0);
+		}
+		if (k->type == DM_KT_LIST && (!k->what || !k->check))
+			fail_msg("%s: a list without what or check", k->name);
+		if ((k->flags & DM_KF_RESTART) && k->note)
+			fail_msg("%s: a restart key with a reload note", k->name);
+	}
+	/* Not keys, fixed. */
+	assert_int_equal(d.ctl_max, 65536);
+	assert_int_equal(d.max_pdu_len, 1 << 24);
+	assert_false(d.fine_clock || d.xdp_only || d.n_ifaces);
+	/* detection.web_ports: at most DM_WEB_PORTS, from the table's max. */
+	k = dm_key_find("detection.web_ports");
+	assert_int_equal(k->max, DM_WEB_PORTS);
+	assert_int_equal(dm_key_set(&c, k, "1-9", why, sizeof(why)), -EINVAL);
+	assert_string_equal(why, "at most 8 ports");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -110,6 +159,7 @@ int main(void)
 	    cmocka_unit_test(test_u32),
 	    cmocka_unit_test(test_defaults_to_bpf),
 	    cmocka_unit_test(test_list_checks),
+	    cmocka_unit_test(test_key_table),
 	};
 
 	return cmocka_run_group_tests_name("unit_config", tests, NULL, NULL);

@@ -147,16 +147,23 @@ enum dm_key_type {
 #define DM_KF_RESTART 0x2 /* cannot change on SIGHUP: needs a restart */
 #define DM_KF_EMPTY   0x4 /* PATH may be "" (off) */
 
-/* One config key: "section.name" in YAML, a field of struct dm_config. */
+/*
+ * One config key: "section.name" in YAML, a field of struct dm_config, and
+ * what the docs say of it (keys.c has the table; keydoc.c renders it).
+ */
 struct dm_key {
 	const char *name;
 	enum dm_key_type type;
 	size_t off;
-	size_t size; /* PATH: buffer size */
-	uint32_t min, max;
+	size_t size; /* PATH, LIST: buffer size */
+	uint32_t min, max; /* U32: limits; PORTS: max = most ports (0: no limit) */
 	unsigned int flags;
 	const char *const *names; /* ENUM: value names, NULL-terminated */
 	int (*check)(const char *item, char *why, size_t whylen); /* LIST: one item */
+	const char *def;  /* the default, as dm_key_set() takes it */
+	const char *what; /* LIST: what an item is ("CIDRs") */
+	const char *note; /* how a reload applies a live key ("re-attach"), or NULL */
+	const char *help; /* what it does: `code` and [text](link) as in markdown */
 };
 
 extern const struct dm_key dm_keys[];
