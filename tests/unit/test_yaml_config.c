@@ -306,7 +306,7 @@ static int run_cli(struct dm_cli *cli, struct dm_config *c, ...)
 	while ((argv[argc] = va_arg(ap, char *)))
 		argc++;
 	va_end(ap);
-	r = dm_cli_parse_run(argc, argv, cli);
+	r = dm_cli_parse(DM_CMD_RUN, argc, argv, cli);
 	if (r)
 		return r;
 	err[0] = 0;
