@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "config/cli.h"
+#include "config/keydoc.h"
 #include "cmd/daemon.h"
 #include "kern/kfeatures.h"
 #include "lib/log.h"
@@ -104,12 +105,26 @@ static int cmd_status(int argc, char **argv)
 										    : 0;
 }
 
+/* `dicomon --dump-keys [FORMAT]`: every config key (and option) as text or for the docs. */
+static int cmd_dump_keys(int argc, char **argv)
+{
+	int f = argc > 1 ? dm_parse_enum(argv[1], dm_keydoc_fmt_names) : DM_KEYDOC_TEXT;
+
+	if (f < 0 || argc > 2) {
+		fprintf(stderr, "Usage: dicomon --dump-keys [text|markdown|markdown-options|man|"
+				"man-options]\n");
+		return DM_EXIT_USAGE;
+	}
+	dm_keydoc_write(stdout, f);
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 } commands[] = {
     {"run", cmd_run},	      {"replay", cmd_replay},	  {"detach", cmd_detach},	  {"status", cmd_status},
-    {"version", cmd_version}, {"--version", cmd_version},
+    {"version", cmd_version}, {"--version", cmd_version}, {"--dump-keys", cmd_dump_keys},
 };
 
 int main(int argc, char **argv)

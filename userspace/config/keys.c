@@ -152,7 +152,7 @@ const struct dm_key dm_keys[] = {
        .help = "unix socket `dicomon status` reads"),
     KP("feed.file", feed_file, "", .flags = DM_KF_EMPTY, .note = "reopened on SIGHUP",
        .help = "append EVE JSON lines here (e.g. `/var/log/dicomon/eve.json`); `\"\"`: no file. "
-	       "See [feed.md](docs/feed.md)"),
+	       "See [docs/feed.md](docs/feed.md)"),
     KB("feed.stdout", feed_stdout, "false",
        .help = "EVE lines on stdout instead of the per-event lines (text or `output.json`); "
 	       "ready/reload/stats lines stay"),
@@ -172,7 +172,7 @@ const struct dm_key dm_keys[] = {
     KP("evidence.dir", evidence_dir, "", .flags = DM_KF_EMPTY | DM_KF_RESTART,
        .help = "write a pcap of each alerted DICOM association's packets here "
 	       "(`DIR/dicomon-FLOWID.pcap`, 0600; data set bytes and user-identity values "
-	       "zeroed); `\"\"`: off. See [feed.md](docs/feed.md#evidence)"),
+	       "zeroed); `\"\"`: off. See [docs/feed.md](docs/feed.md#evidence)"),
     KU("evidence.packets", evidence_packets, 1, 4096, "64", .flags = DM_KF_RESTART,
        .help = "packets kept per DICOM association (its first ones: the set-up and the first "
 	       "commands)"),
@@ -183,7 +183,7 @@ const struct dm_key dm_keys[] = {
        .help = "where the imaging systems are (RFC 1918 and RFC 4193 by default: where they "
 	       "usually live); a cleartext association crossing this boundary is a "
 	       "high-severity alert, an address outside it and outside "
-	       "`policy.trusted_networks` an external peer. See [rules.md](docs/rules.md)"),
+	       "`policy.trusted_networks` an external peer. See [docs/rules.md](docs/rules.md)"),
     KL("policy.trusted_networks", trusted_networks, check_cidr, "", .what = "CIDRs",
        .help = "networks outside the imaging networks that may talk DICOM (a cloud PACS, a "
 	       "teleradiology partner): not external peers"),
