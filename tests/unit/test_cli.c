@@ -234,7 +234,8 @@ static void test_usage(void **state)
 			if (!(o->cmds & DM_CMD_BIT(cmd)))
 				continue;
 			if (!strstr(text, needle) || strstr(strstr(text, needle) + 1, needle))
-				fail_msg("%s --help: '%s' not listed once", dm_cmds[cmd].name, needle);
+				fail_msg("%s --help: '%s' not listed once", dm_cmds[cmd].name,
+					 needle);
 		}
 		assert_non_null(strstr(text, dm_cmds[cmd].synopsis));
 		assert_non_null(strstr(text, dm_cmds[cmd].heading));
@@ -245,8 +246,9 @@ static void test_usage(void **state)
 	for (c = 0; c < DM_CMD_MAX; c++)
 		assert_non_null(strstr(text, dm_cmds[c].synopsis));
 	assert_null(strstr(text, "--metrics-out FILE   "));
-	assert_non_null(strstr(text, "  -p, --ports LIST         DICOM ports for mid-stream pickup and "
-				     "TLS\n                           (default 104,11112,2762,4242;"));
+	assert_non_null(strstr(text,
+			       "  -p, --ports LIST         DICOM ports for mid-stream pickup and "
+			       "TLS\n                           (default 104,11112,2762,4242;"));
 	free(text);
 	text = usage(DM_CMD_DETACH);
 	assert_null(strstr(text, dm_cmds[DM_CMD_RUN].synopsis));
@@ -257,7 +259,7 @@ static void test_usage(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_rows),   cmocka_unit_test(test_each_option),
+	    cmocka_unit_test(test_rows),    cmocka_unit_test(test_each_option),
 	    cmocka_unit_test(test_actions), cmocka_unit_test(test_errors),
 	    cmocka_unit_test(test_usage),
 	};

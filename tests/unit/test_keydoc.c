@@ -165,8 +165,8 @@ static void test_render(void **state)
 		expect(man, line);
 		if (k->type == DM_KT_U32) {
 			snprintf(line, sizeof(line), "| `%s` | %s%u..%u | `%s` | %s", k->name,
-				 k->flags & DM_KF_POW2 ? "power of two, " : "", k->min, k->max, k->def,
-				 k->flags & DM_KF_RESTART ? "restart |" : "live");
+				 k->flags & DM_KF_POW2 ? "power of two, " : "", k->min, k->max,
+				 k->def, k->flags & DM_KF_RESTART ? "restart |" : "live");
 			expect(md, line);
 		}
 	}
@@ -178,11 +178,13 @@ static void test_render(void **state)
 		   "live (re-attach) |");
 	expect(md, "| `metrics.listen` | list of `ADDRESS:PORT` or `[IPV6]:PORT` | "
 		   "`[\"127.0.0.1:9479\"]` | restart |");
-	expect(md, "| `feed.file` | absolute path (< 256 bytes) or `\"\"` | `\"\"` | live (reopened");
+	expect(md,
+	       "| `feed.file` | absolute path (< 256 bytes) or `\"\"` | `\"\"` | live (reopened");
 	expect(md, "| `interfaces` | list | `[]` | live |");
 	expect(md, "See [docs/feed.md](docs/feed.md)");
 	/* troff: dashes and quotes escaped, links as their text, an en dash spelt out. */
-	expect(man, ".BR maps.flow_slots \" (16384) [restart]\"\n\\fIpower of two, 64..4194304\\fR");
+	expect(man,
+	       ".BR maps.flow_slots \" (16384) [restart]\"\n\\fIpower of two, 64..4194304\\fR");
 	expect(man, ".BR attach.tc_mode \" (auto) [re-attach]\"");
 	expect(man, ".BR policy.imaging_networks \" ([\\(dq10.0.0.0/8\\(dq, ");
 	expect(man, "4\\(en20 KiB");
@@ -255,8 +257,9 @@ static void test_shipped_config(void **state)
 		if (!c_[0])
 			fail_msg("packaging/dicomon.yaml: no comment above %s", k->name);
 		if (!strstr(c_, "[restart]") != !(k->flags & DM_KF_RESTART))
-			fail_msg("packaging/dicomon.yaml: %s is %s, its comment says otherwise:\n%s",
-				 k->name, k->flags & DM_KF_RESTART ? "[restart]" : "live", c_);
+			fail_msg(
+			    "packaging/dicomon.yaml: %s is %s, its comment says otherwise:\n%s",
+			    k->name, k->flags & DM_KF_RESTART ? "[restart]" : "live", c_);
 		if (k->type == DM_KT_U32)
 			snprintf(want, sizeof(want), "%u..%u", k->min, k->max);
 		else if (k->type == DM_KT_PORTS && k->max)
@@ -264,8 +267,8 @@ static void test_shipped_config(void **state)
 		else
 			want[0] = 0;
 		if (!strstr(c_, want) || ((k->flags & DM_KF_POW2) && !strstr(c_, "power of two")))
-			fail_msg("packaging/dicomon.yaml: the comment of %s lacks '%s':\n%s", k->name,
-				 want, c_);
+			fail_msg("packaging/dicomon.yaml: the comment of %s lacks '%s':\n%s",
+				 k->name, want, c_);
 		for (j = 0; k->type == DM_KT_ENUM && k->names[j]; j++)
 			if (!strstr(c_, k->names[j]))
 				fail_msg("packaging/dicomon.yaml: the comment of %s lacks '%s'",

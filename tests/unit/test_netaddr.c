@@ -18,9 +18,16 @@ static void addr(int family, const char *s, uint32_t a[4])
 
 static void test_cidr_parse(void **state)
 {
-	static const char *const bad[] = {"",	     "10.0.0.0/33", "fd00::/129", "10.0.0.0/",
-					  "10.0.0.0/-1", "10.0.0.0/8x", "10.0.0",	  "host.example",
-					  "10.0.0.0/ 8", "::1/+64",
+	static const char *const bad[] = {"",
+					  "10.0.0.0/33",
+					  "fd00::/129",
+					  "10.0.0.0/",
+					  "10.0.0.0/-1",
+					  "10.0.0.0/8x",
+					  "10.0.0",
+					  "host.example",
+					  "10.0.0.0/ 8",
+					  "::1/+64",
 					  "0000:0000:0000:0000:0000:0000:0000:0000:0000/64"};
 	struct dm_cidr c;
 	char buf[64];
@@ -107,9 +114,9 @@ static void test_listen_parse(void **state)
 	static const char *const good[] = {"127.0.0.1:9479", "0.0.0.0:1", "[::1]:9479",
 					   "[fe80::1]:65535"};
 	static const char *const bad[] = {
-	    "",		 "localhost:9479", "127.0.0.1", "127.0.0.1:0", "127.0.0.1:65536",
-	    "::1:9479",	 "[::1]9479",	   "[::1]:",	"1.2.3.4:80x", "[127.0.0.1]:80",
-	    "1.2.3.4:-1", "[]:80",	   ":80"};
+	    "",		  "localhost:9479", "127.0.0.1", "127.0.0.1:0", "127.0.0.1:65536",
+	    "::1:9479",	  "[::1]9479",	    "[::1]:",	 "1.2.3.4:80x", "[127.0.0.1]:80",
+	    "1.2.3.4:-1", "[]:80",	    ":80"};
 	struct sockaddr_storage ss;
 	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
 	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
@@ -164,8 +171,8 @@ static void test_addr_format(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_cidr_parse),	 cmocka_unit_test(test_cidr_match),
-	    cmocka_unit_test(test_netset),	 cmocka_unit_test(test_listen_parse),
+	    cmocka_unit_test(test_cidr_parse),	cmocka_unit_test(test_cidr_match),
+	    cmocka_unit_test(test_netset),	cmocka_unit_test(test_listen_parse),
 	    cmocka_unit_test(test_addr_format),
 	};
 

@@ -84,13 +84,13 @@ struct dm_cli {
 	int n_sets;
 	const char *ifaces[DM_MAX_IFACES - 1]; /* -i, in order */
 	int n_ifaces;
-	int verbose;	  /* -v count */
-	bool reset_state; /* --reset-state */
-	bool check;	  /* --check: print the effective configuration, do not run */
-	bool json;	  /* status, version: --json */
+	int verbose;	       /* -v count */
+	bool reset_state;      /* --reset-state */
+	bool check;	       /* --check: print the effective configuration, do not run */
+	bool json;	       /* status, version: --json */
 	const char *learn_out; /* --learn FILE: learn AE titles, write the allow-list at exit */
 	/* `dicomon replay` */
-	char **files;		 /* the captures, in order */
+	char **files; /* the captures, in order */
 	int n_files;
 	const char *metrics_out; /* --metrics-out FILE: final metrics, exposition format */
 	/* Relative paths given to DM_OF_ABSPATH options, made absolute (sets[] point here). */

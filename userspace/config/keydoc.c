@@ -13,14 +13,14 @@
 #include "config/config.h"
 #include "config/keydoc.h"
 
-const char *const dm_keydoc_fmt_names[] = {"text",	  "markdown",	 "markdown-options",
-					   "man",	  "man-options", NULL};
+const char *const dm_keydoc_fmt_names[] = {"text", "markdown",	  "markdown-options",
+					   "man",  "man-options", NULL};
 
 enum style {
-	ST_MD,	  /* a markdown table cell: '|' escaped */
-	ST_MAN,	  /* troff text */
-	ST_MANQ,  /* troff, inside a double-quoted macro argument */
-	ST_TEXT,  /* plain text */
+	ST_MD,	 /* a markdown table cell: '|' escaped */
+	ST_MAN,	 /* troff text */
+	ST_MANQ, /* troff, inside a double-quoted macro argument */
+	ST_TEXT, /* plain text */
 };
 
 /* A key as the documents show it; the strings are markdown-ish. */
@@ -82,8 +82,8 @@ static void key_type(const struct dm_key *k, char *buf, size_t len)
 		snprintf(buf, len, "bool");
 		break;
 	case DM_KT_U32:
-		snprintf(buf, len, "%s%u..%u", k->flags & DM_KF_POW2 ? "power of two, " : "", k->min,
-			 k->max);
+		snprintf(buf, len, "%s%u..%u", k->flags & DM_KF_POW2 ? "power of two, " : "",
+			 k->min, k->max);
 		break;
 	case DM_KT_ENUM:
 		buf[0] = 0;
@@ -91,7 +91,8 @@ static void key_type(const struct dm_key *k, char *buf, size_t len)
 			n += snprintf(buf + n, len - n, "%s`%s`", i ? " | " : "", k->names[i]);
 		break;
 	case DM_KT_PORTS:
-		n = snprintf(buf, len, "list of ports and `\"A-B\"` ranges, or a string `\"104,2000-2010\"`");
+		n = snprintf(buf, len,
+			     "list of ports and `\"A-B\"` ranges, or a string `\"104,2000-2010\"`");
 		if (k->max && n < len)
 			snprintf(buf + n, len - n, ", at most %u", k->max);
 		break;
@@ -188,7 +189,10 @@ static void write_row(FILE *out, const struct row *r, enum dm_keydoc_fmt fmt)
 		fprintf(out, ".TP\n.BR %s \" (", r->name);
 		put_inline(out, r->def, ST_MANQ);
 		fprintf(out, ")%s%s%s\"\n\\fI", r->restart || r->note ? " [" : "",
-			r->restart ? "restart" : r->note ? r->note : "", r->restart || r->note ? "]" : "");
+			r->restart ? "restart"
+			: r->note  ? r->note
+				   : "",
+			r->restart || r->note ? "]" : "");
 		put_inline(out, r->type, ST_MAN);
 		fprintf(out, "\\fR \\(em ");
 		put_inline(out, r->help, ST_MAN);
@@ -230,7 +234,8 @@ static void opt_sets(const struct dm_opt *o, char *buf, size_t len)
 {
 	buf[0] = 0;
 	if (o->key)
-		snprintf(buf, len, "%s%s%s", o->key, o->value ? ": " : "", o->value ? o->value : "");
+		snprintf(buf, len, "%s%s%s", o->key, o->value ? ": " : "",
+			 o->value ? o->value : "");
 }
 
 static void write_opt(FILE *out, const struct dm_opt *o, enum dm_keydoc_fmt fmt)
@@ -245,7 +250,8 @@ static void write_opt(FILE *out, const struct dm_opt *o, enum dm_keydoc_fmt fmt)
 	if (fmt == DM_KEYDOC_MD_OPTS) {
 		fprintf(out, "| `%s%s", tag, o->arg ? " " : "");
 		put_inline(out, o->arg ? o->arg : "", ST_MD); /* FILE|- */
-		fprintf(out, "` | %s | %s%s%s | ", cmds, sets[0] ? "`" : "", sets, sets[0] ? "`" : "");
+		fprintf(out, "` | %s | %s%s%s | ", cmds, sets[0] ? "`" : "", sets,
+			sets[0] ? "`" : "");
 		put_inline(out, help, ST_MD);
 		fprintf(out, " |\n");
 		return;
@@ -255,7 +261,7 @@ static void write_opt(FILE *out, const struct dm_opt *o, enum dm_keydoc_fmt fmt)
 	fprintf(out, "%s\"%s%s\n", o->arg ? " " : "", o->arg ? " " : "", o->arg ? o->arg : "");
 	put_inline(out, help, ST_MAN);
 	if (o->key && !strstr(help, o->key)) { /* unless its help names the key */
-		fprintf(out, " [\\%%"); /* \% : never hyphenated */
+		fprintf(out, " [\\%%");	       /* \% : never hyphenated */
 		put_inline(out, sets, ST_MAN);
 		fprintf(out, "]");
 	}
@@ -275,7 +281,8 @@ void dm_keydoc_write(FILE *out, enum dm_keydoc_fmt fmt)
 		return;
 	}
 	if (fmt == DM_KEYDOC_MD_KEYS)
-		fprintf(out, "| key | type | default | reload | meaning |\n|---|---|---|---|---|\n");
+		fprintf(out,
+			"| key | type | default | reload | meaning |\n|---|---|---|---|---|\n");
 	write_row(out, &ifaces_row, fmt);
 	for (i = 0; i < dm_n_keys; i++) {
 		key_row(&dm_keys[i], &r);

@@ -23,8 +23,9 @@ const char *const dm_log_level_names[] = {"warn", "info", "debug", NULL};
 const char *const dm_syslog_facility_names[] = {"local0", "local1", "local2", "local3",
 						"local4", "local5", "local6", "local7",
 						"user",	  "daemon", NULL};
-const char *const dm_sections[] = {"attach", "detection", "maps",   "state", "output",	"table",
-				   "feed",   "alerts",	  "evidence", "policy", "rules", "metrics", NULL};
+const char *const dm_sections[] = {"attach", "detection", "maps",   "state",	"output",
+				   "table",  "feed",	  "alerts", "evidence", "policy",
+				   "rules",  "metrics",	  NULL};
 
 _Static_assert(sizeof(enum dm_xdp_mode) == sizeof(int), "ENUM keys are stored as int");
 _Static_assert(sizeof(enum dm_tc_mode) == sizeof(int), "ENUM keys are stored as int");
@@ -68,20 +69,36 @@ static int check_listen(const char *s, char *why, size_t whylen)
 	return 0;
 }
 
-#define OFF(f)	     offsetof(struct dm_config, f)
-#define SIZE(f)	     sizeof(((struct dm_config *)0)->f)
+#define OFF(f)	offsetof(struct dm_config, f)
+#define SIZE(f) sizeof(((struct dm_config *)0)->f)
 /* One row per type; the rest (.flags, .note, .what, .help) is named in the row. */
-#define KB(n, f, d, ...)	 {.name = n, .type = DM_KT_BOOL, .off = OFF(f), .def = d, __VA_ARGS__}
+#define KB(n, f, d, ...)                                                                           \
+	{                                                                                          \
+		.name = n, .type = DM_KT_BOOL, .off = OFF(f), .def = d, __VA_ARGS__                \
+	}
 #define KU(n, f, lo, hi, d, ...)                                                                   \
-	{.name = n, .type = DM_KT_U32, .off = OFF(f), .min = lo, .max = hi, .def = d, __VA_ARGS__}
+	{                                                                                          \
+		.name = n, .type = DM_KT_U32, .off = OFF(f), .min = lo, .max = hi, .def = d,       \
+		__VA_ARGS__                                                                        \
+	}
 #define KE(n, f, tab, d, ...)                                                                      \
-	{.name = n, .type = DM_KT_ENUM, .off = OFF(f), .names = tab, .def = d, __VA_ARGS__}
-#define KPORTS(n, f, d, ...)	 {.name = n, .type = DM_KT_PORTS, .off = OFF(f), .def = d, __VA_ARGS__}
+	{                                                                                          \
+		.name = n, .type = DM_KT_ENUM, .off = OFF(f), .names = tab, .def = d, __VA_ARGS__  \
+	}
+#define KPORTS(n, f, d, ...)                                                                       \
+	{                                                                                          \
+		.name = n, .type = DM_KT_PORTS, .off = OFF(f), .def = d, __VA_ARGS__               \
+	}
 #define KP(n, f, d, ...)                                                                           \
-	{.name = n, .type = DM_KT_PATH, .off = OFF(f), .size = SIZE(f), .def = d, __VA_ARGS__}
+	{                                                                                          \
+		.name = n, .type = DM_KT_PATH, .off = OFF(f), .size = SIZE(f), .def = d,           \
+		__VA_ARGS__                                                                        \
+	}
 #define KL(n, f, fn, d, ...)                                                                       \
-	{.name = n, .type = DM_KT_LIST, .off = OFF(f), .size = SIZE(f), .check = fn, .def = d,   \
-	 __VA_ARGS__}
+	{                                                                                          \
+		.name = n, .type = DM_KT_LIST, .off = OFF(f), .size = SIZE(f), .check = fn,        \
+		.def = d, __VA_ARGS__                                                              \
+	}
 
 /* Order = order in the docs and in packaging/dicomon.yaml. */
 const struct dm_key dm_keys[] = {
@@ -220,8 +237,7 @@ const struct dm_key dm_keys[] = {
        .help = "distinct called AE titles one server (address:port) accepts within "
 	       "`rules.any_ae_seconds`: it accepts any AE title (an archive with several AE "
 	       "titles on one port has 2–4)"),
-    KU("rules.any_ae_seconds", any_ae_s, 1, 7 * 86400, "3600",
-       .help = "window of the any-AE rule"),
+    KU("rules.any_ae_seconds", any_ae_s, 1, 7 * 86400, "3600", .help = "window of the any-AE rule"),
     KU("rules.find_results_max", find_results_max, 1, 1u << 30, "500",
        .help = "C-FIND responses on one association above which it is bulk retrieval (the "
 	       "query is in the data set dicomon never reads, so the result count stands for "

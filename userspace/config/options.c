@@ -17,8 +17,14 @@
 #define VERSION DM_CMD_BIT(DM_CMD_VERSION)
 
 /* An option that sets key to its argument / a flag that sets key to val. */
-#define KEYARG(n, l, a, k, c, ...) {.name = n, .letter = l, .arg = a, .key = k, .cmds = c, __VA_ARGS__}
-#define KEYFLAG(n, k, val, c, h)   {.name = n, .key = k, .value = val, .cmds = c, .help = h}
+#define KEYARG(n, l, a, k, c, ...)                                                                 \
+	{                                                                                          \
+		.name = n, .letter = l, .arg = a, .key = k, .cmds = c, __VA_ARGS__                 \
+	}
+#define KEYFLAG(n, k, val, c, h)                                                                   \
+	{                                                                                          \
+		.name = n, .key = k, .value = val, .cmds = c, .help = h                            \
+	}
 
 const struct dm_opt dm_opts[] = {
     {"config", 'c', "FILE", DM_OA_CONFIG, .cmds = RUN,
@@ -94,7 +100,8 @@ const struct dm_opt dm_opts[] = {
     {"check", 0, NULL, DM_OA_CHECK, .cmds = RUN,
      .help = "print the effective configuration and exit"},
     {"verbose", 'v', NULL, DM_OA_VERBOSE, .key = "output.log_level",
-     .cmds = RUN | REPLAY | STATUS | DETACH, .help = "more logging (-vv: debug, libbpf and verifier)"},
+     .cmds = RUN | REPLAY | STATUS | DETACH,
+     .help = "more logging (-vv: debug, libbpf and verifier)"},
     {"help", 'h', NULL, DM_OA_HELP, .cmds = RUN | REPLAY | STATUS | DETACH | VERSION,
      .help = "this text"},
 };
@@ -109,35 +116,38 @@ const struct dm_cmd_doc dm_cmds[DM_CMD_MAX] = {
 		     "falling back to generic), optionally TC on ingress and egress. State and\n"
 		     "counters live in pinned maps: a restart, even after kill -9, keeps them.\n",
 	    .heading = "Options of run (each sets a config key and wins over the file):",
-	    .tail = "Signals: SIGHUP reloads the config file (no detach; table and counters kept),\n"
-		    "SIGUSR1 prints the counters, SIGINT/SIGTERM detach and exit.\n"
-		    "\n"
-		    "Examples:\n"
-		    "  dicomon run -i eth0 -i eth1\n"
-		    "  dicomon run -c /etc/dicomon/dicomon.yaml\n"
-		    "  dicomon run -i eth0 --ports 104,11112,2762,4242,8104 --json\n"
-		    "  dicomon run -i br0 --xdp-mode off --tc-ingress --tc-egress\n"
-		    "  dicomon run -c /etc/dicomon/dicomon.yaml --check\n"
-		    "  dicomon detach\n"
-		    "\n"
-		    "Exit codes: 0 ok, 2 usage or configuration, 3 BPF load/attach failed,\n"
-		    "4 runtime failure, 5 pinned state unusable (busy, or another layout).\n",
+	    .tail =
+		"Signals: SIGHUP reloads the config file (no detach; table and counters kept),\n"
+		"SIGUSR1 prints the counters, SIGINT/SIGTERM detach and exit.\n"
+		"\n"
+		"Examples:\n"
+		"  dicomon run -i eth0 -i eth1\n"
+		"  dicomon run -c /etc/dicomon/dicomon.yaml\n"
+		"  dicomon run -i eth0 --ports 104,11112,2762,4242,8104 --json\n"
+		"  dicomon run -i br0 --xdp-mode off --tc-ingress --tc-egress\n"
+		"  dicomon run -c /etc/dicomon/dicomon.yaml --check\n"
+		"  dicomon detach\n"
+		"\n"
+		"Exit codes: 0 ok, 2 usage or configuration, 3 BPF load/attach failed,\n"
+		"4 runtime failure, 5 pinned state unusable (busy, or another layout).\n",
 	},
     [DM_CMD_REPLAY] =
 	{
 	    .name = "replay",
 	    .synopsis = "dicomon replay [-c FILE] [--eve FILE|-] [--metrics-out FILE] PCAP...",
-	    .about = "Run capture files (pcap or pcapng: Ethernet, Linux cooked v1/v2, raw IP,\n"
-		     "BSD loopback) through the same BPF program as `dicomon run`, packet by packet\n"
-		     "with BPF_PROG_TEST_RUN, then the same decoders, association table, rules and\n"
-		     "feed. Timestamps are the capture's; every line names its file and packet\n"
-		     "(pcap_filename, pcap_cnt). Several files are one capture, read in order.\n"
-		     "Associations still open at the end get a record with reason capture_end.\n"
-		     "Needs CAP_BPF (root); attaches to nothing.\n",
+	    .about =
+		"Run capture files (pcap or pcapng: Ethernet, Linux cooked v1/v2, raw IP,\n"
+		"BSD loopback) through the same BPF program as `dicomon run`, packet by packet\n"
+		"with BPF_PROG_TEST_RUN, then the same decoders, association table, rules and\n"
+		"feed. Timestamps are the capture's; every line names its file and packet\n"
+		"(pcap_filename, pcap_cnt). Several files are one capture, read in order.\n"
+		"Associations still open at the end get a record with reason capture_end.\n"
+		"Needs CAP_BPF (root); attaches to nothing.\n",
 	    .heading = "Options:",
-	    .tail = "Exit codes: 0 every file read whole, 2 usage or configuration, 3 BPF load\n"
-		    "failed, 6 a capture is missing, unreadable, damaged or of an unsupported link\n"
-		    "type (what was read before the damage still produced its records).\n",
+	    .tail =
+		"Exit codes: 0 every file read whole, 2 usage or configuration, 3 BPF load\n"
+		"failed, 6 a capture is missing, unreadable, damaged or of an unsupported link\n"
+		"type (what was read before the damage still produced its records).\n",
 	    .files = true,
 	},
     [DM_CMD_STATUS] =
