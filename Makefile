@@ -6,6 +6,7 @@
 # make bench      per-packet cost against a no-op XDP program
 # make deps       install build and test dependencies from Debian's packages
 # make vmlinux    regenerate vmlinux/vmlinux.h from the running kernel's BTF
+# make keydoc     rewrite the README's and the man page's key and option tables
 # make install    binary, systemd unit, man page, default config (PREFIX, DESTDIR)
 # make V=1        show the commands
 .DELETE_ON_ERROR:
@@ -58,7 +59,7 @@ BENCH := $(OUTPUT)/tests/bench
 # The objects are inputs of the skeletons and also used as they are (bench, e2e).
 .SECONDARY: $(BPF_OBJS)
 
-.PHONY: all clean test test-unit test-bpf test-replay golden test-adversarial adversarial test-e2e test-kernels test-dashboards captures bench deps vmlinux format
+.PHONY: all clean test test-unit test-bpf test-replay golden keydoc test-adversarial adversarial test-e2e test-kernels test-dashboards captures bench deps vmlinux format
 all: $(OUTPUT)/dicomon
 
 $(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests:
@@ -126,6 +127,12 @@ test-replay: $(OUTPUT)/dicomon
 	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) tests/replay/test_replay_cli.sh
 	$(Q)tests/replay/check_replay.sh tests/replay/captures $(abspath $(OUTPUT)/dicomon)
 	$(Q)python3 tests/replay/check_golden.py --dicomon $(abspath $(OUTPUT)/dicomon)
+
+# Rewrite the README's key and option tables and the man page's OPTIONS and
+# CONFIGURATION entries from the key table and the option rows
+# (userspace/config/keys.c, options.c); test_keydoc (test-unit) checks them.
+keydoc: $(OUTPUT)/tests/test_keydoc
+	$(Q)$(OUTPUT)/tests/test_keydoc --update
 
 # Rewrite tests/replay/golden/ after a change meant to alter dicomon's output (root).
 golden: $(OUTPUT)/dicomon

@@ -16,27 +16,6 @@
 #include "lib/loop.h"
 #include "output/metrics.h"
 
-static void test_listen_check(void **state)
-{
-	static const char *const good[] = {"127.0.0.1:9479", "0.0.0.0:1", "[::1]:9479",
-					   "[fe80::1]:65535"};
-	static const char *const bad[] = {
-	    "",		 "localhost:9479", "127.0.0.1", "127.0.0.1:0", "127.0.0.1:65536",
-	    "::1:9479",	 "[::1]9479",	   "[::1]:",	"1.2.3.4:80x", "[127.0.0.1]:80",
-	    "1.2.3.4:-1"};
-	char why[128];
-	size_t i;
-
-	(void)state;
-	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
-		assert_int_equal(dm_listen_check(good[i], why, sizeof(why)), 0);
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		why[0] = 0;
-		assert_int_equal(dm_listen_check(bad[i], why, sizeof(why)), -EINVAL);
-		assert_non_null(strstr(why, "is not ADDRESS:PORT"));
-	}
-}
-
 static char *render(const struct dm_metrics_iface *ifs, int n)
 {
 	char *buf = NULL;
@@ -340,7 +319,6 @@ static void test_assoc_metrics(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_listen_check),
 	    cmocka_unit_test(test_exposition),
 	    cmocka_unit_test(test_live_scrape),
 	    cmocka_unit_test(test_assoc_metrics),

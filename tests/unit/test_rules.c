@@ -1053,9 +1053,9 @@ static void test_config_keys(void **state)
 	c.require_tls = true;
 	assert_int_equal(dm_rules_configure(r, &c, err, sizeof(err)), 0);
 	dm_rules_free(r);
-	/* Every signature id is unique and in the documented range. */
+	/* Every signature id is unique and in the range rules.disabled takes. */
 	for (size_t i = 0; i < dm_n_rules; i++) {
-		assert_true(dm_rule_table[i].sid >= 9100000 && dm_rule_table[i].sid <= 9199999);
+		assert_true(dm_rule_table[i].sid >= DM_SID_MIN && dm_rule_table[i].sid <= DM_SID_MAX);
 		for (size_t j = i + 1; j < dm_n_rules; j++)
 			assert_int_not_equal(dm_rule_table[i].sid, dm_rule_table[j].sid);
 	}

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "config/cli.h"
+#include "config/keydoc.h"
 #include "cmd/daemon.h"
 #include "kern/kfeatures.h"
 #include "lib/log.h"
@@ -22,7 +23,7 @@ static int cmd_run(int argc, char **argv)
 	char err[1024];
 	int r;
 
-	r = dm_cli_parse_run(argc, argv, &cli);
+	r = dm_cli_parse(DM_CMD_RUN, argc, argv, &cli);
 	if (r)
 		return r > 0 ? 0 : DM_EXIT_USAGE;
 	if (cli.check) {
@@ -42,7 +43,7 @@ static int cmd_replay(int argc, char **argv)
 	struct dm_cli cli;
 	int r;
 
-	r = dm_cli_parse_replay(argc, argv, &cli);
+	r = dm_cli_parse(DM_CMD_REPLAY, argc, argv, &cli);
 	if (r)
 		return r > 0 ? 0 : DM_EXIT_USAGE;
 	return dm_replay_run(&cli);
@@ -56,7 +57,7 @@ static int cmd_detach(int argc, char **argv)
 	char err[1024];
 	int r, i;
 
-	r = dm_cli_parse_detach(argc, argv, &cli);
+	r = dm_cli_parse(DM_CMD_DETACH, argc, argv, &cli);
 	if (r)
 		return r > 0 ? 0 : DM_EXIT_USAGE;
 	if (dm_cli_config(&cli, &cfg, false, err, sizeof(err))) {
@@ -73,56 +74,49 @@ static int cmd_detach(int argc, char **argv)
 
 static int cmd_version(int argc, char **argv)
 {
-	bool json = argc > 1 && !strcmp(argv[1], "--json");
+	struct dm_cli cli;
+	int r;
 
-	if (argc > 1 + json) {
-		fprintf(stderr, "Usage: dicomon version [--json]\n");
-		return DM_EXIT_USAGE;
-	}
+	r = dm_cli_parse(DM_CMD_VERSION, argc, argv, &cli);
+	if (r)
+		return r > 0 ? 0 : DM_EXIT_USAGE;
 	dm_log_init_libbpf(); /* probe failures are expected: keep libbpf quiet */
-	return dm_features_print(stdout, json);
+	return dm_features_print(stdout, cli.json);
 }
 
-/* `dicomon status [-c FILE] [--socket PATH] [--pin-root DIR] [--json]` */
+/* The socket and pin directory of the file's daemon (-c), unless given. */
 static int cmd_status(int argc, char **argv)
 {
-	const char *sock = NULL, *pins = NULL;
 	struct dm_config cfg;
-	struct dm_cli cli = {};
-	bool json = false;
+	struct dm_cli cli;
 	char err[1024];
-	int i;
+	int r;
 
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json")) {
-			json = true;
-		} else if (!strcmp(argv[i], "-v")) {
-			cli.verbose++;
-		} else if (i + 1 < argc &&
-			   (!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config"))) {
-			cli.config = argv[++i];
-		} else if (i + 1 < argc && !strcmp(argv[i], "--socket")) {
-			sock = argv[++i];
-		} else if (i + 1 < argc && !strcmp(argv[i], "--pin-root")) {
-			pins = argv[++i];
-		} else {
-			fprintf(stderr, "Usage: dicomon status [-c FILE] [--socket PATH] "
-					"[--pin-root DIR] [--json] [-v]\n");
-			return !strcmp(argv[i], "-h") || !strcmp(argv[i], "--help") ? 0
-										    : DM_EXIT_USAGE;
-		}
-	}
-	/* The socket and pin directory the daemon was configured with, unless given. */
+	r = dm_cli_parse(DM_CMD_STATUS, argc, argv, &cli);
+	if (r)
+		return r > 0 ? 0 : DM_EXIT_USAGE;
 	if (dm_cli_config(&cli, &cfg, false, err, sizeof(err))) {
 		fprintf(stderr, "dicomon: %s\n", err);
 		return DM_EXIT_USAGE;
 	}
 	dm_log_set_level(DM_LOG_WARN + cli.verbose);
 	dm_log_init_libbpf();
-	return dm_status_client(sock ? sock : cfg.status_socket, pins ? pins : cfg.pin_root, json,
-				stdout)
-		   ? DM_EXIT_RUNTIME
-		   : 0;
+	return dm_status_client(cfg.status_socket, cfg.pin_root, cli.json, stdout) ? DM_EXIT_RUNTIME
+										    : 0;
+}
+
+/* `dicomon --dump-keys [FORMAT]`: every config key (and option) as text or for the docs. */
+static int cmd_dump_keys(int argc, char **argv)
+{
+	int f = argc > 1 ? dm_parse_enum(argv[1], dm_keydoc_fmt_names) : DM_KEYDOC_TEXT;
+
+	if (f < 0 || argc > 2) {
+		fprintf(stderr, "Usage: dicomon --dump-keys [text|markdown|markdown-options|man|"
+				"man-options]\n");
+		return DM_EXIT_USAGE;
+	}
+	dm_keydoc_write(stdout, f);
+	return 0;
 }
 
 static const struct {
@@ -130,7 +124,7 @@ static const struct {
 	int (*fn)(int argc, char **argv);
 } commands[] = {
     {"run", cmd_run},	      {"replay", cmd_replay},	  {"detach", cmd_detach},	  {"status", cmd_status},
-    {"version", cmd_version}, {"--version", cmd_version},
+    {"version", cmd_version}, {"--version", cmd_version}, {"--dump-keys", cmd_dump_keys},
 };
 
 int main(int argc, char **argv)
@@ -139,17 +133,17 @@ int main(int argc, char **argv)
 
 	dm_log_init();
 	if (argc < 2) {
-		dm_cli_usage(stderr);
+		dm_cli_usage(DM_CMD_RUN, stderr);
 		return DM_EXIT_USAGE;
 	}
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].fn(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		dm_cli_usage(stdout);
+		dm_cli_usage(DM_CMD_RUN, stdout);
 		return 0;
 	}
 	fprintf(stderr, "dicomon: unknown command '%s'\n", argv[1]);
-	dm_cli_usage(stderr);
+	dm_cli_usage(DM_CMD_RUN, stderr);
 	return DM_EXIT_USAGE;
 }

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
- * The defaults struct and the table of config keys. The YAML file
- * (yaml_config.c) and the command line (cli.c) both set keys through
- * dm_key_set(), so a value means the same and is checked the same wherever it
- * comes from. docs/daemon.md, packaging/dicomon.yaml and the man page list the
- * same keys; tests/unit/test_yaml_config.c checks that they do.
+ * The defaults struct and the config keys' values: parsing, formatting,
+ * comparing. The YAML file (yaml_config.c) and the command line (cli.c) both
+ * set keys through dm_key_set(), so a value means the same and is checked the
+ * same wherever it comes from; the defaults are the key table's (keys.c),
+ * set the same way.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -14,165 +14,19 @@
 #include <sys/random.h>
 #include "config/config.h"
 #include "lib/log.h"
-#include "output/metrics.h"
-#include "detect/policy.h"
-
-const char *const dm_xdp_mode_names[] = {"auto", "native", "generic", "off", NULL};
-const char *const dm_tc_mode_names[] = {"auto", "tcx", "clsact", NULL};
-const char *const dm_log_level_names[] = {"warn", "info", "debug", NULL};
-const char *const dm_syslog_facility_names[] = {"local0", "local1", "local2", "local3",
-						"local4", "local5", "local6", "local7",
-						"user",	  "daemon", NULL};
-const char *const dm_sections[] = {"attach", "detection", "maps",   "state", "output",	"table",
-				   "feed",   "alerts",	  "evidence", "policy", "rules", "metrics", NULL};
-
-_Static_assert(sizeof(enum dm_xdp_mode) == sizeof(int), "ENUM keys are stored as int");
-_Static_assert(sizeof(enum dm_tc_mode) == sizeof(int), "ENUM keys are stored as int");
-
-#define OFF(f) offsetof(struct dm_config, f)
-#define KB(n, f)                                                                                   \
-	{                                                                                          \
-		.name = n, .type = DM_KT_BOOL, .off = OFF(f)                                       \
-	}
-#define KU(n, f, lo, hi, fl)                                                                       \
-	{                                                                                          \
-		.name = n, .type = DM_KT_U32, .off = OFF(f), .min = lo, .max = hi, .flags = fl     \
-	}
-#define KE(n, f, tab)                                                                              \
-	{                                                                                          \
-		.name = n, .type = DM_KT_ENUM, .off = OFF(f), .names = tab                         \
-	}
-#define KL(n, f, fn)                                                                               \
-	{                                                                                          \
-		.name = n, .type = DM_KT_LIST, .off = OFF(f),                                      \
-		.size = sizeof(((struct dm_config *)0)->f), .check = fn                            \
-	}
-#define KP(n, f, fl)                                                                               \
-	{                                                                                          \
-		.name = n, .type = DM_KT_PATH, .off = OFF(f),                                      \
-		.size = sizeof(((struct dm_config *)0)->f), .flags = fl                            \
-	}
-
-/* Order = order in the docs and in packaging/dicomon.yaml. */
-const struct dm_key dm_keys[] = {
-    KE("attach.xdp_mode", xdp_mode, dm_xdp_mode_names),
-    KB("attach.tc_ingress", tc_ingress),
-    KB("attach.tc_egress", tc_egress),
-    KE("attach.tc_mode", tc_mode, dm_tc_mode_names),
-    KB("attach.vlan_meta", vlan_meta),
-    {.name = "detection.ports", .type = DM_KT_PORTS, .off = OFF(port_map)},
-    KB("detection.any_port", any_port_rq),
-    KB("detection.midstream", midstream),
-    KB("detection.tls", tls),
-    KB("detection.dimse", dimse),
-    KU("detection.dimse_snap", dimse_snap, 64, DM_PIECE_MAX, 0),
-    KB("detection.vlan_key", vlan_key),
-    {.name = "detection.web_ports", .type = DM_KT_PORTS, .off = OFF(web_port_map)},
-    KU("detection.idle_reclaim_seconds", idle_reclaim_s, 0, 7 * 86400, 0),
-    KU("detection.candidate_seconds", candidate_s, 0, 3600, 0),
-    KU("maps.flow_slots", flow_slots, 64, 1u << 22, DM_KF_POW2 | DM_KF_RESTART),
-    KU("maps.overflow_entries", overflow_entries, 16, 1u << 22, DM_KF_RESTART),
-    KU("maps.ringbuf_bytes", ringbuf_bytes, 1u << 16, 1u << 30, DM_KF_POW2 | DM_KF_RESTART),
-    KU("maps.candidate_entries", candidate_entries, 16, 1u << 22, DM_KF_RESTART),
-    KP("state.pin_root", pin_root, DM_KF_RESTART),
-    KB("state.pin_links", pin_links),
-    KB("state.detach_on_exit", detach_on_exit),
-    {.name = "output.json", .type = DM_KT_BOOL, .off = OFF(json), .flags = DM_KF_RESTART},
-    KU("output.stats_interval", stats_interval_s, 0, 86400, 0),
-    KE("output.log_level", log_level, dm_log_level_names),
-    KU("table.max_associations", table_max_assoc, 64, 1u << 24, DM_KF_RESTART),
-    KU("table.keep_finished_seconds", table_keep_finished_s, 0, 7 * 86400, DM_KF_RESTART),
-    KP("table.status_socket", status_socket, DM_KF_RESTART),
-    KP("feed.file", feed_file, DM_KF_EMPTY),
-    KB("feed.stdout", feed_stdout),
-    KP("feed.unix_socket", feed_unix_socket, DM_KF_EMPTY),
-    KB("feed.syslog", feed_syslog),
-    KE("feed.syslog_facility", feed_syslog_facility, dm_syslog_facility_names),
-    KU("alerts.rate_limit_count", alert_rate_count, 0, 1000000, 0),
-    KU("alerts.rate_limit_seconds", alert_rate_s, 1, 86400, 0),
-    KP("evidence.dir", evidence_dir, DM_KF_EMPTY | DM_KF_RESTART),
-    KU("evidence.packets", evidence_packets, 1, 4096, DM_KF_RESTART),
-    /* policy.* and rules.*: the detection rules (rules.c, docs/rules.md) */
-    KL("policy.imaging_networks", imaging_networks, dm_cidr_check),
-    KL("policy.trusted_networks", trusted_networks, dm_cidr_check),
-    KB("policy.require_tls", require_tls),
-    {.name = "policy.tls_ports", .type = DM_KT_PORTS, .off = OFF(tls_ports)},
-    KP("policy.ae_allowlist", ae_allowlist, DM_KF_EMPTY),
-    KU("rules.learn_seconds", learn_s, 0, 366 * 86400, 0),
-    KU("rules.enum_rejects", enum_rejects, 2, 1000000, 0),
-    KU("rules.enum_called_aes", enum_called_aes, 2, DM_DISTINCT_CAP, 0),
-    KU("rules.enum_seconds", enum_s, 1, 86400, 0),
-    KU("rules.scan_targets", scan_targets, 2, DM_DISTINCT_CAP, 0),
-    KU("rules.scan_seconds", scan_s, 1, 86400, 0),
-    KU("rules.scan_silent_assocs", scan_silent, 1, 1000000, 0),
-    KU("rules.any_ae_called", any_ae_called, 2, DM_DISTINCT_CAP, 0),
-    KU("rules.any_ae_seconds", any_ae_s, 1, 7 * 86400, 0),
-    KU("rules.find_results_max", find_results_max, 1, 1u << 30, 0),
-    KU("rules.subops_max", subops_max, 1, 1u << 30, 0),
-    KU("rules.abort_storm", abort_storm, 2, 1000000, 0),
-    KU("rules.abort_seconds", abort_s, 1, 86400, 0),
-    KL("rules.disabled", rules_disabled, dm_sid_check),
-    {.name = "metrics.listen",
-     .type = DM_KT_LIST,
-     .off = OFF(metrics_listen),
-     .size = sizeof(((struct dm_config *)0)->metrics_listen),
-     .check = dm_listen_check,
-     .flags = DM_KF_RESTART},
-};
-const size_t dm_n_keys = sizeof(dm_keys) / sizeof(dm_keys[0]);
 
 void dm_config_defaults(struct dm_config *cfg)
 {
-	const char *bad;
+	char why[160];
+	size_t i;
 
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->xdp_mode = DM_XDP_AUTO;
-	cfg->tc_mode = DM_TC_AUTO;
-	cfg->vlan_meta = true;
-	cfg->flow_slots = 16384;
-	cfg->overflow_entries = 4096;
-	cfg->candidate_entries = 4096;
-	cfg->candidate_s = 30;
-	cfg->evidence_packets = 64;
-	cfg->ringbuf_bytes = 4 << 20;
+	/* Not keys: fixed, or set by `dicomon replay` (fine_clock, xdp_only). */
 	cfg->ctl_max = 65536;
-	cfg->dimse_snap = 512;
 	cfg->max_pdu_len = 1 << 24;
-	cfg->idle_reclaim_s = 600;
-	cfg->any_port_rq = true;
-	cfg->midstream = true;
-	cfg->tls = true;
-	cfg->dimse = true;
-	cfg->vlan_key = true;
-	snprintf(cfg->pin_root, sizeof(cfg->pin_root), "%s", DM_DEFAULT_PIN_ROOT);
-	cfg->pin_links = true;
-	cfg->detach_on_exit = true;
-	cfg->log_level = DM_LOG_WARN;
-	cfg->table_max_assoc = 16384;
-	cfg->table_keep_finished_s = 300;
-	snprintf(cfg->status_socket, sizeof(cfg->status_socket), "%s", DM_DEFAULT_STATUS_SOCKET);
-	cfg->feed_syslog_facility = 5; /* local5 */
-	snprintf(cfg->metrics_listen, sizeof(cfg->metrics_listen), "%s", DM_DEFAULT_METRICS_LISTEN);
-	cfg->alert_rate_count = 10;
-	cfg->alert_rate_s = 60;
-	/* The RFC 1918 and RFC 4193 ranges: where imaging networks usually live. */
-	snprintf(cfg->imaging_networks, sizeof(cfg->imaging_networks), "%s",
-		 "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7");
-	dm_parse_ports("2762", cfg->tls_ports, &bad); /* PS3.15 B.1's recommended port */
-	cfg->enum_rejects = 10;
-	cfg->enum_called_aes = 10;
-	cfg->enum_s = 60;
-	cfg->scan_targets = 10;
-	cfg->scan_s = 60;
-	cfg->scan_silent = 3;
-	cfg->any_ae_called = 5;
-	cfg->any_ae_s = 3600;
-	cfg->find_results_max = 500;
-	cfg->subops_max = 5000;
-	cfg->abort_storm = 20;
-	cfg->abort_s = 60;
-	dm_parse_ports(DM_DEFAULT_PORTS, cfg->port_map, &bad);
-	dm_parse_ports(DM_DEFAULT_WEB_PORTS, cfg->web_port_map, &bad);
+	for (i = 0; i < dm_n_keys; i++)
+		if (dm_key_set(cfg, &dm_keys[i], dm_keys[i].def, why, sizeof(why)))
+			pr_warn("config: the default of %s: %s\n", dm_keys[i].name, why);
 }
 
 const struct dm_key *dm_key_find(const char *name)
@@ -323,8 +177,8 @@ int dm_key_set(struct dm_config *cfg, const struct dm_key *k, const char *val, c
 				 bad);
 			return -EINVAL;
 		}
-		if (k->off == OFF(web_port_map) && dm_ports_count(field(cfg, k)) > DM_WEB_PORTS) {
-			snprintf(why, whylen, "at most %d web ports", DM_WEB_PORTS);
+		if (k->max && dm_ports_count(field(cfg, k)) > k->max) {
+			snprintf(why, whylen, "at most %u ports", k->max);
 			return -EINVAL;
 		}
 		return 0;

@@ -19,6 +19,11 @@
 #define DM_SOCKET_PATH_MAX	 108 /* sizeof(sockaddr_un.sun_path) */
 #define DM_FEED_PATH_MAX	 256 /* feed.file */
 #define DM_LIST_MAX		 1024 /* a LIST key's text: "10.0.0.0/8,fc00::/7" */
+/* rules.disabled: dicomon's signature ids (detect/rules.h numbers the rules in it) */
+#define DM_SID_MIN		 9100000
+#define DM_SID_MAX		 9199999
+/* Distinct values a rule counts (detect/policy.h): the limit of rules.*_called, scan_targets */
+#define DM_DISTINCT_CAP		 32
 
 enum dm_xdp_mode {
 	DM_XDP_AUTO = 0, /* native, falling back to generic with a warning */
@@ -142,16 +147,23 @@ enum dm_key_type {
 #define DM_KF_RESTART 0x2 /* cannot change on SIGHUP: needs a restart */
 #define DM_KF_EMPTY   0x4 /* PATH may be "" (off) */
 
-/* One config key: "section.name" in YAML, a field of struct dm_config. */
+/*
+ * One config key: "section.name" in YAML, a field of struct dm_config, and
+ * what the docs say of it (keys.c has the table; keydoc.c renders it).
+ */
 struct dm_key {
 	const char *name;
 	enum dm_key_type type;
 	size_t off;
-	size_t size; /* PATH: buffer size */
-	uint32_t min, max;
+	size_t size; /* PATH, LIST: buffer size */
+	uint32_t min, max; /* U32: limits; PORTS: max = most ports (0: no limit) */
 	unsigned int flags;
 	const char *const *names; /* ENUM: value names, NULL-terminated */
 	int (*check)(const char *item, char *why, size_t whylen); /* LIST: one item */
+	const char *def;  /* the default, as dm_key_set() takes it */
+	const char *what; /* LIST: what an item is ("CIDRs") */
+	const char *note; /* how a reload applies a live key ("re-attach"), or NULL */
+	const char *help; /* what it does: `code` and [text](link) as in markdown */
 };
 
 extern const struct dm_key dm_keys[];

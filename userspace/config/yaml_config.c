@@ -167,8 +167,8 @@ static int set_ports_list(struct ywalk *w, const struct dm_key *k, const yaml_no
 		for (i = 0; i < DM_PORT_WORDS; i++)
 			map[i] |= one[i];
 	}
-	if (k->off == offsetof(struct dm_config, web_port_map) && dm_ports_count(map) > DM_WEB_PORTS)
-		return yerr(w, v, k->name, "at most %d web ports", DM_WEB_PORTS);
+	if (k->max && dm_ports_count(map) > k->max)
+		return yerr(w, v, k->name, "at most %u ports", k->max);
 	return 0;
 }
 

@@ -4,7 +4,6 @@
  * rebuilds and decodes the PDUs) and prints one line per event, as text or
  * as JSON. The flow-end line carries the association's whole record.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <json-c/json.h>
 #include <stdlib.h>
@@ -16,6 +15,7 @@
 #include "kern/loader.h"
 #include "lib/log.h"
 #include "lib/names.h"
+#include "lib/netaddr.h"
 #include "decode/pdu.h"
 #include "decode/dicomweb.h"
 #include "output/evidence.h"
@@ -166,8 +166,7 @@ void dm_format_time(uint64_t mono_ns, char *buf, size_t len)
 
 void dm_key_addr(const struct dm_flow_key *k, int side, char *buf, size_t len)
 {
-	if (!inet_ntop(k->family == 6 ? AF_INET6 : AF_INET, k->addr[side & 1], buf, len))
-		snprintf(buf, len, "?");
+	dm_key_addr_format(k, side, buf, len);
 }
 
 static json_object *vlan_array(const __u16 vlan[2])

@@ -1,144 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
- * Network lists, windowed counters and the AE title registry (policy.h).
- * The allow-list is read with libyaml's document API, like the config file,
- * so every error names the line and column it is about.
+ * Windowed counters and the AE title registry (policy.h). The allow-list is
+ * read with libyaml's document API, like the config file, so every error
+ * names the line and column it is about.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
 #include "detect/policy.h"
-
-int dm_cidr_parse(const char *s, struct dm_cidr *out)
-{
-	char buf[INET6_ADDRSTRLEN + 8], *slash, *end;
-	unsigned long plen;
-	int max, i;
-
-	memset(out, 0, sizeof(*out));
-	if (!s || strlen(s) >= sizeof(buf))
-		return -EINVAL;
-	strcpy(buf, s);
-	slash = strchr(buf, '/');
-	if (slash)
-		*slash = 0;
-	if (inet_pton(AF_INET, buf, out->a) == 1)
-		out->family = 4, max = 32;
-	else if (inet_pton(AF_INET6, buf, out->a) == 1)
-		out->family = 6, max = 128;
-	else
-		return -EINVAL;
-	plen = max;
-	if (slash) {
-		if (slash[1] < '0' || slash[1] > '9')
-			return -EINVAL;
-		errno = 0;
-		plen = strtoul(slash + 1, &end, 10);
-		if (errno || *end || plen > (unsigned long)max)
-			return -EINVAL;
-	}
-	out->plen = plen;
-	/* Host bits cleared: 10.1.2.3/8 means 10.0.0.0/8. */
-	for (i = 0; i < 4; i++) {
-		int bits = (int)plen - 32 * i;
-		uint32_t m = bits >= 32 ? ~0u : bits <= 0 ? 0 : ~0u << (32 - bits);
-
-		out->a[i] &= htonl(m);
-	}
-	return 0;
-}
-
-int dm_cidr_check(const char *s, char *why, size_t whylen)
-{
-	struct dm_cidr c;
-
-	if (dm_cidr_parse(s, &c)) {
-		snprintf(why, whylen, "'%.60s' is not an address or ADDRESS/PREFIX", s);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-int dm_sid_check(const char *s, char *why, size_t whylen)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || !*s || *end || v < 9100000 || v > 9199999) {
-		snprintf(why, whylen, "'%.30s' is not a dicomon signature id (9100000..9199999)",
-			 s);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-bool dm_cidr_match(const struct dm_cidr *c, uint8_t family, const uint32_t a[4])
-{
-	int i;
-
-	if (c->family != family)
-		return false;
-	for (i = 0; i < 4; i++) {
-		int bits = (int)c->plen - 32 * i;
-		uint32_t m = bits >= 32 ? ~0u : bits <= 0 ? 0 : ~0u << (32 - bits);
-
-		if ((a[i] & htonl(m)) != c->a[i])
-			return false;
-	}
-	return true;
-}
-
-void dm_cidr_format(const struct dm_cidr *c, char *buf, size_t len)
-{
-	char ip[INET6_ADDRSTRLEN];
-
-	inet_ntop(c->family == 4 ? AF_INET : AF_INET6, c->a, ip, sizeof(ip));
-	if (c->plen == (c->family == 4 ? 32 : 128))
-		snprintf(buf, len, "%s", ip);
-	else
-		snprintf(buf, len, "%s/%u", ip, c->plen);
-}
-
-int dm_netset_parse(struct dm_netset *s, const char *list)
-{
-	char item[INET6_ADDRSTRLEN + 8];
-	const char *p = list, *comma;
-	size_t n;
-
-	s->count = 0;
-	while (p && *p) {
-		comma = strchr(p, ',');
-		n = comma ? (size_t)(comma - p) : strlen(p);
-		if (n >= sizeof(item))
-			return -EINVAL;
-		memcpy(item, p, n);
-		item[n] = 0;
-		if (n) {
-			if (s->count >= DM_NETS_MAX)
-				return -E2BIG;
-			if (dm_cidr_parse(item, &s->n[s->count]))
-				return -EINVAL;
-			s->count++;
-		}
-		p = comma ? comma + 1 : NULL;
-	}
-	return 0;
-}
-
-bool dm_netset_match(const struct dm_netset *s, uint8_t family, const uint32_t a[4])
-{
-	int i;
-
-	for (i = 0; i < s->count; i++)
-		if (dm_cidr_match(&s->n[i], family, a))
-			return true;
-	return false;
-}
 
 uint32_t dm_win_add(struct dm_win *w, uint64_t now_ns, uint32_t window_s, uint32_t n)
 {

@@ -3,9 +3,9 @@
 #define __DM_POLICY_H
 
 /*
- * The pieces the detection rules (rules.c) stand on: network lists (CIDRs),
- * bounded time-windowed counters, and the AE title registry (allow-list
- * loaded from YAML, or learned) with its YAML writer.
+ * The pieces the detection rules (rules.c) stand on: bounded time-windowed
+ * counters and the AE title registry (allow-list loaded from YAML, or
+ * learned) with its YAML writer. Network lists (CIDRs) are lib/netaddr.h's.
  *
  * Everything here is bounded: a window is 8 buckets, a distinct-value set
  * DM_DISTINCT_CAP slots, the registry DM_AE_REG_MAX titles with
@@ -17,33 +17,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "config/config.h"
 #include "decode/pdu.h"
-
-/* An address or network. Addresses in network byte order, IPv4 in a[0]. */
-struct dm_cidr {
-	uint32_t a[4];
-	uint8_t family; /* 4 or 6 */
-	uint8_t plen;
-};
-
-/* "10.0.0.0/8", "fd00::/8", "192.0.2.7" (a host): 0 or -EINVAL. */
-int dm_cidr_parse(const char *s, struct dm_cidr *out);
-/* The config.c validator of one list item: 0, or -EINVAL with a reason. */
-int dm_cidr_check(const char *s, char *why, size_t whylen);
-/* One signature id of rules.disabled (9100000..9199999). */
-int dm_sid_check(const char *s, char *why, size_t whylen);
-bool dm_cidr_match(const struct dm_cidr *c, uint8_t family, const uint32_t a[4]);
-/* "10.0.0.0/8"; a host prefix (/32, /128) prints as the bare address. */
-void dm_cidr_format(const struct dm_cidr *c, char *buf, size_t len);
-
-#define DM_NETS_MAX 64
-struct dm_netset {
-	struct dm_cidr n[DM_NETS_MAX];
-	int count;
-};
-/* From a config list "a,b,c" (already checked by config.c). -E2BIG past DM_NETS_MAX. */
-int dm_netset_parse(struct dm_netset *s, const char *list);
-bool dm_netset_match(const struct dm_netset *s, uint8_t family, const uint32_t a[4]);
+#include "lib/netaddr.h"
 
 /*
  * Events in the last T seconds, in 8 buckets of T/8: the count covers
@@ -58,9 +34,9 @@ uint32_t dm_win_add(struct dm_win *w, uint64_t now_ns, uint32_t window_s, uint32
 
 /*
  * Distinct values (32-bit hashes) seen in the last T seconds, at most
- * DM_DISTINCT_CAP of them: thresholds on distinct counts are capped there.
+ * DM_DISTINCT_CAP of them (config.h: the thresholds on distinct counts are
+ * capped there).
  */
-#define DM_DISTINCT_CAP 32
 struct dm_distinct {
 	uint32_t h[DM_DISTINCT_CAP];
 	uint32_t last_s[DM_DISTINCT_CAP]; /* now_ns / 1e9 + 1 (0 = empty slot) */

@@ -6,7 +6,6 @@
  * alert carries a byte of a data set or of a user identity: only AE titles
  * (escaped by dm_ae_string), codes, counts and addresses.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 #include "lib/lru.h"
 #include "detect/policy.h"
 #include "detect/rules.h"
+#include "lib/netaddr.h"
 
 #define CAT_POLICY   "Potential Corporate Privacy Violation"
 #define CAT_LEAK     "Attempted Information Leak"
@@ -121,12 +121,6 @@ static bool enabled(const struct dm_rules *r, uint32_t sid)
 	return true;
 }
 
-static void addr_str(uint8_t family, const uint32_t a[4], char *buf, size_t len)
-{
-	if (!inet_ntop(family == 6 ? AF_INET6 : AF_INET, a, buf, len))
-		snprintf(buf, len, "?");
-}
-
 /* The initiator (SCU) and acceptor (SCP) ends of the record's key. */
 static const uint32_t *init_addr(const struct dm_rec *rec)
 {
@@ -166,7 +160,7 @@ static void fire(struct dm_rules *r, const struct dm_rec *rec, uint32_t sid, int
 		return;
 	}
 	if (!src) {
-		addr_str(rec->key.family, init_addr(rec), buf, sizeof(buf));
+		dm_addr_format(rec->key.family, init_addr(rec), buf, sizeof(buf));
 		src = buf;
 	}
 	a = (struct dm_alert){
@@ -471,7 +465,7 @@ static void check_title(struct dm_rules *r, const struct dm_rec *rec, const stru
 	if (!e) {
 		fire(r, rec, DM_SID_UNKNOWN_AE, 0, d, NULL);
 	} else if (!dm_ae_reg_bound(e, rec->key.family, addr)) {
-		addr_str(rec->key.family, addr, buf, sizeof(buf));
+		dm_addr_format(rec->key.family, addr, buf, sizeof(buf));
 		jstr(d, "address", buf);
 		jint(d, "bound_addresses", e->n_bind);
 		fire(r, rec, DM_SID_AE_SPOOF, 0, d, NULL);
@@ -527,7 +521,7 @@ static void rule_external(struct dm_rules *r, const struct dm_rec *rec)
 	if (!ei && !er)
 		return;
 	d = json_object_new_object();
-	addr_str(rec->key.family, ei ? init_addr(rec) : resp_addr(rec), buf, sizeof(buf));
+	dm_addr_format(rec->key.family, ei ? init_addr(rec) : resp_addr(rec), buf, sizeof(buf));
 	jstr(d, "external_address", buf);
 	jstr(d, "external_side", ei && er ? "both" : ei ? "initiator" : "acceptor");
 	fire(r, rec, DM_SID_EXTERNAL, 0, d, NULL);
@@ -662,7 +656,7 @@ void dm_rules_assoc_ac(struct dm_rules *r, const struct dm_rec *rec, uint64_t no
 	/* Rule 8: an outside party initiated and was let in. */
 	if (external(r, rec->key.family, init_addr(rec))) {
 		d = json_object_new_object();
-		addr_str(rec->key.family, init_addr(rec), buf, sizeof(buf));
+		dm_addr_format(rec->key.family, init_addr(rec), buf, sizeof(buf));
 		jstr(d, "external_address", buf);
 		fire(r, rec, DM_SID_EXTERNAL_INBOUND, 0, d, NULL);
 	}
@@ -672,7 +666,7 @@ void dm_rules_assoc_ac(struct dm_rules *r, const struct dm_rec *rec, uint64_t no
 			    r->cfg.any_ae_s);
 	if (armed(p, W_ANY_AE, n, r->cfg.any_ae_called, now, r->cfg.any_ae_s)) {
 		d = threshold_json(n, r->cfg.any_ae_called, r->cfg.any_ae_s);
-		addr_str(rec->key.family, resp_addr(rec), buf, sizeof(buf));
+		dm_addr_format(rec->key.family, resp_addr(rec), buf, sizeof(buf));
 		jstr(d, "server", buf);
 		jint(d, "server_port", resp_port(rec));
 		fire(r, rec, DM_SID_ANY_AE, 0, d, buf);
@@ -838,7 +832,7 @@ void dm_rules_end(struct dm_rules *r, const struct dm_rec *rec, uint64_t now)
 		if (!armed(p, W_ABORT, n, r->cfg.abort_storm, now, r->cfg.abort_s))
 			continue;
 		d = threshold_json(n, r->cfg.abort_storm, r->cfg.abort_s);
-		addr_str(rec->key.family, rec->key.addr[side], buf, sizeof(buf));
+		dm_addr_format(rec->key.family, rec->key.addr[side], buf, sizeof(buf));
 		jstr(d, "address", buf);
 		fire(r, rec, DM_SID_ABORT_STORM, 0, d, buf);
 	}
@@ -874,7 +868,7 @@ static void fire_http(struct dm_rules *r, const struct dm_event_hdr *h, uint32_t
 		json_object_put(details);
 		return;
 	}
-	addr_str(h->key.family, h->key.addr[h->init_side & 1], src, sizeof(src));
+	dm_addr_format(h->key.family, h->key.addr[h->init_side & 1], src, sizeof(src));
 	a = (struct dm_alert){
 	    .sid = ri->sid,
 	    .rev = ri->rev,

@@ -5,12 +5,12 @@
  * (bytes_toserver/_toclient, pdus.toserver/.toclient), so the native --json
  * flow_end line and the EVE record never disagree about a field's meaning.
  */
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "lib/clock.h"
+#include "lib/netaddr.h"
 #include "output/eve.h"
 #include "core/events.h"
 #include "lib/names.h"
@@ -99,12 +99,6 @@ char *dm_eve_line(json_object *rec, size_t *len)
 	return out;
 }
 
-static void key_addr(const struct dm_flow_key *k, int side, char *buf, size_t len)
-{
-	if (!inet_ntop(k->family == 6 ? AF_INET6 : AF_INET, k->addr[side & 1], buf, len))
-		snprintf(buf, len, "?");
-}
-
 /* The common fields, in Suricata's order. */
 static json_object *eve_common(const struct dm_rec *r, const char *ifname, uint64_t ts_ns,
 			       const char *event_type)
@@ -138,10 +132,10 @@ static json_object *eve_common(const struct dm_rec *r, const char *ifname, uint6
 		json_object_object_add(o, "vlan", v);
 	}
 	is = r->init_side & 1;
-	key_addr(&r->key, is, buf, sizeof(buf));
+	dm_key_addr_format(&r->key, is, buf, sizeof(buf));
 	json_object_object_add(o, "src_ip", json_object_new_string(buf));
 	json_object_object_add(o, "src_port", json_object_new_int(r->key.port[is]));
-	key_addr(&r->key, !is, buf, sizeof(buf));
+	dm_key_addr_format(&r->key, !is, buf, sizeof(buf));
 	json_object_object_add(o, "dest_ip", json_object_new_string(buf));
 	json_object_object_add(o, "dest_port", json_object_new_int(r->key.port[!is]));
 	json_object_object_add(o, "proto", json_object_new_string("TCP"));
@@ -291,10 +285,10 @@ static void pkt_flow(json_object *o, const struct dm_flow_key *k, int src, const
 			json_object_array_add(v, json_object_new_int(k->vlan[1]));
 		json_object_object_add(o, "vlan", v);
 	}
-	key_addr(k, is, buf, sizeof(buf));
+	dm_key_addr_format(k, is, buf, sizeof(buf));
 	json_object_object_add(o, "src_ip", json_object_new_string(buf));
 	json_object_object_add(o, "src_port", json_object_new_int(k->port[is]));
-	key_addr(k, !is, buf, sizeof(buf));
+	dm_key_addr_format(k, !is, buf, sizeof(buf));
 	json_object_object_add(o, "dest_ip", json_object_new_string(buf));
 	json_object_object_add(o, "dest_port", json_object_new_int(k->port[!is]));
 	json_object_object_add(o, "proto", json_object_new_string("TCP"));

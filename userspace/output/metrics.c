@@ -2,7 +2,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <microhttpd.h>
-#include <netdb.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +9,7 @@
 #include <sys/socket.h>
 #include "lib/log.h"
 #include "lib/loop.h"
+#include "lib/netaddr.h"
 #include "output/metrics.h"
 #include "lib/names.h"
 
@@ -26,62 +26,6 @@ struct dm_metrics {
 
 static const char index_page[] = "<html><head><title>dicomon</title></head><body><h1>dicomon</h1>"
 				 "<p><a href=\"/metrics\">Metrics</a></p></body></html>\n";
-
-/* "HOST:PORT" or "[HOST]:PORT", numeric only (no resolver in the daemon). */
-static int parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len)
-{
-	struct addrinfo hints = {.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
-				 .ai_socktype = SOCK_STREAM};
-	char host[INET6_ADDRSTRLEN + 2];
-	const char *colon, *port;
-	struct addrinfo *res;
-	size_t n;
-	char *end;
-	long p;
-
-	if (s[0] == '[') {
-		colon = strchr(s, ']');
-		if (!colon || colon[1] != ':')
-			return -EINVAL;
-		n = (size_t)(colon - s - 1);
-		s++;
-		port = colon + 2;
-		hints.ai_family = AF_INET6;
-	} else {
-		colon = strrchr(s, ':');
-		if (!colon || strchr(s, ':') != colon)
-			return -EINVAL;
-		n = (size_t)(colon - s);
-		port = colon + 1;
-		hints.ai_family = AF_INET;
-	}
-	if (!n || n >= sizeof(host))
-		return -EINVAL;
-	errno = 0;
-	p = strtol(port, &end, 10);
-	if (errno || !*port || *end || p < 1 || p > 65535)
-		return -EINVAL;
-	memcpy(host, s, n);
-	host[n] = 0;
-	if (getaddrinfo(host, port, &hints, &res))
-		return -EINVAL;
-	memcpy(ss, res->ai_addr, res->ai_addrlen);
-	*len = res->ai_addrlen;
-	freeaddrinfo(res);
-	return 0;
-}
-
-int dm_listen_check(const char *s, char *why, size_t whylen)
-{
-	struct sockaddr_storage ss;
-	socklen_t len;
-
-	if (parse_listen(s, &ss, &len)) {
-		snprintf(why, whylen, "'%.60s' is not ADDRESS:PORT or [IPV6-ADDRESS]:PORT", s);
-		return -EINVAL;
-	}
-	return 0;
-}
 
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned int code, const char *type,
 			     void *body, size_t len, enum MHD_ResponseMemoryMode mode)
@@ -182,7 +126,7 @@ int dm_metrics_open(const char *listen, struct dm_loop *lp, dm_metrics_render_fn
 	for (item = strtok_r(list, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
 		while (*item == ' ')
 			item++;
-		if (m->n == DM_METRICS_LISTEN_MAX || parse_listen(item, &ss, &len)) {
+		if (m->n == DM_METRICS_LISTEN_MAX || dm_listen_parse(item, &ss, &len)) {
 			pr_err("metrics.listen: cannot use '%s'\n", item);
 			err = -EINVAL;
 			break;

@@ -28,9 +28,6 @@ int dm_metrics_open(const char *listen, struct dm_loop *lp, dm_metrics_render_fn
 void dm_metrics_tick(struct dm_metrics *m);
 void dm_metrics_close(struct dm_metrics *m, struct dm_loop *lp);
 
-/* Config check of one list item of metrics.listen. */
-int dm_listen_check(const char *s, char *why, size_t whylen);
-
 /*
  * The exposition's parts, for the daemon's render function (and the tests):
  * HELP and TYPE first, then one sample per interface.
