@@ -64,15 +64,13 @@ json_object *dm_violations_json(const struct dm_violations *v)
 
 json_object *dm_ae_json(const struct dm_ae *ae)
 {
-	static const char *const names[] = {"ctrl",    "backslash", "high",	  "nul",
-					    "nul_pad", "empty",	    "inner_space"};
 	json_object *o = json_object_new_object(), *f = json_object_new_array();
 
 	add_str(o, "str", ae->str);
 	add_hex(o, "raw", ae->raw, sizeof(ae->raw));
-	for (unsigned int i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+	for (unsigned int i = 0; i < DM_AE_FLAG_BITS; i++)
 		if (ae->flags & (1u << i))
-			json_object_array_add(f, json_object_new_string(names[i]));
+			json_object_array_add(f, json_object_new_string(dm_ae_flag_name(i)));
 	add(o, "flags", f);
 	return o;
 }

@@ -49,6 +49,7 @@ void dm_ae_string(const uint8_t ae[16], char out[DM_AE_STR]);
 #define DM_AE_NUL_PAD	0x10 /* NUL padding at the end instead of spaces */
 #define DM_AE_EMPTY	0x20 /* only spaces (and NULs): "no name" */
 #define DM_AE_INNER_SP	0x40 /* a space between two characters: legal, unusual */
+#define DM_AE_FLAG_BITS 7    /* DM_AE_CTRL (bit 0) .. DM_AE_INNER_SP (bit 6) */
 /* Flags that violate the standard; DM_AE_INNER_SP does not. */
 #define DM_AE_BAD                                                                                  \
 	(DM_AE_CTRL | DM_AE_BACKSLASH | DM_AE_HIGH | DM_AE_NUL | DM_AE_NUL_PAD | DM_AE_EMPTY)
@@ -61,6 +62,8 @@ struct dm_ae {
 uint8_t dm_ae_flags(const uint8_t ae[16]);
 /* raw, str and flags from n (<= 16) bytes; shorter values are padded with spaces. */
 void dm_ae_set(struct dm_ae *ae, const uint8_t *p, size_t n);
+/* Name of the flag 1 << bit ("ctrl", ..., "inner_space"); NULL from DM_AE_FLAG_BITS on. */
+const char *dm_ae_flag_name(unsigned int bit);
 /* Comma-separated names of DM_AE_* flags ("ctrl,backslash"), "" for none. */
 void dm_ae_flags_string(uint8_t flags, char *buf, size_t len);
 
@@ -196,7 +199,19 @@ struct dm_dimse {
  * in len. A summary of dm_dimse_decode() (dimse.h), which tells why.
  */
 int dm_dimse_parse(const uint8_t *pdu, size_t len, struct dm_dimse *out);
-/* "success", "pending", "warning", "failure", "cancel" (PS3.7 Annex C). */
+/* DIMSE status classes (PS3.7 Annex C), in the order records and metrics keep them. */
+enum dm_sclass {
+	DM_SCLASS_SUCCESS,
+	DM_SCLASS_PENDING,
+	DM_SCLASS_WARNING,
+	DM_SCLASS_FAILURE,
+	DM_SCLASS_CANCEL,
+	DM_SCLASS_MAX,
+};
+enum dm_sclass dm_sclass_of(uint16_t status);
+/* "success", "pending", "warning", "failure", "cancel"; "?" out of range. */
+const char *dm_sclass_name(unsigned int cls);
+/* The name of a status's class: dm_sclass_name(dm_sclass_of(status)). */
 const char *dm_status_class(uint16_t status);
 
 /*

@@ -757,7 +757,7 @@ void dm_rules_dimse(struct dm_rules *r, const struct dm_rec *rec, const struct d
 		n = (uint32_t)c->remaining + c->completed + c->failed + c->warning;
 		if (n > r->cfg.subops_max && once(r, rec, M_SUBOPS)) {
 			d = json_object_new_object();
-			jstr(d, "command", c->command == 0x8021 ? "C-MOVE-RSP" : "C-GET-RSP");
+			jstr(d, "command", dm_dimse_name(c->command)); /* C-MOVE-RSP, C-GET-RSP */
 			jint(d, "sub_operations", n);
 			jint(d, "remaining", c->remaining);
 			jint(d, "completed", c->completed);
