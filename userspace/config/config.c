@@ -19,7 +19,6 @@
 
 const char *const dm_xdp_mode_names[] = {"auto", "native", "generic", "off", NULL};
 const char *const dm_tc_mode_names[] = {"auto", "tcx", "clsact", NULL};
-const char *const dm_log_level_names[] = {"warn", "info", "debug", NULL};
 const char *const dm_syslog_facility_names[] = {"local0", "local1", "local2", "local3",
 						"local4", "local5", "local6", "local7",
 						"user",	  "daemon", NULL};

@@ -553,7 +553,7 @@ static int swap_program(struct dm_loader *l, const struct dm_config *cfg)
 			if (err) {
 				pr_err("reload: %s: cannot move %s to the new program: %s; "
 				       "keeping the old one everywhere\n",
-				       l->ifaces[i].name, dm_att_names[a], strerror(-err));
+				       l->ifaces[i].name, dm_att_name(a), strerror(-err));
 				while (k--)
 					dm_retarget_undo(l, &rt[k]);
 				dicomon_bpf__destroy(n);
@@ -774,7 +774,9 @@ const char *dm_loader_ifname(const struct dm_loader *l, unsigned int ifindex)
 
 const char *dm_loader_tc_kind(const struct dm_iface *ifc, int egress)
 {
-	return ifc->tc_link[egress] >= 0 ? "tcx" : ifc->tc_legacy[egress] ? "clsact" : NULL;
+	if (ifc->tc_link[egress] >= 0)
+		return dm_tc_mode_names[DM_TC_TCX];
+	return ifc->tc_legacy[egress] ? dm_tc_mode_names[DM_TC_CLSACT] : NULL;
 }
 
 int dm_stats_read(int map_fd, int ncpus, int slot, struct dm_stats *out)
