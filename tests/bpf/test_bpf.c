@@ -21,6 +21,7 @@
 #include "decode/pdu.h"
 #include "pktbuild.h"
 #include "harness.h"
+#include "../unit/decode_views.h"
 
 /* Few slots: collisions go to the LRU overflow table. */
 static int setup_small_table(void **state)

@@ -14,6 +14,7 @@
 #include "dicomon.h"
 #include "decode/pdu.h"
 #include "pktbuild.h"
+#include "decode_views.h"
 
 static void test_ae_string(void **state)
 {

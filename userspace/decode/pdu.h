@@ -7,10 +7,10 @@
 
 /*
  * The common part of PS3.8/PS3.7 decoding: AE titles, reject/abort codes,
- * the protocol violation list every decoder fills, the head of a DIMSE
- * command set (the full decoder is dimse.h, A-ASSOCIATE-RQ/AC assoc_decode.h)
- * and the piece reassembly buffer. Every function treats its input as
- * hostile: it checks lengths and never reads past len.
+ * the protocol violation list every decoder fills, DIMSE status classes
+ * and the piece reassembly buffer (the decoders: dimse.h, assoc_decode.h).
+ * Every function treats its input as hostile: it checks lengths and never
+ * reads past len.
  */
 
 /* Big-endian (Upper Layer) and little-endian (command set) readers. */
@@ -182,23 +182,6 @@ int dm_viol_has(const struct dm_violations *v, enum dm_viol code);
  */
 const char *dm_uid_problem(const uint8_t *s, size_t n, size_t *at);
 
-/* DIMSE command fields from a P-DATA-TF head (PDU header, PDV header, command set). */
-#define DM_DIMSE_HAS_MSG_ID  0x01
-#define DM_DIMSE_HAS_STATUS  0x02
-#define DM_DIMSE_HAS_RESP_TO 0x04
-struct dm_dimse {
-	uint16_t command;      /* (0000,0100) */
-	uint16_t message_id;   /* (0000,0110) */
-	uint16_t responded_to; /* (0000,0120) */
-	uint16_t status;       /* (0000,0900) */
-	uint8_t pc_id;
-	uint8_t present; /* DM_DIMSE_HAS_* */
-};
-/*
- * 0 when a command field was found; -EINVAL for malformed, -ENODATA if none
- * in len. A summary of dm_dimse_decode() (dimse.h), which tells why.
- */
-int dm_dimse_parse(const uint8_t *pdu, size_t len, struct dm_dimse *out);
 /* DIMSE status classes (PS3.7 Annex C), in the order records and metrics keep them. */
 enum dm_sclass {
 	DM_SCLASS_SUCCESS,
