@@ -104,9 +104,9 @@ static void test_loaded(void **state)
 
 	begin(state);
 	/* Every program of the object passed the verifier on this kernel. */
-	assert_true(dm_loader_prog_fd(&H->l, "dicomon_xdp") >= 0);
-	assert_true(dm_loader_prog_fd(&H->l, "dicomon_tc_ingress") >= 0);
-	assert_true(dm_loader_prog_fd(&H->l, "dicomon_tc_egress") >= 0);
+	assert_true(dm_skel_prog_fd(H->l.skel, DM_ATT_XDP) >= 0);
+	assert_true(dm_skel_prog_fd(H->l.skel, DM_ATT_TC_INGRESS) >= 0);
+	assert_true(dm_skel_prog_fd(H->l.skel, DM_ATT_TC_EGRESS) >= 0);
 	assert_int_equal(bpf_obj_get_info_by_fd(H->prog, &info, &len), 0);
 	assert_true(info.type == (H->is_xdp ? BPF_PROG_TYPE_XDP : BPF_PROG_TYPE_SCHED_CLS));
 }

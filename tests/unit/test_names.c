@@ -17,7 +17,6 @@
 #include "decode/dicomweb.h"
 #include "decode/fingerprint.h"
 #include "decode/pdu.h"
-#include "decode/uids.h"
 #include "config/config.h"
 #include "kern/pin.h"
 #include "assoc/integrity.h"
@@ -57,7 +56,6 @@ static const struct named_enum modules[] = {
     {"dm_dw_resource", dw_resource_name, DM_DW_NONE + 1, DM_DW_MAX},
     {"dm_dw_phi", dm_dw_phi_name, 0, DM_PHI_MAX},
     {"dm_fp_kind", dm_fp_kind_name, 0, DM_FP_KIND_MAX},
-    {"dm_uid_type", dm_uid_type_name, 0, DM_UID_TYPE_MAX},
     {"dm_att", dm_att_name, 0, DM_ATT_MAX},
     {"dm_outcome", dm_outcome_name, 0, DM_OUT_MAX},
     {"dm_incomplete", dm_incomplete_name, 0, DM_INC_MAX},

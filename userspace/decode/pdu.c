@@ -128,18 +128,6 @@ int dm_reject_parse(const uint8_t *pdu, size_t len, struct dm_reject *out)
 	return 0;
 }
 
-const char *dm_reject_result_name(uint8_t result)
-{
-	switch (result) {
-	case 1:
-		return "rejected-permanent";
-	case 2:
-		return "rejected-transient";
-	default:
-		return "reserved";
-	}
-}
-
 const char *dm_reject_source_name(uint8_t source)
 {
 	switch (source) {
@@ -149,18 +137,6 @@ const char *dm_reject_source_name(uint8_t source)
 		return "service-provider-acse";
 	case 3:
 		return "service-provider-presentation";
-	default:
-		return "reserved";
-	}
-}
-
-const char *dm_abort_source_name(uint8_t source)
-{
-	switch (source) {
-	case 0:
-		return "service-user";
-	case 2:
-		return "service-provider";
 	default:
 		return "reserved";
 	}

@@ -80,13 +80,10 @@ struct dm_reject {
 	uint8_t result, source, reason;
 };
 int dm_reject_parse(const uint8_t *pdu, size_t len, struct dm_reject *out);
-/* PS3.8 Table 9-21: "rejected-permanent", "rejected-transient", else "reserved". */
-const char *dm_reject_result_name(uint8_t result);
 /* PS3.8 Table 9-21: "service-user", "service-provider-acse", "service-provider-presentation". */
 const char *dm_reject_source_name(uint8_t source);
 const char *dm_reject_reason_name(uint8_t source, uint8_t reason);
-/* PS3.8 Table 9-26: "service-user", "service-provider", else "reserved". */
-const char *dm_abort_source_name(uint8_t source);
+/* PS3.8 Table 9-26: a reason of source 2 (service-provider); "service-user" for source 0. */
 const char *dm_abort_reason_name(uint8_t source, uint8_t reason);
 
 /*

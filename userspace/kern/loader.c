@@ -755,13 +755,6 @@ int dm_loader_cands_fd(const struct dm_loader *l)
 	return bpf_map__fd(l->skel->maps.dm_cands);
 }
 
-int dm_loader_prog_fd(const struct dm_loader *l, const char *name)
-{
-	struct bpf_program *p = bpf_object__find_program_by_name(l->skel->obj, name);
-
-	return p ? bpf_program__fd(p) : -ENOENT;
-}
-
 const char *dm_loader_ifname(const struct dm_loader *l, unsigned int ifindex)
 {
 	int i;

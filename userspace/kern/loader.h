@@ -83,7 +83,6 @@ int dm_loader_stats_fd(const struct dm_loader *l);
 int dm_loader_flows_fd(const struct dm_loader *l);
 int dm_loader_overflow_fd(const struct dm_loader *l);
 int dm_loader_cands_fd(const struct dm_loader *l);
-int dm_loader_prog_fd(const struct dm_loader *l, const char *name);
 /* Interface name for an ifindex seen in an event ("?" if not ours). */
 const char *dm_loader_ifname(const struct dm_loader *l, unsigned int ifindex);
 /* "tcx", "clsact" or NULL: how TC is attached on ifc in direction egress (0/1). */

@@ -17,11 +17,6 @@ void dm_log_set_level(int level)
 	log_level = level;
 }
 
-int dm_log_level(void)
-{
-	return log_level;
-}
-
 /*
  * systemd sets JOURNAL_STREAM=DEV:INODE for the stream it connected to
  * stdout/stderr. A child whose stderr was redirected inherits the variable,
@@ -40,11 +35,6 @@ void dm_log_init(void)
 const char *dm_log_last_error(void)
 {
 	return last_error;
-}
-
-int dm_log_journal(void)
-{
-	return journal;
 }
 
 const char *const dm_log_level_names[] = {"warn", "info", "debug", NULL};

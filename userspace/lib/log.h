@@ -18,11 +18,8 @@ enum dm_log_level {
 extern const char *const dm_log_level_names[];
 
 void dm_log_set_level(int level);
-int dm_log_level(void);
 /* Detect the journal (JOURNAL_STREAM matching stderr). Called once from main. */
 void dm_log_init(void);
-/* True if stderr goes to the journal. */
-int dm_log_journal(void);
 void dm_log_init_libbpf(void);
 /* The first line of the last pr_err() message ("" if none), for JSON error output. */
 const char *dm_log_last_error(void);
