@@ -338,19 +338,11 @@ static void drop_pinned_state(const char *root)
 		unlink(path);
 }
 
-int dm_loader_open(struct dm_loader *l, const struct dm_config *cfg, bool reset)
+/* The pin directory made and locked; with reset, the state pinned there dropped. */
+static int lock_pins(struct dm_loader *l, const struct dm_config *cfg, bool reset)
 {
-	bool reused[DM_STATE_MAPS], flows_pinned, tc_want[2];
-	char path[PATH_MAX];
-	__u32 seed;
-	int i, err, fd;
+	int err;
 
-	loader_init(l);
-	l->ncpus = libbpf_num_possible_cpus();
-	if (l->ncpus <= 0) {
-		pr_err("cannot count possible CPUs: %s\n", strerror(-l->ncpus));
-		return l->ncpus ? l->ncpus : -EINVAL;
-	}
 	snprintf(l->pin_root, sizeof(l->pin_root), "%s", cfg->pin_root);
 	l->pin_links = cfg->pin_links;
 	err = dm_pin_prepare(l->pin_root);
@@ -375,11 +367,17 @@ int dm_loader_open(struct dm_loader *l, const struct dm_config *cfg, bool reset)
 			l->pin_root);
 		drop_pinned_state(l->pin_root);
 	}
-	l->skel = dm_skel_open();
-	if (!l->skel) {
-		err = -errno;
-		goto err_unlock;
-	}
+	return 0;
+}
+
+/* .rodata and map sizes from cfg, the TC programs it wants, the seed of a pinned table. */
+static int configure_skel(struct dm_loader *l, const struct dm_config *cfg)
+{
+	bool flows_pinned, tc_want[2];
+	char path[PATH_MAX];
+	__u32 seed;
+	int err = 0, fd;
+
 	/* The slots of a kept table depend on the seed it was filled with. */
 	dm_pin_path(path, sizeof(path), l->pin_root, state_maps[0].pin);
 	fd = bpf_obj_get(path);
@@ -392,15 +390,18 @@ int dm_loader_open(struct dm_loader *l, const struct dm_config *cfg, bool reset)
 			l->pin_root, DM_PIN_CONFIG, strerror(-err));
 	err = dm_skel_configure(l->skel, cfg, flows_pinned && !err ? &seed : NULL);
 	if (err)
-		goto err_destroy;
+		return err;
 	tc_progs_wanted(NULL, cfg, tc_want);
 	set_tc_autoload(l->skel, tc_want);
-	err = reuse_pinned(l, reused);
-	if (err)
-		goto err_destroy;
-	err = load(l);
-	if (err)
-		goto err_destroy;
+	return 0;
+}
+
+/* Pin the state maps this load made (not the reused ones) and the configuration. */
+static int pin_state(struct dm_loader *l, const bool reused[DM_STATE_MAPS])
+{
+	char path[PATH_MAX];
+	int i, err;
+
 	for (i = 0; i < DM_STATE_MAPS; i++) {
 		if (reused[i])
 			continue;
@@ -408,14 +409,43 @@ int dm_loader_open(struct dm_loader *l, const struct dm_config *cfg, bool reset)
 		if (bpf_map__pin(skel_map(l->skel, i), path)) {
 			err = -errno;
 			pr_err("cannot pin %s: %s\n", path, strerror(errno));
-			goto err_destroy;
+			return err;
 		}
 	}
 	err = dm_pin_replace(bpf_map__fd(l->skel->maps.rodata), l->pin_root, DM_PIN_CONFIG);
-	if (err) {
+	if (err)
 		pr_err("cannot pin %s/%s: %s\n", l->pin_root, DM_PIN_CONFIG, strerror(-err));
-		goto err_destroy;
+	return err;
+}
+
+int dm_loader_open(struct dm_loader *l, const struct dm_config *cfg, bool reset)
+{
+	bool reused[DM_STATE_MAPS];
+	int err;
+
+	loader_init(l);
+	l->ncpus = libbpf_num_possible_cpus();
+	if (l->ncpus <= 0) {
+		pr_err("cannot count possible CPUs: %s\n", strerror(-l->ncpus));
+		return l->ncpus ? l->ncpus : -EINVAL;
 	}
+	err = lock_pins(l, cfg, reset);
+	if (err)
+		return err;
+	l->skel = dm_skel_open();
+	if (!l->skel) {
+		err = -errno;
+		goto err_unlock;
+	}
+	err = configure_skel(l, cfg);
+	if (!err)
+		err = reuse_pinned(l, reused);
+	if (!err)
+		err = load(l);
+	if (!err)
+		err = pin_state(l, reused);
+	if (err)
+		goto err_destroy;
 	l->restored = reused[0];
 	note_loaded(l, cfg);
 	pr_info("%s: %s\n", l->pin_root,
