@@ -514,6 +514,19 @@ struct dicomon_meta_bpf *dm_load_meta(struct dicomon_bpf *main, int ifindex)
 	return m;
 }
 
+/* Detach everything and remove the attachment pins (state maps stay pinned). */
+static void detach_all(struct dm_loader *l)
+{
+	int i;
+
+	for (i = 0; i < l->n_ifaces; i++) {
+		dm_iface_detach(l, &l->ifaces[i], false);
+		pr_info("%s: detached\n", l->ifaces[i].name);
+		dm_iface_reset(&l->ifaces[i]);
+	}
+	l->n_ifaces = 0;
+}
+
 int dm_loader_attach(struct dm_loader *l, const struct dm_config *cfg)
 {
 	struct dm_iface *ifc;
@@ -540,7 +553,7 @@ int dm_loader_attach(struct dm_loader *l, const struct dm_config *cfg)
 	}
 	return 0;
 err_detach:
-	dm_loader_detach(l);
+	detach_all(l);
 	return err;
 }
 
@@ -712,18 +725,6 @@ int dm_loader_reload(struct dm_loader *l, const struct dm_config *cur, const str
 	return 0;
 }
 
-void dm_loader_detach(struct dm_loader *l)
-{
-	int i;
-
-	for (i = 0; i < l->n_ifaces; i++) {
-		dm_iface_detach(l, &l->ifaces[i], false);
-		pr_info("%s: detached\n", l->ifaces[i].name);
-		dm_iface_reset(&l->ifaces[i]);
-	}
-	l->n_ifaces = 0;
-}
-
 static void loader_free(struct dm_loader *l)
 {
 	dicomon_bpf__destroy(l->skel);
@@ -735,7 +736,7 @@ static void loader_free(struct dm_loader *l)
 
 void dm_loader_close(struct dm_loader *l)
 {
-	dm_loader_detach(l);
+	detach_all(l);
 	loader_free(l);
 }
 

@@ -71,8 +71,6 @@ int dm_loader_attach(struct dm_loader *l, const struct dm_config *cfg);
  * to what the loader runs with (see dm_loader_fixed()).
  */
 int dm_loader_reload(struct dm_loader *l, const struct dm_config *cur, const struct dm_config *cfg);
-/* Detach everything and remove the attachment pins (state maps stay pinned). */
-void dm_loader_detach(struct dm_loader *l);
 /* Detach, destroy the programs, unlock. */
 void dm_loader_close(struct dm_loader *l);
 /* Exit leaving pinned attachments running (state.detach_on_exit = false). */
