@@ -151,7 +151,8 @@ static bool tc_progs_loaded(const struct dm_loader *l, const struct dm_config *c
 	       (!want[1] || bpf_program__fd(l->skel->progs.dicomon_tc_egress) >= 0);
 }
 
-static void loader_init(struct dm_loader *l)
+/* An empty loader that knows the CPUs (per-CPU maps hold a value for each). */
+static int loader_init(struct dm_loader *l)
 {
 	int i;
 
@@ -159,6 +160,12 @@ static void loader_init(struct dm_loader *l)
 	for (i = 0; i < DM_MAX_IFACES - 1; i++)
 		dm_iface_reset(&l->ifaces[i]);
 	l->lock_fd = -1;
+	l->ncpus = libbpf_num_possible_cpus();
+	if (l->ncpus <= 0) {
+		pr_err("cannot count possible CPUs: %s\n", strerror(-l->ncpus));
+		return l->ncpus ? l->ncpus : -EINVAL;
+	}
+	return 0;
 }
 
 static void note_loaded(struct dm_loader *l, const struct dm_config *cfg)
@@ -184,12 +191,9 @@ int dm_loader_load(struct dm_loader *l, const struct dm_config *cfg)
 {
 	int err;
 
-	loader_init(l);
-	l->ncpus = libbpf_num_possible_cpus();
-	if (l->ncpus <= 0) {
-		pr_err("cannot count possible CPUs: %s\n", strerror(-l->ncpus));
-		return l->ncpus ? l->ncpus : -EINVAL;
-	}
+	err = loader_init(l);
+	if (err)
+		return err;
 	l->skel = dm_skel_open();
 	if (!l->skel)
 		return -errno;
@@ -423,12 +427,9 @@ int dm_loader_open(struct dm_loader *l, const struct dm_config *cfg, bool reset)
 	bool reused[DM_STATE_MAPS];
 	int err;
 
-	loader_init(l);
-	l->ncpus = libbpf_num_possible_cpus();
-	if (l->ncpus <= 0) {
-		pr_err("cannot count possible CPUs: %s\n", strerror(-l->ncpus));
-		return l->ncpus ? l->ncpus : -EINVAL;
-	}
+	err = loader_init(l);
+	if (err)
+		return err;
 	err = lock_pins(l, cfg, reset);
 	if (err)
 		return err;
