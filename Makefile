@@ -51,6 +51,9 @@ USER_OBJS := $(patsubst userspace/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS))
 LIB_OBJS := $(filter-out $(OUTPUT)/user/cmd/main.o,$(USER_OBJS))
 
 TESTLIB_OBJS := $(OUTPUT)/tests/pktbuild.o
+# The decoders seen whole (tests/unit/decode_views.c): linked into the unit and BPF
+# tests and the fuzz harnesses, never into dicomon.
+TESTVIEW_OBJS := $(OUTPUT)/tests/decode_views.o
 BPF_TEST := $(OUTPUT)/tests/test_bpf $(OUTPUT)/tests/test_evasion
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/test_*.c)) \
 	$(OUTPUT)/tests/pktbuild_selftest
@@ -87,11 +90,16 @@ $(OUTPUT)/tests/%.o: tests/lib/%.c tests/lib/%.h | $(OUTPUT)/tests
 	$(Q)$(CC) $(USER_CFLAGS) -Itests/lib -c $< -o $@
 
 $(OUTPUT)/tests/test_%: tests/bpf/test_%.c tests/bpf/harness.c tests/bpf/harness.h $(TESTLIB_OBJS) \
-		$(LIB_OBJS) $(SKELS) | $(OUTPUT)/tests
+		$(TESTVIEW_OBJS) $(LIB_OBJS) $(SKELS) | $(OUTPUT)/tests
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(USER_CFLAGS) -Itests/lib -Itests/bpf $(filter %.c %.o,$^) -o $@ $(LIBS) -lcmocka
 
-$(OUTPUT)/tests/test_%: tests/unit/test_%.c $(TESTLIB_OBJS) $(LIB_OBJS) | $(OUTPUT)/tests
+$(OUTPUT)/tests/decode_views.o: tests/unit/decode_views.c tests/unit/decode_views.h $(USER_HDRS) \
+		| $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/tests/test_%: tests/unit/test_%.c $(TESTLIB_OBJS) $(TESTVIEW_OBJS) $(LIB_OBJS) | $(OUTPUT)/tests
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(USER_CFLAGS) -Itests/lib $(filter %.c %.o,$^) -o $@ $(LIBS) -lcmocka
 
@@ -265,8 +273,9 @@ FUZZ_TARGETS := assoc dimse pdu_buf evidence
 FUZZ_DIR := $(OUTPUT)/fuzz
 FUZZ_LIB_SRCS := $(addprefix userspace/decode/,pdu.c assoc_decode.c assoc_userinfo.c dimse.c \
 	fingerprint.c decode_json.c uids.c uid_lookup.c) \
-	$(addprefix userspace/lib/,names.c pcapio.c log.c lru.c) userspace/output/evidence.c
-FUZZ_HDRS := tests/fuzz/fuzz_common.h tests/unit/ulbuild.h $(USER_HDRS)
+	$(addprefix userspace/lib/,names.c pcapio.c log.c lru.c) userspace/output/evidence.c \
+	tests/unit/decode_views.c
+FUZZ_HDRS := tests/fuzz/fuzz_common.h tests/unit/ulbuild.h tests/unit/decode_views.h $(USER_HDRS)
 FUZZ_CFLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuserspace
 FUZZ_BINS := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_TARGETS))

@@ -177,6 +177,7 @@ enum dm_hook {
 	DM_HOOK_XDP = 1,
 	DM_HOOK_TC_INGRESS = 2,
 	DM_HOOK_TC_EGRESS = 3,
+	DM_HOOK_MAX,
 };
 
 /* Per-CPU, per-interface-slot counters (dm_stats); userspace sums the CPUs. */

@@ -88,11 +88,9 @@ def render(entries, pyd, dicom, source):
         f" * python3-pydicom {pyd} in pydicom/_uid_dict.py ({source}).",
         " * Sorted bytewise by UID for dm_uid_lookup()'s binary search.",
         " */",
-        "#include \"uids.h\"",
+        "#include \"decode/uids.h\"",
         "",
         "// clang-format off",
-        f"const char dm_uid_registry_source[] = \"pydicom {pyd}, DICOM {dicom}\";",
-        "",
         "const struct dm_uid_entry dm_uid_table[] = {",
     ]
     for uid, (name, typ, _info, retired, keyword) in entries:

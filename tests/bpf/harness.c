@@ -58,7 +58,7 @@ int harness_up(void **state, const struct dm_config *cfg, int xdp)
 	}
 	h->rb = ring_buffer__new(dm_loader_events_fd(&h->l), on_event, h, NULL);
 	h->is_xdp = xdp;
-	h->prog = dm_loader_prog_fd(&h->l, xdp ? "dicomon_xdp" : "dicomon_tc_ingress");
+	h->prog = dm_skel_prog_fd(h->l.skel, xdp ? DM_ATT_XDP : DM_ATT_TC_INGRESS);
 	if (!h->rb || h->prog < 0) {
 		ring_buffer__free(h->rb);
 		dm_loader_close(&h->l);

@@ -5,12 +5,14 @@
  * that reach the ring buffer. Needs root (CAP_BPF).
  */
 #include <errno.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -21,6 +23,7 @@
 #include "decode/pdu.h"
 #include "pktbuild.h"
 #include "harness.h"
+#include "../unit/decode_views.h"
 
 /* Few slots: collisions go to the LRU overflow table. */
 static int setup_small_table(void **state)
@@ -103,9 +106,9 @@ static void test_loaded(void **state)
 
 	begin(state);
 	/* Every program of the object passed the verifier on this kernel. */
-	assert_true(dm_loader_prog_fd(&H->l, "dicomon_xdp") >= 0);
-	assert_true(dm_loader_prog_fd(&H->l, "dicomon_tc_ingress") >= 0);
-	assert_true(dm_loader_prog_fd(&H->l, "dicomon_tc_egress") >= 0);
+	assert_true(dm_skel_prog_fd(H->l.skel, DM_ATT_XDP) >= 0);
+	assert_true(dm_skel_prog_fd(H->l.skel, DM_ATT_TC_INGRESS) >= 0);
+	assert_true(dm_skel_prog_fd(H->l.skel, DM_ATT_TC_EGRESS) >= 0);
 	assert_int_equal(bpf_obj_get_info_by_fd(H->prog, &info, &len), 0);
 	assert_true(info.type == (H->is_xdp ? BPF_PROG_TYPE_XDP : BPF_PROG_TYPE_SCHED_CLS));
 }
@@ -1100,6 +1103,45 @@ static void test_vlan_not_keyed(void **state)
 	routed_vlans(0);
 }
 
+/*
+ * The daemon's load (dm_loader_open) under a pin root of its own: fresh state
+ * pinned, a second daemon on the same pins refused, the next run taking the
+ * pinned state and its hash seed, --reset-state starting anew. Attached nowhere.
+ */
+static void test_loader_pins(void **state)
+{
+	char path[PATH_MAX];
+	struct dm_config cfg;
+	struct dm_loader a, b;
+	__u32 seed;
+
+	(void)state;
+	dm_config_defaults(&cfg);
+	snprintf(cfg.pin_root, sizeof(cfg.pin_root), "/sys/fs/bpf/dicomon-test-%d", (int)getpid());
+	assert_int_equal(dm_loader_open(&a, &cfg, false), 0);
+	assert_false(a.restored);
+	assert_false(a.state_unusable);
+	dm_pin_path(path, sizeof(path), cfg.pin_root, DM_PIN_FLOWS);
+	assert_int_equal(access(path, F_OK), 0);
+	dm_pin_path(path, sizeof(path), cfg.pin_root, DM_PIN_CONFIG);
+	assert_int_equal(access(path, F_OK), 0);
+	assert_int_equal(dm_loader_open(&b, &cfg, false), -EBUSY);
+	assert_true(b.state_unusable);
+	seed = a.hash_seed;
+	dm_loader_close(&a);
+
+	assert_int_equal(dm_loader_open(&a, &cfg, false), 0);
+	assert_true(a.restored);
+	assert_int_equal(a.hash_seed, seed);
+	dm_loader_close(&a);
+
+	assert_int_equal(dm_loader_open(&a, &cfg, true), 0);
+	assert_false(a.restored);
+	dm_loader_close(&a);
+	assert_int_equal(dm_detach_pinned(cfg.pin_root, NULL, 0), 0);
+	assert_int_not_equal(access(cfg.pin_root, F_OK), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest xdp[] = {
@@ -1131,6 +1173,7 @@ int main(void)
 	    cmocka_unit_test(test_ip_fragments),
 	    cmocka_unit_test(test_malformed_headers),
 	    cmocka_unit_test(test_malformed_pdus),
+	    cmocka_unit_test(test_loader_pins),
 	};
 	const struct CMUnitTest tc[] = {
 	    cmocka_unit_test(test_loaded),

@@ -27,6 +27,7 @@
 #include "output/evidence.h"
 #include "decode/fingerprint.h"
 #include "decode/pdu.h"
+#include "../unit/decode_views.h"
 
 #define FUZZ_CHECK(c)                                                                              \
 	do {                                                                                       \

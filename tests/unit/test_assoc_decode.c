@@ -18,6 +18,7 @@
 #include "decode/decode_json.h"
 #include "pktbuild.h"
 #include "ulbuild.h"
+#include "decode_views.h"
 
 static const char *S(const struct dm_assoc_info *a, dm_str_t s)
 {

@@ -20,6 +20,7 @@
 #include "lib/names.h"
 #include "pktbuild.h"
 #include "ulbuild.h"
+#include "decode_views.h"
 
 #define ERROR_COMMENT "DOE^JOHN MRN 4711"
 

@@ -14,6 +14,7 @@
 #include "dicomon.h"
 #include "decode/pdu.h"
 #include "pktbuild.h"
+#include "decode_views.h"
 
 static void test_ae_string(void **state)
 {
@@ -229,10 +230,6 @@ static void test_reject_codes(void **state)
 			assert_string_equal(dm_reject_reason_name(r.source, r.reason), rj[i].name);
 		}
 	}
-	assert_string_equal(dm_reject_result_name(1), "rejected-permanent");
-	assert_string_equal(dm_reject_result_name(2), "rejected-transient");
-	assert_string_equal(dm_reject_result_name(0), "reserved");
-	assert_string_equal(dm_reject_result_name(3), "reserved");
 	assert_string_equal(dm_reject_source_name(1), "service-user");
 	assert_string_equal(dm_reject_source_name(2), "service-provider-acse");
 	assert_string_equal(dm_reject_source_name(3), "service-provider-presentation");
@@ -268,10 +265,6 @@ static void test_abort_codes(void **state)
 	}
 	assert_string_equal(dm_abort_reason_name(2, 7), "reserved");
 	assert_string_equal(dm_abort_reason_name(2, 255), "reserved");
-	assert_string_equal(dm_abort_source_name(0), "service-user");
-	assert_string_equal(dm_abort_source_name(1), "reserved");
-	assert_string_equal(dm_abort_source_name(2), "service-provider");
-	assert_string_equal(dm_abort_source_name(3), "reserved");
 	/* Wrong PDU types and short buffers. */
 	assert_int_equal(dm_reject_parse(p, pdu_release_rq(p, sizeof(p)), &r), -EINVAL);
 	assert_int_equal(dm_reject_parse(p, pdu_release_rp(p, sizeof(p)), &r), -EINVAL);

@@ -24,6 +24,7 @@
 #include "detect/rules.h"
 #include "assoc/table.h"
 #include "config/yaml_config.h"
+#include "lib/names.h"
 
 #define S(n) ((uint64_t)(n)*1000000000ull)
 
@@ -812,6 +813,7 @@ static void test_bulk_retrieval(void **state)
 static void test_tls_policy(void **state)
 {
 	struct conn c = {1, "10.0.0.1", "10.0.0.2", 40000, 2762, 0};
+	char want[64];
 	struct env e;
 
 	(void)state;
@@ -829,13 +831,22 @@ static void test_tls_policy(void **state)
 	tls(&e, &c, 1, 0x0302, S(3));
 	tls(&e, &c, 2, 0x0302, S(3));
 	assert_int_equal(count(DM_SID_TLS_OLD), 1);
-	assert_non_null(strstr(find(DM_SID_TLS_OLD)->details, "TLS 1.1"));
+	/* Spelled as the EVE tls_version field and the metrics label spell it (names.c). */
+	assert_non_null(strstr(find(DM_SID_TLS_OLD)->details, "\"offered_max\": \"TLS1.1\""));
 	/* A server picking TLS 1.0 although the client offered 1.2. */
 	c = (struct conn){4, "10.0.0.1", "10.0.0.3", 40003, 2762, 0};
 	tls(&e, &c, 1, 0x0303, S(4));
 	tls(&e, &c, 2, 0x0301, S(4));
 	assert_int_equal(count(DM_SID_TLS_OLD), 2);
-	assert_non_null(strstr(find(DM_SID_TLS_OLD)->details, "\"selected\": \"TLS 1.0\""));
+	assert_non_null(strstr(find(DM_SID_TLS_OLD)->details, "\"selected\": \"TLS1.0\""));
+	/* SSL 3.0 offered: the one table's name, nothing else. */
+	c = (struct conn){6, "10.0.0.1", "10.0.0.3", 40005, 2762, 0};
+	tls(&e, &c, 1, 0x0300, S(4));
+	assert_int_equal(count(DM_SID_TLS_OLD), 3);
+	snprintf(want, sizeof(want), "\"offered_max\": \"%s\"", dm_tls_version_name(0x0300));
+	assert_string_equal(dm_tls_version_name(0x0300), "SSL3.0");
+	assert_non_null(strstr(find(DM_SID_TLS_OLD)->details, want));
+	assert_null(strstr(find(DM_SID_TLS_OLD)->details, "SSL 3.0"));
 	/* TLS on 10.0.0.2:2762, where cleartext was seen. */
 	c = (struct conn){5, "10.0.0.1", "10.0.0.2", 40004, 2762, 0};
 	tls(&e, &c, 1, 0x0304, S(5));

@@ -409,18 +409,6 @@ static void count_cmd(struct dm_rec *r, uint16_t field)
 	}
 }
 
-static int status_index(uint16_t status)
-{
-	static const char *const classes[] = {"success", "pending", "warning", "failure", "cancel"};
-	const char *c = dm_status_class(status);
-	int i;
-
-	for (i = 0; i < 5; i++)
-		if (!strcmp(c, classes[i]))
-			return i;
-	return 3;
-}
-
 static void add_ae(char list[DM_REC_MAX_MOVE][DM_AE_STR], uint8_t *n, const char *ae)
 {
 	int i;
@@ -464,7 +452,7 @@ int dm_table_dimse(struct dm_table *t, struct dm_rec *r, int dir, const uint8_t 
 	count_cmd(r, c->command);
 	r->n_commands++;
 	if ((c->command & 0x8000) && (c->present & DM_DC_STATUS))
-		r->statuses[status_index(c->status)]++;
+		r->statuses[dm_sclass_of(c->status)]++;
 	if (c->present & DM_DC_MOVE_DEST)
 		add_ae(r->move_dest, &r->n_move_dest, c->move_destination.str);
 	if (c->present & DM_DC_MOVE_ORIG_AE)
@@ -689,7 +677,6 @@ static json_object *violations_json(const struct dm_rec *r)
 
 void dm_rec_json(const struct dm_rec *r, json_object *o)
 {
-	static const char *const classes[] = {"success", "pending", "warning", "failure", "cancel"};
 	const struct dm_assoc_info *who = r->rq ? r->rq : r->ac;
 	json_object *x;
 	char buf[16];
@@ -753,9 +740,9 @@ void dm_rec_json(const struct dm_rec *r, json_object *o)
 	}
 	json_object_object_add(o, "commands", x);
 	x = json_object_new_object();
-	for (i = 0; i < 5; i++)
+	for (i = 0; i < DM_SCLASS_MAX; i++)
 		if (r->statuses[i])
-			json_object_object_add(x, classes[i],
+			json_object_object_add(x, dm_sclass_name(i),
 					       json_object_new_int64(r->statuses[i]));
 	json_object_object_add(o, "statuses", x);
 	json_object_object_add(o, "move_destinations", ae_list_json(r->move_dest, r->n_move_dest));

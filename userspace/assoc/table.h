@@ -102,7 +102,7 @@ struct dm_rec {
 	} cmds[DM_REC_CMDS];
 	uint8_t n_cmds;
 	uint32_t n_commands;
-	uint32_t statuses[5]; /* success, pending, warning, failure, cancel */
+	uint32_t statuses[DM_SCLASS_MAX]; /* by enum dm_sclass */
 	char move_dest[DM_REC_MAX_MOVE][DM_AE_STR];
 	char move_orig[DM_REC_MAX_MOVE][DM_AE_STR];
 	uint8_t n_move_dest, n_move_orig;

@@ -28,6 +28,7 @@
 #include "output/evidence.h"
 #include "lib/log.h"
 #include "lib/loop.h"
+#include "lib/names.h"
 #include "output/metrics.h"
 #include "output/feed.h"
 #include "assoc/httpasm.h"
@@ -373,12 +374,6 @@ static void on_drain(struct dm_loop *lp, int fd, uint32_t events, void *ctx)
 	}
 }
 
-static const char *const event_names[DM_EV_MAX] = {
-    [DM_EV_PDU] = "pdu",	   [DM_EV_DIMSE] = "dimse", [DM_EV_TLS] = "tls",
-    [DM_EV_FLOW_END] = "flow_end", [DM_EV_HTTP] = "http", [DM_EV_PACKET] = "packet",
-    [DM_EV_ANOMALY] = "anomaly",
-};
-
 static void gauge(FILE *out, const char *name, const char *type, const char *help, uint64_t v)
 {
 	dm_metrics_head(out, name, type, help);
@@ -427,7 +422,7 @@ int dm_daemon_render_metrics(FILE *out, void *ctx)
 		     "userspace, by type.\n"
 		     "# TYPE dicomon_events_consumed_total counter\n");
 	for (i = 1; i < DM_EV_MAX; i++)
-		fprintf(out, "dicomon_events_consumed_total{type=\"%s\"} %llu\n", event_names[i],
+		fprintf(out, "dicomon_events_consumed_total{type=\"%s\"} %llu\n", dm_event_name(i),
 			(unsigned long long)es->events[i]);
 	gauge(out, "malformed_events_total", "counter",
 	      "Ring buffer records userspace could not read (short or of unknown type).",

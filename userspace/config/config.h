@@ -211,7 +211,6 @@ unsigned int dm_ports_count(const uint64_t map[DM_PORT_WORDS]);
 
 extern const char *const dm_xdp_mode_names[];
 extern const char *const dm_tc_mode_names[];
-extern const char *const dm_log_level_names[];
 /* feed.syslog_facility: local0..local7, user, daemon (feed.c maps them to LOG_*). */
 extern const char *const dm_syslog_facility_names[];
 

@@ -15,11 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include "config/config.h"
+#include "lib/log.h"
 #include "lib/netaddr.h"
 
 const char *const dm_xdp_mode_names[] = {"auto", "native", "generic", "off", NULL};
 const char *const dm_tc_mode_names[] = {"auto", "tcx", "clsact", NULL};
-const char *const dm_log_level_names[] = {"warn", "info", "debug", NULL};
 const char *const dm_syslog_facility_names[] = {"local0", "local1", "local2", "local3",
 						"local4", "local5", "local6", "local7",
 						"user",	  "daemon", NULL};

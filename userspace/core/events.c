@@ -268,9 +268,11 @@ static void on_pdu(struct dm_events *ev, struct dm_rec *r, const struct dm_event
 	if (quiet(ev))
 		return;
 	if (ev->json) {
-		o = json_common(ev, h, "pdu");
+		o = json_common(ev, h, dm_event_name(DM_EV_PDU));
 		json_object_object_add(o, "pdu", json_object_new_string(name));
-		json_object_object_add(o, "transport", json_object_new_string("cleartext"));
+		json_object_object_add(
+		    o, "transport",
+		    json_object_new_string(dm_transport_name(DM_TRANSPORT_CLEARTEXT)));
 		json_object_object_add(o, "length", json_object_new_int64(len));
 		json_object_object_add(o, "truncated", json_object_new_boolean(truncated));
 		if (have_ah) {
@@ -329,7 +331,7 @@ static void on_dimse(struct dm_events *ev, struct dm_rec *r, const struct dm_eve
 	cmd = err ? NULL : dm_dimse_name(c.command);
 	sname = c.present & DM_DC_STATUS ? dm_status_name(c.command, c.status) : NULL;
 	if (ev->json) {
-		o = json_common(ev, h, "dimse");
+		o = json_common(ev, h, dm_event_name(DM_EV_DIMSE));
 		json_object_object_add(o, "command", cmd ? json_object_new_string(cmd) : NULL);
 		if (!err) {
 			json_object_object_add(o, "command_field", json_object_new_int(c.command));
@@ -428,7 +430,7 @@ static void on_anomaly(struct dm_events *ev, const struct dm_event_anomaly *e)
 	if (quiet(ev))
 		return;
 	if (ev->json) {
-		o = json_common(ev, &e->hdr, "anomaly");
+		o = json_common(ev, &e->hdr, dm_event_name(DM_EV_ANOMALY));
 		json_object_object_add(o, "anomaly", json_object_new_string(name));
 		json_object_object_add(o, "value", json_object_new_int64(e->value));
 		json_object_object_add(o, "offset", json_object_new_int64((int64_t)e->offset));
@@ -455,12 +457,13 @@ static void on_tls(struct dm_events *ev, const struct dm_event_tls *e)
 		return;
 
 	if (ev->json) {
-		o = json_common(ev, &e->hdr, "tls");
+		o = json_common(ev, &e->hdr, dm_event_name(DM_EV_TLS));
 		json_object_object_add(
 		    o, "hello", json_object_new_string(e->hs_type == 1 ? "client" : "server"));
 		json_object_object_add(o, "version", v ? json_object_new_string(v) : NULL);
 		json_object_object_add(o, "legacy_version", json_object_new_int(e->legacy_version));
-		json_object_object_add(o, "transport", json_object_new_string("tls"));
+		json_object_object_add(o, "transport",
+				       json_object_new_string(dm_transport_name(DM_TRANSPORT_TLS)));
 		emit_json(ev, o);
 		return;
 	}
@@ -513,7 +516,7 @@ static void on_flow_end(struct dm_events *ev, const struct dm_event_flow *e)
 	secs = as->last_ns > as->first_ns ? (double)(as->last_ns - as->first_ns) / 1e9 : 0;
 	snprintf(dur, sizeof(dur), "%.3f", secs);
 	if (ev->json) {
-		o = json_common(ev, &e->hdr, "flow_end");
+		o = json_common(ev, &e->hdr, dm_event_name(DM_EV_FLOW_END));
 		/* Without VLAN ids in the key (--no-vlan-key), each direction's last ones. */
 		if (!as->key.vlan[0] && !as->key.vlan[1]) {
 			const __u16 *vo = as->dir[DM_DIR_ORIG].vlan,

@@ -88,9 +88,13 @@ static int seg_is(const char *s, size_t n, const char *word)
 	return !strcasecmp(d, word);
 }
 
+_Static_assert(DM_DW_STUDIES < DM_DW_SERIES && DM_DW_SERIES < DM_DW_INSTANCES,
+	       "a deeper resource is a larger value");
+
+/* The deepest resource a path names: its name is the path segment (PS3.18 10.4.1). */
 static int path_resource(const char *p, size_t n)
 {
-	int res = DM_DW_NONE;
+	int res = DM_DW_NONE, r;
 	size_t i = 0, j;
 
 	while (i < n) {
@@ -98,12 +102,9 @@ static int path_resource(const char *p, size_t n)
 			i++;
 		for (j = i; j < n && p[j] != '/'; j++)
 			;
-		if (seg_is(p + i, j - i, "instances"))
-			res = DM_DW_INSTANCES;
-		else if (seg_is(p + i, j - i, "series") && res < DM_DW_SERIES)
-			res = DM_DW_SERIES;
-		else if (seg_is(p + i, j - i, "studies") && res < DM_DW_STUDIES)
-			res = DM_DW_STUDIES;
+		for (r = DM_DW_STUDIES; r <= DM_DW_INSTANCES; r++)
+			if (r > res && seg_is(p + i, j - i, resource_names[r]))
+				res = r;
 		i = j;
 	}
 	return res;

@@ -487,44 +487,6 @@ int dm_dimse_decode(const uint8_t *pdu, size_t len, struct dm_dimse_cmd *out)
 	return 0;
 }
 
-int dm_dimse_parse(const uint8_t *pdu, size_t len, struct dm_dimse *out)
-{
-	struct dm_dimse_cmd c;
-	int err = dm_dimse_decode(pdu, len, &c);
-
-	memset(out, 0, sizeof(*out));
-	out->pc_id = c.pc_id;
-	if (err)
-		return -EINVAL;
-	if (!(c.present & DM_DC_COMMAND))
-		return c.viol.n ? -EINVAL : -ENODATA;
-	out->command = c.command;
-	out->message_id = c.message_id;
-	out->responded_to = c.responded_to;
-	out->status = c.status;
-	if (c.present & DM_DC_MESSAGE_ID)
-		out->present |= DM_DIMSE_HAS_MSG_ID;
-	if (c.present & DM_DC_RESPONDED_TO)
-		out->present |= DM_DIMSE_HAS_RESP_TO;
-	if (c.present & DM_DC_STATUS)
-		out->present |= DM_DIMSE_HAS_STATUS;
-	return 0;
-}
-
-const char *dm_priority_name(uint16_t priority)
-{
-	switch (priority) {
-	case DM_PRIORITY_MEDIUM:
-		return "medium";
-	case DM_PRIORITY_HIGH:
-		return "high";
-	case DM_PRIORITY_LOW:
-		return "low";
-	default:
-		return NULL;
-	}
-}
-
 /* ---- status names ---------------------------------------------------------------- */
 
 struct status_name {

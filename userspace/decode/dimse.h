@@ -106,8 +106,6 @@ int dm_pdv_next(const uint8_t *pdu, size_t pos, size_t pdu_end, size_t len,
 		struct dm_violations *v, size_t *frag, size_t *frag_len);
 /* A data set follows: Command Data Set Type present and not 0x0101. */
 int dm_dimse_has_data_set(const struct dm_dimse_cmd *c);
-/* "medium", "high", "low", NULL for other values. */
-const char *dm_priority_name(uint16_t priority);
 /*
  * Name of a status code in the context of a command (PS3.7 Annex C, PS3.4
  * service classes), e.g. 0xA801 with C-MOVE -> "Refused: Move Destination

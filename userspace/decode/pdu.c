@@ -77,20 +77,31 @@ void dm_ae_set(struct dm_ae *ae, const uint8_t *p, size_t n)
 	ae->flags = dm_ae_flags(ae->raw);
 }
 
+/* By bit number: ae_flag_names[b] names DM_AE_* 1 << b. */
+static const char *const ae_flag_names[DM_AE_FLAG_BITS] = {
+    "ctrl", "backslash", "high", "nul", "nul_pad", "empty", "inner_space",
+};
+_Static_assert(DM_AE_CTRL == 1 && DM_AE_EMPTY == 1 << 5 &&
+		   DM_AE_INNER_SP == 1 << (DM_AE_FLAG_BITS - 1),
+	       "ae_flag_names follows the DM_AE_* bits");
+
+const char *dm_ae_flag_name(unsigned int bit)
+{
+	return bit < DM_AE_FLAG_BITS ? ae_flag_names[bit] : NULL;
+}
+
 void dm_ae_flags_string(uint8_t flags, char *buf, size_t len)
 {
-	static const char *const names[] = {"ctrl",    "backslash", "high",	  "nul",
-					    "nul_pad", "empty",	    "inner_space"};
 	size_t i, o = 0;
 	int n;
 
 	if (!len)
 		return;
 	buf[0] = 0;
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+	for (i = 0; i < DM_AE_FLAG_BITS; i++) {
 		if (!(flags & (1u << i)))
 			continue;
-		n = snprintf(buf + o, len - o, "%s%s", o ? "," : "", names[i]);
+		n = snprintf(buf + o, len - o, "%s%s", o ? "," : "", ae_flag_names[i]);
 		if (n < 0 || (size_t)n >= len - o)
 			return; /* cut, still terminated */
 		o += (size_t)n;
@@ -117,18 +128,6 @@ int dm_reject_parse(const uint8_t *pdu, size_t len, struct dm_reject *out)
 	return 0;
 }
 
-const char *dm_reject_result_name(uint8_t result)
-{
-	switch (result) {
-	case 1:
-		return "rejected-permanent";
-	case 2:
-		return "rejected-transient";
-	default:
-		return "reserved";
-	}
-}
-
 const char *dm_reject_source_name(uint8_t source)
 {
 	switch (source) {
@@ -138,18 +137,6 @@ const char *dm_reject_source_name(uint8_t source)
 		return "service-provider-acse";
 	case 3:
 		return "service-provider-presentation";
-	default:
-		return "reserved";
-	}
-}
-
-const char *dm_abort_source_name(uint8_t source)
-{
-	switch (source) {
-	case 0:
-		return "service-user";
-	case 2:
-		return "service-provider";
 	default:
 		return "reserved";
 	}
@@ -317,17 +304,33 @@ int dm_viol_has(const struct dm_violations *v, enum dm_viol code)
 	return 0;
 }
 
-const char *dm_status_class(uint16_t s)
+static const char *const sclass_names[DM_SCLASS_MAX] = {
+    [DM_SCLASS_SUCCESS] = "success", [DM_SCLASS_PENDING] = "pending",
+    [DM_SCLASS_WARNING] = "warning", [DM_SCLASS_FAILURE] = "failure",
+    [DM_SCLASS_CANCEL] = "cancel",
+};
+
+enum dm_sclass dm_sclass_of(uint16_t s)
 {
 	if (s == 0x0000)
-		return "success";
+		return DM_SCLASS_SUCCESS;
 	if (s == 0xff00 || s == 0xff01)
-		return "pending";
+		return DM_SCLASS_PENDING;
 	if (s == 0xfe00)
-		return "cancel";
+		return DM_SCLASS_CANCEL;
 	if (s == 0x0001 || s == 0x0107 || s == 0x0116 || (s & 0xf000) == 0xb000)
-		return "warning";
-	return "failure";
+		return DM_SCLASS_WARNING;
+	return DM_SCLASS_FAILURE;
+}
+
+const char *dm_sclass_name(unsigned int cls)
+{
+	return cls < DM_SCLASS_MAX && sclass_names[cls] ? sclass_names[cls] : "?";
+}
+
+const char *dm_status_class(uint16_t s)
+{
+	return sclass_names[dm_sclass_of(s)];
 }
 
 /* Room for need bytes in all; 0 or -ENOMEM. */

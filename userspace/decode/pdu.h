@@ -7,10 +7,10 @@
 
 /*
  * The common part of PS3.8/PS3.7 decoding: AE titles, reject/abort codes,
- * the protocol violation list every decoder fills, the head of a DIMSE
- * command set (the full decoder is dimse.h, A-ASSOCIATE-RQ/AC assoc_decode.h)
- * and the piece reassembly buffer. Every function treats its input as
- * hostile: it checks lengths and never reads past len.
+ * the protocol violation list every decoder fills, DIMSE status classes
+ * and the piece reassembly buffer (the decoders: dimse.h, assoc_decode.h).
+ * Every function treats its input as hostile: it checks lengths and never
+ * reads past len.
  */
 
 /* Big-endian (Upper Layer) and little-endian (command set) readers. */
@@ -49,6 +49,7 @@ void dm_ae_string(const uint8_t ae[16], char out[DM_AE_STR]);
 #define DM_AE_NUL_PAD	0x10 /* NUL padding at the end instead of spaces */
 #define DM_AE_EMPTY	0x20 /* only spaces (and NULs): "no name" */
 #define DM_AE_INNER_SP	0x40 /* a space between two characters: legal, unusual */
+#define DM_AE_FLAG_BITS 7    /* DM_AE_CTRL (bit 0) .. DM_AE_INNER_SP (bit 6) */
 /* Flags that violate the standard; DM_AE_INNER_SP does not. */
 #define DM_AE_BAD                                                                                  \
 	(DM_AE_CTRL | DM_AE_BACKSLASH | DM_AE_HIGH | DM_AE_NUL | DM_AE_NUL_PAD | DM_AE_EMPTY)
@@ -61,6 +62,8 @@ struct dm_ae {
 uint8_t dm_ae_flags(const uint8_t ae[16]);
 /* raw, str and flags from n (<= 16) bytes; shorter values are padded with spaces. */
 void dm_ae_set(struct dm_ae *ae, const uint8_t *p, size_t n);
+/* Name of the flag 1 << bit ("ctrl", ..., "inner_space"); NULL from DM_AE_FLAG_BITS on. */
+const char *dm_ae_flag_name(unsigned int bit);
 /* Comma-separated names of DM_AE_* flags ("ctrl,backslash"), "" for none. */
 void dm_ae_flags_string(uint8_t flags, char *buf, size_t len);
 
@@ -77,13 +80,10 @@ struct dm_reject {
 	uint8_t result, source, reason;
 };
 int dm_reject_parse(const uint8_t *pdu, size_t len, struct dm_reject *out);
-/* PS3.8 Table 9-21: "rejected-permanent", "rejected-transient", else "reserved". */
-const char *dm_reject_result_name(uint8_t result);
 /* PS3.8 Table 9-21: "service-user", "service-provider-acse", "service-provider-presentation". */
 const char *dm_reject_source_name(uint8_t source);
 const char *dm_reject_reason_name(uint8_t source, uint8_t reason);
-/* PS3.8 Table 9-26: "service-user", "service-provider", else "reserved". */
-const char *dm_abort_source_name(uint8_t source);
+/* PS3.8 Table 9-26: a reason of source 2 (service-provider); "service-user" for source 0. */
 const char *dm_abort_reason_name(uint8_t source, uint8_t reason);
 
 /*
@@ -179,24 +179,19 @@ int dm_viol_has(const struct dm_violations *v, enum dm_viol code);
  */
 const char *dm_uid_problem(const uint8_t *s, size_t n, size_t *at);
 
-/* DIMSE command fields from a P-DATA-TF head (PDU header, PDV header, command set). */
-#define DM_DIMSE_HAS_MSG_ID  0x01
-#define DM_DIMSE_HAS_STATUS  0x02
-#define DM_DIMSE_HAS_RESP_TO 0x04
-struct dm_dimse {
-	uint16_t command;      /* (0000,0100) */
-	uint16_t message_id;   /* (0000,0110) */
-	uint16_t responded_to; /* (0000,0120) */
-	uint16_t status;       /* (0000,0900) */
-	uint8_t pc_id;
-	uint8_t present; /* DM_DIMSE_HAS_* */
+/* DIMSE status classes (PS3.7 Annex C), in the order records and metrics keep them. */
+enum dm_sclass {
+	DM_SCLASS_SUCCESS,
+	DM_SCLASS_PENDING,
+	DM_SCLASS_WARNING,
+	DM_SCLASS_FAILURE,
+	DM_SCLASS_CANCEL,
+	DM_SCLASS_MAX,
 };
-/*
- * 0 when a command field was found; -EINVAL for malformed, -ENODATA if none
- * in len. A summary of dm_dimse_decode() (dimse.h), which tells why.
- */
-int dm_dimse_parse(const uint8_t *pdu, size_t len, struct dm_dimse *out);
-/* "success", "pending", "warning", "failure", "cancel" (PS3.7 Annex C). */
+enum dm_sclass dm_sclass_of(uint16_t status);
+/* "success", "pending", "warning", "failure", "cancel"; "?" out of range. */
+const char *dm_sclass_name(unsigned int cls);
+/* The name of a status's class: dm_sclass_name(dm_sclass_of(status)). */
 const char *dm_status_class(uint16_t status);
 
 /*

@@ -9,8 +9,6 @@
 #include "decode/uids.h"
 
 // clang-format off
-const char dm_uid_registry_source[] = "pydicom 2.3.1, DICOM 2022a";
-
 const struct dm_uid_entry dm_uid_table[] = {
 	{"1.2.840.10008.1.1", "Verification SOP Class", "Verification", DM_UID_SOP_CLASS, 0},
 	{"1.2.840.10008.1.2", "Implicit VR Little Endian", "ImplicitVRLittleEndian", DM_UID_TRANSFER_SYNTAX, 0},

@@ -34,14 +34,9 @@ struct dm_uid_entry {
 const struct dm_uid_entry *dm_uid_lookup(const char *uid);
 /* Its name, or NULL when the UID is not in the registry (or has no name). */
 const char *dm_uid_name(const char *uid);
-/* Its keyword, or NULL. */
-const char *dm_uid_keyword(const char *uid);
-/* "transfer syntax", "SOP class", ...; "other". */
-const char *dm_uid_type_name(unsigned int type);
 
 /* Generated data (uids.c). */
 extern const struct dm_uid_entry dm_uid_table[];
 extern const unsigned int dm_uid_table_len;
-extern const char dm_uid_registry_source[];
 
 #endif /* __DM_UIDS_H */

@@ -14,6 +14,7 @@
 #include "detect/policy.h"
 #include "detect/rules.h"
 #include "lib/netaddr.h"
+#include "lib/names.h"
 
 #define CAT_POLICY   "Potential Corporate Privacy Violation"
 #define CAT_LEAK     "Attempted Information Leak"
@@ -740,7 +741,7 @@ void dm_rules_dimse(struct dm_rules *r, const struct dm_rec *rec, const struct d
 		n = (uint32_t)c->remaining + c->completed + c->failed + c->warning;
 		if (n > r->cfg.subops_max && once(r, rec, M_SUBOPS)) {
 			d = json_object_new_object();
-			jstr(d, "command", c->command == 0x8021 ? "C-MOVE-RSP" : "C-GET-RSP");
+			jstr(d, "command", dm_dimse_name(c->command)); /* C-MOVE-RSP, C-GET-RSP */
 			jint(d, "sub_operations", n);
 			jint(d, "remaining", c->remaining);
 			jint(d, "completed", c->completed);
@@ -750,28 +751,12 @@ void dm_rules_dimse(struct dm_rules *r, const struct dm_rec *rec, const struct d
 	}
 }
 
-static const char *tls_name(uint16_t v)
-{
-	switch (v) {
-	case 0x0300:
-		return "SSL 3.0";
-	case 0x0301:
-		return "TLS 1.0";
-	case 0x0302:
-		return "TLS 1.1";
-	case 0x0303:
-		return "TLS 1.2";
-	case 0x0304:
-		return "TLS 1.3";
-	}
-	return "unknown";
-}
-
 static void tls_old(struct dm_rules *r, const struct dm_rec *rec, const char *what, uint16_t v)
 {
+	const char *name = dm_tls_version_name(v); /* the EVE tls_version's spelling */
 	json_object *d = json_object_new_object();
 
-	jstr(d, what, tls_name(v));
+	jstr(d, what, name ? name : "unknown");
 	jint(d, "version_code", v);
 	fire(r, rec, DM_SID_TLS_OLD, 0, d, NULL);
 }

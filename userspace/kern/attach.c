@@ -100,7 +100,7 @@ static int pinned_link(struct dm_loader *l, struct dm_iface *ifc, int att)
 		return fd;
 	pr_info("%s: pinned %s link %u is for ifindex %u (type %u), not this interface; "
 		"replacing it\n",
-		ifc->name, dm_att_names[att], info.id, info.net.ifindex, info.type);
+		ifc->name, dm_att_name(att), info.id, info.net.ifindex, info.type);
 	bpf_link_detach(fd);
 	close(fd);
 	unlink(path);
@@ -114,7 +114,7 @@ static void adopted(struct dm_loader *l, struct dm_iface *ifc, int att, int fd)
 	dm_link_info(fd, &info);
 	ifc->adopted[att] = true;
 	pr_info("%s: %s taken over from the previous run (link %u, updated in place)\n", ifc->name,
-		dm_att_names[att], info.id);
+		dm_att_name(att), info.id);
 	if (!l->pin_links)
 		unpin_att(l, ifc, att, false);
 }
@@ -126,9 +126,9 @@ static const char *xdp_mode_of(int ifindex, __u32 prog_id)
 	if (bpf_xdp_query(ifindex, 0, &q))
 		return NULL;
 	if (q.drv_prog_id == prog_id)
-		return "native";
+		return dm_xdp_mode_names[DM_XDP_NATIVE];
 	if (q.skb_prog_id == prog_id)
-		return "generic";
+		return dm_xdp_mode_names[DM_XDP_GENERIC];
 	return NULL;
 }
 
@@ -205,7 +205,8 @@ static int xdp_point(struct dicomon_bpf *skel, struct dm_iface *ifc, struct dico
 	int fd, err;
 
 	*meta = NULL;
-	m = meta_for(skel, ifc, ifc->xdp_mode && !strcmp(ifc->xdp_mode, "native"));
+	m = meta_for(skel, ifc,
+		     ifc->xdp_mode && !strcmp(ifc->xdp_mode, dm_xdp_mode_names[DM_XDP_NATIVE]));
 	if (m) {
 		fd = bpf_program__fd(m->progs.dicomon_xdp_meta);
 		if (!bpf_link_update(ifc->xdp_link, fd, NULL)) {
@@ -302,7 +303,7 @@ static int xdp_attach(struct dm_loader *l, struct dm_iface *ifc)
 		return 0;
 	}
 	if (want != DM_XDP_GENERIC) {
-		err = xdp_create(l, ifc, XDP_FLAGS_DRV_MODE, "native");
+		err = xdp_create(l, ifc, XDP_FLAGS_DRV_MODE, dm_xdp_mode_names[DM_XDP_NATIVE]);
 		if (err && want == DM_XDP_NATIVE) {
 			pr_err("%s: native XDP attach failed: %s\n", ifc->name, strerror(-err));
 			return err;
@@ -313,7 +314,7 @@ static int xdp_attach(struct dm_loader *l, struct dm_iface *ifc)
 				ifc->name, strerror(-err));
 	}
 	if (err) {
-		err = xdp_create(l, ifc, XDP_FLAGS_SKB_MODE, "generic");
+		err = xdp_create(l, ifc, XDP_FLAGS_SKB_MODE, dm_xdp_mode_names[DM_XDP_GENERIC]);
 		if (err) {
 			pr_err("%s: XDP attach failed: %s\n", ifc->name, strerror(-err));
 			return err;
@@ -379,7 +380,7 @@ static int clsact_set(struct dm_loader *l, struct dm_iface *ifc, int egress, int
 		pr_warn("%s: %s: priority %u refused (%s%s%s%s); using priority %#x, behind "
 			"filters of lower priority: one that ends processing hides packets from "
 			"dicomon\n",
-			ifc->name, dm_att_names[DM_ATT_TC_INGRESS + egress], DM_TC_PRIO,
+			ifc->name, dm_att_name(DM_ATT_TC_INGRESS + egress), DM_TC_PRIO,
 			strerror(-err), kind[0] ? ": a " : "", kind,
 			kind[0] ? " filter holds it" : "", DM_TC_PRIO_OLD);
 		prio = DM_TC_PRIO_OLD;
@@ -445,7 +446,7 @@ static int tcx_front(struct dm_loader *l, struct dm_iface *ifc, int egress, int 
 	nfd = tcx_create(ifc, egress, prog);
 	if (nfd < 0) {
 		pr_warn("%s: %s: cannot put a tcx link in front of the %d program(s) ahead: %s\n",
-			ifc->name, dm_att_names[att], i, strerror(-nfd));
+			ifc->name, dm_att_name(att), i, strerror(-nfd));
 		return fd;
 	}
 	bpf_link_detach(fd);
@@ -456,7 +457,7 @@ static int tcx_front(struct dm_loader *l, struct dm_iface *ifc, int egress, int 
 	ifc->adopted[att] = true;
 	pr_info("%s: %s: the previous run's tcx link replaced by one in front of the %d "
 		"program(s) that ran ahead of it\n",
-		ifc->name, dm_att_names[att], i);
+		ifc->name, dm_att_name(att), i);
 	return nfd;
 }
 
@@ -480,7 +481,7 @@ static void tcx_fallback_note(const struct dm_iface *ifc, int err)
 static int tc_attach_hook(struct dm_loader *l, struct dm_iface *ifc, int egress)
 {
 	int att = DM_ATT_TC_INGRESS + egress, prog = dm_skel_prog_fd(l->skel, att), fd, nfd, err;
-	const char *where = dm_att_names[att];
+	const char *where = dm_att_name(att);
 	bool had_clsact = clsact_pinned(l, ifc, att);
 
 	if (l->tc_mode != DM_TC_CLSACT) {
@@ -652,7 +653,7 @@ void dm_att_detach(struct dm_loader *l, struct dm_iface *ifc, int att, bool keep
 
 		/* Our filter only: the clsact qdisc may hold other users' filters. */
 		if (bpf_tc_detach(&hook, &topts))
-			pr_warn("%s: TC %s detach failed\n", ifc->name, dm_att_names[att]);
+			pr_warn("%s: TC %s detach failed\n", ifc->name, dm_att_name(att));
 		unpin_att(l, ifc, att, true);
 		ifc->tc_legacy[d] = false;
 	}
@@ -682,8 +683,9 @@ void dm_iface_repin(struct dm_loader *l, struct dm_iface *ifc)
 
 bool dm_xdp_mode_fits(enum dm_xdp_mode want, const char *mode)
 {
-	return mode && !(want == DM_XDP_NATIVE && strcmp(mode, "native")) &&
-	       !(want == DM_XDP_GENERIC && strcmp(mode, "generic")) && want != DM_XDP_OFF;
+	return mode && !(want == DM_XDP_NATIVE && strcmp(mode, dm_xdp_mode_names[DM_XDP_NATIVE])) &&
+	       !(want == DM_XDP_GENERIC && strcmp(mode, dm_xdp_mode_names[DM_XDP_GENERIC])) &&
+	       want != DM_XDP_OFF;
 }
 
 void dm_iface_detach(struct dm_loader *l, struct dm_iface *ifc, bool keep_pins)
@@ -745,7 +747,7 @@ void dm_retarget_undo(struct dm_loader *l, struct dm_retarget *rt)
 		err = clsact_set(l, ifc, d, rt->old_fd);
 	if (err)
 		pr_err("%s: cannot put the old %s program back: %s\n", ifc->name,
-		       dm_att_names[rt->att], strerror(errno));
+		       dm_att_name(rt->att), strerror(errno));
 	ifc->prog_fd[rt->att] = rt->old_fd;
 	if (rt->att == DM_ATT_XDP) {
 		ifc->meta = rt->old_meta;

@@ -151,7 +151,8 @@ static bool tc_progs_loaded(const struct dm_loader *l, const struct dm_config *c
 	       (!want[1] || bpf_program__fd(l->skel->progs.dicomon_tc_egress) >= 0);
 }
 
-static void loader_init(struct dm_loader *l)
+/* An empty loader that knows the CPUs (per-CPU maps hold a value for each). */
+static int loader_init(struct dm_loader *l)
 {
 	int i;
 
@@ -159,6 +160,12 @@ static void loader_init(struct dm_loader *l)
 	for (i = 0; i < DM_MAX_IFACES - 1; i++)
 		dm_iface_reset(&l->ifaces[i]);
 	l->lock_fd = -1;
+	l->ncpus = libbpf_num_possible_cpus();
+	if (l->ncpus <= 0) {
+		pr_err("cannot count possible CPUs: %s\n", strerror(-l->ncpus));
+		return l->ncpus ? l->ncpus : -EINVAL;
+	}
+	return 0;
 }
 
 static void note_loaded(struct dm_loader *l, const struct dm_config *cfg)
@@ -184,12 +191,9 @@ int dm_loader_load(struct dm_loader *l, const struct dm_config *cfg)
 {
 	int err;
 
-	loader_init(l);
-	l->ncpus = libbpf_num_possible_cpus();
-	if (l->ncpus <= 0) {
-		pr_err("cannot count possible CPUs: %s\n", strerror(-l->ncpus));
-		return l->ncpus ? l->ncpus : -EINVAL;
-	}
+	err = loader_init(l);
+	if (err)
+		return err;
 	l->skel = dm_skel_open();
 	if (!l->skel)
 		return -errno;
@@ -338,19 +342,11 @@ static void drop_pinned_state(const char *root)
 		unlink(path);
 }
 
-int dm_loader_open(struct dm_loader *l, const struct dm_config *cfg, bool reset)
+/* The pin directory made and locked; with reset, the state pinned there dropped. */
+static int lock_pins(struct dm_loader *l, const struct dm_config *cfg, bool reset)
 {
-	bool reused[DM_STATE_MAPS], flows_pinned, tc_want[2];
-	char path[PATH_MAX];
-	__u32 seed;
-	int i, err, fd;
+	int err;
 
-	loader_init(l);
-	l->ncpus = libbpf_num_possible_cpus();
-	if (l->ncpus <= 0) {
-		pr_err("cannot count possible CPUs: %s\n", strerror(-l->ncpus));
-		return l->ncpus ? l->ncpus : -EINVAL;
-	}
 	snprintf(l->pin_root, sizeof(l->pin_root), "%s", cfg->pin_root);
 	l->pin_links = cfg->pin_links;
 	err = dm_pin_prepare(l->pin_root);
@@ -375,11 +371,17 @@ int dm_loader_open(struct dm_loader *l, const struct dm_config *cfg, bool reset)
 			l->pin_root);
 		drop_pinned_state(l->pin_root);
 	}
-	l->skel = dm_skel_open();
-	if (!l->skel) {
-		err = -errno;
-		goto err_unlock;
-	}
+	return 0;
+}
+
+/* .rodata and map sizes from cfg, the TC programs it wants, the seed of a pinned table. */
+static int configure_skel(struct dm_loader *l, const struct dm_config *cfg)
+{
+	bool flows_pinned, tc_want[2];
+	char path[PATH_MAX];
+	__u32 seed;
+	int err = 0, fd;
+
 	/* The slots of a kept table depend on the seed it was filled with. */
 	dm_pin_path(path, sizeof(path), l->pin_root, state_maps[0].pin);
 	fd = bpf_obj_get(path);
@@ -392,15 +394,18 @@ int dm_loader_open(struct dm_loader *l, const struct dm_config *cfg, bool reset)
 			l->pin_root, DM_PIN_CONFIG, strerror(-err));
 	err = dm_skel_configure(l->skel, cfg, flows_pinned && !err ? &seed : NULL);
 	if (err)
-		goto err_destroy;
+		return err;
 	tc_progs_wanted(NULL, cfg, tc_want);
 	set_tc_autoload(l->skel, tc_want);
-	err = reuse_pinned(l, reused);
-	if (err)
-		goto err_destroy;
-	err = load(l);
-	if (err)
-		goto err_destroy;
+	return 0;
+}
+
+/* Pin the state maps this load made (not the reused ones) and the configuration. */
+static int pin_state(struct dm_loader *l, const bool reused[DM_STATE_MAPS])
+{
+	char path[PATH_MAX];
+	int i, err;
+
 	for (i = 0; i < DM_STATE_MAPS; i++) {
 		if (reused[i])
 			continue;
@@ -408,14 +413,40 @@ int dm_loader_open(struct dm_loader *l, const struct dm_config *cfg, bool reset)
 		if (bpf_map__pin(skel_map(l->skel, i), path)) {
 			err = -errno;
 			pr_err("cannot pin %s: %s\n", path, strerror(errno));
-			goto err_destroy;
+			return err;
 		}
 	}
 	err = dm_pin_replace(bpf_map__fd(l->skel->maps.rodata), l->pin_root, DM_PIN_CONFIG);
-	if (err) {
+	if (err)
 		pr_err("cannot pin %s/%s: %s\n", l->pin_root, DM_PIN_CONFIG, strerror(-err));
-		goto err_destroy;
+	return err;
+}
+
+int dm_loader_open(struct dm_loader *l, const struct dm_config *cfg, bool reset)
+{
+	bool reused[DM_STATE_MAPS];
+	int err;
+
+	err = loader_init(l);
+	if (err)
+		return err;
+	err = lock_pins(l, cfg, reset);
+	if (err)
+		return err;
+	l->skel = dm_skel_open();
+	if (!l->skel) {
+		err = -errno;
+		goto err_unlock;
 	}
+	err = configure_skel(l, cfg);
+	if (!err)
+		err = reuse_pinned(l, reused);
+	if (!err)
+		err = load(l);
+	if (!err)
+		err = pin_state(l, reused);
+	if (err)
+		goto err_destroy;
 	l->restored = reused[0];
 	note_loaded(l, cfg);
 	pr_info("%s: %s\n", l->pin_root,
@@ -484,6 +515,19 @@ struct dicomon_meta_bpf *dm_load_meta(struct dicomon_bpf *main, int ifindex)
 	return m;
 }
 
+/* Detach everything and remove the attachment pins (state maps stay pinned). */
+static void detach_all(struct dm_loader *l)
+{
+	int i;
+
+	for (i = 0; i < l->n_ifaces; i++) {
+		dm_iface_detach(l, &l->ifaces[i], false);
+		pr_info("%s: detached\n", l->ifaces[i].name);
+		dm_iface_reset(&l->ifaces[i]);
+	}
+	l->n_ifaces = 0;
+}
+
 int dm_loader_attach(struct dm_loader *l, const struct dm_config *cfg)
 {
 	struct dm_iface *ifc;
@@ -510,7 +554,7 @@ int dm_loader_attach(struct dm_loader *l, const struct dm_config *cfg)
 	}
 	return 0;
 err_detach:
-	dm_loader_detach(l);
+	detach_all(l);
 	return err;
 }
 
@@ -553,7 +597,7 @@ static int swap_program(struct dm_loader *l, const struct dm_config *cfg)
 			if (err) {
 				pr_err("reload: %s: cannot move %s to the new program: %s; "
 				       "keeping the old one everywhere\n",
-				       l->ifaces[i].name, dm_att_names[a], strerror(-err));
+				       l->ifaces[i].name, dm_att_name(a), strerror(-err));
 				while (k--)
 					dm_retarget_undo(l, &rt[k]);
 				dicomon_bpf__destroy(n);
@@ -682,18 +726,6 @@ int dm_loader_reload(struct dm_loader *l, const struct dm_config *cur, const str
 	return 0;
 }
 
-void dm_loader_detach(struct dm_loader *l)
-{
-	int i;
-
-	for (i = 0; i < l->n_ifaces; i++) {
-		dm_iface_detach(l, &l->ifaces[i], false);
-		pr_info("%s: detached\n", l->ifaces[i].name);
-		dm_iface_reset(&l->ifaces[i]);
-	}
-	l->n_ifaces = 0;
-}
-
 static void loader_free(struct dm_loader *l)
 {
 	dicomon_bpf__destroy(l->skel);
@@ -705,7 +737,7 @@ static void loader_free(struct dm_loader *l)
 
 void dm_loader_close(struct dm_loader *l)
 {
-	dm_loader_detach(l);
+	detach_all(l);
 	loader_free(l);
 }
 
@@ -755,13 +787,6 @@ int dm_loader_cands_fd(const struct dm_loader *l)
 	return bpf_map__fd(l->skel->maps.dm_cands);
 }
 
-int dm_loader_prog_fd(const struct dm_loader *l, const char *name)
-{
-	struct bpf_program *p = bpf_object__find_program_by_name(l->skel->obj, name);
-
-	return p ? bpf_program__fd(p) : -ENOENT;
-}
-
 const char *dm_loader_ifname(const struct dm_loader *l, unsigned int ifindex)
 {
 	int i;
@@ -774,7 +799,9 @@ const char *dm_loader_ifname(const struct dm_loader *l, unsigned int ifindex)
 
 const char *dm_loader_tc_kind(const struct dm_iface *ifc, int egress)
 {
-	return ifc->tc_link[egress] >= 0 ? "tcx" : ifc->tc_legacy[egress] ? "clsact" : NULL;
+	if (ifc->tc_link[egress] >= 0)
+		return dm_tc_mode_names[DM_TC_TCX];
+	return ifc->tc_legacy[egress] ? dm_tc_mode_names[DM_TC_CLSACT] : NULL;
 }
 
 int dm_stats_read(int map_fd, int ncpus, int slot, struct dm_stats *out)

@@ -71,8 +71,6 @@ int dm_loader_attach(struct dm_loader *l, const struct dm_config *cfg);
  * to what the loader runs with (see dm_loader_fixed()).
  */
 int dm_loader_reload(struct dm_loader *l, const struct dm_config *cur, const struct dm_config *cfg);
-/* Detach everything and remove the attachment pins (state maps stay pinned). */
-void dm_loader_detach(struct dm_loader *l);
 /* Detach, destroy the programs, unlock. */
 void dm_loader_close(struct dm_loader *l);
 /* Exit leaving pinned attachments running (state.detach_on_exit = false). */
@@ -83,7 +81,6 @@ int dm_loader_stats_fd(const struct dm_loader *l);
 int dm_loader_flows_fd(const struct dm_loader *l);
 int dm_loader_overflow_fd(const struct dm_loader *l);
 int dm_loader_cands_fd(const struct dm_loader *l);
-int dm_loader_prog_fd(const struct dm_loader *l, const char *name);
 /* Interface name for an ifindex seen in an event ("?" if not ours). */
 const char *dm_loader_ifname(const struct dm_loader *l, unsigned int ifindex);
 /* "tcx", "clsact" or NULL: how TC is attached on ifc in direction egress (0/1). */

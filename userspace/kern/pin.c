@@ -17,11 +17,23 @@
 #include <linux/magic.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "dicomon.h"
 #include "lib/log.h"
+#include "lib/names.h"
 #include "kern/pin.h"
 #include "kern/tcorder.h"
 
-const char *const dm_att_names[DM_ATT_MAX] = {"xdp", "tc_ingress", "tc_egress"};
+/* An attachment point is the hook its program runs at, counted from 0. */
+#define ATT_TO_HOOK (DM_HOOK_XDP - DM_ATT_XDP)
+_Static_assert(DM_HOOK_TC_INGRESS == DM_ATT_TC_INGRESS + ATT_TO_HOOK &&
+		   DM_HOOK_TC_EGRESS == DM_ATT_TC_EGRESS + ATT_TO_HOOK &&
+		   DM_HOOK_MAX == DM_ATT_MAX + ATT_TO_HOOK,
+	       "enum dm_att follows enum dm_hook");
+
+const char *dm_att_name(unsigned int att)
+{
+	return dm_hook_name(att + ATT_TO_HOOK);
+}
 
 bool dm_is_bpffs(const char *path)
 {
@@ -128,7 +140,7 @@ void dm_pin_att_name(char *buf, size_t len, bool clsact, int att, const char *if
 	size_t n;
 	char *p;
 
-	snprintf(buf, len, "%s:%s:", clsact ? "clsact" : "link", dm_att_names[att]);
+	snprintf(buf, len, "%s:%s:", clsact ? "clsact" : "link", dm_att_name(att));
 	n = strlen(buf);
 	snprintf(buf + n, len - n, "%s", ifname);
 	for (p = buf + n; *p; p++)
@@ -153,8 +165,8 @@ int dm_pin_parse_att(const char *name, bool *clsact, int *att, char ifname[IF_NA
 		return -EINVAL;
 	}
 	for (a = 0; a < DM_ATT_MAX; a++) {
-		n = strlen(dm_att_names[a]);
-		if (!strncmp(p, dm_att_names[a], n) && p[n] == ':' && p[n + 1] &&
+		n = strlen(dm_att_name(a));
+		if (!strncmp(p, dm_att_name(a), n) && p[n] == ':' && p[n + 1] &&
 		    strlen(p + n + 1) < IF_NAMESIZE) {
 			if (*clsact && a == DM_ATT_XDP)
 				return -EINVAL;
@@ -238,7 +250,7 @@ static void remove_clsact(const char *path, int att, const char *ifname)
 		close(fd);
 	n = dm_tc_dump(ifindex, att == DM_ATT_TC_EGRESS, fs, DM_TC_LIST_MAX);
 	if (n < 0) {
-		pr_warn("%s: cannot list the clsact %s filters: %s\n", ifname, dm_att_names[att],
+		pr_warn("%s: cannot list the clsact %s filters: %s\n", ifname, dm_att_name(att),
 			strerror(-n));
 		return;
 	}
@@ -252,16 +264,16 @@ static void remove_clsact(const char *path, int att, const char *ifname)
 		if (!mine) {
 			pr_warn("%s: clsact %s filter %#x pref %u runs program %u, not dicomon's; "
 				"left alone\n",
-				ifname, dm_att_names[att], DM_TC_HANDLE, f->prio, f->prog_id);
+				ifname, dm_att_name(att), DM_TC_HANDLE, f->prio, f->prog_id);
 			continue;
 		}
 		err = delete_clsact(ifindex, att, f->prio);
 		if (err)
 			pr_warn("%s: cannot delete clsact %s filter (pref %u): %s\n", ifname,
-				dm_att_names[att], f->prio, strerror(-err));
+				dm_att_name(att), f->prio, strerror(-err));
 		else
 			pr_info("%s: clsact %s filter removed (pref %u)\n", ifname,
-				dm_att_names[att], f->prio);
+				dm_att_name(att), f->prio);
 	}
 }
 
@@ -284,9 +296,9 @@ int dm_pin_remove_att(const char *root, const char *name)
 			/* Detach even if another process holds the link open. */
 			if (bpf_link_detach(fd))
 				pr_warn("%s: cannot detach link %u (%s): %s\n", ifname, info.id,
-					dm_att_names[att], strerror(errno));
+					dm_att_name(att), strerror(errno));
 			else
-				pr_info("%s: %s detached (link %u)\n", ifname, dm_att_names[att],
+				pr_info("%s: %s detached (link %u)\n", ifname, dm_att_name(att),
 					info.id);
 			close(fd);
 		}

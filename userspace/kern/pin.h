@@ -31,7 +31,8 @@ enum dm_att {
 	DM_ATT_TC_EGRESS,
 	DM_ATT_MAX,
 };
-extern const char *const dm_att_names[DM_ATT_MAX];
+/* "xdp", "tc_ingress", "tc_egress": the name of the same enum dm_hook (lib/names.c). */
+const char *dm_att_name(unsigned int att);
 
 /*
  * Handle and priority of dicomon's clsact filters: a restart finds and replaces

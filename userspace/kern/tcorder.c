@@ -280,7 +280,7 @@ void dm_tc_drop_old(const char *ifname, int ifindex, int egress, __u32 pinned)
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
 		    .attach_point = egress ? BPF_TC_EGRESS : BPF_TC_INGRESS);
 	LIBBPF_OPTS(bpf_tc_opts, q, .handle = DM_TC_HANDLE, .priority = DM_TC_PRIO_OLD);
-	const char *where = dm_att_names[DM_ATT_TC_INGRESS + egress];
+	const char *where = dm_att_name(DM_ATT_TC_INGRESS + egress);
 	struct dm_tc_filter fs[DM_TC_LIST_MAX];
 	int n = dm_tc_dump(ifindex, egress, fs, DM_TC_LIST_MAX), i, err;
 
@@ -409,7 +409,7 @@ static void warn_ahead(const struct dm_iface *ifc, int egress, const struct dm_t
 	}
 	pr_warn("%s: %s: %d program%s run%s ahead of dicomon's %s: %s. A verdict other than "
 		"\"continue\" (TC_ACT_UNSPEC, TCX_NEXT) from %s hides packets from dicomon; %s\n",
-		ifc->name, dm_att_names[DM_ATT_TC_INGRESS + egress], n, n == 1 ? "" : "s",
+		ifc->name, dm_att_name(DM_ATT_TC_INGRESS + egress), n, n == 1 ? "" : "s",
 		n == 1 ? "s" : "", tcx ? "tcx program" : "clsact filter", list,
 		n == 1 ? "it" : "any of them",
 		tcx ? "fix: detach it, or restart dicomon (it attaches in front of every tcx "
@@ -421,7 +421,7 @@ static void warn_ahead(const struct dm_iface *ifc, int egress, const struct dm_t
 void dm_tcorder_check(struct dm_iface *ifc, int egress)
 {
 	struct dm_tc_order *o = &ifc->tc_order[egress];
-	const char *hook = dm_att_names[DM_ATT_TC_INGRESS + egress];
+	const char *hook = dm_att_name(DM_ATT_TC_INGRESS + egress);
 	struct dm_tc_filter fs[DM_TC_LIST_MAX];
 	char ifname[IF_NAMESIZE];
 	bool missing;
@@ -480,7 +480,7 @@ void dm_tcorder_write_metrics(FILE *out, const struct dm_loader *l)
 				continue;
 			fputs("dicomon_tc_programs_ahead{interface=\"", out);
 			dm_metrics_label(out, ifc->name);
-			fprintf(out, "\",hook=\"%s\"} %d\n", dm_att_names[DM_ATT_TC_INGRESS + d],
+			fprintf(out, "\",hook=\"%s\"} %d\n", dm_att_name(DM_ATT_TC_INGRESS + d),
 				ifc->tc_order[d].ahead);
 		}
 	}

@@ -17,11 +17,6 @@ void dm_log_set_level(int level)
 	log_level = level;
 }
 
-int dm_log_level(void)
-{
-	return log_level;
-}
-
 /*
  * systemd sets JOURNAL_STREAM=DEV:INODE for the stream it connected to
  * stdout/stderr. A child whose stderr was redirected inherits the variable,
@@ -42,17 +37,16 @@ const char *dm_log_last_error(void)
 	return last_error;
 }
 
-int dm_log_journal(void)
-{
-	return journal;
-}
+const char *const dm_log_level_names[] = {"warn", "info", "debug", NULL};
+_Static_assert(DM_LOG_WARN == 0 && DM_LOG_INFO == 1 && DM_LOG_DEBUG == 2,
+	       "dm_log_level_names is indexed by level");
 
 static void vlog(int level, const char *prefix, const char *fmt, va_list ap)
 {
 	/* sd-daemon(3) priorities: LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG */
 	static const char *const sd[] = {"<3>", "<4>", "<6>", "<7>"};
-	static const char *const tags[] = {"error", "warn", "info", "debug"};
 	int i = level < DM_LOG_ERR ? 0 : level > DM_LOG_DEBUG ? 3 : level + 1;
+	const char *tag = i ? dm_log_level_names[i - 1] : "error";
 	char *msg = NULL, *out, *line, *nl;
 	size_t cap, n = 0, lines = 1;
 
@@ -83,7 +77,7 @@ static void vlog(int level, const char *prefix, const char *fmt, va_list ap)
 		if (journal)
 			n += snprintf(out + n, cap - n, "%s%s", sd[i], prefix);
 		else if (line == msg)
-			n += snprintf(out + n, cap - n, "dicomon: %s: %s", tags[i], prefix);
+			n += snprintf(out + n, cap - n, "dicomon: %s: %s", tag, prefix);
 		memcpy(out + n, line, nl - line);
 		n += nl - line;
 	}

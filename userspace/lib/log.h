@@ -14,12 +14,12 @@ enum dm_log_level {
 	DM_LOG_DEBUG = 2,
 };
 
+/* Names of the levels from DM_LOG_WARN (output.log_level's values), NULL-terminated. */
+extern const char *const dm_log_level_names[];
+
 void dm_log_set_level(int level);
-int dm_log_level(void);
 /* Detect the journal (JOURNAL_STREAM matching stderr). Called once from main. */
 void dm_log_init(void);
-/* True if stderr goes to the journal. */
-int dm_log_journal(void);
 void dm_log_init_libbpf(void);
 /* The first line of the last pr_err() message ("" if none), for JSON error output. */
 const char *dm_log_last_error(void);

@@ -130,10 +130,20 @@ static const char *const anomaly_names[DM_AN_MAX] = {
     [DM_AN_RING_LOST] = "ring_buffer_lost",
 };
 
-static const char *const hook_names[] = {
+static const char *const hook_names[DM_HOOK_MAX] = {
     [DM_HOOK_XDP] = "xdp",
     [DM_HOOK_TC_INGRESS] = "tc_ingress",
     [DM_HOOK_TC_EGRESS] = "tc_egress",
+};
+
+/*
+ * The type label of dicomon_events_consumed_total and the "event" of --json lines
+ * (but the line of a DICOMweb request, once parsed, is "dicomweb").
+ */
+static const char *const event_names[DM_EV_MAX] = {
+    [DM_EV_PDU] = "pdu",	   [DM_EV_DIMSE] = "dimse", [DM_EV_TLS] = "tls",
+    [DM_EV_FLOW_END] = "flow_end", [DM_EV_HTTP] = "http",   [DM_EV_PACKET] = "packet",
+    [DM_EV_ANOMALY] = "anomaly",
 };
 
 static const char *const end_reason_names[DM_END_MAX] = {
@@ -153,6 +163,7 @@ NAME_FN(dm_err_name, err_names)
 NAME_FN(dm_counter_name, counter_names)
 NAME_FN(dm_hook_name, hook_names)
 NAME_FN(dm_end_reason_name, end_reason_names)
+NAME_FN(dm_event_name, event_names)
 NAME_FN(dm_anomaly_name, anomaly_names)
 
 const char *dm_dimse_name(uint16_t command)
@@ -185,20 +196,17 @@ const char *dm_dimse_name(uint16_t command)
 	return NULL;
 }
 
+/* 0x0300 + i; the EVE tls_version field, the metrics label and rule 9100101 spell them so. */
+static const char *const tls_names[] = {"SSL3.0", "TLS1.0", "TLS1.1", "TLS1.2", "TLS1.3"};
+
+bool dm_tls_version_known(uint16_t v)
+{
+	return v >= 0x0300 && v - 0x0300u < sizeof(tls_names) / sizeof(tls_names[0]);
+}
+
 const char *dm_tls_version_name(uint16_t v)
 {
-	switch (v) {
-	case 0x0300:
-		return "SSL3.0";
-	case 0x0301:
-		return "TLS1.0";
-	case 0x0302:
-		return "TLS1.1";
-	case 0x0303:
-		return "TLS1.2";
-	case 0x0304:
-		return "TLS1.3";
-	default:
-		return v ? "unknown" : NULL;
-	}
+	if (dm_tls_version_known(v))
+		return tls_names[v - 0x0300];
+	return v ? "unknown" : NULL;
 }

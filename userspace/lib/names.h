@@ -2,6 +2,7 @@
 #ifndef __DM_NAMES_H
 #define __DM_NAMES_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Names for the enums in include/dicomon.h; "?" for values out of range. */
@@ -16,9 +17,12 @@ const char *dm_counter_name(unsigned int c);
 const char *dm_hook_name(unsigned int h);
 const char *dm_end_reason_name(unsigned int r);
 const char *dm_anomaly_name(unsigned int a);
+const char *dm_event_name(unsigned int type);
 /* DIMSE command field (PS3.7 E.1), e.g. 0x8030 -> "C-ECHO-RSP"; NULL if unknown. */
 const char *dm_dimse_name(uint16_t command);
-/* "TLS1.2" for 0x0303 etc.; NULL for 0. */
+/* "TLS1.2" for 0x0303 etc., "unknown" for a version not below; NULL for 0. */
 const char *dm_tls_version_name(uint16_t v);
+/* SSL3.0 .. TLS1.3: a version dm_tls_version_name() names. */
+bool dm_tls_version_known(uint16_t v);
 
 #endif /* __DM_NAMES_H */

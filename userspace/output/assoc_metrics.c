@@ -8,8 +8,13 @@
 
 const double dm_am_dur_bounds[DM_AM_DUR_BUCKETS] = {0.01, 0.05, 0.1, 0.5, 1,	5,
 						    10,	  30,	60,  300, 1800, 3600};
-static const char *const class_names[DM_AM_CLASSES] = {"success", "pending", "warning",
-						       "failure", "cancel",  "none"};
+_Static_assert(DM_AM_CLASSES == DM_SCLASS_MAX + 1, "the status classes, then none");
+
+/* A DIMSE count's status_class label: the status's class, "none" for a request. */
+static const char *class_name(int c)
+{
+	return c < DM_SCLASS_MAX ? dm_sclass_name(c) : "none";
+}
 
 /* Anomaly kinds and decode_incomplete reasons, once per association each. */
 static void integrity_end(struct dm_assoc_metrics *m, const struct dm_rec *r)
@@ -58,8 +63,7 @@ void dm_am_end(struct dm_assoc_metrics *m, const struct dm_rec *r, const char *c
 	m->dur[t].count++;
 	m->dur[t].sum += secs;
 	if (t == DM_TRANSPORT_TLS) {
-		const char *name = dm_tls_version_name(r->tls_selected);
-		uint16_t v = name && strcmp(name, "unknown") ? r->tls_selected : 0;
+		uint16_t v = dm_tls_version_known(r->tls_selected) ? r->tls_selected : 0;
 
 		for (i = 0; i < m->n_tls && m->tls[i].version != v; i++)
 			;
@@ -90,13 +94,10 @@ void dm_am_end(struct dm_assoc_metrics *m, const struct dm_rec *r, const char *c
 
 void dm_am_dimse(struct dm_assoc_metrics *m, uint16_t field, bool has_status, uint16_t status)
 {
-	const char *cls = has_status ? dm_status_class(status) : "none";
-	int c, i;
+	int c = has_status ? (int)dm_sclass_of(status) : DM_AM_CLASSES - 1, i;
 
 	if (!dm_dimse_name(field))
 		field = 0xffff; /* not a command PS3.7 defines: "other" */
-	for (c = 0; c < DM_AM_CLASSES - 1 && strcmp(class_names[c], cls); c++)
-		;
 	for (i = 0; i < m->n_cmds && m->cmds[i].field != field; i++)
 		;
 	if (i == m->n_cmds && i < DM_AM_CMDS && field != 0xffff)
@@ -204,7 +205,7 @@ void dm_am_write(FILE *out, const struct dm_assoc_metrics *m,
 					"dicomon_dimse_messages_total{command=\"%s\",status_class="
 					"\"%s\"} "
 					"%llu\n",
-					dm_dimse_name(m->cmds[i].field), class_names[c],
+					dm_dimse_name(m->cmds[i].field), class_name(c),
 					(unsigned long long)m->cmds[i].n[c]);
 	for (c = 0; c < DM_AM_CLASSES; c++)
 		if (m->cmds_other[c])
@@ -212,7 +213,7 @@ void dm_am_write(FILE *out, const struct dm_assoc_metrics *m,
 			    out,
 			    "dicomon_dimse_messages_total{command=\"other\",status_class=\"%s\"} "
 			    "%llu\n",
-			    class_names[c], (unsigned long long)m->cmds_other[c]);
+			    class_name(c), (unsigned long long)m->cmds_other[c]);
 	dm_metrics_head(out, "association_anomalies_total", "counter",
 			"Associations ended whose stream the datapath found this anomaly in (either "
 			"direction), once per association and kind.");

@@ -37,7 +37,7 @@ static void write_fallbacks(FILE *out, const struct dm_loader *l)
 			"dicomon_fallback_active{interface=\"%s\",fallback=\"xdp_generic\"} %d\n",
 			ifc->name,
 			ifc->xdp_link >= 0 && ifc->want.xdp_mode != DM_XDP_GENERIC && ifc->xdp_mode &&
-			    !strcmp(ifc->xdp_mode, "generic"));
+			    !strcmp(ifc->xdp_mode, dm_xdp_mode_names[DM_XDP_GENERIC]));
 		fprintf(out,
 			"dicomon_fallback_active{interface=\"%s\",fallback=\"tc_clsact\"} %d\n",
 			ifc->name, l->tc_mode != DM_TC_CLSACT && (ifc->tc_legacy[0] || ifc->tc_legacy[1]));

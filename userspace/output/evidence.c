@@ -32,68 +32,129 @@ static uint32_t be32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
+/* The stream is not what we think: everything from here on is zeroed. */
+static bool lose(struct dm_redact *r)
+{
+	r->desync = true;
+	return true;
+}
+
+/* A byte of a PDU header (kept); at the sixth, the state its body starts in. */
+static bool pdu_header_byte(struct dm_redact *r, const uint8_t *p)
+{
+	if (!p)
+		return lose(r);
+	r->hbuf[r->hn++] = *p;
+	if (r->hn < 6)
+		return false;
+	r->hn = 0;
+	r->pdu_left = be32(r->hbuf + 2);
+	if (r->hbuf[0] < 1 || r->hbuf[0] > 7 || r->hbuf[1])
+		return lose(r); /* not a PDU header */
+	if (!r->pdu_left)
+		return false;
+	r->state = r->hbuf[0] == 4			? R_PDV_HDR
+		   : r->hbuf[0] == 1 || r->hbuf[0] == 2 ? R_ASSOC_FIXED
+							: R_SKIP;
+	r->body_off = 0;
+	return false;
+}
+
+/* A whole PDV item header: its value (command or data set), or -1 if it lies. */
+static int pdv_header(struct dm_redact *r)
+{
+	uint32_t len = be32(r->hbuf);
+
+	if (len < 2 || len - 1 > r->pdu_left)
+		return -1;
+	r->ctrl = r->hbuf[5];
+	r->pdv_left = len - 2;
+	r->state = r->pdv_left ? R_PDV_DATA : R_PDV_HDR;
+	return 0;
+}
+
+/* A whole RQ/AC item header: user information (0x50) is walked, the rest kept. */
+static void item_header(struct dm_redact *r)
+{
+	r->item_left = (uint32_t)r->hbuf[2] << 8 | r->hbuf[3];
+	if (r->hbuf[0] == 0x50) {
+		r->ui_left = r->item_left;
+		r->state = r->ui_left ? R_SUB_HDR : R_ITEM_HDR;
+	} else {
+		r->state = r->item_left ? R_ITEM_BODY : R_ITEM_HDR;
+	}
+}
+
+/* A whole user information sub-item header: user identity values are redacted. */
+static void sub_header(struct dm_redact *r)
+{
+	r->sub_type = r->hbuf[0];
+	r->sv_len = (uint32_t)r->hbuf[2] << 8 | r->hbuf[3];
+	r->sv_off = 0;
+	r->plen = 0;
+	if (r->sv_len)
+		r->state = r->sub_type == 0x58 || r->sub_type == 0x59 ? R_SUB_ID : R_SUB_BODY;
+}
+
+/* A byte of a PDV, item or sub-item header (kept); -1 if the stream is lost. */
+static int header_byte(struct dm_redact *r, const uint8_t *p)
+{
+	if (!p)
+		return -1;
+	r->hbuf[r->hn++] = *p;
+	if (r->state == R_SUB_HDR)
+		r->ui_left--;
+	if (r->hn < (r->state == R_PDV_HDR ? 6 : 4))
+		return 0;
+	r->hn = 0;
+	if (r->state == R_PDV_HDR)
+		return pdv_header(r);
+	if (r->state == R_ITEM_HDR)
+		item_header(r);
+	else
+		sub_header(r);
+	return 0;
+}
+
+/* A byte of a sub-item value: 1 to zero it (identity values), 0 to keep, -1 lost. */
+static int sub_value_byte(struct dm_redact *r, const uint8_t *p)
+{
+	uint32_t off = r->sv_off++;
+	int zero = 0;
+
+	r->ui_left--;
+	if (r->state == R_SUB_ID && r->sub_type == 0x58) {
+		/* type, positive response, primary length (2), primary, secondary length (2), ... */
+		if (off == 2 || off == 3) {
+			if (!p)
+				return -1;
+			r->plen = r->plen << 8 | *p;
+		}
+		zero = !(off < 4 || (off >= 4 + r->plen && off < 6 + r->plen));
+	} else if (r->state == R_SUB_ID) {
+		zero = off >= 2; /* 0x59: server response length (2), response */
+	}
+	if (r->sv_off == r->sv_len)
+		r->state = R_SUB_HDR;
+	return zero;
+}
+
 /* One byte (NULL: beyond the snap length); returns whether it must be zeroed. */
 static bool redact_byte(struct dm_redact *r, const uint8_t *p)
 {
-	bool zero = false, hdr = false;
-	uint32_t off;
+	bool hdr = false;
+	int zero = 0;
 
 	switch (r->state) {
 	case R_HDR:
-		if (!p)
-			goto lost;
-		r->hbuf[r->hn++] = *p;
-		if (r->hn < 6)
-			return false;
-		r->hn = 0;
-		r->pdu_left = be32(r->hbuf + 2);
-		if (r->hbuf[0] < 1 || r->hbuf[0] > 7 || r->hbuf[1])
-			goto lost; /* not a PDU header: the stream is not what we think */
-		if (!r->pdu_left)
-			return false;
-		r->state = r->hbuf[0] == 4				? R_PDV_HDR
-			   : r->hbuf[0] == 1 || r->hbuf[0] == 2 ? R_ASSOC_FIXED
-								: R_SKIP;
-		r->body_off = 0;
-		return false;
+		return pdu_header_byte(r, p);
 	case R_SKIP:
 		break;
 	case R_PDV_HDR:
 	case R_ITEM_HDR:
 	case R_SUB_HDR:
-		if (!p)
-			goto lost;
 		hdr = true;
-		r->hbuf[r->hn++] = *p;
-		if (r->state == R_SUB_HDR)
-			r->ui_left--;
-		if (r->hn < (r->state == R_PDV_HDR ? 6 : 4))
-			break;
-		r->hn = 0;
-		if (r->state == R_PDV_HDR) {
-			off = be32(r->hbuf);
-			if (off < 2 || off - 1 > r->pdu_left)
-				goto lost;
-			r->ctrl = r->hbuf[5];
-			r->pdv_left = off - 2;
-			r->state = r->pdv_left ? R_PDV_DATA : R_PDV_HDR;
-		} else if (r->state == R_ITEM_HDR) {
-			r->item_left = (uint32_t)r->hbuf[2] << 8 | r->hbuf[3];
-			if (r->hbuf[0] == 0x50) {
-				r->ui_left = r->item_left;
-				r->state = r->ui_left ? R_SUB_HDR : R_ITEM_HDR;
-			} else {
-				r->state = r->item_left ? R_ITEM_BODY : R_ITEM_HDR;
-			}
-		} else {
-			r->sub_type = r->hbuf[0];
-			r->sv_len = (uint32_t)r->hbuf[2] << 8 | r->hbuf[3];
-			r->sv_off = 0;
-			r->plen = 0;
-			if (r->sv_len)
-				r->state = r->sub_type == 0x58 || r->sub_type == 0x59 ? R_SUB_ID
-										      : R_SUB_BODY;
-		}
+		zero = header_byte(r, p);
 		break;
 	case R_PDV_DATA:
 		zero = !(r->ctrl & 0x01); /* bit 0 clear: a data set fragment */
@@ -110,23 +171,11 @@ static bool redact_byte(struct dm_redact *r, const uint8_t *p)
 		break;
 	case R_SUB_BODY:
 	case R_SUB_ID:
-		off = r->sv_off++;
-		r->ui_left--;
-		if (r->state == R_SUB_ID && r->sub_type == 0x58) {
-			/* type, positive response, primary length (2), primary, secondary length (2), secondary */
-			if (off == 2 || off == 3) {
-				if (!p)
-					goto lost;
-				r->plen = r->plen << 8 | *p;
-			}
-			zero = !(off < 4 || (off >= 4 + r->plen && off < 6 + r->plen));
-		} else if (r->state == R_SUB_ID) {
-			zero = off >= 2; /* 0x59: server response length (2), response */
-		}
-		if (r->sv_off == r->sv_len)
-			r->state = R_SUB_HDR;
+		zero = sub_value_byte(r, p);
 		break;
 	}
+	if (zero < 0)
+		return lose(r);
 	/* Every byte after the PDU header counts against the PDU and the user item. */
 	if ((r->state == R_SUB_HDR || r->state == R_SUB_BODY || r->state == R_SUB_ID) && !r->ui_left &&
 	    !(hdr && r->hn))
@@ -136,9 +185,6 @@ static bool redact_byte(struct dm_redact *r, const uint8_t *p)
 		r->hn = 0;
 	}
 	return zero;
-lost:
-	r->desync = true;
-	return true;
 }
 
 uint32_t dm_redact_segment(struct dm_redact *r, uint32_t seq, uint8_t *data, uint32_t present,
