@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "dicomon.h"
-#include "assoc/table.h"
+#include "assoc/record.h"
 
 #define DM_AM_DUR_BUCKETS 12
 #define DM_AM_TLS	  8   /* distinct TLS versions (SSL3..TLS1.3 and the unknown) */

@@ -14,7 +14,7 @@
 #include "output/eve.h"
 #include "core/events.h"
 #include "lib/names.h"
-#include "assoc/table.h"
+#include "assoc/record.h"
 
 void dm_eve_time(uint64_t mono_ns, char *buf, size_t len)
 {
