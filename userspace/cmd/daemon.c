@@ -194,10 +194,10 @@ static json_object *cands_json(struct dm_daemon *d)
 	json_object *c = json_object_new_object();
 	struct dm_stats total;
 
-	dm_kcount_update(d, true);
-	add_u64(c, "held", d->cands_held);
+	dm_kcount_update(&d->kc, &d->l, true);
+	add_u64(c, "held", d->kc.cands_held);
 	if (!dm_stats_read(dm_loader_stats_fd(&d->l), d->l.ncpus, -1, &total))
-		add_u64(c, "evicted", dm_kcount_cands_evicted(d, &total));
+		add_u64(c, "evicted", dm_kcount_cands_evicted(&d->kc, &total));
 	return c;
 }
 
@@ -394,6 +394,38 @@ static void count_active(const struct dm_rec *r, void *ctx)
 }
 
 
+/* The families: flow table entries and capacity, candidates held and evicted. */
+static void kcount_metrics(FILE *out, struct dm_daemon *d)
+{
+	struct dm_stats total;
+
+	dm_kcount_update(&d->kc, &d->l, false);
+	fprintf(
+	    out,
+	    "# HELP dicomon_flow_table_entries Associations held by the kernel's flow tables "
+	    "(slots: direct-mapped, overflow: LRU), counted at most every 10 s.\n"
+	    "# TYPE dicomon_flow_table_entries gauge\n"
+	    "dicomon_flow_table_entries{table=\"slots\"} %llu\n"
+	    "dicomon_flow_table_entries{table=\"overflow\"} %llu\n"
+	    "# HELP dicomon_flow_table_capacity Size of the kernel's flow tables (maps.flow_slots, "
+	    "maps.overflow_entries).\n# TYPE dicomon_flow_table_capacity gauge\n"
+	    "dicomon_flow_table_capacity{table=\"slots\"} %u\n"
+	    "dicomon_flow_table_capacity{table=\"overflow\"} %u\n",
+	    (unsigned long long)d->kc.slots_used, (unsigned long long)d->kc.overflow_used,
+	    d->l.flow_slots, d->l.overflow_entries);
+	dm_metrics_head(out, "candidates_held", "gauge",
+			"Flows held as candidates in dm_cands now (maps.candidate_entries at most), "
+			"counted at most every 10 s.");
+	fprintf(out, "dicomon_candidates_held %llu\n", (unsigned long long)d->kc.cands_held);
+	if (dm_stats_read(dm_loader_stats_fd(&d->l), d->l.ncpus, -1, &total))
+		return;
+	dm_metrics_head(out, "candidates_evicted_total", "counter",
+			"Candidates the full dm_cands LRU evicted before their bytes decided "
+			"(candidates - candidates_removed - held).");
+	fprintf(out, "dicomon_candidates_evicted_total %llu\n",
+		(unsigned long long)dm_kcount_cands_evicted(&d->kc, &total));
+}
+
 /* One scrape: the maps as they are now, then userspace's counters. */
 int dm_daemon_render_metrics(FILE *out, void *ctx)
 {
@@ -470,7 +502,7 @@ int dm_daemon_render_metrics(FILE *out, void *ctx)
 		    "%llu\n",
 		    d->alert_sids[i].sid, d->alert_sids[i].signature, d->alert_sids[i].severity,
 		    (unsigned long long)d->alert_sids[i].n);
-	dm_kcount_write_metrics(out, d);
+	kcount_metrics(out, d);
 	{
 		const struct dm_http_asm_stats *hs = dm_events_http_stats(d->ev);
 

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include "config/cli.h"
 #include "config/config.h"
+#include "kern/kcount.h"
 #include "kern/loader.h"
 
 /* Exit codes (README, dicomon(8); the systemd unit does not restart on 2 and 5). */
@@ -47,8 +48,7 @@ struct dm_daemon {
 		uint64_t n;
 	} alert_sids[64];
 	int n_alert_sids;
-	uint64_t flows_counted_ns, flows_slots_used, flows_overflow_used; /* kcount.c's cache */
-	uint64_t cands_held;						  /* dm_cands entries */
+	struct dm_kcount kc; /* entries of the kernel's tables, counted every 10 s at most */
 	unsigned int reloads;
 	uint64_t drain_ticks; /* the drain timer's, for the TC order check (tcorder.c) */
 	double start_load_s, start_attach_s, start_ready_s; /* from start: loaded, attached, ready */

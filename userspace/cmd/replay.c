@@ -23,6 +23,7 @@
 #include <bpf/libbpf.h>
 #include <json-c/json.h>
 #include "lib/clock.h"
+#include "kern/flows.h"
 #include "cmd/daemon.h"
 #include "dicomon.skel.h"
 #include "core/events.h"
@@ -266,10 +267,14 @@ struct assoc_list {
 	size_t n, cap;
 };
 
-static int push(struct assoc_list *l, const struct dm_assoc *a)
+/* Open ones only: a slot flagged overflow has its association in dm_overflow. */
+static int push_open(const struct dm_assoc *a, bool overflow, void *ctx)
 {
+	struct assoc_list *l = ctx;
 	struct dm_assoc *grown;
 
+	if (a->closed || (!overflow && (a->flags & DM_AF_OVERFLOW)))
+		return 0;
 	if (l->n == l->cap) {
 		l->cap = l->cap ? l->cap * 2 : 64;
 		grown = realloc(l->a, l->cap * sizeof(*grown));
@@ -283,25 +288,12 @@ static int push(struct assoc_list *l, const struct dm_assoc *a)
 
 static void end_open_associations(struct replay *rp)
 {
-	int fd = dm_loader_flows_fd(&rp->d.l), ofd = dm_loader_overflow_fd(&rp->d.l), err = 0;
-	struct dm_flow_key key, next, *prev = NULL;
 	struct assoc_list open = {};
 	struct dm_event_flow e;
-	struct dm_assoc a;
 	size_t i;
-	__u32 k;
 
-	for (k = 0; k < rp->d.l.flow_slots && !err; k++)
-		if (!bpf_map_lookup_elem(fd, &k, &a) && a.key.family && !a.closed &&
-		    !(a.flags & DM_AF_OVERFLOW))
-			err = push(&open, &a);
-	while (!err && ofd >= 0 && !bpf_map_get_next_key(ofd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (!bpf_map_lookup_elem(ofd, &key, &a) && !a.closed)
-			err = push(&open, &a);
-	}
-	if (err)
+	if (dm_flows_foreach(dm_loader_flows_fd(&rp->d.l), dm_loader_overflow_fd(&rp->d.l),
+			     push_open, &open))
 		pr_err("out of memory listing the open associations: some get no record\n");
 	if (open.n)
 		qsort(open.a, open.n, sizeof(*open.a), by_first);

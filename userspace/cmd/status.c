@@ -21,6 +21,7 @@
 #include <bpf/libbpf.h>
 #include "dicomon.h"
 #include "core/events.h"
+#include "kern/flows.h"
 #include "kern/loader.h"
 #include "lib/log.h"
 #include "lib/names.h"
@@ -113,40 +114,26 @@ struct kassoc {
 	size_t n, cap;
 };
 
-static void kassoc_add(struct kassoc *k, const struct dm_assoc *a)
+static int kassoc_add(const struct dm_assoc *a, bool overflow, void *ctx)
 {
+	struct kassoc *k = ctx;
 	struct dm_assoc *nv;
 
+	(void)overflow;
 	if (k->n == k->cap) {
 		k->cap = k->cap ? k->cap * 2 : 64;
 		nv = realloc(k->v, k->cap * sizeof(*nv));
 		if (!nv)
-			return;
+			return 0; /* the ones listed so far */
 		k->v = nv;
 	}
 	k->v[k->n++] = *a;
+	return 0;
 }
 
 static void kassoc_read(int flows_fd, int overflow_fd, struct kassoc *k)
 {
-	struct dm_flow_key key, next, *prev = NULL;
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info), i;
-	struct dm_assoc a;
-
-	if (flows_fd >= 0 && !bpf_obj_get_info_by_fd(flows_fd, &info, &len)) {
-		for (i = 0; i < info.max_entries; i++)
-			if (!bpf_map_lookup_elem(flows_fd, &i, &a) && a.key.family)
-				kassoc_add(k, &a);
-	}
-	if (overflow_fd < 0)
-		return;
-	while (!bpf_map_get_next_key(overflow_fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (!bpf_map_lookup_elem(overflow_fd, &key, &a))
-			kassoc_add(k, &a);
-	}
+	dm_flows_foreach(flows_fd, overflow_fd, kassoc_add, k);
 }
 
 static const struct dm_assoc *kassoc_find(const struct kassoc *k, uint64_t id)
