@@ -17,16 +17,15 @@
 #include <json-c/json.h>
 #include "output/assoc_metrics.h"
 #include "dicomon.h"
-#include "core/events.h"
-#include "kern/loader.h"
+#include "config/config.h"
+#include "core/pipeline.h"
 #include "pktbuild.h"
 
 struct fx {
-	struct dm_loader l;
 	char *buf;
 	size_t len;
 	FILE *out;
-	struct dm_events *ev;
+	struct dm_pipeline *ev;
 	uint8_t rq[1024], ac[1024];
 	size_t rq_len, ac_len;
 };
@@ -36,9 +35,13 @@ static int fx_setup(void **state)
 	struct fx *f = calloc(1, sizeof(*f));
 	struct pdu_pc pc = {1, PDU_UID_VERIFICATION, {PDU_UID_IMPLICIT_LE}, 1};
 	uint8_t ids[1] = {1}, res[1] = {0};
+	struct dm_config cfg;
+	char err[256];
 
+	dm_config_defaults(&cfg);
+	cfg.json = true;
 	f->out = open_memstream(&f->buf, &f->len);
-	f->ev = dm_events_new(&f->l, true, f->out);
+	assert_int_equal(dm_pipeline_new(&cfg, NULL, NULL, f->out, &f->ev, err, sizeof(err)), 0);
 	f->rq_len = pdu_assoc_rq(f->rq, sizeof(f->rq), "PACS", "MODALITY", &pc, 1, 16384,
 				 PDU_DCMTK_IMPL_UID, PDU_DCMTK_IMPL_VER);
 	f->ac_len = pdu_assoc_ac(f->ac, sizeof(f->ac), "PACS", "MODALITY", ids, res, 1, 16384);
@@ -50,7 +53,7 @@ static int fx_teardown(void **state)
 {
 	struct fx *f = *state;
 
-	dm_events_free(f->ev);
+	dm_pipeline_free(f->ev);
 	fclose(f->out);
 	free(f->buf);
 	free(f);
@@ -81,7 +84,7 @@ static void piece(struct fx *f, uint64_t id, uint8_t dir, const uint8_t *pdu, ui
 	e->pdu_type = pdu[0];
 	e->offset = off;
 	memcpy(e->data, pdu + off, n);
-	dm_events_handle(f->ev, e, sizeof(*e) + DM_PIECE_MAX);
+	dm_pipeline_event(f->ev, e, sizeof(*e) + DM_PIECE_MAX);
 	free(e);
 }
 
@@ -98,7 +101,7 @@ static void anomaly(struct fx *f, uint64_t id, uint8_t dir, uint32_t code, uint3
 	e.code = code;
 	e.value = value;
 	e.offset = offset;
-	dm_events_handle(f->ev, &e, sizeof(e));
+	dm_pipeline_event(f->ev, &e, sizeof(e));
 }
 
 static void end(struct fx *f, uint64_t id, const struct dm_assoc *a)
@@ -109,7 +112,7 @@ static void end(struct fx *f, uint64_t id, const struct dm_assoc *a)
 	e.assoc.id = id;
 	if (!e.assoc.transport)
 		e.assoc.transport = DM_TRANSPORT_CLEARTEXT;
-	dm_events_handle(f->ev, &e, sizeof(e));
+	dm_pipeline_event(f->ev, &e, sizeof(e));
 }
 
 /* The id-th line of the given event kind printed so far (JSON), NULL if none. */
@@ -399,7 +402,7 @@ static void test_metrics(void **state)
 	memset(&a.dir, 0, sizeof(a.dir));
 	end(f, 21, &a);
 	m = open_memstream(&buf, &len);
-	dm_am_write(m, dm_events_assoc_metrics(f->ev), active);
+	dm_am_write(m, dm_pipeline_assoc_metrics(f->ev), active);
 	fclose(m);
 	assert_non_null(
 	    strstr(buf, "dicomon_association_anomalies_total{anomaly=\"overlap_conflict\"} 1\n"));

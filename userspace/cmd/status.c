@@ -20,14 +20,16 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "dicomon.h"
-#include "core/events.h"
 #include "kern/flows.h"
 #include "kern/loader.h"
 #include "lib/log.h"
 #include "lib/names.h"
-#include "output/stats.h"
-#include "cmd/status.h"
 #include "assoc/table.h"
+#include "output/lines.h"
+#include "output/stats.h"
+#include "core/counters.h"
+#include "core/pipeline.h"
+#include "cmd/status.h"
 
 #define MAX_SNAPSHOT (64u << 20) /* the client refuses larger answers */
 
@@ -262,10 +264,10 @@ static void rec_to_json(const struct dm_rec *r, void *c)
 	json_object_array_add(sc->arr, o);
 }
 
-json_object *dm_status_snapshot(const struct dm_loader *l, struct dm_events *ev)
+json_object *dm_status_snapshot(const struct dm_loader *l, const struct dm_pipeline *p)
 {
-	const struct dm_table_stats *ts = dm_table_stats(dm_events_table(ev));
-	json_object *o = json_object_new_object(), *d, *ifs, *i, *t;
+	const struct dm_table *table = dm_pipeline_table(p);
+	json_object *o = json_object_new_object(), *d, *ifs, *i;
 	struct kassoc k = {};
 	struct snap_ctx sc = {.l = l, .k = &k, .arr = json_object_new_array()};
 	struct dm_stats total;
@@ -289,25 +291,15 @@ json_object *dm_status_snapshot(const struct dm_loader *l, struct dm_events *ev)
 	json_object_object_add(o, "source", json_object_new_string("daemon"));
 	json_object_object_add(o, "daemon", d);
 
-	dm_table_foreach(dm_events_table(ev), rec_to_json, &sc);
+	dm_table_foreach(table, rec_to_json, &sc);
 	/* Live in the kernel, unknown to this daemon's table (older than its start). */
 	for (n = 0; n < k.n; n++)
-		if (!dm_table_find(dm_events_table(ev), k.v[n].id))
+		if (!dm_table_find(table, k.v[n].id))
 			json_object_array_add(
 			    sc.arr, kassoc_json(&k.v[n], dm_loader_ifname(l, k.v[n].ifindex)));
 	json_object_object_add(o, "associations", sc.arr);
 
-	t = json_object_new_object();
-	json_object_object_add(t, "active", json_object_new_int64(ts->active));
-	json_object_object_add(t, "finished", json_object_new_int64(ts->finished));
-	json_object_object_add(t, "created", json_object_new_int64(ts->created));
-	json_object_object_add(t, "evicted_active", json_object_new_int64(ts->evicted_active));
-	json_object_object_add(t, "evicted_finished", json_object_new_int64(ts->evicted_finished));
-	json_object_object_add(t, "expired", json_object_new_int64(ts->expired));
-	json_object_object_add(t, "pdus_decoded", json_object_new_int64(ts->pdus_decoded));
-	json_object_object_add(t, "pdus_broken", json_object_new_int64(ts->pdus_broken));
-	json_object_object_add(t, "violations", json_object_new_int64(ts->violations));
-	json_object_object_add(o, "table", t);
+	json_object_object_add(o, "table", dm_counters_status_table(p));
 	if (!dm_stats_read(dm_loader_stats_fd(l), l->ncpus, -1, &total))
 		json_object_object_add(o, "totals", dm_stats_json(&total));
 	free(k.v);
@@ -332,7 +324,7 @@ static int write_all(int fd, const char *buf, size_t len)
 }
 
 void dm_status_server_handle(struct dm_status_server *s, const struct dm_loader *l,
-			     struct dm_events *ev)
+			     const struct dm_pipeline *p)
 {
 	/* A client that does not read its answer holds the loop two seconds at most. */
 	struct timeval tmo = {.tv_sec = 2};
@@ -342,7 +334,7 @@ void dm_status_server_handle(struct dm_status_server *s, const struct dm_loader 
 
 	while ((c = accept4(s->fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
 		if (!snap) {
-			snap = dm_status_snapshot(l, ev);
+			snap = dm_status_snapshot(l, p);
 			text = json_object_to_json_string_ext(
 			    snap, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 		}

@@ -12,7 +12,7 @@
 #include <time.h>
 #include "lib/clock.h"
 #include "output/eve.h"
-#include "core/events.h"
+#include "output/lines.h"
 #include "lib/names.h"
 #include "assoc/record.h"
 
