@@ -18,6 +18,7 @@
 #include "output/assoc_metrics.h"
 #include "dicomon.h"
 #include "config/config.h"
+#include "core/counters.h"
 #include "core/pipeline.h"
 #include "pktbuild.h"
 
@@ -388,7 +389,6 @@ static void test_metrics(void **state)
 {
 	struct fx *f = *state;
 	struct dm_assoc a = {.state = DM_STATE_RELEASED};
-	uint64_t active[DM_TRANSPORT_MAX] = {0};
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *m;
@@ -402,7 +402,7 @@ static void test_metrics(void **state)
 	memset(&a.dir, 0, sizeof(a.dir));
 	end(f, 21, &a);
 	m = open_memstream(&buf, &len);
-	dm_am_write(m, dm_pipeline_assoc_metrics(f->ev), active);
+	assert_int_equal(dm_counters_prometheus_of(m, f->ev, NULL, 0), 0);
 	fclose(m);
 	assert_non_null(
 	    strstr(buf, "dicomon_association_anomalies_total{anomaly=\"overlap_conflict\"} 1\n"));
