@@ -266,7 +266,7 @@ static const struct dm_family families[] = {
      .fields = {{NULL, F(ts.pdus_decoded)}}},
     {"control_pdus_broken_total", DM_COUNTER,
      "Association PDUs that could not be rebuilt (pieces lost).",
-     .fields = {{NULL, F(ps.pdus_broken)}}},
+     .fields = {{NULL, F(ts.pdus_broken)}}},
     {"table_associations", DM_GAUGE, "Associations in the userspace table that are going on.",
      .fields = {{NULL, F(ts.active)}}},
     {"table_finished_associations", DM_GAUGE,
@@ -313,9 +313,6 @@ static const struct dm_family families[] = {
      "(gap).",
      {"reason"},
      .fields = {{"evicted", F(hs.evicted)}, {"expired", F(hs.expired)}, {"gap", F(hs.gaps)}}},
-    {"table_insert_failures_total", DM_COUNTER,
-     "Associations userspace could not add to its table (full and nothing to evict).",
-     .fields = {{NULL, F(ps.assoc_table_full)}}},
     {"evidence_files_total", DM_COUNTER, "Evidence pcaps written (one per alerted association).",
      .fields = {{NULL, F(vs.files)}}, .shown = evidence_on},
     {"evidence_frames_written_total", DM_COUNTER, "Frames written to evidence pcaps.",
@@ -442,7 +439,7 @@ struct dm_stat_group {
 static const struct dm_stat top_rows[] = {
     ROW("events_flow_end", ps.events[DM_EV_FLOW_END], SHOW_JSON),
     ROW("pdus_decoded", ts.pdus_decoded, SHOW_LINES),
-    ROW("pdus_broken", ps.pdus_broken, SHOW_LINES),
+    ROW("pdus_broken", ts.pdus_broken, SHOW_LINES),
     ROW("malformed_events", ps.malformed, SHOW_LINES),
     {.key = NULL},
 };

@@ -40,8 +40,6 @@ struct dm_http_asm_stats;
 struct dm_pipeline_stats {
 	uint64_t events[DM_EV_MAX]; /* records consumed, by type */
 	uint64_t malformed;	    /* record shorter than its type or of unknown type */
-	uint64_t pdus_broken;	    /* exported, never counted (the table counts them) */
-	uint64_t assoc_table_full;  /* exported, never counted */
 };
 
 /* Alerts the rules raised, by signature and severity (before the feed's rate limit). */
