@@ -20,7 +20,7 @@
 #include "config/config.h"
 #include "core/counters.h"
 #include "core/pipeline.h"
-#include "pktbuild.h"
+#include "evfix.h"
 
 struct fx {
 	char *buf;
@@ -34,8 +34,6 @@ struct fx {
 static int fx_setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	struct pdu_pc pc = {1, PDU_UID_VERIFICATION, {PDU_UID_IMPLICIT_LE}, 1};
-	uint8_t ids[1] = {1}, res[1] = {0};
 	struct dm_config cfg;
 	char err[256];
 
@@ -43,9 +41,7 @@ static int fx_setup(void **state)
 	cfg.json = true;
 	f->out = open_memstream(&f->buf, &f->len);
 	assert_int_equal(dm_pipeline_new(&cfg, NULL, NULL, f->out, &f->ev, err, sizeof(err)), 0);
-	f->rq_len = pdu_assoc_rq(f->rq, sizeof(f->rq), "PACS", "MODALITY", &pc, 1, 16384,
-				 PDU_DCMTK_IMPL_UID, PDU_DCMTK_IMPL_VER);
-	f->ac_len = pdu_assoc_ac(f->ac, sizeof(f->ac), "PACS", "MODALITY", ids, res, 1, 16384);
+	evfix_echo_setup(f->rq, &f->rq_len, f->ac, &f->ac_len, sizeof(f->rq));
 	*state = f;
 	return 0;
 }
@@ -61,32 +57,11 @@ static int fx_teardown(void **state)
 	return 0;
 }
 
-static struct dm_event_hdr hdr(uint64_t id, uint8_t dir, uint32_t type)
-{
-	struct dm_event_hdr h = {.type = type, .assoc_id = id, .dir = dir, .ts_ns = 1000 + id};
-
-	h.key.family = 4;
-	h.key.addr[0][0] = 0x0100000a;
-	h.key.addr[1][0] = 0x0200000a;
-	h.key.port[0] = (uint16_t)(40000 + id);
-	h.key.port[1] = 104;
-	return h;
-}
 
 static void piece(struct fx *f, uint64_t id, uint8_t dir, const uint8_t *pdu, uint32_t off,
 		  size_t n, uint8_t flags)
 {
-	struct dm_event_piece *e = calloc(1, sizeof(*e) + DM_PIECE_MAX);
-
-	e->hdr = hdr(id, dir, DM_EV_PDU);
-	e->hdr.len = (uint32_t)n;
-	e->hdr.flags = flags;
-	e->pdu_len = (uint32_t)pdu[2] << 24 | pdu[3] << 16 | pdu[4] << 8 | pdu[5];
-	e->pdu_type = pdu[0];
-	e->offset = off;
-	memcpy(e->data, pdu + off, n);
-	dm_pipeline_event(f->ev, e, sizeof(*e) + DM_PIECE_MAX);
-	free(e);
+	evfix_piece(f->ev, evfix_hdr(id, dir, DM_EV_PDU), pdu, off, n, flags);
 }
 
 static void whole(struct fx *f, uint64_t id, uint8_t dir, const uint8_t *pdu, size_t n)
@@ -97,7 +72,7 @@ static void whole(struct fx *f, uint64_t id, uint8_t dir, const uint8_t *pdu, si
 static void anomaly(struct fx *f, uint64_t id, uint8_t dir, uint32_t code, uint32_t value,
 		    uint64_t offset)
 {
-	struct dm_event_anomaly e = {.hdr = hdr(id, dir, DM_EV_ANOMALY)};
+	struct dm_event_anomaly e = {.hdr = evfix_hdr(id, dir, DM_EV_ANOMALY)};
 
 	e.code = code;
 	e.value = value;
@@ -107,7 +82,7 @@ static void anomaly(struct fx *f, uint64_t id, uint8_t dir, uint32_t code, uint3
 
 static void end(struct fx *f, uint64_t id, const struct dm_assoc *a)
 {
-	struct dm_event_flow e = {.hdr = hdr(id, 0, DM_EV_FLOW_END), .reason = DM_END_FIN};
+	struct dm_event_flow e = {.hdr = evfix_hdr(id, 0, DM_EV_FLOW_END), .reason = DM_END_FIN};
 
 	e.assoc = *a;
 	e.assoc.id = id;

@@ -23,7 +23,7 @@
 #include "config/config.h"
 #include "core/counters.h"
 #include "core/pipeline.h"
-#include "pktbuild.h"
+#include "evfix.h"
 
 struct fx {
 	struct dm_pipeline *p;
@@ -56,17 +56,13 @@ static void start(struct fx *f)
 static int fx_setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	struct pdu_pc pc = {1, PDU_UID_VERIFICATION, {PDU_UID_IMPLICIT_LE}, 1};
-	uint8_t ids[1] = {1}, res[1] = {0};
 
 	snprintf(f->dir, sizeof(f->dir), "/tmp/dmpipe.XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
 	snprintf(f->eve, sizeof(f->eve), "%s/eve.json", f->dir);
 	dm_config_defaults(&f->cfg);
 	f->cfg.json = true;
-	f->rq_len = pdu_assoc_rq(f->rq, sizeof(f->rq), "PACS", "MODALITY", &pc, 1, 16384,
-				 PDU_DCMTK_IMPL_UID, PDU_DCMTK_IMPL_VER);
-	f->ac_len = pdu_assoc_ac(f->ac, sizeof(f->ac), "PACS", "MODALITY", ids, res, 1, 16384);
+	evfix_echo_setup(f->rq, &f->rq_len, f->ac, &f->ac_len, sizeof(f->rq));
 	*state = f;
 	return 0;
 }
@@ -86,13 +82,8 @@ static int fx_teardown(void **state)
 
 static struct dm_event_hdr hdr(uint64_t id, uint8_t dir, uint32_t type)
 {
-	struct dm_event_hdr h = {.type = type, .assoc_id = id, .dir = dir, .ts_ns = 1000 + id};
+	struct dm_event_hdr h = evfix_hdr(id, dir, type);
 
-	h.key.family = 4;
-	h.key.addr[0][0] = 0x0100000a;
-	h.key.addr[1][0] = 0x0200000a;
-	h.key.port[0] = (uint16_t)(40000 + id);
-	h.key.port[1] = 104;
 	h.ifindex = 7;
 	return h;
 }
@@ -100,17 +91,7 @@ static struct dm_event_hdr hdr(uint64_t id, uint8_t dir, uint32_t type)
 static void piece(struct fx *f, uint64_t id, uint8_t dir, const uint8_t *pdu, uint32_t off,
 		  size_t n, uint8_t flags)
 {
-	struct dm_event_piece *e = calloc(1, sizeof(*e) + DM_PIECE_MAX);
-
-	e->hdr = hdr(id, dir, DM_EV_PDU);
-	e->hdr.len = (uint32_t)n;
-	e->hdr.flags = flags;
-	e->pdu_len = (uint32_t)pdu[2] << 24 | pdu[3] << 16 | pdu[4] << 8 | pdu[5];
-	e->pdu_type = pdu[0];
-	e->offset = off;
-	memcpy(e->data, pdu + off, n);
-	assert_int_equal(dm_pipeline_event(f->p, e, sizeof(*e) + DM_PIECE_MAX), 0);
-	free(e);
+	assert_int_equal(evfix_piece(f->p, hdr(id, dir, DM_EV_PDU), pdu, off, n, flags), 0);
 }
 
 static void end(struct fx *f, uint64_t id, uint32_t state)

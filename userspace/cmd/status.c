@@ -169,16 +169,11 @@ static void add_endpoints(json_object *o, const struct dm_flow_key *key, int ini
 
 static void add_counters(json_object *o, const struct dm_dir_state dir[DM_DIR_MAX])
 {
-	json_object *p = json_object_new_object(), *b = json_object_new_object(), *x;
-	int d, t;
+	json_object *p = json_object_new_object(), *b = json_object_new_object();
+	int d;
 
 	for (d = 0; d < DM_DIR_MAX; d++) {
-		x = json_object_new_object();
-		for (t = 1; t < DM_PDU_MAX; t++)
-			if (dir[d].pdus[t])
-				json_object_object_add(x, dm_pdu_name(t),
-						       json_object_new_int64(dir[d].pdus[t]));
-		json_object_object_add(p, dm_dir_name(d), x);
+		json_object_object_add(p, dm_dir_name(d), dm_pdu_counts_json(&dir[d]));
 		json_object_object_add(b, dm_dir_name(d), json_object_new_int64(dir[d].bytes));
 	}
 	json_object_object_add(o, "pdus", p);

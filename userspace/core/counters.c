@@ -188,13 +188,13 @@ static void tc_ahead(struct dm_expo *e, const void *ctx, const void *arg)
 static void prog_runs(struct dm_expo *e, const void *ctx, const void *arg)
 {
 	(void)arg;
-	dm_attach_runs(e, VIEW(ctx)->runs, VIEW(ctx)->n_runs);
+	dm_attach_runs(e, VIEW(ctx)->runs, VIEW(ctx)->n_runs, false);
 }
 
 static void prog_seconds(struct dm_expo *e, const void *ctx, const void *arg)
 {
 	(void)arg;
-	dm_attach_run_seconds(e, VIEW(ctx)->runs, VIEW(ctx)->n_runs);
+	dm_attach_runs(e, VIEW(ctx)->runs, VIEW(ctx)->n_runs, true);
 }
 
 static void fallbacks(struct dm_expo *e, const void *ctx, const void *arg)

@@ -95,7 +95,7 @@ int dm_attach_prog_runs(const struct dm_loader *l, struct dm_prog_run *out, int 
 	return n;
 }
 
-void dm_attach_runs(struct dm_expo *e, const struct dm_prog_run *r, int n)
+void dm_attach_runs(struct dm_expo *e, const struct dm_prog_run *r, int n, bool seconds)
 {
 	const char *lv[2];
 	char id[16];
@@ -105,20 +105,9 @@ void dm_attach_runs(struct dm_expo *e, const struct dm_prog_run *r, int n)
 		snprintf(id, sizeof(id), "%u", r[j].id);
 		lv[0] = r[j].name;
 		lv[1] = id;
-		dm_expo_u64(e, lv, r[j].runs);
-	}
-}
-
-void dm_attach_run_seconds(struct dm_expo *e, const struct dm_prog_run *r, int n)
-{
-	const char *lv[2];
-	char id[16];
-	int j;
-
-	for (j = 0; j < n; j++) {
-		snprintf(id, sizeof(id), "%u", r[j].id);
-		lv[0] = r[j].name;
-		lv[1] = id;
-		dm_expo_f64(e, lv, (double)r[j].run_ns / 1e9, 9);
+		if (seconds)
+			dm_expo_f64(e, lv, (double)r[j].run_ns / 1e9, 9);
+		else
+			dm_expo_u64(e, lv, r[j].runs);
 	}
 }

@@ -8,6 +8,7 @@
 #ifndef __DM_ATTACH_METRICS_H
 #define __DM_ATTACH_METRICS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "kern/loader.h"
 
@@ -27,8 +28,8 @@ int dm_attach_prog_runs(const struct dm_loader *l, struct dm_prog_run *out, int 
 int dm_attach_bpf_stats_enabled(void);
 
 void dm_attach_tc_ahead(struct dm_expo *e, const struct dm_loader *l);
-void dm_attach_runs(struct dm_expo *e, const struct dm_prog_run *r, int n);
-void dm_attach_run_seconds(struct dm_expo *e, const struct dm_prog_run *r, int n);
+/* Each program's runs, or (seconds) its run time. */
+void dm_attach_runs(struct dm_expo *e, const struct dm_prog_run *r, int n, bool seconds);
 void dm_attach_fallbacks(struct dm_expo *e, const struct dm_loader *l);
 
 #endif /* __DM_ATTACH_METRICS_H */

@@ -105,7 +105,7 @@ static void emit_json(const struct dm_lines *l, json_object *o)
 	fflush(l->out);
 }
 
-static json_object *pdu_counts(const struct dm_dir_state *d)
+json_object *dm_pdu_counts_json(const struct dm_dir_state *d)
 {
 	json_object *o = json_object_new_object();
 	int t;
@@ -301,7 +301,7 @@ static void flow_json_kernel(json_object *o, const struct dm_event_flow *e)
 	json_object_object_add(o, "tls_offered", off ? json_object_new_string(off) : NULL);
 	json_object_object_add(o, "tls_selected", sel ? json_object_new_string(sel) : NULL);
 	for (d = 0; d < DM_DIR_MAX; d++) {
-		json_object_object_add(p, dm_dir_name(d), pdu_counts(&as->dir[d]));
+		json_object_object_add(p, dm_dir_name(d), dm_pdu_counts_json(&as->dir[d]));
 		json_object_object_add(b, dm_dir_name(d), json_object_new_int64(as->dir[d].bytes));
 	}
 	json_object_object_add(o, "pdus", p);

@@ -47,6 +47,8 @@ void dm_lines_http(const struct dm_lines *l, const struct dm_event_hdr *h,
 void dm_source_json(json_object *o);
 /* Monotonic ns (bpf_ktime_get_ns) to "2026-11-21T23:59:01.123456+00:00". */
 void dm_format_time(uint64_t mono_ns, char *buf, size_t len);
+/* One direction's PDU counts by type name, the types seen only: {"A-ASSOCIATE-RQ": 1, ...}. */
+json_object *dm_pdu_counts_json(const struct dm_dir_state *d);
 /* "10.0.0.1" / "fd00::1" for endpoint side (0/1) of a key. */
 void dm_key_addr(const struct dm_flow_key *k, int side, char *buf, size_t len);
 
