@@ -121,6 +121,7 @@ test-dashboards:
 # Userspace only, no root needed.
 test-unit: $(UNIT_TESTS)
 	$(Q)for t in $(UNIT_TESTS); do $$t || exit 1; done
+	$(Q)python3 tests/unit/check_counters.py
 	$(Q)python3 tests/e2e/test_check_events.py
 	$(Q)python3 tests/e2e/test_check_assoc.py
 	$(Q)python3 tests/replay/test_captures.py

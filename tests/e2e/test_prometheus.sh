@@ -164,8 +164,9 @@ check(scalar('sum(dicomon_ringbuf_reserve_failures_total)') == lost_before == 0,
 check(scalar('sum(dicomon_malformed_events_total)') == 0, "no malformed events")
 check(scalar('dicomon_flow_table_capacity{table="slots"}') == 16384
       and scalar('dicomon_flow_table_entries{table="slots"}') is not None
-      and scalar('sum(dicomon_table_insert_failures_total)') == 0,
-      "flow table: 16384 slots (the default), entries exported, no userspace insert failure")
+      and scalar('sum(dicomon_table_evictions_total)') == 0,
+      "flow table: 16384 slots (the default), entries exported, no association dropped from "
+      "the userspace table")
 
 # wrk: every request answered with 200
 wrk = open(W + "/logs/wrk.out").read()

@@ -17,16 +17,16 @@
 #include <json-c/json.h>
 #include "output/assoc_metrics.h"
 #include "dicomon.h"
-#include "core/events.h"
-#include "kern/loader.h"
-#include "pktbuild.h"
+#include "config/config.h"
+#include "core/counters.h"
+#include "core/pipeline.h"
+#include "evfix.h"
 
 struct fx {
-	struct dm_loader l;
 	char *buf;
 	size_t len;
 	FILE *out;
-	struct dm_events *ev;
+	struct dm_pipeline *ev;
 	uint8_t rq[1024], ac[1024];
 	size_t rq_len, ac_len;
 };
@@ -34,14 +34,14 @@ struct fx {
 static int fx_setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	struct pdu_pc pc = {1, PDU_UID_VERIFICATION, {PDU_UID_IMPLICIT_LE}, 1};
-	uint8_t ids[1] = {1}, res[1] = {0};
+	struct dm_config cfg;
+	char err[256];
 
+	dm_config_defaults(&cfg);
+	cfg.json = true;
 	f->out = open_memstream(&f->buf, &f->len);
-	f->ev = dm_events_new(&f->l, true, f->out);
-	f->rq_len = pdu_assoc_rq(f->rq, sizeof(f->rq), "PACS", "MODALITY", &pc, 1, 16384,
-				 PDU_DCMTK_IMPL_UID, PDU_DCMTK_IMPL_VER);
-	f->ac_len = pdu_assoc_ac(f->ac, sizeof(f->ac), "PACS", "MODALITY", ids, res, 1, 16384);
+	assert_int_equal(dm_pipeline_new(&cfg, NULL, NULL, f->out, &f->ev, err, sizeof(err)), 0);
+	evfix_echo_setup(f->rq, &f->rq_len, f->ac, &f->ac_len, sizeof(f->rq));
 	*state = f;
 	return 0;
 }
@@ -50,39 +50,18 @@ static int fx_teardown(void **state)
 {
 	struct fx *f = *state;
 
-	dm_events_free(f->ev);
+	dm_pipeline_free(f->ev);
 	fclose(f->out);
 	free(f->buf);
 	free(f);
 	return 0;
 }
 
-static struct dm_event_hdr hdr(uint64_t id, uint8_t dir, uint32_t type)
-{
-	struct dm_event_hdr h = {.type = type, .assoc_id = id, .dir = dir, .ts_ns = 1000 + id};
-
-	h.key.family = 4;
-	h.key.addr[0][0] = 0x0100000a;
-	h.key.addr[1][0] = 0x0200000a;
-	h.key.port[0] = (uint16_t)(40000 + id);
-	h.key.port[1] = 104;
-	return h;
-}
 
 static void piece(struct fx *f, uint64_t id, uint8_t dir, const uint8_t *pdu, uint32_t off,
 		  size_t n, uint8_t flags)
 {
-	struct dm_event_piece *e = calloc(1, sizeof(*e) + DM_PIECE_MAX);
-
-	e->hdr = hdr(id, dir, DM_EV_PDU);
-	e->hdr.len = (uint32_t)n;
-	e->hdr.flags = flags;
-	e->pdu_len = (uint32_t)pdu[2] << 24 | pdu[3] << 16 | pdu[4] << 8 | pdu[5];
-	e->pdu_type = pdu[0];
-	e->offset = off;
-	memcpy(e->data, pdu + off, n);
-	dm_events_handle(f->ev, e, sizeof(*e) + DM_PIECE_MAX);
-	free(e);
+	evfix_piece(f->ev, evfix_hdr(id, dir, DM_EV_PDU), pdu, off, n, flags);
 }
 
 static void whole(struct fx *f, uint64_t id, uint8_t dir, const uint8_t *pdu, size_t n)
@@ -93,23 +72,23 @@ static void whole(struct fx *f, uint64_t id, uint8_t dir, const uint8_t *pdu, si
 static void anomaly(struct fx *f, uint64_t id, uint8_t dir, uint32_t code, uint32_t value,
 		    uint64_t offset)
 {
-	struct dm_event_anomaly e = {.hdr = hdr(id, dir, DM_EV_ANOMALY)};
+	struct dm_event_anomaly e = {.hdr = evfix_hdr(id, dir, DM_EV_ANOMALY)};
 
 	e.code = code;
 	e.value = value;
 	e.offset = offset;
-	dm_events_handle(f->ev, &e, sizeof(e));
+	dm_pipeline_event(f->ev, &e, sizeof(e));
 }
 
 static void end(struct fx *f, uint64_t id, const struct dm_assoc *a)
 {
-	struct dm_event_flow e = {.hdr = hdr(id, 0, DM_EV_FLOW_END), .reason = DM_END_FIN};
+	struct dm_event_flow e = {.hdr = evfix_hdr(id, 0, DM_EV_FLOW_END), .reason = DM_END_FIN};
 
 	e.assoc = *a;
 	e.assoc.id = id;
 	if (!e.assoc.transport)
 		e.assoc.transport = DM_TRANSPORT_CLEARTEXT;
-	dm_events_handle(f->ev, &e, sizeof(e));
+	dm_pipeline_event(f->ev, &e, sizeof(e));
 }
 
 /* The id-th line of the given event kind printed so far (JSON), NULL if none. */
@@ -385,7 +364,6 @@ static void test_metrics(void **state)
 {
 	struct fx *f = *state;
 	struct dm_assoc a = {.state = DM_STATE_RELEASED};
-	uint64_t active[DM_TRANSPORT_MAX] = {0};
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *m;
@@ -399,7 +377,7 @@ static void test_metrics(void **state)
 	memset(&a.dir, 0, sizeof(a.dir));
 	end(f, 21, &a);
 	m = open_memstream(&buf, &len);
-	dm_am_write(m, dm_events_assoc_metrics(f->ev), active);
+	assert_int_equal(dm_counters_prometheus_of(m, f->ev, NULL, 0), 0);
 	fclose(m);
 	assert_non_null(
 	    strstr(buf, "dicomon_association_anomalies_total{anomaly=\"overlap_conflict\"} 1\n"));

@@ -8,6 +8,7 @@
 #include <string.h>
 #include "assoc/integrity.h"
 #include "lib/names.h"
+#include "assoc/table.h"
 
 #define AN_BIT(c) (1u << (c))
 #define AN_ALL	  ((AN_BIT(DM_AN_MAX) - 1) & ~AN_BIT(DM_AN_NONE))

@@ -12,7 +12,9 @@
 #include <json-c/json.h>
 #include <stdbool.h>
 #include "dicomon.h"
-#include "assoc/table.h"
+#include "assoc/record.h"
+
+struct dm_table;
 
 /* A DM_EV_ANOMALY of the record's association. */
 void dm_integrity_anomaly(struct dm_table *t, struct dm_rec *r, const struct dm_event_anomaly *e);

@@ -20,30 +20,45 @@
 #include <json-c/json.h>
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
-#include "output/assoc_metrics.h"
-#include "output/attach_metrics.h"
 #include "lib/clock.h"
-#include "cmd/daemon.h"
-#include "core/events.h"
-#include "output/evidence.h"
 #include "lib/log.h"
 #include "lib/loop.h"
-#include "lib/names.h"
-#include "output/metrics.h"
-#include "output/feed.h"
-#include "assoc/httpasm.h"
 #include "kern/kcount.h"
-#include "detect/rules.h"
-#include "output/stats.h"
-#include "cmd/status.h"
-#include "assoc/table.h"
+#include "kern/loader.h"
 #include "kern/tcorder.h"
+#include "detect/rules.h"
+#include "output/metrics.h"
+#include "core/counters.h"
+#include "core/pipeline.h"
+#include "cmd/daemon.h"
+#include "cmd/status.h"
 
 /* The BPF side wakes us only for a backlog; between wakeups we drain on this tick. */
 #define DRAIN_INTERVAL_NS (100 * 1000 * 1000ULL)
 #define NSEC_PER_SEC	  1000000000ULL
 /* What runs ahead of our TC programs is checked every this many drain ticks (10 s). */
 #define TC_ORDER_TICKS (10 * NSEC_PER_SEC / DRAIN_INTERVAL_NS)
+
+/*
+ * The running daemon: the loader's maps and attachments, the pipeline, and
+ * what the loop watches. Subsystems with descriptors of their own (the status
+ * socket, the metrics listener) start in setup_loop() once the loop exists.
+ */
+struct dm_daemon {
+	const struct dm_cli *cli; /* re-applied over the file on SIGHUP */
+	struct dm_config cfg;	  /* what runs */
+	struct dm_loader l;
+	struct dm_pipeline *p;
+	struct ring_buffer *rb;
+	struct dm_loop *loop;
+	struct dm_status_server *status; /* `dicomon status` answers here */
+	struct dm_metrics *metrics;	 /* the Prometheus endpoint, NULL if off */
+	struct dm_kcount kc;		 /* entries of the kernel's tables, counted every 10 s */
+	int sig_fd, drain_fd, stats_fd;
+	unsigned int reloads;
+	uint64_t drain_ticks; /* the drain timer's, for the TC order check (tcorder.c) */
+	double start_load_s, start_attach_s, start_ready_s; /* from start: loaded, attached, ready */
+};
 
 /* sd_notify(3) without libsystemd: one datagram to $NOTIFY_SOCKET. */
 static void notify(const char *msg)
@@ -184,96 +199,32 @@ static void print_reload(const struct dm_daemon *d, int err, const char *msg, js
 	print_json(o);
 }
 
-static void add_u64(json_object *o, const char *k, uint64_t v)
-{
-	json_object_object_add(o, k, json_object_new_int64((int64_t)v));
-}
-
-/* dm_cands now: held, and evicted by its LRU (no kernel counter sees those). */
-static json_object *cands_json(struct dm_daemon *d)
-{
-	json_object *c = json_object_new_object();
-	struct dm_stats total;
-
-	dm_kcount_update(d, true);
-	add_u64(c, "held", d->cands_held);
-	if (!dm_stats_read(dm_loader_stats_fd(&d->l), d->l.ncpus, -1, &total))
-		add_u64(c, "evicted", dm_kcount_cands_evicted(d, &total));
-	return c;
-}
-
-/* HTTP requests put together from their events (httpasm.c). */
-static json_object *http_json(struct dm_daemon *d)
-{
-	const struct dm_http_asm_stats *hs = dm_events_http_stats(d->ev);
-	json_object *h = json_object_new_object();
-
-	add_u64(h, "requests", hs->requests);
-	add_u64(h, "evicted", hs->evicted);
-	add_u64(h, "expired", hs->expired);
-	add_u64(h, "gaps", hs->gaps);
-	add_u64(h, "orphans", hs->orphans);
-	return h;
-}
-
-/* The counters: the kernel's, then the table's, the rules' and the feed's. */
-void dm_daemon_print_stats(struct dm_daemon *d)
-{
-	const struct dm_table_stats *ts = dm_table_stats(dm_events_table(d->ev));
-	const struct dm_rules_stats *rs = dm_rules_stats(d->rules);
-	const struct dm_feed_stats *fs = dm_feed_stats(d->feed);
-	json_object *x = json_object_new_object(), *t = json_object_new_object();
-	json_object *r = json_object_new_object(), *f = json_object_new_object();
-	char k[64];
-	int i;
-
-	add_u64(t, "active", ts->active);
-	add_u64(t, "finished", ts->finished);
-	add_u64(t, "evicted_active", ts->evicted_active);
-	add_u64(t, "evicted_finished", ts->evicted_finished);
-	add_u64(t, "violations", ts->violations);
-	add_u64(r, "alerts", rs->alerts);
-	add_u64(r, "peers_evicted", rs->peers_evicted);
-	add_u64(r, "learned_titles", rs->learned_titles);
-	add_u64(r, "learn_dropped", rs->learn_dropped);
-	add_u64(f, "records", fs->records);
-	add_u64(f, "alerts", fs->alerts);
-	add_u64(f, "alerts_suppressed", fs->alerts_suppressed);
-	add_u64(f, "limiter_evictions", fs->limiter_evictions);
-	for (i = 0; i < DM_FEED_OUT_MAX; i++) {
-		snprintf(k, sizeof(k), "%s_lines", dm_feed_output_name(i));
-		add_u64(f, k, fs->out[i].lines);
-		snprintf(k, sizeof(k), "%s_dropped", dm_feed_output_name(i));
-		add_u64(f, k, fs->out[i].dropped);
-		snprintf(k, sizeof(k), "%s_errors", dm_feed_output_name(i));
-		add_u64(f, k, fs->out[i].errors);
-	}
-	json_object_object_add(x, "table", t);
-	json_object_object_add(x, "rules", r);
-	json_object_object_add(x, "feed", f);
-	json_object_object_add(x, "candidates", cands_json(d));
-	json_object_object_add(x, "http", http_json(d));
-	if (d->evidence) {
-		const struct dm_evidence_stats *es = dm_evidence_stats(d->evidence);
-		json_object *v = json_object_new_object();
-
-		add_u64(v, "packets", es->packets);
-		add_u64(v, "files", es->files);
-		add_u64(v, "written", es->written);
-		add_u64(v, "dropped", es->dropped);
-		add_u64(v, "evicted", es->evicted);
-		add_u64(v, "write_errors", es->write_errors);
-		add_u64(v, "redacted_bytes", es->redacted);
-		json_object_object_add(x, "evidence", v);
-	}
-	dm_stats_print(&d->l, dm_events_stats(d->ev), x, d->cfg.json, stdout);
-	json_object_put(x);
-}
-
 static void drain(struct dm_daemon *d)
 {
 	if (d->rb && ring_buffer__consume(d->rb) < 0)
 		pr_warn("ring buffer dm_events: consume failed\n");
+}
+
+static void print_stats(struct dm_daemon *d)
+{
+	struct dm_kside k = {&d->l, &d->kc};
+
+	dm_counters_print_stats(stdout, d->p, &k, d->cfg.json);
+}
+
+/* One scrape: what is queued first, so the counts include it. */
+static int render_metrics(FILE *out, void *ctx)
+{
+	struct dm_daemon *d = ctx;
+	struct dm_kside k = {&d->l, &d->kc};
+
+	drain(d);
+	return dm_counters_prometheus(out, d->p, &k);
+}
+
+static const char *ifname(void *ctx, uint32_t ifindex)
+{
+	return dm_loader_ifname(ctx, ifindex);
 }
 
 /* SIGHUP: the file again, then the same command line over it. */
@@ -323,11 +274,9 @@ static void reload(struct dm_daemon *d)
 		n.learn_s = 366 * 86400;
 		n.ae_allowlist[0] = 0;
 	}
-	if (dm_rules_configure(d->rules, &n, err, sizeof(err)))
-		pr_warn("reload: rules: %s (keeping the running policy)\n", err);
-	dm_feed_configure(d->feed, &n);
+	if (dm_pipeline_configure(d->p, &n, err, sizeof(err)))
+		pr_warn("reload: %s (keeping the running policy)\n", err);
 	d->cfg = n;
-	dm_table_set_limits(dm_events_table(d->ev), n.table_max_assoc, n.table_keep_finished_s);
 	dm_log_set_level(n.log_level);
 	dm_loop_timer_set(d->stats_fd, (uint64_t)n.stats_interval_s * NSEC_PER_SEC);
 	pr_info("reload %u done\n", d->reloads);
@@ -345,11 +294,11 @@ static void on_signal(struct dm_loop *lp, int fd, uint32_t events, void *ctx)
 		switch (si.ssi_signo) {
 		case SIGUSR1:
 			drain(d);
-			dm_daemon_print_stats(d);
+			print_stats(d);
 			break;
 		case SIGHUP:
 			/* First: logrotate needs the new file even when the new config is bad. */
-			dm_feed_reopen(d->feed);
+			dm_pipeline_reopen(d->p);
 			reload(d);
 			break;
 		default:
@@ -365,144 +314,12 @@ static void on_drain(struct dm_loop *lp, int fd, uint32_t events, void *ctx)
 
 	(void)lp, (void)fd, (void)events;
 	drain(d);
-	dm_events_tick(d->ev, dm_clock_now_ns()); /* HTTP requests held past their age */
-	dm_feed_tick(d->feed); /* reconnects, buffered socket output */
+	dm_pipeline_tick(d->p, dm_clock_now_ns()); /* HTTP requests held, feed reconnects */
 	if (fd == d->drain_fd) {
 		dm_metrics_tick(d->metrics); /* idle scrape connections time out */
 		if (++d->drain_ticks % TC_ORDER_TICKS == 0)
 			dm_tcorder_check_all(&d->l);
 	}
-}
-
-static void gauge(FILE *out, const char *name, const char *type, const char *help, uint64_t v)
-{
-	dm_metrics_head(out, name, type, help);
-	fprintf(out, "dicomon_%s %llu\n", name, (unsigned long long)v);
-}
-
-static void count_active(const struct dm_rec *r, void *ctx)
-{
-	uint64_t *active = ctx;
-
-	if (!r->finished && r->transport < DM_TRANSPORT_MAX)
-		active[r->transport]++;
-}
-
-
-/* One scrape: the maps as they are now, then userspace's counters. */
-int dm_daemon_render_metrics(FILE *out, void *ctx)
-{
-	struct dm_metrics_iface ifs[DM_MAX_IFACES];
-	uint64_t active[DM_TRANSPORT_MAX];
-	struct dm_daemon *d = ctx;
-	const struct dm_event_stats *es;
-	const struct dm_table_stats *ts;
-	const struct dm_rules_stats *rs;
-	const struct dm_feed_stats *fs;
-	int i, err, fd = dm_loader_stats_fd(&d->l);
-
-	drain(d); /* counts include what is queued */
-	es = dm_events_stats(d->ev);
-	ts = dm_table_stats(dm_events_table(d->ev));
-	rs = dm_rules_stats(d->rules);
-	fs = dm_feed_stats(d->feed);
-	for (i = 0; i < d->l.n_ifaces && i < DM_MAX_IFACES; i++) {
-		ifs[i].name = d->l.ifaces[i].name;
-		err = dm_stats_read(fd, d->l.ncpus, d->l.ifaces[i].slot, &ifs[i].s);
-		if (err)
-			return err;
-	}
-	fprintf(out,
-		"# HELP dicomon_build_info dicomon's version (value 1).\n"
-		"# TYPE dicomon_build_info gauge\n"
-		"dicomon_build_info{version=\"%s\",libbpf=\"%s\"} 1\n",
-		DICOMON_VERSION, libbpf_version_string());
-	dm_metrics_write_kernel(out, ifs, i);
-	fprintf(out, "# HELP dicomon_events_consumed_total Ring buffer events consumed by "
-		     "userspace, by type.\n"
-		     "# TYPE dicomon_events_consumed_total counter\n");
-	for (i = 1; i < DM_EV_MAX; i++)
-		fprintf(out, "dicomon_events_consumed_total{type=\"%s\"} %llu\n", dm_event_name(i),
-			(unsigned long long)es->events[i]);
-	gauge(out, "malformed_events_total", "counter",
-	      "Ring buffer records userspace could not read (short or of unknown type).",
-	      es->malformed);
-	gauge(out, "control_pdus_decoded_total", "counter",
-	      "Association PDUs rebuilt whole and decoded in userspace.", es->pdus_decoded);
-	gauge(out, "control_pdus_broken_total", "counter",
-	      "Association PDUs that could not be rebuilt (pieces lost).", es->pdus_broken);
-	gauge(out, "table_associations", "gauge",
-	      "Associations in the userspace table that are going on.", ts->active);
-	gauge(out, "table_finished_associations", "gauge",
-	      "Finished associations kept in the userspace table.", ts->finished);
-	gauge(out, "table_evictions_total", "counter",
-	      "Associations dropped from the full userspace table.",
-	      ts->evicted_active + ts->evicted_finished);
-	gauge(out, "alerts_emitted_total", "counter", "Alerts written to the feed.", fs->alerts);
-	gauge(out, "alerts_suppressed_total", "counter",
-	      "Alerts held back by the feed's rate limit.", fs->alerts_suppressed);
-	gauge(out, "feed_records_total", "counter", "Association records written to the feed.",
-	      fs->records);
-	fprintf(out, "# HELP dicomon_feed_lines_total Lines written, by feed output.\n"
-		     "# TYPE dicomon_feed_lines_total counter\n");
-	for (i = 0; i < DM_FEED_OUT_MAX; i++)
-		fprintf(out, "dicomon_feed_lines_total{output=\"%s\"} %llu\n",
-			dm_feed_output_name(i), (unsigned long long)fs->out[i].lines);
-	fprintf(out, "# HELP dicomon_feed_dropped_lines_total Lines dropped, by feed output.\n"
-		     "# TYPE dicomon_feed_dropped_lines_total counter\n");
-	for (i = 0; i < DM_FEED_OUT_MAX; i++)
-		fprintf(out, "dicomon_feed_dropped_lines_total{output=\"%s\"} %llu\n",
-			dm_feed_output_name(i), (unsigned long long)fs->out[i].dropped);
-	gauge(out, "rules_learned_ae_titles", "gauge", "AE titles learned by the rules.",
-	      rs->learned_titles);
-	fprintf(out, "# HELP dicomon_alerts_total Alerts raised by the rules, by signature and "
-		     "severity (1 high .. 3 low), before the feed's rate limit.\n"
-		     "# TYPE dicomon_alerts_total counter\n");
-	for (i = 0; i < d->n_alert_sids; i++)
-		fprintf(
-		    out,
-		    "dicomon_alerts_total{signature_id=\"%u\",signature=\"%s\",severity=\"%d\"} "
-		    "%llu\n",
-		    d->alert_sids[i].sid, d->alert_sids[i].signature, d->alert_sids[i].severity,
-		    (unsigned long long)d->alert_sids[i].n);
-	dm_kcount_write_metrics(out, d);
-	{
-		const struct dm_http_asm_stats *hs = dm_events_http_stats(d->ev);
-
-		gauge(out, "http_requests_parsed_total", "counter",
-		      "HTTP requests to the web ports put together from their events and parsed.",
-		      hs->requests);
-		fprintf(out,
-			"# HELP dicomon_http_requests_cut_total HTTP requests parsed before their "
-			"request line was complete: the table of requests held was full (evicted), "
-			"the age bound passed (expired), bytes in between never came (gap).\n"
-			"# TYPE dicomon_http_requests_cut_total counter\n"
-			"dicomon_http_requests_cut_total{reason=\"evicted\"} %llu\n"
-			"dicomon_http_requests_cut_total{reason=\"expired\"} %llu\n"
-			"dicomon_http_requests_cut_total{reason=\"gap\"} %llu\n",
-			(unsigned long long)hs->evicted, (unsigned long long)hs->expired,
-			(unsigned long long)hs->gaps);
-	}
-	gauge(out, "table_insert_failures_total", "counter",
-	      "Associations userspace could not add to its table (full and nothing to evict).",
-	      es->assoc_table_full);
-	if (d->evidence) {
-		const struct dm_evidence_stats *vs = dm_evidence_stats(d->evidence);
-
-		gauge(out, "evidence_files_total", "counter",
-		      "Evidence pcaps written (one per alerted association).", vs->files);
-		gauge(out, "evidence_frames_written_total", "counter",
-		      "Frames written to evidence pcaps.", vs->written);
-		gauge(out, "evidence_frames_dropped_total", "counter",
-		      "Evidence frames not kept (memory bound, malformed).", vs->dropped);
-		gauge(out, "evidence_write_errors_total", "counter",
-		      "Evidence pcaps that could not be created or written.", vs->write_errors);
-	}
-	memset(active, 0, sizeof(active));
-	dm_table_foreach(dm_events_table(d->ev), count_active, active);
-	dm_am_write(out, dm_events_assoc_metrics(d->ev), active);
-	dm_attach_write_metrics(out, &d->l);
-	return ferror(out) ? -EIO : 0;
 }
 
 static void on_stats(struct dm_loop *lp, int fd, uint32_t events, void *ctx)
@@ -511,7 +328,7 @@ static void on_stats(struct dm_loop *lp, int fd, uint32_t events, void *ctx)
 
 	(void)lp, (void)fd, (void)events;
 	drain(d);
-	dm_daemon_print_stats(d);
+	print_stats(d);
 }
 
 /* --learn: what was seen, as an allow-list an operator reviews and loads. */
@@ -532,67 +349,13 @@ static void write_allowlist(const struct dm_rules *r, const char *path)
 	pr_info("learned AE titles written to %s\n", path);
 }
 
-/* A rule fired: to the feed, which rate-limits and writes it (and owns a->details). */
-void dm_daemon_on_alert(void *ctx, const struct dm_rec *rec, const struct dm_alert *a)
-{
-	struct dm_daemon *d = ctx;
-	int i;
-
-	const char *ifname = rec	  ? dm_loader_ifname(&d->l, rec->ifindex)
-			     : a->pkt_key ? dm_loader_ifname(&d->l, a->pkt_ifindex)
-					  : NULL;
-
-	for (i = 0; i < d->n_alert_sids &&
-		    (d->alert_sids[i].sid != a->sid || d->alert_sids[i].severity != a->severity);
-	     i++)
-		;
-	if (i == d->n_alert_sids && i < (int)(sizeof(d->alert_sids) / sizeof(d->alert_sids[0]))) {
-		d->alert_sids[i].sid = a->sid;
-		d->alert_sids[i].severity = a->severity;
-		d->alert_sids[i].signature = a->signature;
-		d->n_alert_sids++;
-	}
-	if (i < d->n_alert_sids)
-		d->alert_sids[i].n++;
-	if (d->evidence && rec) {
-		const char *path = dm_evidence_alert(d->evidence, rec->id);
-
-		if (path && a->details)
-			json_object_object_add(a->details, "evidence", json_object_new_string(path));
-	}
-	dm_feed_alert(d->feed, rec, ifname, a);
-}
-
-/* Frames kept in memory for evidence, at most (oldest unalerted associations go first). */
-#define EVIDENCE_MAX_BYTES (64ULL << 20)
-
-int dm_daemon_evidence_setup(struct dm_daemon *d)
-{
-	char err[512];
-
-	if (!d->cfg.evidence_dir[0])
-		return 0;
-	if (dm_evidence_prepare_dir(d->cfg.evidence_dir, err, sizeof(err))) {
-		pr_err("%s\n", err);
-		return DM_EXIT_USAGE;
-	}
-	d->evidence = dm_evidence_new(d->cfg.evidence_dir, EVIDENCE_MAX_BYTES);
-	if (!d->evidence)
-		return DM_EXIT_RUNTIME;
-	dm_events_set_evidence(d->ev, d->evidence);
-	pr_info("evidence: pcaps of alerted associations in %s (first %u frames each, data sets "
-		"and user identities zeroed)\n",
-		d->cfg.evidence_dir, d->cfg.evidence_packets);
-	return 0;
-}
-
 static void on_status(struct dm_loop *lp, int fd, uint32_t events, void *ctx)
 {
 	struct dm_daemon *d = ctx;
 
 	(void)lp, (void)fd, (void)events;
 	drain(d); /* the snapshot includes what is queued */
-	dm_status_server_handle(d->status, &d->l, d->ev);
+	dm_status_server_handle(d->status, &d->l, d->p);
 }
 
 static int setup_loop(struct dm_daemon *d, const sigset_t *mask)
@@ -601,7 +364,7 @@ static int setup_loop(struct dm_daemon *d, const sigset_t *mask)
 
 	d->loop = dm_loop_new();
 	d->sig_fd = signalfd(-1, mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	d->rb = ring_buffer__new(dm_loader_events_fd(&d->l), dm_events_handle, d->ev, NULL);
+	d->rb = ring_buffer__new(dm_loader_events_fd(&d->l), dm_pipeline_event, d->p, NULL);
 	if (!d->loop || d->sig_fd < 0 || !d->rb) {
 		err = -errno;
 		pr_err("cannot set up the event loop: %s\n", strerror(errno));
@@ -624,8 +387,6 @@ static int setup_loop(struct dm_daemon *d, const sigset_t *mask)
 		return err;
 	}
 	/* Subsystems with fds of their own start here (dm_loop_add). */
-	dm_table_set_limits(dm_events_table(d->ev), d->cfg.table_max_assoc,
-			    d->cfg.table_keep_finished_s);
 	if (d->cfg.status_socket[0]) {
 		err = dm_status_server_open(d->cfg.status_socket, &d->status);
 		if (!err)
@@ -635,8 +396,7 @@ static int setup_loop(struct dm_daemon *d, const sigset_t *mask)
 			pr_err("status socket %s: %s\n", d->cfg.status_socket, strerror(-err));
 	}
 	if (!err)
-		err =
-		    dm_metrics_open(d->cfg.metrics_listen, d->loop, dm_daemon_render_metrics, d, &d->metrics);
+		err = dm_metrics_open(d->cfg.metrics_listen, d->loop, render_metrics, d, &d->metrics);
 	return err;
 }
 
@@ -671,25 +431,86 @@ static int fail_json(const struct dm_daemon *d, int rc)
 	return rc;
 }
 
+/* The configuration, or the exit code with the error printed (a JSON line with --json). */
+static int configure(struct dm_daemon *d)
+{
+	char msg[1024];
+	int i;
+
+	if (!dm_cli_config(d->cli, &d->cfg, true, msg, sizeof(msg)))
+		return 0;
+	pr_err("%s\n", msg);
+	/* The file may be what is wrong: --json on the command line still counts. */
+	for (i = 0; i < d->cli->n_sets; i++)
+		if (!strcmp(d->cli->sets[i].key->name, "output.json"))
+			d->cfg.json = dm_parse_bool(d->cli->sets[i].value) == 1;
+	return fail_json(d, DM_EXIT_USAGE);
+}
+
+/* The pipeline over the loaded maps: 0 or an exit code. */
+static int build_pipeline(struct dm_daemon *d)
+{
+	struct dm_config cfg = d->cfg;
+	char msg[1024];
+	int err;
+
+	if (d->cli->learn_out) {
+		/* Learn everything this run sees; judge nothing against an old list. */
+		cfg.learn_s = 366 * 86400;
+		cfg.ae_allowlist[0] = 0;
+	}
+	err = dm_pipeline_new(&cfg, ifname, &d->l, stdout, &d->p, msg, sizeof(msg));
+	if (err == -EINVAL)
+		pr_err("%s\n", msg);
+	return !err ? 0 : err == -EINVAL ? DM_EXIT_USAGE : DM_EXIT_RUNTIME;
+}
+
+/* Ready: the loop until a stop signal, then what is left in the ring and the counters. */
+static int serve(struct dm_daemon *d, double t0)
+{
+	int rc = 0;
+
+	d->start_ready_s = mono_s() - t0;
+	print_ready(d);
+	notify("READY=1");
+	if (dm_loop_run(d->loop) < 0)
+		rc = DM_EXIT_RUNTIME;
+	notify("STOPPING=1");
+	/* What is still in the ring belongs to this run, and the HTTP requests held. */
+	drain(d);
+	dm_pipeline_flush(d->p);
+	print_stats(d);
+	return rc;
+}
+
+static void shut_down(struct dm_daemon *d, int rc)
+{
+	if (!d->cfg.detach_on_exit && d->l.pin_links && !rc) {
+		pr_info("leaving %d interface(s) attached (state.detach_on_exit false); "
+			"`dicomon detach` removes them\n",
+			d->l.n_ifaces);
+		dm_loader_release(&d->l);
+	} else {
+		dm_loader_close(&d->l);
+	}
+	if (d->cli->learn_out && d->p)
+		write_allowlist(dm_pipeline_rules(d->p), d->cli->learn_out);
+	dm_pipeline_free(d->p);
+}
+
 int dm_daemon_run(const struct dm_cli *cli)
 {
 	struct dm_daemon *d = calloc(1, sizeof(*d));
 	double t0 = mono_s();
-	int rc = 0, err, i;
-	char msg[1024];
 	sigset_t mask;
+	int rc;
 
 	if (!d)
 		return DM_EXIT_RUNTIME;
 	d->cli = cli;
 	d->sig_fd = d->drain_fd = d->stats_fd = -1;
-	if (dm_cli_config(cli, &d->cfg, true, msg, sizeof(msg))) {
-		pr_err("%s\n", msg);
-		/* The file may be what is wrong: --json on the command line still counts. */
-		for (i = 0; i < cli->n_sets; i++)
-			if (!strcmp(cli->sets[i].key->name, "output.json"))
-				d->cfg.json = dm_parse_bool(cli->sets[i].value) == 1;
-		rc = fail_json(d, DM_EXIT_USAGE);
+	rc = configure(d);
+	if (rc) {
 		free(d);
 		return rc;
 	}
@@ -702,8 +523,7 @@ int dm_daemon_run(const struct dm_cli *cli)
 	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
-	err = dm_loader_open(&d->l, &d->cfg, cli->reset_state);
-	if (err) {
+	if (dm_loader_open(&d->l, &d->cfg, cli->reset_state)) {
 		rc = d->l.state_unusable ? DM_EXIT_STATE : DM_EXIT_BPF;
 		goto out;
 	}
@@ -713,60 +533,12 @@ int dm_daemon_run(const struct dm_cli *cli)
 		goto out_close;
 	}
 	d->start_attach_s = mono_s() - t0;
-	d->ev = dm_events_new(&d->l, d->cfg.json, stdout);
-	d->feed = dm_feed_new();
-	if (!d->ev || !d->feed) {
-		rc = DM_EXIT_RUNTIME;
-		goto out_loop;
-	}
-	dm_feed_configure(d->feed, &d->cfg); /* a failing output is logged, not fatal */
-	if (cli->learn_out) {
-		/* Learn everything this run sees; judge nothing against an old list. */
-		d->cfg.learn_s = 366 * 86400;
-		d->cfg.ae_allowlist[0] = 0;
-	}
-	d->rules = dm_rules_new(&d->cfg, dm_daemon_on_alert, d, msg, sizeof(msg));
-	if (!d->rules) {
-		pr_err("rules: %s\n", msg);
-		rc = DM_EXIT_USAGE;
-		goto out_loop;
-	}
-	dm_events_set_feed(d->ev, d->feed);
-	dm_events_set_rules(d->ev, d->rules);
-	rc = dm_daemon_evidence_setup(d);
-	if (rc)
-		goto out_loop;
-	if (setup_loop(d, &mask)) {
-		rc = DM_EXIT_RUNTIME;
-		goto out_loop;
-	}
-	d->start_ready_s = mono_s() - t0;
-	print_ready(d);
-	notify("READY=1");
-	if (dm_loop_run(d->loop) < 0)
-		rc = DM_EXIT_RUNTIME;
-	notify("STOPPING=1");
-	/* What is still in the ring belongs to this run, and the HTTP requests held. */
-	drain(d);
-	dm_events_flush(d->ev);
-	dm_daemon_print_stats(d);
-out_loop:
+	rc = build_pipeline(d);
+	if (!rc)
+		rc = setup_loop(d, &mask) ? DM_EXIT_RUNTIME : serve(d, t0);
 	teardown_loop(d);
 out_close:
-	if (!d->cfg.detach_on_exit && d->l.pin_links && !rc) {
-		pr_info("leaving %d interface(s) attached (state.detach_on_exit false); "
-			"`dicomon detach` removes them\n",
-			d->l.n_ifaces);
-		dm_loader_release(&d->l);
-	} else {
-		dm_loader_close(&d->l);
-	}
-	dm_events_free(d->ev);
-	if (cli->learn_out && d->rules)
-		write_allowlist(d->rules, cli->learn_out);
-	dm_rules_free(d->rules);
-	dm_feed_free(d->feed);
-	dm_evidence_free(d->evidence);
+	shut_down(d, rc);
 out:
 	if (rc && rc != DM_EXIT_USAGE)
 		fail_json(d, rc);

@@ -3,8 +3,7 @@
  * `dicomon replay`: capture files through the live pipeline. Every packet,
  * in order, runs through the same XDP program with BPF_PROG_TEST_RUN (fresh,
  * unpinned maps, attached nowhere), its events are drained right after it,
- * and they go through the same events -> table -> rules -> feed path as
- * `dicomon run` (the daemon's struct and callbacks, daemon.c).
+ * and they go through a pipeline (core/pipeline.h) as `dicomon run`'s do.
  *
  * Time: the BPF side stamps events with bpf_ktime_get_ns() (and, with
  * fine_clock, its activity stamps too). Before each packet runs we note
@@ -23,16 +22,16 @@
 #include <bpf/libbpf.h>
 #include <json-c/json.h>
 #include "lib/clock.h"
-#include "cmd/daemon.h"
-#include "dicomon.skel.h"
-#include "core/events.h"
-#include "output/evidence.h"
-#include "output/feed.h"
 #include "lib/log.h"
 #include "lib/pcapio.h"
+#include "kern/flows.h"
+#include "kern/kcount.h"
+#include "kern/loader.h"
+#include "dicomon.skel.h"
+#include "core/counters.h"
+#include "core/pipeline.h"
+#include "cmd/exit.h"
 #include "cmd/replay.h"
-#include "detect/rules.h"
-#include "assoc/table.h"
 
 /* XDP multi-buffer test runs take up to MAX_SKB_FRAGS pages past the first. */
 #define FRAME_MAX (65536 + 4096)
@@ -60,7 +59,11 @@ struct mark {
 };
 
 struct replay {
-	struct dm_daemon d;
+	struct dm_config cfg;
+	struct dm_loader l;	 /* loaded, attached nowhere */
+	struct dm_pipeline *p;
+	struct ring_buffer *rb;
+	struct dm_kcount kc; /* entries of the kernel's tables, for --metrics-out */
 	struct capture *caps;
 	int n_caps;
 	int prog_fd;
@@ -111,7 +114,7 @@ static int on_event(void *ctx, void *data, size_t len)
 	int r;
 
 	if (len > sizeof(rp->ev) || len < sizeof(struct dm_event_hdr))
-		return dm_events_handle(rp->d.ev, data, len); /* counted as malformed there */
+		return dm_pipeline_event(rp->p, data, len); /* counted as malformed there */
 	memcpy(rp->ev.bytes, data, len);
 	rp->ev.hdr.ts_ns = to_capture(rp, rp->ev.hdr.ts_ns);
 	if (rp->ev.hdr.type == DM_EV_FLOW_END && len >= sizeof(*f)) {
@@ -119,7 +122,7 @@ static int on_event(void *ctx, void *data, size_t len)
 		f->assoc.first_ns = to_capture(rp, f->assoc.first_ns);
 		f->assoc.last_ns = to_capture(rp, f->assoc.last_ns);
 	}
-	r = dm_events_handle(rp->d.ev, rp->ev.bytes, len);
+	r = dm_pipeline_event(rp->p, rp->ev.bytes, len);
 	/* An HTTP request's query, a data set PDV: the copy keeps nothing. */
 	explicit_bzero(rp->ev.bytes, len);
 	return r;
@@ -184,7 +187,7 @@ static int run_packet(struct replay *rp, struct capture *c, const struct dm_pcap
 		}
 	}
 	rp->packets_run++;
-	if (ring_buffer__consume(rp->d.rb) < 0)
+	if (ring_buffer__consume(rp->rb) < 0)
 		pr_warn("ring buffer dm_events: consume failed\n");
 	return 0;
 }
@@ -266,10 +269,14 @@ struct assoc_list {
 	size_t n, cap;
 };
 
-static int push(struct assoc_list *l, const struct dm_assoc *a)
+/* Open ones only: a slot flagged overflow has its association in dm_overflow. */
+static int push_open(const struct dm_assoc *a, bool overflow, void *ctx)
 {
+	struct assoc_list *l = ctx;
 	struct dm_assoc *grown;
 
+	if (a->closed || (!overflow && (a->flags & DM_AF_OVERFLOW)))
+		return 0;
 	if (l->n == l->cap) {
 		l->cap = l->cap ? l->cap * 2 : 64;
 		grown = realloc(l->a, l->cap * sizeof(*grown));
@@ -283,25 +290,12 @@ static int push(struct assoc_list *l, const struct dm_assoc *a)
 
 static void end_open_associations(struct replay *rp)
 {
-	int fd = dm_loader_flows_fd(&rp->d.l), ofd = dm_loader_overflow_fd(&rp->d.l), err = 0;
-	struct dm_flow_key key, next, *prev = NULL;
 	struct assoc_list open = {};
 	struct dm_event_flow e;
-	struct dm_assoc a;
 	size_t i;
-	__u32 k;
 
-	for (k = 0; k < rp->d.l.flow_slots && !err; k++)
-		if (!bpf_map_lookup_elem(fd, &k, &a) && a.key.family && !a.closed &&
-		    !(a.flags & DM_AF_OVERFLOW))
-			err = push(&open, &a);
-	while (!err && ofd >= 0 && !bpf_map_get_next_key(ofd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (!bpf_map_lookup_elem(ofd, &key, &a) && !a.closed)
-			err = push(&open, &a);
-	}
-	if (err)
+	if (dm_flows_foreach(dm_loader_flows_fd(&rp->l), dm_loader_overflow_fd(&rp->l),
+			     push_open, &open))
 		pr_err("out of memory listing the open associations: some get no record\n");
 	if (open.n)
 		qsort(open.a, open.n, sizeof(*open.a), by_first);
@@ -378,6 +372,7 @@ static void print_summary(struct replay *rp, double secs, FILE *out, bool json)
 
 static int write_metrics(struct replay *rp, const char *path)
 {
+	struct dm_kside k = {&rp->l, &rp->kc};
 	FILE *f = fopen(path, "w");
 	int err;
 
@@ -385,7 +380,9 @@ static int write_metrics(struct replay *rp, const char *path)
 		pr_err("--metrics-out %s: %s\n", path, strerror(errno));
 		return -errno;
 	}
-	err = dm_daemon_render_metrics(f, &rp->d);
+	if (ring_buffer__consume(rp->rb) < 0) /* nothing is left: each packet's were read */
+		pr_warn("ring buffer dm_events: consume failed\n");
+	err = dm_counters_prometheus(f, rp->p, &k);
 	if (fclose(f) || err) {
 		pr_err("--metrics-out %s: write failed\n", path);
 		return -EIO;
@@ -393,82 +390,99 @@ static int write_metrics(struct replay *rp, const char *path)
 	return 0;
 }
 
-/* The pipeline of dm_daemon_run() without attachments, pins, loop or sockets. */
+static const char *ifname(void *ctx, uint32_t ifindex)
+{
+	return dm_loader_ifname(ctx, ifindex);
+}
+
+/* The program loaded with fresh maps, attached nowhere, and a pipeline reading its ring. */
 static int setup(struct replay *rp)
 {
-	struct dm_daemon *d = &rp->d;
 	struct dm_iface *ifc;
 	char msg[1024];
-	int rc;
+	int err;
 
-	if (dm_loader_load(&d->l, &d->cfg))
+	if (dm_loader_load(&rp->l, &rp->cfg))
 		return DM_EXIT_BPF;
 	/* Ids from 1: a replay of the same capture gives the same flow_ids. */
-	d->l.skel->data->next_assoc_id = 1;
-	rp->prog_fd = bpf_program__fd(d->l.skel->progs.dicomon_xdp);
+	rp->l.skel->data->next_assoc_id = 1;
+	rp->prog_fd = bpf_program__fd(rp->l.skel->progs.dicomon_xdp);
 	/* The test run's packets arrive on loopback: name its counters "pcap". */
-	ifc = &d->l.ifaces[0];
+	ifc = &rp->l.ifaces[0];
 	snprintf(ifc->name, sizeof(ifc->name), "pcap");
 	ifc->ifindex = (int)if_nametoindex("lo");
 	ifc->slot = 0;
-	d->l.n_ifaces = 1;
-	d->ev = dm_events_new(&d->l, d->cfg.json, stdout);
-	d->feed = dm_feed_new();
-	if (!d->ev || !d->feed)
-		return DM_EXIT_RUNTIME;
-	dm_feed_configure(d->feed, &d->cfg);
-	d->rules = dm_rules_new(&d->cfg, dm_daemon_on_alert, d, msg, sizeof(msg));
-	if (!d->rules) {
-		pr_err("rules: %s\n", msg);
-		return DM_EXIT_USAGE;
-	}
-	dm_events_set_feed(d->ev, d->feed);
-	dm_events_set_rules(d->ev, d->rules);
-	rc = dm_daemon_evidence_setup(d);
-	if (rc)
-		return rc;
-	dm_table_set_limits(dm_events_table(d->ev), d->cfg.table_max_assoc,
-			    d->cfg.table_keep_finished_s);
-	d->rb = ring_buffer__new(dm_loader_events_fd(&d->l), on_event, rp, NULL);
+	rp->l.n_ifaces = 1;
+	err = dm_pipeline_new(&rp->cfg, ifname, &rp->l, stdout, &rp->p, msg, sizeof(msg));
+	if (err == -EINVAL)
+		pr_err("%s\n", msg);
+	if (err)
+		return err == -EINVAL ? DM_EXIT_USAGE : DM_EXIT_RUNTIME;
+	rp->rb = ring_buffer__new(dm_loader_events_fd(&rp->l), on_event, rp, NULL);
 	rp->frame = malloc(FRAME_MAX);
-	if (!d->rb || !rp->frame) {
+	if (!rp->rb || !rp->frame) {
 		pr_err("cannot set up the ring buffer reader: %s\n", strerror(errno));
 		return DM_EXIT_RUNTIME;
 	}
 	return 0;
 }
 
+/* The configuration without what only the daemon uses; false if it is bad. */
+static bool configure(struct replay *rp, const struct dm_cli *cli)
+{
+	char msg[1024];
+
+	if (dm_cli_config(cli, &rp->cfg, false, msg, sizeof(msg))) {
+		pr_err("%s\n", msg);
+		return false;
+	}
+	/* Interfaces, attachments, pins, sockets and the listener are the daemon's. */
+	if (rp->cfg.feed_unix_socket[0])
+		pr_warn("feed.unix_socket is not used by replay (a slow reader would lose lines): "
+			"write the feed with --eve FILE or --eve -\n");
+	rp->cfg.n_ifaces = 0;
+	rp->cfg.fine_clock = true;
+	rp->cfg.xdp_only = true;
+	rp->cfg.feed_unix_socket[0] = 0;
+	rp->cfg.metrics_listen[0] = 0;
+	return true;
+}
+
+static void replay_free(struct replay *rp)
+{
+	int i;
+
+	ring_buffer__free(rp->rb);
+	dm_pipeline_free(rp->p);
+	rp->l.n_ifaces = 0;
+	if (rp->l.skel)
+		dm_loader_close(&rp->l);
+	for (i = 0; i < rp->n_caps; i++)
+		if (rp->caps[i].p)
+			dm_pcap_close(rp->caps[i].p);
+	free(rp->caps);
+	free(rp->marks);
+	free(rp->frame);
+	free(rp);
+}
+
 int dm_replay_run(const struct dm_cli *cli)
 {
 	struct replay *rp = calloc(1, sizeof(*rp));
-	struct dm_daemon *d;
+	struct dm_kside k;
 	uint64_t t0;
 	bool eve_stdout;
 	double secs;
-	char msg[1024];
 	int rc = 0, i;
 
 	if (!rp)
 		return DM_EXIT_RUNTIME;
-	d = &rp->d;
-	d->sig_fd = d->drain_fd = d->stats_fd = -1;
-	if (dm_cli_config(cli, &d->cfg, false, msg, sizeof(msg))) {
-		pr_err("%s\n", msg);
+	if (!configure(rp, cli)) {
 		free(rp);
 		return DM_EXIT_USAGE;
 	}
-	/* Interfaces, attachments, pins, sockets and the listener are the daemon's. */
-	if (d->cfg.feed_unix_socket[0])
-		pr_warn("feed.unix_socket is not used by replay (a slow reader would lose lines): "
-			"write the feed with --eve FILE or --eve -\n");
-	d->cfg.n_ifaces = 0;
-	d->cfg.fine_clock = true;
-	d->cfg.xdp_only = true;
-	d->cfg.feed_unix_socket[0] = 0;
-	d->cfg.metrics_listen[0] = 0;
-	eve_stdout = d->cfg.feed_stdout;
-
-	dm_log_set_level(d->cfg.log_level);
+	eve_stdout = rp->cfg.feed_stdout;
+	dm_log_set_level(rp->cfg.log_level);
 	dm_log_init_libbpf();
 	if (open_captures(rp, cli)) {
 		rc = DM_EXIT_CAPTURE;
@@ -483,28 +497,15 @@ int dm_replay_run(const struct dm_cli *cli)
 			rc = DM_EXIT_CAPTURE;
 	/* What was read still ends its associations and gets its records; HTTP requests too. */
 	end_open_associations(rp);
-	dm_events_flush(d->ev);
+	dm_pipeline_flush(rp->p);
 	secs = (double)(mono_ns() - t0) / 1e9;
-	print_summary(rp, secs, eve_stdout ? stderr : stdout, d->cfg.json && !eve_stdout);
+	print_summary(rp, secs, eve_stdout ? stderr : stdout, rp->cfg.json && !eve_stdout);
+	k = (struct dm_kside){&rp->l, &rp->kc};
 	if (!eve_stdout)
-		dm_daemon_print_stats(d);
+		dm_counters_print_stats(stdout, rp->p, &k, rp->cfg.json);
 	if (cli->metrics_out && write_metrics(rp, cli->metrics_out) && !rc)
 		rc = DM_EXIT_RUNTIME;
 out:
-	ring_buffer__free(d->rb);
-	dm_events_free(d->ev);
-	dm_rules_free(d->rules);
-	dm_feed_free(d->feed);
-	dm_evidence_free(d->evidence);
-	d->l.n_ifaces = 0;
-	if (d->l.skel)
-		dm_loader_close(&d->l);
-	for (i = 0; i < rp->n_caps; i++)
-		if (rp->caps[i].p)
-			dm_pcap_close(rp->caps[i].p);
-	free(rp->caps);
-	free(rp->marks);
-	free(rp->frame);
-	free(rp);
+	replay_free(rp);
 	return rc;
 }

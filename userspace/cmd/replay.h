@@ -4,7 +4,7 @@
 
 #include "config/cli.h"
 
-/* `dicomon replay`: returns the exit code (daemon.h's, plus DM_EXIT_CAPTURE). */
+/* `dicomon replay`: returns the exit code (cmd/exit.h). */
 int dm_replay_run(const struct dm_cli *cli);
 
 #endif /* __DM_REPLAY_H */

@@ -20,13 +20,17 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "dicomon.h"
-#include "core/events.h"
+#include "kern/flows.h"
 #include "kern/loader.h"
 #include "lib/log.h"
 #include "lib/names.h"
-#include "output/stats.h"
-#include "cmd/status.h"
+#include "lib/netaddr.h"
 #include "assoc/table.h"
+#include "output/lines.h"
+#include "output/stats.h"
+#include "core/counters.h"
+#include "core/pipeline.h"
+#include "cmd/status.h"
 
 #define MAX_SNAPSHOT (64u << 20) /* the client refuses larger answers */
 
@@ -113,40 +117,26 @@ struct kassoc {
 	size_t n, cap;
 };
 
-static void kassoc_add(struct kassoc *k, const struct dm_assoc *a)
+static int kassoc_add(const struct dm_assoc *a, bool overflow, void *ctx)
 {
+	struct kassoc *k = ctx;
 	struct dm_assoc *nv;
 
+	(void)overflow;
 	if (k->n == k->cap) {
 		k->cap = k->cap ? k->cap * 2 : 64;
 		nv = realloc(k->v, k->cap * sizeof(*nv));
 		if (!nv)
-			return;
+			return 0; /* the ones listed so far */
 		k->v = nv;
 	}
 	k->v[k->n++] = *a;
+	return 0;
 }
 
 static void kassoc_read(int flows_fd, int overflow_fd, struct kassoc *k)
 {
-	struct dm_flow_key key, next, *prev = NULL;
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info), i;
-	struct dm_assoc a;
-
-	if (flows_fd >= 0 && !bpf_obj_get_info_by_fd(flows_fd, &info, &len)) {
-		for (i = 0; i < info.max_entries; i++)
-			if (!bpf_map_lookup_elem(flows_fd, &i, &a) && a.key.family)
-				kassoc_add(k, &a);
-	}
-	if (overflow_fd < 0)
-		return;
-	while (!bpf_map_get_next_key(overflow_fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (!bpf_map_lookup_elem(overflow_fd, &key, &a))
-			kassoc_add(k, &a);
-	}
+	dm_flows_foreach(flows_fd, overflow_fd, kassoc_add, k);
 }
 
 static const struct dm_assoc *kassoc_find(const struct kassoc *k, uint64_t id)
@@ -165,10 +155,10 @@ static void add_endpoints(json_object *o, const struct dm_flow_key *key, int ini
 	int is = init_side & 1;
 	json_object *vlan = json_object_new_array();
 
-	dm_key_addr(key, is, buf, sizeof(buf));
+	dm_key_addr_format(key, is, buf, sizeof(buf));
 	json_object_object_add(o, "src", json_object_new_string(buf));
 	json_object_object_add(o, "sport", json_object_new_int(key->port[is]));
-	dm_key_addr(key, !is, buf, sizeof(buf));
+	dm_key_addr_format(key, !is, buf, sizeof(buf));
 	json_object_object_add(o, "dst", json_object_new_string(buf));
 	json_object_object_add(o, "dport", json_object_new_int(key->port[!is]));
 	if (key->vlan[0])
@@ -180,16 +170,11 @@ static void add_endpoints(json_object *o, const struct dm_flow_key *key, int ini
 
 static void add_counters(json_object *o, const struct dm_dir_state dir[DM_DIR_MAX])
 {
-	json_object *p = json_object_new_object(), *b = json_object_new_object(), *x;
-	int d, t;
+	json_object *p = json_object_new_object(), *b = json_object_new_object();
+	int d;
 
 	for (d = 0; d < DM_DIR_MAX; d++) {
-		x = json_object_new_object();
-		for (t = 1; t < DM_PDU_MAX; t++)
-			if (dir[d].pdus[t])
-				json_object_object_add(x, dm_pdu_name(t),
-						       json_object_new_int64(dir[d].pdus[t]));
-		json_object_object_add(p, dm_dir_name(d), x);
+		json_object_object_add(p, dm_dir_name(d), dm_pdu_counts_json(&dir[d]));
 		json_object_object_add(b, dm_dir_name(d), json_object_new_int64(dir[d].bytes));
 	}
 	json_object_object_add(o, "pdus", p);
@@ -275,10 +260,10 @@ static void rec_to_json(const struct dm_rec *r, void *c)
 	json_object_array_add(sc->arr, o);
 }
 
-json_object *dm_status_snapshot(const struct dm_loader *l, struct dm_events *ev)
+json_object *dm_status_snapshot(const struct dm_loader *l, const struct dm_pipeline *p)
 {
-	const struct dm_table_stats *ts = dm_table_stats(dm_events_table(ev));
-	json_object *o = json_object_new_object(), *d, *ifs, *i, *t;
+	const struct dm_table *table = dm_pipeline_table(p);
+	json_object *o = json_object_new_object(), *d, *ifs, *i;
 	struct kassoc k = {};
 	struct snap_ctx sc = {.l = l, .k = &k, .arr = json_object_new_array()};
 	struct dm_stats total;
@@ -302,25 +287,15 @@ json_object *dm_status_snapshot(const struct dm_loader *l, struct dm_events *ev)
 	json_object_object_add(o, "source", json_object_new_string("daemon"));
 	json_object_object_add(o, "daemon", d);
 
-	dm_table_foreach(dm_events_table(ev), rec_to_json, &sc);
+	dm_table_foreach(table, rec_to_json, &sc);
 	/* Live in the kernel, unknown to this daemon's table (older than its start). */
 	for (n = 0; n < k.n; n++)
-		if (!dm_table_find(dm_events_table(ev), k.v[n].id))
+		if (!dm_table_find(table, k.v[n].id))
 			json_object_array_add(
 			    sc.arr, kassoc_json(&k.v[n], dm_loader_ifname(l, k.v[n].ifindex)));
 	json_object_object_add(o, "associations", sc.arr);
 
-	t = json_object_new_object();
-	json_object_object_add(t, "active", json_object_new_int64(ts->active));
-	json_object_object_add(t, "finished", json_object_new_int64(ts->finished));
-	json_object_object_add(t, "created", json_object_new_int64(ts->created));
-	json_object_object_add(t, "evicted_active", json_object_new_int64(ts->evicted_active));
-	json_object_object_add(t, "evicted_finished", json_object_new_int64(ts->evicted_finished));
-	json_object_object_add(t, "expired", json_object_new_int64(ts->expired));
-	json_object_object_add(t, "pdus_decoded", json_object_new_int64(ts->pdus_decoded));
-	json_object_object_add(t, "pdus_broken", json_object_new_int64(ts->pdus_broken));
-	json_object_object_add(t, "violations", json_object_new_int64(ts->violations));
-	json_object_object_add(o, "table", t);
+	json_object_object_add(o, "table", dm_counters_status_table(p));
 	if (!dm_stats_read(dm_loader_stats_fd(l), l->ncpus, -1, &total))
 		json_object_object_add(o, "totals", dm_stats_json(&total));
 	free(k.v);
@@ -345,7 +320,7 @@ static int write_all(int fd, const char *buf, size_t len)
 }
 
 void dm_status_server_handle(struct dm_status_server *s, const struct dm_loader *l,
-			     struct dm_events *ev)
+			     const struct dm_pipeline *p)
 {
 	/* A client that does not read its answer holds the loop two seconds at most. */
 	struct timeval tmo = {.tv_sec = 2};
@@ -355,7 +330,7 @@ void dm_status_server_handle(struct dm_status_server *s, const struct dm_loader 
 
 	while ((c = accept4(s->fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
 		if (!snap) {
-			snap = dm_status_snapshot(l, ev);
+			snap = dm_status_snapshot(l, p);
 			text = json_object_to_json_string_ext(
 			    snap, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 		}

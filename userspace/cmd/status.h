@@ -14,7 +14,7 @@
 #define DM_STATUS_SOCKET_DEFAULT "/run/dicomon/status.sock"
 
 struct dm_loader;
-struct dm_events;
+struct dm_pipeline;
 struct dm_status_server;
 
 /* Create the directory (0750) and the socket (0600); a stale socket is replaced. */
@@ -22,11 +22,11 @@ int dm_status_server_open(const char *path, struct dm_status_server **out);
 int dm_status_server_fd(const struct dm_status_server *s);
 /* Answer every pending client with a snapshot, then close it. */
 void dm_status_server_handle(struct dm_status_server *s, const struct dm_loader *l,
-			     struct dm_events *ev);
+			     const struct dm_pipeline *p);
 void dm_status_server_close(struct dm_status_server *s);
 
 /* The snapshot the server sends (caller puts it). */
-json_object *dm_status_snapshot(const struct dm_loader *l, struct dm_events *ev);
+json_object *dm_status_snapshot(const struct dm_loader *l, const struct dm_pipeline *p);
 
 /*
  * The `status` command: ask the daemon at sock_path; if none answers, read

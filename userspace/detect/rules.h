@@ -24,7 +24,8 @@
 #include "detect/alert.h"
 #include "config/config.h"
 #include "decode/dicomweb.h"
-#include "assoc/table.h"
+#include "assoc/record.h"
+#include "decode/dimse.h"
 
 #define DM_RULES_PEERS 8192
 #define DM_RULES_MEMO  4096

@@ -11,18 +11,23 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdio.h>
 #include "dicomon.h"
 
 #define DM_KCOUNT_INTERVAL_NS (10 * 1000000000ULL)
 
-struct dm_daemon;
+struct dm_loader;
+
+/* The last count (zeroed: none yet). */
+struct dm_kcount {
+	uint64_t counted_ns;	/* monotonic, when it was taken */
+	uint64_t slots_used;	/* dm_flows slots holding an association */
+	uint64_t overflow_used; /* dm_overflow entries */
+	uint64_t cands_held;	/* dm_cands entries */
+};
 
 /* Walk the maps if the last count is older than the interval (or force). */
-void dm_kcount_update(struct dm_daemon *d, bool force);
+void dm_kcount_update(struct dm_kcount *k, const struct dm_loader *l, bool force);
 /* Candidates the LRU evicted: stored − removed − held, from the summed counters s. */
-uint64_t dm_kcount_cands_evicted(const struct dm_daemon *d, const struct dm_stats *s);
-/* The families: flow table entries and capacity, candidates held and evicted. */
-void dm_kcount_write_metrics(FILE *out, struct dm_daemon *d);
+uint64_t dm_kcount_cands_evicted(const struct dm_kcount *k, const struct dm_stats *s);
 
 #endif /* __DM_KCOUNT_H */

@@ -26,7 +26,6 @@
 #include <bpf/libbpf.h>
 #include "kern/loader.h"
 #include "lib/log.h"
-#include "output/metrics.h"
 #include "kern/pin.h"
 #include "kern/tcorder.h"
 
@@ -462,26 +461,4 @@ void dm_tcorder_check_all(struct dm_loader *l)
 	for (i = 0; i < l->n_ifaces; i++)
 		for (d = 0; d < 2; d++)
 			dm_tcorder_check(&l->ifaces[i], d);
-}
-
-void dm_tcorder_write_metrics(FILE *out, const struct dm_loader *l)
-{
-	const struct dm_iface *ifc;
-	int i, d;
-
-	dm_metrics_head(out, "tc_programs_ahead", "gauge",
-			"Programs or filters that run before dicomon's on a TC hook (checked "
-			"every 10 s); a verdict other than continue from one of them hides "
-			"packets from dicomon.");
-	for (i = 0; i < l->n_ifaces; i++) {
-		ifc = &l->ifaces[i];
-		for (d = 0; d < 2; d++) {
-			if (!dm_loader_tc_kind(ifc, d))
-				continue;
-			fputs("dicomon_tc_programs_ahead{interface=\"", out);
-			dm_metrics_label(out, ifc->name);
-			fprintf(out, "\",hook=\"%s\"} %d\n", dm_att_name(DM_ATT_TC_INGRESS + d),
-				ifc->tc_order[d].ahead);
-		}
-	}
 }

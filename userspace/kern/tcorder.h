@@ -86,7 +86,5 @@ void dm_tc_drop_old(const char *ifname, int ifindex, int egress, __u32 pinned);
 void dm_tcorder_check(struct dm_iface *ifc, int egress);
 /* dm_tcorder_check on every TC attachment. */
 void dm_tcorder_check_all(struct dm_loader *l);
-/* dicomon_tc_programs_ahead{interface,hook}, as the last checks found it. */
-void dm_tcorder_write_metrics(FILE *out, const struct dm_loader *l);
 
 #endif /* __DM_TCORDER_H */

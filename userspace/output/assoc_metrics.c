@@ -108,135 +108,137 @@ void dm_am_dimse(struct dm_assoc_metrics *m, uint16_t field, bool has_status, ui
 		m->cmds_other[c]++;
 }
 
-void dm_am_write(FILE *out, const struct dm_assoc_metrics *m,
-		 const uint64_t active[DM_TRANSPORT_MAX])
+void dm_am_outcomes(struct dm_expo *e, const struct dm_assoc_metrics *m)
 {
-	int t, o, i, c;
+	const char *lv[2];
+	int t, o;
 
-	dm_metrics_head(
-	    out, "associations_total", "counter",
-	    "Associations ended (or dropped from the table), by transport and outcome.");
 	for (t = 0; t < DM_TRANSPORT_MAX; t++)
-		for (o = 0; o < DM_OUT_MAX; o++)
-			fprintf(
-			    out,
-			    "dicomon_associations_total{transport=\"%s\",outcome=\"%s\"} %llu\n",
-			    dm_transport_name(t), dm_outcome_name(o),
-			    (unsigned long long)m->assoc[t][o]);
-	dm_metrics_head(out, "association_rejects_total", "counter",
-			"A-ASSOCIATE-RJ by source and reason (PS3.8 Table 9-21).");
+		for (o = 0; o < DM_OUT_MAX; o++) {
+			lv[0] = dm_transport_name(t);
+			lv[1] = dm_outcome_name(o);
+			dm_expo_u64(e, lv, m->assoc[t][o]);
+		}
+}
+
+void dm_am_rejects(struct dm_expo *e, const struct dm_assoc_metrics *m)
+{
+	const char *lv[3];
+	char reason[8];
+	int i, c;
+
 	for (i = 0; i < 4; i++)
 		for (c = 0; c < 9; c++) {
-			const char *rn = i && c < 8 ? dm_reject_reason_name(i, c) : NULL;
-
 			if (!m->rj[i][c])
 				continue;
-			fprintf(out, "dicomon_association_rejects_total{source=\"%s\",",
-				i ? dm_reject_source_name(i) : "other");
-			if (c < 8)
-				fprintf(out, "reason=\"%d\",", c);
-			else
-				fputs("reason=\"other\",", out);
-			fprintf(out, "reason_name=\"%s\"} %llu\n", rn ? rn : "other",
-				(unsigned long long)m->rj[i][c]);
+			snprintf(reason, sizeof(reason), "%d", c);
+			lv[0] = i ? dm_reject_source_name(i) : "other";
+			lv[1] = c < 8 ? reason : "other";
+			lv[2] = i && c < 8 ? dm_reject_reason_name(i, c) : NULL;
+			if (!lv[2])
+				lv[2] = "other";
+			dm_expo_u64(e, lv, m->rj[i][c]);
 		}
-	dm_metrics_head(out, "vlan_associations_total", "counter",
-			"Associations ended, by outer VLAN id (none: untagged) and transport.");
+}
+
+void dm_am_vlans(struct dm_expo *e, const struct dm_assoc_metrics *m)
+{
+	const char *lv[2];
+	char vlan[8];
+	int i, t;
+
 	for (i = 0; i < m->n_vlans; i++)
 		for (t = 0; t < DM_TRANSPORT_MAX; t++) {
 			if (!m->vlans[i].n[t])
 				continue;
-			if (m->vlans[i].vlan)
-				fprintf(out,
-					"dicomon_vlan_associations_total{vlan=\"%u\",transport=\"%"
-					"s\"} %llu\n",
-					m->vlans[i].vlan, dm_transport_name(t),
-					(unsigned long long)m->vlans[i].n[t]);
-			else
-				fprintf(out,
-					"dicomon_vlan_associations_total{vlan=\"none\",transport="
-					"\"%s\"} %llu\n",
-					dm_transport_name(t), (unsigned long long)m->vlans[i].n[t]);
+			snprintf(vlan, sizeof(vlan), "%u", m->vlans[i].vlan);
+			lv[0] = m->vlans[i].vlan ? vlan : "none";
+			lv[1] = dm_transport_name(t);
+			dm_expo_u64(e, lv, m->vlans[i].n[t]);
 		}
-	for (t = 0; t < DM_TRANSPORT_MAX; t++)
-		if (m->vlans_other[t])
-			fprintf(out,
-				"dicomon_vlan_associations_total{vlan=\"other\",transport=\"%s\"} "
-				"%llu\n",
-				dm_transport_name(t), (unsigned long long)m->vlans_other[t]);
-	dm_metrics_head(out, "active_associations", "gauge",
-			"Associations going on in the userspace table, by transport.");
-	for (t = 0; t < DM_TRANSPORT_MAX; t++)
-		fprintf(out, "dicomon_active_associations{transport=\"%s\"} %llu\n",
-			dm_transport_name(t), (unsigned long long)active[t]);
-	dm_metrics_head(out, "association_duration_seconds", "histogram",
-			"Duration of ended associations, first to last packet, by transport.");
 	for (t = 0; t < DM_TRANSPORT_MAX; t++) {
-		for (i = 0; i < DM_AM_DUR_BUCKETS; i++)
-			fprintf(out,
-				"dicomon_association_duration_seconds_bucket{transport=\"%s\",le="
-				"\"%g\"} "
-				"%llu\n",
-				dm_transport_name(t), dm_am_dur_bounds[i],
-				(unsigned long long)m->dur[t].le[i]);
-		fprintf(out,
-			"dicomon_association_duration_seconds_bucket{transport=\"%s\",le=\"+Inf\"} "
-			"%llu\n",
-			dm_transport_name(t), (unsigned long long)m->dur[t].count);
-		fprintf(out, "dicomon_association_duration_seconds_sum{transport=\"%s\"} %.6f\n",
-			dm_transport_name(t), m->dur[t].sum);
-		fprintf(out, "dicomon_association_duration_seconds_count{transport=\"%s\"} %llu\n",
-			dm_transport_name(t), (unsigned long long)m->dur[t].count);
+		lv[0] = "other";
+		lv[1] = dm_transport_name(t);
+		if (m->vlans_other[t])
+			dm_expo_u64(e, lv, m->vlans_other[t]);
 	}
-	dm_metrics_head(out, "tls_associations_total", "counter",
-			"TLS associations ended, by the version the server selected.");
-	for (i = 0; i < m->n_tls; i++)
-		fprintf(out, "dicomon_tls_associations_total{version=\"%s\"} %llu\n",
-			m->tls[i].version ? dm_tls_version_name(m->tls[i].version) : "unknown",
-			(unsigned long long)m->tls[i].n);
-	dm_metrics_head(
-	    out, "dimse_messages_total", "counter",
-	    "DIMSE messages decoded from their command heads, by command and status class (none: "
-	    "a request).");
+}
+
+void dm_am_durations(struct dm_expo *e, const struct dm_assoc_metrics *m)
+{
+	const char *lv[1];
+	int t;
+
+	for (t = 0; t < DM_TRANSPORT_MAX; t++) {
+		lv[0] = dm_transport_name(t);
+		dm_expo_hist(e, lv, m->dur[t].le, dm_am_dur_bounds, DM_AM_DUR_BUCKETS,
+			     m->dur[t].count, m->dur[t].sum);
+	}
+}
+
+void dm_am_tls(struct dm_expo *e, const struct dm_assoc_metrics *m)
+{
+	const char *lv[1];
+	int i;
+
+	for (i = 0; i < m->n_tls; i++) {
+		lv[0] = m->tls[i].version ? dm_tls_version_name(m->tls[i].version) : "unknown";
+		dm_expo_u64(e, lv, m->tls[i].n);
+	}
+}
+
+void dm_am_commands(struct dm_expo *e, const struct dm_assoc_metrics *m)
+{
+	const char *lv[2];
+	int i, c;
+
 	for (i = 0; i < m->n_cmds; i++)
-		for (c = 0; c < DM_AM_CLASSES; c++)
+		for (c = 0; c < DM_AM_CLASSES; c++) {
+			lv[0] = dm_dimse_name(m->cmds[i].field);
+			lv[1] = class_name(c);
 			if (m->cmds[i].n[c])
-				fprintf(out,
-					"dicomon_dimse_messages_total{command=\"%s\",status_class="
-					"\"%s\"} "
-					"%llu\n",
-					dm_dimse_name(m->cmds[i].field), class_name(c),
-					(unsigned long long)m->cmds[i].n[c]);
-	for (c = 0; c < DM_AM_CLASSES; c++)
+				dm_expo_u64(e, lv, m->cmds[i].n[c]);
+		}
+	for (c = 0; c < DM_AM_CLASSES; c++) {
+		lv[0] = "other";
+		lv[1] = class_name(c);
 		if (m->cmds_other[c])
-			fprintf(
-			    out,
-			    "dicomon_dimse_messages_total{command=\"other\",status_class=\"%s\"} "
-			    "%llu\n",
-			    class_name(c), (unsigned long long)m->cmds_other[c]);
-	dm_metrics_head(out, "association_anomalies_total", "counter",
-			"Associations ended whose stream the datapath found this anomaly in (either "
-			"direction), once per association and kind.");
-	for (i = 1; i < DM_AN_MAX; i++)
-		fprintf(out, "dicomon_association_anomalies_total{anomaly=\"%s\"} %llu\n",
-			dm_anomaly_name(i), (unsigned long long)m->anomalies[i]);
-	dm_metrics_head(out, "association_decode_incomplete_total", "counter",
-			"Associations ended whose set-up (RQ, AC/RJ) was not decoded whole, by reason "
-			"(one association may have several; reason=\"any\": at least one).");
-	for (i = 0; i < DM_INC_MAX; i++)
-		fprintf(out, "dicomon_association_decode_incomplete_total{reason=\"%s\"} %llu\n",
-			dm_incomplete_name(i), (unsigned long long)m->incomplete[i]);
-	fprintf(out, "dicomon_association_decode_incomplete_total{reason=\"any\"} %llu\n",
-		(unsigned long long)m->incomplete_any);
-	dm_metrics_head(
-	    out, "ae_pair_associations_total", "counter",
-	    "Cleartext associations ended, by calling and called AE title; titles that are "
-	    "neither allow-listed nor learned are \"other\".");
+			dm_expo_u64(e, lv, m->cmds_other[c]);
+	}
+}
+
+void dm_am_anomalies(struct dm_expo *e, const struct dm_assoc_metrics *m)
+{
+	const char *lv[1];
+	int i;
+
+	for (i = 1; i < DM_AN_MAX; i++) {
+		lv[0] = dm_anomaly_name(i);
+		dm_expo_u64(e, lv, m->anomalies[i]);
+	}
+}
+
+void dm_am_incomplete(struct dm_expo *e, const struct dm_assoc_metrics *m)
+{
+	const char *lv[1];
+	int i;
+
+	for (i = 0; i < DM_INC_MAX; i++) {
+		lv[0] = dm_incomplete_name(i);
+		dm_expo_u64(e, lv, m->incomplete[i]);
+	}
+	lv[0] = "any";
+	dm_expo_u64(e, lv, m->incomplete_any);
+}
+
+void dm_am_pairs(struct dm_expo *e, const struct dm_assoc_metrics *m)
+{
+	const char *lv[2];
+	int i;
+
 	for (i = 0; i < m->n_pairs; i++) {
-		fputs("dicomon_ae_pair_associations_total{calling_ae=\"", out);
-		dm_metrics_label(out, m->pairs[i].calling);
-		fputs("\",called_ae=\"", out);
-		dm_metrics_label(out, m->pairs[i].called);
-		fprintf(out, "\"} %llu\n", (unsigned long long)m->pairs[i].n);
+		lv[0] = m->pairs[i].calling;
+		lv[1] = m->pairs[i].called;
+		dm_expo_u64(e, lv, m->pairs[i].n);
 	}
 }

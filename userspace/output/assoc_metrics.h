@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
  * Prometheus counters of whole associations, kept by userspace as records
- * end (events.c): associations by transport and outcome, their duration,
+ * end (the pipeline): associations by transport and outcome, their duration,
  * TLS versions, DIMSE commands by status class, and AE pairs. Every family
  * has a bounded label set: AE titles appear only when the caller names them
  * known (allow-listed or learned), the rest is folded into "other".
@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "dicomon.h"
-#include "assoc/table.h"
+#include "assoc/record.h"
 
 #define DM_AM_DUR_BUCKETS 12
 #define DM_AM_TLS	  8   /* distinct TLS versions (SSL3..TLS1.3 and the unknown) */
@@ -65,8 +65,23 @@ void dm_am_end(struct dm_assoc_metrics *m, const struct dm_rec *r, const char *c
 	       const char *called);
 /* A DIMSE command head; has_status: a response (status class), else "none". */
 void dm_am_dimse(struct dm_assoc_metrics *m, uint16_t field, bool has_status, uint16_t status);
-/* The families, with HELP and TYPE. active: associations going on, by transport. */
-void dm_am_write(FILE *out, const struct dm_assoc_metrics *m,
-		 const uint64_t active[DM_TRANSPORT_MAX]);
+/*
+ * The samples of each family (its HELP, TYPE and label names are in the
+ * family table, core/counters.c): associations_total, association_rejects_total,
+ * vlan_associations_total, association_duration_seconds, tls_associations_total,
+ * dimse_messages_total, association_anomalies_total,
+ * association_decode_incomplete_total, ae_pair_associations_total.
+ */
+struct dm_expo;
+typedef void (*dm_am_emit_fn)(struct dm_expo *e, const struct dm_assoc_metrics *m);
+void dm_am_outcomes(struct dm_expo *e, const struct dm_assoc_metrics *m);
+void dm_am_rejects(struct dm_expo *e, const struct dm_assoc_metrics *m);
+void dm_am_vlans(struct dm_expo *e, const struct dm_assoc_metrics *m);
+void dm_am_durations(struct dm_expo *e, const struct dm_assoc_metrics *m);
+void dm_am_tls(struct dm_expo *e, const struct dm_assoc_metrics *m);
+void dm_am_commands(struct dm_expo *e, const struct dm_assoc_metrics *m);
+void dm_am_anomalies(struct dm_expo *e, const struct dm_assoc_metrics *m);
+void dm_am_incomplete(struct dm_expo *e, const struct dm_assoc_metrics *m);
+void dm_am_pairs(struct dm_expo *e, const struct dm_assoc_metrics *m);
 
 #endif /* __DM_ASSOC_METRICS_H */

@@ -1,17 +1,33 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
- * The Prometheus families of the attachments, written at each scrape: the
- * run count and time of each attached program, what runs ahead of dicomon on
- * its TC hooks (tcorder.c), and the fallbacks in effect per interface.
+ * The attachments' Prometheus samples, read at each scrape: the run count
+ * and time of each attached program, what runs ahead of dicomon on its TC
+ * hooks (tcorder.c), and the fallbacks in effect per interface.
  */
 #include <stdio.h>
 #include <string.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "output/attach_metrics.h"
-#include "kern/loader.h"
 #include "output/metrics.h"
-#include "kern/tcorder.h"
+
+void dm_attach_tc_ahead(struct dm_expo *e, const struct dm_loader *l)
+{
+	const struct dm_iface *ifc;
+	const char *lv[2];
+	int i, d;
+
+	for (i = 0; i < l->n_ifaces; i++) {
+		ifc = &l->ifaces[i];
+		for (d = 0; d < 2; d++) {
+			if (!dm_loader_tc_kind(ifc, d))
+				continue;
+			lv[0] = ifc->name;
+			lv[1] = dm_att_name(DM_ATT_TC_INGRESS + d);
+			dm_expo_i64(e, lv, ifc->tc_order[d].ahead);
+		}
+	}
+}
 
 /*
  * What a fallback costs in visibility, per interface (1 = in effect): XDP
@@ -19,81 +35,79 @@
  * was wanted, TC on a clsact filter where tcx is missing (other filters may
  * run first: dicomon_tc_programs_ahead says whether any does).
  */
-static void write_fallbacks(FILE *out, const struct dm_loader *l)
+void dm_attach_fallbacks(struct dm_expo *e, const struct dm_loader *l)
 {
 	const struct dm_iface *ifc;
+	const char *lv[2];
 	int i;
 
-	dm_metrics_head(out, "fallback_active", "gauge",
-			"Fallbacks in effect on an interface (1): xdp_vlan_tags_hidden, "
-			"xdp_generic, tc_clsact.");
 	for (i = 0; i < l->n_ifaces; i++) {
 		ifc = &l->ifaces[i];
-		fprintf(out,
-			"dicomon_fallback_active{interface=\"%s\",fallback=\"xdp_vlan_tags_hidden\"} "
-			"%d\n",
-			ifc->name, ifc->xdp_link >= 0 && ifc->vlan_hidden);
-		fprintf(out,
-			"dicomon_fallback_active{interface=\"%s\",fallback=\"xdp_generic\"} %d\n",
-			ifc->name,
-			ifc->xdp_link >= 0 && ifc->want.xdp_mode != DM_XDP_GENERIC && ifc->xdp_mode &&
-			    !strcmp(ifc->xdp_mode, dm_xdp_mode_names[DM_XDP_GENERIC]));
-		fprintf(out,
-			"dicomon_fallback_active{interface=\"%s\",fallback=\"tc_clsact\"} %d\n",
-			ifc->name, l->tc_mode != DM_TC_CLSACT && (ifc->tc_legacy[0] || ifc->tc_legacy[1]));
+		lv[0] = ifc->name;
+		lv[1] = "xdp_vlan_tags_hidden";
+		dm_expo_i64(e, lv, ifc->xdp_link >= 0 && ifc->vlan_hidden);
+		lv[1] = "xdp_generic";
+		dm_expo_i64(e, lv,
+			    ifc->xdp_link >= 0 && ifc->want.xdp_mode != DM_XDP_GENERIC &&
+				ifc->xdp_mode && !strcmp(ifc->xdp_mode, dm_xdp_mode_names[DM_XDP_GENERIC]));
+		lv[1] = "tc_clsact";
+		dm_expo_i64(e, lv,
+			    l->tc_mode != DM_TC_CLSACT && (ifc->tc_legacy[0] || ifc->tc_legacy[1]));
 	}
 }
 
-/* Run count and time of each program attached (kernel.bpf_stats_enabled=1 fills them). */
-static void write_prog_stats(FILE *out, const struct dm_loader *l)
+int dm_attach_bpf_stats_enabled(void)
 {
-	struct bpf_prog_info info, info_of[DM_MAX_IFACES * DM_ATT_MAX];
-	__u32 len;
-	int i, a, j, n = 0, on = 0;
 	FILE *f = fopen("/proc/sys/kernel/bpf_stats_enabled", "r");
+	int on = 0;
 
 	if (f) {
 		if (fscanf(f, "%d", &on) != 1)
 			on = 0;
 		fclose(f);
 	}
-	fprintf(out,
-		"# HELP dicomon_bpf_stats_enabled Whether the kernel counts BPF run time "
-		"(sysctl kernel.bpf_stats_enabled).\n# TYPE dicomon_bpf_stats_enabled gauge\n"
-		"dicomon_bpf_stats_enabled %d\n",
-		on ? 1 : 0);
+	return on ? 1 : 0;
+}
+
+int dm_attach_prog_runs(const struct dm_loader *l, struct dm_prog_run *out, int max)
+{
+	struct bpf_prog_info info;
+	__u32 len;
+	int i, a, j, n = 0;
+
 	for (i = 0; i < l->n_ifaces; i++)
 		for (a = 0; a < DM_ATT_MAX; a++) {
-			if (l->ifaces[i].prog_fd[a] < 0 ||
-			    n == (int)(sizeof(info_of) / sizeof(info_of[0])))
+			if (l->ifaces[i].prog_fd[a] < 0 || n == max)
 				continue;
 			memset(&info, 0, sizeof(info));
 			len = sizeof(info);
 			if (bpf_obj_get_info_by_fd(l->ifaces[i].prog_fd[a], &info, &len))
 				continue;
-			for (j = 0; j < n && info_of[j].id != info.id; j++)
+			for (j = 0; j < n && out[j].id != info.id; j++)
 				;
-			if (j == n)
-				info_of[n++] = info;
+			if (j < n)
+				continue;
+			snprintf(out[n].name, sizeof(out[n].name), "%s", info.name);
+			out[n].id = info.id;
+			out[n].runs = info.run_cnt;
+			out[n++].run_ns = info.run_time_ns;
 		}
-	fprintf(out, "# HELP dicomon_bpf_program_runs_total Runs of each attached program "
-		     "(counted while kernel.bpf_stats_enabled is 1).\n"
-		     "# TYPE dicomon_bpf_program_runs_total counter\n");
-	for (j = 0; j < n; j++)
-		fprintf(out, "dicomon_bpf_program_runs_total{program=\"%s\",id=\"%u\"} %llu\n",
-			info_of[j].name, info_of[j].id, (unsigned long long)info_of[j].run_cnt);
-	fprintf(out, "# HELP dicomon_bpf_program_run_seconds_total Time spent in each attached "
-		     "program (counted while kernel.bpf_stats_enabled is 1).\n"
-		     "# TYPE dicomon_bpf_program_run_seconds_total counter\n");
-	for (j = 0; j < n; j++)
-		fprintf(out,
-			"dicomon_bpf_program_run_seconds_total{program=\"%s\",id=\"%u\"} %.9f\n",
-			info_of[j].name, info_of[j].id, (double)info_of[j].run_time_ns / 1e9);
+	return n;
 }
 
-void dm_attach_write_metrics(FILE *out, const struct dm_loader *l)
+void dm_attach_runs(struct dm_expo *e, const struct dm_prog_run *r, int n, bool seconds)
 {
-	dm_tcorder_write_metrics(out, l);
-	write_prog_stats(out, l);
-	write_fallbacks(out, l);
+	const char *lv[2];
+	char id[16];
+	int j;
+
+	for (j = 0; j < n; j++) {
+		snprintf(id, sizeof(id), "%u", r[j].id);
+		lv[0] = r[j].name;
+		lv[1] = id;
+		if (seconds)
+			dm_expo_f64(e, lv, (double)r[j].run_ns / 1e9, 9);
+		else
+			dm_expo_u64(e, lv, r[j].runs);
+	}
 }

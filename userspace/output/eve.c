@@ -12,9 +12,9 @@
 #include "lib/clock.h"
 #include "lib/netaddr.h"
 #include "output/eve.h"
-#include "core/events.h"
+#include "output/lines.h"
 #include "lib/names.h"
-#include "assoc/table.h"
+#include "assoc/record.h"
 
 void dm_eve_time(uint64_t mono_ns, char *buf, size_t len)
 {
@@ -198,18 +198,6 @@ static json_object *commands_json(const struct dm_rec *r)
 	return o;
 }
 
-static json_object *pdu_counts(const struct dm_dir_state *d)
-{
-	json_object *o = json_object_new_object();
-	int t;
-
-	for (t = 1; t < DM_PDU_MAX; t++)
-		if (d->pdus[t])
-			json_object_object_add(o, dm_pdu_name(t),
-					       json_object_new_int64(d->pdus[t]));
-	return o;
-}
-
 json_object *dm_eve_dicom(const struct dm_rec *r, const char *ifname)
 {
 	static const char *const keep[] = {"outcome",
@@ -247,8 +235,8 @@ json_object *dm_eve_dicom(const struct dm_rec *r, const char *ifname)
 		json_object_object_add(d, "end_reason",
 				       json_object_new_string(dm_end_reason_name(r->end_reason)));
 	p = json_object_new_object();
-	json_object_object_add(p, "toserver", pdu_counts(&r->dir[DM_DIR_ORIG]));
-	json_object_object_add(p, "toclient", pdu_counts(&r->dir[DM_DIR_REPLY]));
+	json_object_object_add(p, "toserver", dm_pdu_counts_json(&r->dir[DM_DIR_ORIG]));
+	json_object_object_add(p, "toclient", dm_pdu_counts_json(&r->dir[DM_DIR_REPLY]));
 	json_object_object_add(d, "pdus", p);
 	json_object_object_add(d, "bytes_toserver",
 			       json_object_new_int64(r->dir[DM_DIR_ORIG].bytes));

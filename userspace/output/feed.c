@@ -25,7 +25,7 @@
 #include "output/feed.h"
 #include "lib/log.h"
 #include "lib/lru.h"
-#include "assoc/table.h"
+#include "assoc/record.h"
 
 #define BACKOFF_MIN_NS (100 * 1000000ULL)
 #define BACKOFF_MAX_NS (30 * 1000000000ULL)

@@ -176,7 +176,16 @@ void dm_metrics_close(struct dm_metrics *m, struct dm_loop *lp)
 	free(m);
 }
 
-void dm_metrics_label(FILE *out, const char *v)
+struct dm_expo {
+	FILE *out;
+	const struct dm_family *f; /* the family being written */
+};
+
+static const char *const type_names[] = {
+    [DM_COUNTER] = "counter", [DM_GAUGE] = "gauge", [DM_HISTOGRAM] = "histogram"};
+
+/* A label value with \, " and newline escaped. */
+static void label_value(FILE *out, const char *v)
 {
 	for (; *v; v++) {
 		if (*v == '\\' || *v == '"')
@@ -186,6 +195,111 @@ void dm_metrics_label(FILE *out, const char *v)
 		else
 			fputc(*v, out);
 	}
+}
+
+/* "dicomon_NAME[SUFFIX]{l1="v1",...[,le="LE"]} ": the value follows. */
+static void sample_head(struct dm_expo *e, const char *suffix, const char *const *lv,
+			const char *le)
+{
+	int i, n = 0;
+
+	fprintf(e->out, "dicomon_%s%s", e->f->name, suffix);
+	for (i = 0; lv && i < DM_FAM_LABELS && e->f->labels[i]; i++) {
+		fprintf(e->out, "%s%s=\"", n++ ? "," : "{", e->f->labels[i]);
+		label_value(e->out, lv[i]);
+		fputc('"', e->out);
+	}
+	if (le)
+		fprintf(e->out, "%sle=\"%s\"", n++ ? "," : "{", le);
+	fputs(n ? "} " : " ", e->out);
+}
+
+void dm_expo_family(struct dm_expo *e, const struct dm_family *f)
+{
+	e->f = f;
+	fprintf(e->out, "# HELP dicomon_%s %s\n# TYPE dicomon_%s %s\n", f->name, f->help, f->name,
+		type_names[f->type]);
+}
+
+void dm_expo_u64(struct dm_expo *e, const char *const *lv, uint64_t v)
+{
+	sample_head(e, "", lv, NULL);
+	fprintf(e->out, "%llu\n", (unsigned long long)v);
+}
+
+void dm_expo_i64(struct dm_expo *e, const char *const *lv, int64_t v)
+{
+	sample_head(e, "", lv, NULL);
+	fprintf(e->out, "%lld\n", (long long)v);
+}
+
+void dm_expo_f64(struct dm_expo *e, const char *const *lv, double v, int prec)
+{
+	sample_head(e, "", lv, NULL);
+	fprintf(e->out, "%.*f\n", prec, v);
+}
+
+void dm_expo_hist(struct dm_expo *e, const char *const *lv, const uint64_t *le,
+		  const double *bounds, int n, uint64_t count, double sum)
+{
+	char b[32];
+	int i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(b, sizeof(b), "%g", bounds[i]);
+		sample_head(e, "_bucket", lv, b);
+		fprintf(e->out, "%llu\n", (unsigned long long)le[i]);
+	}
+	sample_head(e, "_bucket", lv, "+Inf");
+	fprintf(e->out, "%llu\n", (unsigned long long)count);
+	sample_head(e, "_sum", lv, NULL);
+	fprintf(e->out, "%.6f\n", sum);
+	sample_head(e, "_count", lv, NULL);
+	fprintf(e->out, "%llu\n", (unsigned long long)count);
+}
+
+static uint64_t field(const void *base, size_t off)
+{
+	uint64_t v;
+
+	memcpy(&v, (const char *)base + off, sizeof(v));
+	return v;
+}
+
+/* Field sources: the sum of the first sum fields, else a sample per labelled field, else one. */
+static void write_fields(struct dm_expo *e, const void *base)
+{
+	const struct dm_family *f = e->f;
+	uint64_t total = 0;
+	int i;
+
+	for (i = 0; i < f->sum; i++)
+		total += field(base, f->fields[i].off);
+	if (f->sum)
+		dm_expo_u64(e, NULL, total);
+	else if (!f->fields[0].label)
+		dm_expo_u64(e, NULL, field(base, f->fields[0].off));
+	for (i = 0; !f->sum && i < DM_FAM_FIELDS && f->fields[i].label; i++)
+		dm_expo_u64(e, &f->fields[i].label, field(base, f->fields[i].off));
+}
+
+int dm_metrics_render(FILE *out, const struct dm_family *fams, size_t n, const void *base,
+		      const void *ctx)
+{
+	struct dm_expo e = {.out = out};
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (fams[i].shown && !fams[i].shown(ctx))
+			continue;
+		if (fams[i].name)
+			dm_expo_family(&e, &fams[i]);
+		if (fams[i].emit)
+			fams[i].emit(&e, ctx, fams[i].arg);
+		else
+			write_fields(&e, base);
+	}
+	return ferror(out) ? -EIO : 0;
 }
 
 static const char *const counter_help[DM_CNT_MAX] = {
@@ -228,91 +342,38 @@ static const char *const counter_help[DM_CNT_MAX] = {
     [DM_CNT_OOO_SHIPPED] = "Control PDU bytes shipped ahead of a hole (out-of-order segments).",
 };
 
-void dm_metrics_head(FILE *out, const char *name, const char *type, const char *help)
+void dm_metrics_kernel_array(struct dm_expo *e, const struct dm_kernel_view *k,
+			     const struct dm_stats_array *a)
 {
-	fprintf(out, "# HELP dicomon_%s %s\n# TYPE dicomon_%s %s\n", name, help, name, type);
-}
+	char t[2][64];
+	const char *lv[3] = {t[0], t[1], NULL};
+	int i, d, c;
 
-static void sample_if(FILE *out, const char *name, const char *ifname)
-{
-	fprintf(out, "dicomon_%s{interface=\"", name);
-	dm_metrics_label(out, ifname);
-	fputc('"', out);
-}
+	for (i = 0; i < k->n; i++) {
+		const __u64 *v = (const __u64 *)((const char *)&k->ifs[i].s + a->off);
 
-typedef const char *(*name_fn)(unsigned int);
-
-/* A dm_stats array (at off, len entries) as a family: per interface and index, label=name(index).
- */
-static void family(FILE *out, const char *fam, const char *help, const struct dm_metrics_iface *ifs,
-		   int n, size_t off, int len, const char *label, name_fn name)
-{
-	int i, c;
-
-	dm_metrics_head(out, fam, "counter", help);
-	for (i = 0; i < n; i++) {
-		const __u64 *v = (const __u64 *)((const char *)&ifs[i].s + off);
-
-		for (c = 0; c < len; c++) {
-			sample_if(out, fam, ifs[i].name);
-			fprintf(out, ",%s=\"%s\"} %llu\n", label, name(c),
-				(unsigned long long)v[c]);
-		}
-	}
-}
-
-/* A [DM_DIR_MAX][DM_PDU_MAX] array (pdus, pdu_bytes): by type and direction, type 0 left out. */
-static void pdu_family(FILE *out, const char *fam, const char *help,
-		       const struct dm_metrics_iface *ifs, int n, size_t off)
-{
-	int i, d, t;
-
-	dm_metrics_head(out, fam, "counter", help);
-	for (i = 0; i < n; i++) {
-		const __u64(*v)[DM_PDU_MAX] =
-		    (const __u64(*)[DM_PDU_MAX])((const char *)&ifs[i].s + off);
-
-		for (d = 0; d < DM_DIR_MAX; d++)
-			for (t = 1; t < DM_PDU_MAX; t++) {
-				sample_if(out, fam, ifs[i].name);
-				fprintf(out, ",type=\"%s\",direction=\"%s\"} %llu\n",
-					dm_pdu_name(t), dm_dir_name(d),
-					(unsigned long long)v[d][t]);
+		lv[0] = k->ifs[i].name;
+		for (d = 0; d < (a->pdu ? DM_DIR_MAX : 1); d++)
+			for (c = a->pdu; c < a->len; c++) {
+				lv[1] = a->name(c);
+				lv[2] = dm_dir_name(d);
+				dm_expo_u64(e, lv, v[d * a->len + c]);
 			}
 	}
 }
 
-void dm_metrics_write_kernel(FILE *out, const struct dm_metrics_iface *ifs, int n)
+void dm_metrics_kernel_counters(struct dm_expo *e, const struct dm_kernel_view *k)
 {
+	struct dm_family f = {.type = DM_COUNTER, .labels = {"interface"}};
 	char name[80];
 	int i, c;
 
-	family(out, "packets_total", "Packets seen, by interface and class.", ifs, n,
-	       offsetof(struct dm_stats, pkts), DM_CLASS_MAX, "class", dm_class_name);
-	family(out, "bytes_total", "Bytes seen (whole frames), by interface and class.", ifs, n,
-	       offsetof(struct dm_stats, bytes), DM_CLASS_MAX, "class", dm_class_name);
-	pdu_family(out, "pdus_total",
-		   "DICOM Upper Layer PDU headers seen, by type and direction "
-		   "(orig: from the association requester).",
-		   ifs, n, offsetof(struct dm_stats, pdus));
-	pdu_family(out, "pdu_bytes_total",
-		   "Bytes of DICOM Upper Layer PDUs (header and body), by type and direction.", ifs,
-		   n, offsetof(struct dm_stats, pdu_bytes));
-	family(out, "association_events_total",
-	       "Association events seen by the classifier: new_cleartext, new_tls, new_midstream "
-	       "(starts), accepted, rejected, released, aborted, ended, evicted.",
-	       ifs, n, offsetof(struct dm_stats, assoc), DM_ASSOC_MAX, "event",
-	       dm_assoc_counter_name);
-	family(out, "parse_errors_total",
-	       "Frames or PDUs the classifier could not parse, by reason.", ifs, n,
-	       offsetof(struct dm_stats, err), DM_ERR_MAX, "reason", dm_err_name);
 	for (c = 0; c < DM_CNT_MAX; c++) {
 		snprintf(name, sizeof(name), "%s_total", dm_counter_name(c));
-		dm_metrics_head(out, name, "counter",
-				counter_help[c] ? counter_help[c] : "Datapath counter.");
-		for (i = 0; i < n; i++) {
-			sample_if(out, name, ifs[i].name);
-			fprintf(out, "} %llu\n", (unsigned long long)ifs[i].s.cnt[c]);
-		}
+		f.name = name;
+		f.help = counter_help[c] ? counter_help[c] : "Datapath counter.";
+		dm_expo_family(e, &f);
+		for (i = 0; i < k->n; i++)
+			dm_expo_u64(e, &k->ifs[i].name, k->ifs[i].s.cnt[c]);
 	}
 }

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #include <json-c/json.h>
 #include <stdint.h>
-#include "core/events.h"
 #include "kern/loader.h"
 #include "lib/names.h"
 #include "output/stats.h"
@@ -69,19 +68,13 @@ static void text_stats(FILE *out, const char *title, const struct dm_stats *s)
 	text_counts(out, "counters", s->cnt, DM_CNT_MAX, dm_counter_name, false);
 }
 
-int dm_stats_print(const struct dm_loader *l, const struct dm_event_stats *es, json_object *extra,
-		   bool json, FILE *out)
+int dm_stats_kernel(const struct dm_loader *l, bool json, json_object *o, FILE *out)
 {
 	int fd = dm_loader_stats_fd(l), i, err;
-	json_object *o = NULL, *ifs = NULL, *u;
+	json_object *ifs = json ? json_object_new_object() : NULL;
 	struct dm_stats s;
 	char title[64];
 
-	if (json) {
-		o = json_object_new_object();
-		ifs = json_object_new_object();
-		json_object_object_add(o, "event", json_object_new_string("stats"));
-	}
 	for (i = 0; i < l->n_ifaces; i++) {
 		err = dm_stats_read(fd, l->ncpus, l->ifaces[i].slot, &s);
 		if (err)
@@ -96,45 +89,14 @@ int dm_stats_print(const struct dm_loader *l, const struct dm_event_stats *es, j
 	err = dm_stats_read(fd, l->ncpus, -1, &s);
 	if (err)
 		goto out;
-	if (json) {
-		json_object_object_add(o, "interfaces", ifs);
-		json_object_object_add(o, "total", dm_stats_json(&s));
-		u = json_object_new_object();
-		json_object_object_add(u, "events_flow_end",
-				       json_object_new_int64(es->events[DM_EV_FLOW_END]));
-		json_object_object_add(u, "pdus_decoded", json_object_new_int64(es->pdus_decoded));
-		json_object_object_add(u, "pdus_broken", json_object_new_int64(es->pdus_broken));
-		json_object_object_add(u, "malformed_events", json_object_new_int64(es->malformed));
-		if (extra) {
-			json_object_object_foreach(extra, k, v)
-				json_object_object_add(u, k, json_object_get(v));
-		}
-		json_object_object_add(o, "userspace", u);
-		fprintf(out, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
-	} else {
+	if (!json) {
 		text_stats(out, "total", &s);
-		fprintf(
-		    out,
-		    "  pdus_decoded=%llu pdus_broken=%llu malformed_events=%llu   [userspace]\n",
-		    (unsigned long long)es->pdus_decoded, (unsigned long long)es->pdus_broken,
-		    (unsigned long long)es->malformed);
-		if (extra) {
-			/* One line per part (table, rules, feed): name=value of its counters. */
-			json_object_object_foreach(extra, k, v)
-			{
-				fprintf(out, " ");
-				json_object_object_foreach(v, k2, v2)
-				{
-					if (json_object_is_type(v2, json_type_int))
-						fprintf(out, " %s=%lld", k2,
-							(long long)json_object_get_int64(v2));
-				}
-				fprintf(out, "   [%s]\n", k);
-			}
-		}
+		return 0;
 	}
-	fflush(out);
+	json_object_object_add(o, "interfaces", ifs);
+	json_object_object_add(o, "total", dm_stats_json(&s));
+	return 0;
 out:
-	json_object_put(o);
+	json_object_put(ifs);
 	return err;
 }

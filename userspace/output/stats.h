@@ -7,7 +7,6 @@
 #include "dicomon.h"
 
 struct dm_loader;
-struct dm_event_stats;
 
 #include <json-c/json.h>
 
@@ -15,10 +14,10 @@ struct dm_event_stats;
 json_object *dm_stats_json(const struct dm_stats *s);
 
 /*
- * Print the kernel counters (per interface and total) and userspace's event
- * counters; extra (may be NULL) adds userspace parts, each an object of counters.
+ * The kernel's counters, per interface and summed: text blocks to out, or
+ * (json) "interfaces" and "total" added to o. 0 or -errno (nothing more of
+ * them is written then).
  */
-int dm_stats_print(const struct dm_loader *l, const struct dm_event_stats *es, json_object *extra,
-		   bool json, FILE *out);
+int dm_stats_kernel(const struct dm_loader *l, bool json, json_object *o, FILE *out);
 
 #endif /* __DM_STATS_H */
