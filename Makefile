@@ -99,7 +99,13 @@ $(OUTPUT)/tests/decode_views.o: tests/unit/decode_views.c tests/unit/decode_view
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
 
-$(OUTPUT)/tests/test_%: tests/unit/test_%.c $(TESTLIB_OBJS) $(TESTVIEW_OBJS) $(LIB_OBJS) | $(OUTPUT)/tests
+# A unit test links the modules tests/unit/modules.mk lists for it, nothing more.
+include tests/unit/modules.mk
+unit_objs = $(patsubst %,$(OUTPUT)/user/%.o,$(filter-out tests/%,$(MODULES_test_$(1)))) \
+	$(if $(filter tests/decode_views,$(MODULES_test_$(1))),$(TESTVIEW_OBJS))
+.SECONDEXPANSION:
+$(OUTPUT)/tests/test_%: tests/unit/test_%.c $(TESTLIB_OBJS) $$(call unit_objs,$$*) | $(OUTPUT)/tests
+	$(if $(MODULES_test_$*),,$(error tests/unit/modules.mk has no MODULES_test_$*))
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(USER_CFLAGS) -Itests/lib $(filter %.c %.o,$^) -o $@ $(LIBS) -lcmocka
 
@@ -120,6 +126,7 @@ test-dashboards:
 
 # Userspace only, no root needed.
 test-unit: $(UNIT_TESTS)
+	$(Q)python3 tests/unit/check_structure.py --self-test
 	$(Q)for t in $(UNIT_TESTS); do $$t || exit 1; done
 	$(Q)python3 tests/unit/check_counters.py
 	$(Q)python3 tests/e2e/test_check_events.py

@@ -912,10 +912,10 @@ static void test_stream_anomalies(void **state)
 	an.hdr.type = DM_EV_ANOMALY;
 	an.code = DM_AN_GAP;
 	an.value = 100;
-	dm_integrity_anomaly(e.t, r, &an);
+	dm_table_anomaly(e.t, r, &an);
 	ac(&e, &c, "PACS", "MODALITY", S(1));
 	an.code = DM_AN_RING_LOST;
-	dm_integrity_anomaly(e.t, r, &an);
+	dm_table_anomaly(e.t, r, &an);
 	end(&e, &c, DM_STATE_RELEASED, S(2));
 	assert_int_equal(r->n_viol, 2);
 	assert_int_equal(count(DM_SID_PROTOCOL_VIOLATION), 0);
@@ -925,9 +925,9 @@ static void test_stream_anomalies(void **state)
 	an.hdr.type = DM_EV_ANOMALY;
 	r = rq(&e, &c, "PACS", "MODALITY", S(3));
 	an.code = DM_AN_OVERLAP;
-	dm_integrity_anomaly(e.t, r, &an);
+	dm_table_anomaly(e.t, r, &an);
 	an.code = DM_AN_GAP;
-	dm_integrity_anomaly(e.t, r, &an);
+	dm_table_anomaly(e.t, r, &an);
 	end(&e, &c, DM_STATE_RELEASED, S(4));
 	assert_int_equal(count(DM_SID_PROTOCOL_VIOLATION), 1);
 	assert_non_null(strstr(find(DM_SID_PROTOCOL_VIOLATION)->details, "stream_overlap_conflict"));

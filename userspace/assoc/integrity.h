@@ -14,18 +14,10 @@
 #include "dicomon.h"
 #include "assoc/record.h"
 
-struct dm_table;
-
-/* A DM_EV_ANOMALY of the record's association. */
-void dm_integrity_anomaly(struct dm_table *t, struct dm_rec *r, const struct dm_event_anomaly *e);
+/* A DM_EV_ANOMALY of the record's association; returns the violations it added (1). */
+uint32_t dm_integrity_anomaly(struct dm_rec *r, const struct dm_event_anomaly *e);
 /* The flow end's counts: kinds without an event (over the event limit, ring full), the rest counted. */
-void dm_integrity_end(struct dm_table *t, struct dm_rec *r, const struct dm_assoc *a);
-/* decode_incomplete: bit 1 << enum dm_incomplete per reason, 0 when the set-up was decoded whole. */
-unsigned int dm_rec_incomplete(const struct dm_rec *r);
-/* "midstream", "gap", ...; "?" out of range. */
-const char *dm_incomplete_name(unsigned int reason);
-/* null for no reason, else the reasons' names (enum order). */
-json_object *dm_incomplete_json(unsigned int reasons);
+uint32_t dm_integrity_end(struct dm_rec *r, const struct dm_assoc *a);
 /* Anomalies that tell of the capture (loss on our side), not of the peer: gap, header_lost, resync, ring_buffer_lost. */
 bool dm_anomaly_capture_side(unsigned int code);
 /* Whether a set of anomaly kinds (bit 1 << code) holds one that tells of the capture. */

@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "decode/decode_json.h"
-#include "assoc/integrity.h"
 #include "lib/names.h"
 #include "assoc/record.h"
 #include "decode/uids.h"
@@ -38,6 +37,22 @@ void dm_rec_free(struct dm_rec *r)
 	decode_free(&r->rq);
 	decode_free(&r->ac);
 	free(r);
+}
+
+void dm_rec_add_violation(struct dm_rec *r, const struct dm_rec_viol *v, bool capture)
+{
+	if (r->n_viol < DM_REC_MAX_VIOL)
+		r->viol[r->n_viol] = *v;
+	r->n_viol++;
+	if (capture)
+		r->n_viol_capture++;
+}
+
+void dm_rec_count_violations(struct dm_rec *r, uint32_t n, bool capture)
+{
+	r->n_viol += n;
+	if (capture)
+		r->n_viol_capture += n;
 }
 
 const char *dm_rec_calling(const struct dm_rec *r)
@@ -236,4 +251,71 @@ void dm_rec_json(const struct dm_rec *r, json_object *o)
 	json_object_object_add(o, "decode_incomplete", dm_incomplete_json(dm_rec_incomplete(r)));
 	json_object_object_add(o, "candidate",
 			       json_object_new_boolean(r->aflags & DM_AF_CANDIDATE));
+}
+
+static const char *const inc_names[DM_INC_MAX] = {
+    [DM_INC_MIDSTREAM] = "midstream",
+    [DM_INC_GAP] = "gap",
+    [DM_INC_TRUNCATED] = "truncated",
+    [DM_INC_PDU_LENGTH] = "pdu_length",
+    [DM_INC_CTL_TRUNCATED] = "control_pdu_truncated",
+    [DM_INC_IP_FRAGMENTS] = "ip_fragments",
+    [DM_INC_RING_BUFFER] = "ring_buffer",
+};
+
+const char *dm_incomplete_name(unsigned int reason)
+{
+	return reason < DM_INC_MAX ? inc_names[reason] : "?";
+}
+
+json_object *dm_incomplete_json(unsigned int reasons)
+{
+	json_object *a;
+	unsigned int i;
+
+	if (!reasons)
+		return NULL;
+	a = json_object_new_array();
+	for (i = 0; i < DM_INC_MAX; i++)
+		if (reasons & (1u << i))
+			json_object_array_add(a, json_object_new_string(inc_names[i]));
+	return a;
+}
+
+/* Did direction d have a set-up PDU to decode? The RQ always; the answer if one came. */
+static bool setup_expected(const struct dm_rec *r, int d)
+{
+	if (d == DM_DIR_ORIG)
+		return true;
+	return r->ac || r->rejected || r->dir[d].pdus[DM_PDU_ASSOC_AC] ||
+	       r->dir[d].pdus[DM_PDU_ASSOC_RJ];
+}
+
+unsigned int dm_rec_incomplete(const struct dm_rec *r)
+{
+	unsigned int inc = r->inc;
+	uint16_t codes;
+	int d;
+
+	/* Under TLS there is no set-up in the clear to decode (outcome is null there too). */
+	if (r->transport == DM_TRANSPORT_TLS)
+		return 0;
+	if (r->aflags & DM_AF_IP_FRAG_LOST)
+		inc |= 1u << DM_INC_IP_FRAGMENTS;
+	/* Picked up mid-stream: the set-up was never seen; lost fragments may be why. */
+	if (r->midstream)
+		return (1u << DM_INC_MIDSTREAM) | (inc & (1u << DM_INC_IP_FRAGMENTS));
+	if (!r->finished)
+		return inc; /* what is known so far: the rest may still come */
+	for (d = 0; d < DM_DIR_MAX; d++) {
+		if (!setup_expected(r, d) || r->setup_done[d])
+			continue;
+		codes = r->dir[d].anomaly_codes | r->an_codes[d];
+		if (codes & (1u << DM_AN_RING_LOST))
+			inc |= 1u << DM_INC_RING_BUFFER;
+		/* Not whole, and nothing said why: its bytes were not all seen. */
+		if (!(inc & ~(1u << DM_INC_IP_FRAGMENTS)))
+			inc |= 1u << DM_INC_GAP;
+	}
+	return inc;
 }

@@ -133,4 +133,15 @@ const char *dm_rec_called(const struct dm_rec *r);
 /* The record as JSON (the association fields; the caller adds event fields). */
 void dm_rec_json(const struct dm_rec *r, json_object *o);
 
+/* One violation for the record (kept if there is room, always counted); capture: not the peer's. */
+void dm_rec_add_violation(struct dm_rec *r, const struct dm_rec_viol *v, bool capture);
+/* n violations counted only (the datapath's, without events). */
+void dm_rec_count_violations(struct dm_rec *r, uint32_t n, bool capture);
+/* decode_incomplete: bit 1 << enum dm_incomplete per reason, 0 when the set-up was decoded whole. */
+unsigned int dm_rec_incomplete(const struct dm_rec *r);
+/* "midstream", "gap", ...; "?" out of range. */
+const char *dm_incomplete_name(unsigned int reason);
+/* null for no reason, else the reasons' names (enum order). */
+json_object *dm_incomplete_json(unsigned int reasons);
+
 #endif /* __DM_RECORD_H */

@@ -196,20 +196,13 @@ int dm_table_pending(struct dm_table *t, struct dm_rec *r, int dir, const uint8_
 void dm_table_add_violation(struct dm_table *t, struct dm_rec *r, const struct dm_rec_viol *v,
 			    bool capture)
 {
-	if (r->n_viol < DM_REC_MAX_VIOL)
-		r->viol[r->n_viol] = *v;
-	r->n_viol++;
+	dm_rec_add_violation(r, v, capture);
 	t->st.violations++;
-	if (capture)
-		r->n_viol_capture++;
 }
 
-void dm_table_count_violations(struct dm_table *t, struct dm_rec *r, uint32_t n, bool capture)
+void dm_table_anomaly(struct dm_table *t, struct dm_rec *r, const struct dm_event_anomaly *e)
 {
-	r->n_viol += n;
-	t->st.violations += n;
-	if (capture)
-		r->n_viol_capture += n;
+	t->st.violations += dm_integrity_anomaly(r, e);
 }
 
 /* Keep the first few violations of a decode of direction dir, count them all. */
@@ -486,7 +479,7 @@ void dm_table_end(struct dm_table *t, struct dm_rec *r, const struct dm_event_fl
 		memset(&v, 0, sizeof(v));
 		dm_cmd_asm_end(&r->cmd[DM_DIR_REPLY], &v);
 		take_violations(t, r, DM_DIR_REPLY, &v);
-		dm_integrity_end(t, r, a);
+		t->st.violations += dm_integrity_end(r, a);
 		r->finished = true;
 		t->st.active--;
 		t->st.finished++;

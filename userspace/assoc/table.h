@@ -65,8 +65,8 @@ int dm_table_pending(struct dm_table *t, struct dm_rec *r, int dir, const uint8_
 /* One violation for the record (kept if there is room, always counted); capture: not the peer's. */
 void dm_table_add_violation(struct dm_table *t, struct dm_rec *r, const struct dm_rec_viol *v,
 			    bool capture);
-/* n violations counted only (the datapath's, without events). */
-void dm_table_count_violations(struct dm_table *t, struct dm_rec *r, uint32_t n, bool capture);
+/* A DM_EV_ANOMALY of the record's association: its violation (integrity.c), counted. */
+void dm_table_anomaly(struct dm_table *t, struct dm_rec *r, const struct dm_event_anomaly *e);
 void dm_table_tls(struct dm_table *t, struct dm_rec *r, const struct dm_event_tls *e);
 void dm_table_end(struct dm_table *t, struct dm_rec *r, const struct dm_event_flow *e);
 /* Drop finished records older than keep_finished (now: monotonic ns). */

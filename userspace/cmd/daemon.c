@@ -26,6 +26,7 @@
 #include "kern/kcount.h"
 #include "kern/loader.h"
 #include "kern/tcorder.h"
+#include "kern/tcwatch.h"
 #include "detect/rules.h"
 #include "output/metrics.h"
 #include "core/counters.h"

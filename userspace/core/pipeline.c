@@ -284,7 +284,7 @@ static void on_anomaly(struct dm_pipeline *p, const struct dm_event_anomaly *e)
 	struct dm_rec *r = dm_table_get(p->table, &e->hdr);
 
 	if (r) {
-		dm_integrity_anomaly(p->table, r, e);
+		dm_table_anomaly(p->table, r, e);
 		if (dm_anomaly_ends_pdu(e->code))
 			flush_pdu(p, r, &e->hdr, e->hdr.dir & 1);
 	}

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "dicomon.h"
-#include "decode/assoc_internal.h"
+#include "decode/assoc_decode_internal.h"
 
 #define FIXED_END 74	/* PDU header (6) + fixed part (68) */
 #define IDX_MAX	  16384 /* string index slots: >= 2x every string that can be kept */

@@ -10,7 +10,7 @@
  */
 #include <string.h>
 #include "dicomon.h"
-#include "decode/assoc_internal.h"
+#include "decode/assoc_decode_internal.h"
 
 static void max_length(struct dm_actx *c, const uint8_t *b, size_t blen)
 {

@@ -26,6 +26,7 @@
 #include "lib/log.h"
 #include "kern/netdev.h"
 #include "kern/tcorder.h"
+#include "kern/tcwatch.h"
 
 #define DM_BPF_TCX_INGRESS 46
 #define DM_BPF_TCX_EGRESS  47

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
+#include "kern/tcorder.h"
 
 /*
  * What dicomon keeps in its bpffs directory (state.pin_root, default
@@ -33,18 +34,6 @@ enum dm_att {
 };
 /* "xdp", "tc_ingress", "tc_egress": the name of the same enum dm_hook (lib/names.c). */
 const char *dm_att_name(unsigned int att);
-
-/*
- * Handle and priority of dicomon's clsact filters: a restart finds and replaces
- * them. Priority 1 is the first tc runs, so a filter of another priority that
- * ends processing (any verdict but TC_ACT_UNSPEC) cannot hide packets from us.
- * Earlier versions used DM_TC_PRIO_OLD; a filter of theirs found there is
- * removed, and it is the fallback where the kernel refuses priority 1 (another
- * kind of classifier holds it).
- */
-#define DM_TC_HANDLE   0xd1c0
-#define DM_TC_PRIO     1
-#define DM_TC_PRIO_OLD 0xd1c0
 
 /* Pins of the state maps (`dicomon status` reads them when no daemon runs). */
 #define DM_PIN_FLOWS	"dm_flows"

@@ -7,8 +7,6 @@
 #include <stdio.h>
 #include <linux/types.h>
 
-struct dm_iface;
-struct dm_loader;
 
 /*
  * One program that runs on a TC hook: a clsact filter as RTM_GETTFILTER lists
@@ -30,6 +28,18 @@ struct dm_tc_order {
 	bool missing; /* ours is not on the hook */
 	bool failed;  /* the last listing failed (warned once) */
 };
+
+/*
+ * Handle and priority of dicomon's clsact filters: a restart finds and replaces
+ * them. Priority 1 is the first tc runs, so a filter of another priority that
+ * ends processing (any verdict but TC_ACT_UNSPEC) cannot hide packets from us.
+ * Earlier versions used DM_TC_PRIO_OLD; a filter of theirs found there is
+ * removed, and it is the fallback where the kernel refuses priority 1 (another
+ * kind of classifier holds it).
+ */
+#define DM_TC_HANDLE   0xd1c0
+#define DM_TC_PRIO     1
+#define DM_TC_PRIO_OLD 0xd1c0
 
 /* At most this many filters or programs of one hook are looked at. */
 #define DM_TC_LIST_MAX 32
@@ -70,21 +80,6 @@ void dm_tc_describe(const struct dm_tc_filter *f, char *buf, size_t len);
 
 /* The kind of the classifier at priority prio on the hook ("" if none). */
 void dm_tc_prio_kind(int ifindex, int egress, __u32 prio, char *kind, size_t len);
-/*
- * With dicomon's filter at DM_TC_PRIO: remove one of dicomon's at
- * DM_TC_PRIO_OLD (left by an earlier version, or by this one while priority 1
- * was taken), which would see every packet a second time. pinned: the
- * program pinned as ours until now (0 if none). Logs what it does.
- */
-void dm_tc_drop_old(const char *ifname, int ifindex, int egress, __u32 pinned);
 
-/*
- * What runs ahead of ifc's TC program in direction egress: logs a warning
- * when something gets ahead (or changes), an info line when nothing is ahead
- * any more, and keeps the count in ifc->tc_ahead[egress].
- */
-void dm_tcorder_check(struct dm_iface *ifc, int egress);
-/* dm_tcorder_check on every TC attachment. */
-void dm_tcorder_check_all(struct dm_loader *l);
 
 #endif /* __DM_TCORDER_H */
