@@ -14,7 +14,7 @@ MODULES_test_config := config/config config/keys lib/log lib/netaddr
 MODULES_test_counters := assoc/cmdasm assoc/httpasm assoc/integrity assoc/record assoc/table \
 	config/config config/keys core/counters core/pipeline decode/assoc_decode \
 	decode/assoc_userinfo decode/decode_json decode/dicomweb decode/dimse decode/fingerprint \
-	decode/pdu decode/uid_lookup decode/uids detect/policy detect/rules kern/attach kern/flows \
+	decode/pdu decode/uid_lookup decode/uids detect/policy detect/rules kern/attach kern/flows kern/hooks kern/takeover \
 	kern/kcount kern/loader kern/netdev kern/pin kern/tcorder kern/tcwatch lib/clock lib/log \
 	lib/loop lib/lru lib/names lib/netaddr lib/pcapio output/assoc_metrics \
 	output/attach_metrics output/eve output/evidence output/feed output/lines output/metrics \
@@ -41,12 +41,12 @@ MODULES_test_fuzz_regress := decode/assoc_decode decode/assoc_userinfo decode/de
 MODULES_test_integrity := assoc/cmdasm assoc/httpasm assoc/integrity assoc/record \
 	assoc/table config/config config/keys core/counters core/pipeline decode/assoc_decode \
 	decode/assoc_userinfo decode/decode_json decode/dicomweb decode/dimse decode/fingerprint \
-	decode/pdu decode/uid_lookup decode/uids detect/policy detect/rules kern/attach kern/flows \
+	decode/pdu decode/uid_lookup decode/uids detect/policy detect/rules kern/attach kern/flows kern/hooks kern/takeover \
 	kern/kcount kern/loader kern/netdev kern/pin kern/tcorder kern/tcwatch lib/clock lib/log \
 	lib/loop lib/lru lib/names lib/netaddr lib/pcapio output/assoc_metrics \
 	output/attach_metrics output/eve output/evidence output/feed output/lines output/metrics \
 	output/stats
-MODULES_test_kcompat := config/config config/keys kern/attach kern/loadcheck kern/loader \
+MODULES_test_kcompat := config/config config/keys kern/attach kern/hooks kern/loadcheck kern/loader kern/takeover \
 	kern/netdev kern/pin kern/tcorder kern/tcwatch lib/log lib/names lib/netaddr
 MODULES_test_keydoc := config/config config/keydoc config/keys config/options \
 	config/yaml_config lib/log lib/netaddr
@@ -54,7 +54,7 @@ MODULES_test_lru := lib/lru
 MODULES_test_metrics := assoc/cmdasm assoc/httpasm assoc/integrity assoc/record assoc/table \
 	config/config config/keys core/counters core/pipeline decode/assoc_decode \
 	decode/assoc_userinfo decode/decode_json decode/dicomweb decode/dimse decode/fingerprint \
-	decode/pdu decode/uid_lookup decode/uids detect/policy detect/rules kern/attach kern/flows \
+	decode/pdu decode/uid_lookup decode/uids detect/policy detect/rules kern/attach kern/flows kern/hooks kern/takeover \
 	kern/kcount kern/loader kern/netdev kern/pin kern/tcorder kern/tcwatch lib/clock lib/log \
 	lib/loop lib/lru lib/names lib/netaddr lib/pcapio output/assoc_metrics \
 	output/attach_metrics output/eve output/evidence output/feed output/lines output/metrics \
@@ -71,7 +71,7 @@ MODULES_test_pdu := decode/assoc_decode decode/assoc_userinfo decode/decode_json
 MODULES_test_pipeline := assoc/cmdasm assoc/httpasm assoc/integrity assoc/record assoc/table \
 	config/config config/keys core/counters core/pipeline decode/assoc_decode \
 	decode/assoc_userinfo decode/decode_json decode/dicomweb decode/dimse decode/fingerprint \
-	decode/pdu decode/uid_lookup decode/uids detect/policy detect/rules kern/attach kern/flows \
+	decode/pdu decode/uid_lookup decode/uids detect/policy detect/rules kern/attach kern/flows kern/hooks kern/takeover \
 	kern/kcount kern/loader kern/netdev kern/pin kern/tcorder kern/tcwatch lib/clock lib/log \
 	lib/loop lib/lru lib/names lib/netaddr lib/pcapio output/assoc_metrics \
 	output/attach_metrics output/eve output/evidence output/feed output/lines output/metrics \

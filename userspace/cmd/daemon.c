@@ -6,6 +6,7 @@
  * the ring buffer's own epoll fd. No work in signal handlers, no sleeps.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <time.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -23,6 +25,7 @@
 #include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/loop.h"
+#include "kern/hooks.h"
 #include "kern/kcount.h"
 #include "kern/loader.h"
 #include "kern/tcorder.h"
@@ -39,6 +42,8 @@
 #define NSEC_PER_SEC	  1000000000ULL
 /* What runs ahead of our TC programs is checked every this many drain ticks (10 s). */
 #define TC_ORDER_TICKS (10 * NSEC_PER_SEC / DRAIN_INTERVAL_NS)
+/* The kernel is asked whether our programs are still on their hooks every 5 s. */
+#define HOOK_TICKS (5 * NSEC_PER_SEC / DRAIN_INTERVAL_NS)
 
 /*
  * The running daemon: the loader's maps and attachments, the pipeline, and
@@ -57,6 +62,16 @@ struct dm_daemon {
 	struct dm_kcount kc;		 /* entries of the kernel's tables, counted every 10 s */
 	int sig_fd, drain_fd, stats_fd;
 	unsigned int reloads;
+	/*
+	 * A reload whose new program is being loaded (verified) by reload_thread
+	 * while the loop goes on; reload_fd (an eventfd) says when it is done.
+	 */
+	int reload_fd;
+	pthread_t reload_thread;
+	struct dm_reload_prep *prep; /* non-NULL while one is prepared */
+	struct dm_config reload_cfg; /* what it applies */
+	json_object *reload_restart; /* keys that need a restart, for its report */
+	bool reload_queued;	     /* a SIGHUP came meanwhile: one more after it */
 	uint64_t drain_ticks; /* the drain timer's, for the TC order check (tcorder.c) */
 	double start_load_s, start_attach_s, start_ready_s; /* from start: loaded, attached, ready */
 };
@@ -82,6 +97,19 @@ static void notify(const char *msg)
 		   offsetof(struct sockaddr_un, sun_path) + n) < 0)
 		pr_debug("sd_notify %s: %s\n", msg, strerror(errno));
 	close(fd);
+}
+
+/* Each hook's program id as the kernel showed it, verified (hooks.c). */
+static json_object *json_progs(const struct dm_iface *ifc)
+{
+	json_object *o = json_object_new_object();
+	__u32 seen;
+	int a;
+
+	for (a = 0; a < DM_ATT_MAX; a++)
+		if (ifc->prog_fd[a] >= 0 && dm_hook_ours(ifc, a, &seen) == 1)
+			json_object_object_add(o, dm_att_name(a), json_object_new_int64(seen));
+	return o;
 }
 
 static json_object *json_ifaces(const struct dm_loader *l)
@@ -116,6 +144,7 @@ static json_object *json_ifaces(const struct dm_loader *l)
 			    tc ? json_object_new_int(l->ifaces[n].tc_order[d].ahead) : NULL);
 		}
 		json_object_object_add(i, "slot", json_object_new_int(l->ifaces[n].slot));
+		json_object_object_add(i, "programs", json_progs(&l->ifaces[n]));
 		json_object_array_add(ifs, i);
 	}
 	return ifs;
@@ -208,7 +237,7 @@ static void drain(struct dm_daemon *d)
 
 static void print_stats(struct dm_daemon *d)
 {
-	struct dm_kside k = {&d->l, &d->kc};
+	struct dm_kside k = {&d->l, &d->kc, d->loop};
 
 	dm_counters_print_stats(stdout, d->p, &k, d->cfg.json);
 }
@@ -217,7 +246,7 @@ static void print_stats(struct dm_daemon *d)
 static int render_metrics(FILE *out, void *ctx)
 {
 	struct dm_daemon *d = ctx;
-	struct dm_kside k = {&d->l, &d->kc};
+	struct dm_kside k = {&d->l, &d->kc, d->loop};
 
 	drain(d);
 	return dm_counters_prometheus(out, d->p, &k);
@@ -228,49 +257,34 @@ static const char *ifname(void *ctx, uint32_t ifindex)
 	return dm_loader_ifname(ctx, ifindex);
 }
 
-/* SIGHUP: the file again, then the same command line over it. */
-static void reload(struct dm_daemon *d)
+static void reload_failed(struct dm_daemon *d, int e, const char *msg, json_object *restart)
 {
-	json_object *restart = json_object_new_array();
-	char err[1024], a[256], b[256];
-	struct dm_config n;
-	size_t i;
+	print_reload(d, e, msg, restart);
+	notify("READY=1");
+}
+
+/* The reload's second half, in the loop: links moved, interfaces, the pipeline. */
+static void reload_finish(struct dm_daemon *d, struct dm_reload_prep *p)
+{
+	json_object *restart = d->reload_restart;
+	struct dm_config n = d->reload_cfg;
+	char err[1024];
 	int e;
 
-	notify("RELOADING=1");
-	d->reloads++;
-	if (!d->cli->config)
-		pr_info("reload: no config file (-c): the command line is all there is\n");
+	d->reload_restart = NULL;
 	/* Events queued for the old program belong to it: print them first. */
 	drain(d);
-	e = dm_cli_config(d->cli, &n, true, err, sizeof(err));
-	if (e) {
-		pr_err("reload: %s; keeping the running configuration\n", err);
-		print_reload(d, e, err, restart);
-		notify("READY=1");
-		return;
-	}
-	for (i = 0; i < dm_n_keys; i++) {
-		if (!(dm_keys[i].flags & DM_KF_RESTART) || dm_key_equal(&d->cfg, &n, &dm_keys[i]))
-			continue;
-		dm_key_format(&d->cfg, &dm_keys[i], a, sizeof(a));
-		dm_key_format(&n, &dm_keys[i], b, sizeof(b));
-		pr_warn("reload: %s changed (%s -> %s): needs a restart; keeping %s\n",
-			dm_keys[i].name, a, b, a);
-		json_object_array_add(restart, json_object_new_string(dm_keys[i].name));
-		dm_key_copy(&n, &d->cfg, &dm_keys[i]);
-	}
-	if (n.vlan_key != d->cfg.vlan_key)
-		pr_warn("reload: detection.vlan_key changed: associations in progress are keyed "
-			"the old way and are picked up again (or lost) under the new key\n");
-	e = dm_loader_reload(&d->l, &d->cfg, &n);
+	e = dm_reload_commit(&d->l, &n, p);
+	dm_reload_prep_free(p);
 	if (e) {
 		snprintf(err, sizeof(err), "%s; the running configuration is unchanged",
 			 strerror(-e));
-		print_reload(d, e, err, restart);
-		notify("READY=1");
+		reload_failed(d, e, err, restart);
 		return;
 	}
+	if (dm_hooks_verify(&d->l))
+		pr_warn("reload: not every hook runs dicomon's program (above); "
+			"dicomon_hook_attached says which\n");
 	if (d->cli->learn_out) { /* still learning after a reload */
 		n.learn_s = 366 * 86400;
 		n.ae_allowlist[0] = 0;
@@ -283,6 +297,128 @@ static void reload(struct dm_daemon *d)
 	pr_info("reload %u done\n", d->reloads);
 	print_reload(d, 0, NULL, restart);
 	notify("READY=1");
+}
+
+/* The reload thread: everything that verifies (dm_reload_prepare), then a word to the loop. */
+static void *reload_worker(void *arg)
+{
+	struct dm_daemon *d = arg;
+	uint64_t one = 1;
+
+	dm_reload_prepare(d->prep);
+	if (write(d->reload_fd, &one, sizeof(one)) != sizeof(one))
+		pr_err("reload: cannot wake the event loop: %s\n", strerror(errno));
+	return NULL;
+}
+
+/* The configuration a SIGHUP asks for, checked; keys that need a restart kept. 0 or -errno. */
+static int reload_config(struct dm_daemon *d, struct dm_config *n, json_object *restart)
+{
+	char err[1024], a[256], b[256];
+	size_t i;
+	int e;
+
+	e = dm_cli_config(d->cli, n, true, err, sizeof(err));
+	if (e) {
+		pr_err("reload: %s; keeping the running configuration\n", err);
+		reload_failed(d, e, err, json_object_get(restart));
+		return e;
+	}
+	for (i = 0; i < dm_n_keys; i++) {
+		if (!(dm_keys[i].flags & DM_KF_RESTART) || dm_key_equal(&d->cfg, n, &dm_keys[i]))
+			continue;
+		dm_key_format(&d->cfg, &dm_keys[i], a, sizeof(a));
+		dm_key_format(n, &dm_keys[i], b, sizeof(b));
+		pr_warn("reload: %s changed (%s -> %s): needs a restart; keeping %s\n",
+			dm_keys[i].name, a, b, a);
+		json_object_array_add(restart, json_object_new_string(dm_keys[i].name));
+		dm_key_copy(n, &d->cfg, &dm_keys[i]);
+	}
+	if (n->vlan_key != d->cfg.vlan_key)
+		pr_warn("reload: detection.vlan_key changed: associations in progress are keyed "
+			"the old way and are picked up again (or lost) under the new key\n");
+	return 0;
+}
+
+/*
+ * SIGHUP: the file again, then the same command line over it. A bad file is
+ * said at once; a new program is loaded in a thread (the loop keeps draining
+ * the ring buffer and serving scrapes meanwhile) and swapped in by
+ * on_reload_done(). A SIGHUP while one is prepared runs after it (one queued).
+ */
+static void reload(struct dm_daemon *d)
+{
+	json_object *restart;
+	char err[1024];
+	int e;
+
+	if (d->prep) {
+		pr_info("reload: one is in progress; this one follows it\n");
+		d->reload_queued = true;
+		return;
+	}
+	notify("RELOADING=1");
+	d->reloads++;
+	if (!d->cli->config)
+		pr_info("reload: no config file (-c): the command line is all there is\n");
+	restart = json_object_new_array();
+	if (reload_config(d, &d->reload_cfg, restart)) {
+		json_object_put(restart);
+		return;
+	}
+	e = dm_reload_plan(&d->l, &d->cfg, &d->reload_cfg, &d->prep);
+	if (e) {
+		snprintf(err, sizeof(err), "%s; the running configuration is unchanged",
+			 strerror(-e));
+		reload_failed(d, e, err, restart);
+		return;
+	}
+	d->reload_restart = restart;
+	if (!d->prep) { /* nothing to verify: links and interfaces only */
+		reload_finish(d, NULL);
+		return;
+	}
+	e = pthread_create(&d->reload_thread, NULL, reload_worker, d);
+	if (e) {
+		pr_warn("reload: no thread (%s): loading in the event loop\n", strerror(e));
+		dm_reload_prepare(d->prep);
+		reload_finish(d, d->prep);
+		d->prep = NULL;
+		return;
+	}
+	pr_info("reload: loading the new program in a thread; events are drained meanwhile\n");
+}
+
+/* The reload thread is done: join it, swap, and the SIGHUP that waited, if any. */
+static void on_reload_done(struct dm_loop *lp, int fd, uint32_t events, void *ctx)
+{
+	struct dm_daemon *d = ctx;
+	struct dm_reload_prep *p = d->prep;
+	uint64_t v;
+
+	(void)lp, (void)events;
+	if (read(fd, &v, sizeof(v)) != sizeof(v) || !p)
+		return;
+	pthread_join(d->reload_thread, NULL);
+	d->prep = NULL;
+	reload_finish(d, p);
+	if (d->reload_queued) {
+		d->reload_queued = false;
+		reload(d);
+	}
+}
+
+/* Stopping with a reload in preparation: wait for the thread, drop what it made. */
+static void reload_abandon(struct dm_daemon *d)
+{
+	if (!d->prep)
+		return;
+	pr_info("reload: stopping; waiting for the reload thread\n");
+	pthread_join(d->reload_thread, NULL);
+	dm_reload_prep_free(d->prep);
+	d->prep = NULL;
+	json_object_put(d->reload_restart);
+	d->reload_restart = NULL;
 }
 
 static void on_signal(struct dm_loop *lp, int fd, uint32_t events, void *ctx)
@@ -320,6 +456,8 @@ static void on_drain(struct dm_loop *lp, int fd, uint32_t events, void *ctx)
 		dm_metrics_tick(d->metrics); /* idle scrape connections time out */
 		if (++d->drain_ticks % TC_ORDER_TICKS == 0)
 			dm_tcorder_check_all(&d->l);
+		if (d->drain_ticks % HOOK_TICKS == 0)
+			dm_hooks_check(&d->l);
 	}
 }
 
@@ -383,6 +521,18 @@ static int setup_loop(struct dm_daemon *d, const sigset_t *mask)
 		    d->loop, (uint64_t)d->cfg.stats_interval_s * NSEC_PER_SEC, on_stats, d);
 		err = d->stats_fd < 0 ? d->stats_fd : 0;
 	}
+	if (!err) {
+		d->reload_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		err = d->reload_fd < 0 ? -errno : dm_loop_add(d->loop, d->reload_fd, EPOLLIN,
+							      on_reload_done, d);
+	}
+	if (!err) { /* names for the loop's statistics (dicomon_loop_block_max_seconds) */
+		dm_loop_set_name(d->loop, d->sig_fd, "signal");
+		dm_loop_set_name(d->loop, ring_buffer__epoll_fd(d->rb), "ring_wakeup");
+		dm_loop_set_name(d->loop, d->drain_fd, "drain_timer");
+		dm_loop_set_name(d->loop, d->stats_fd, "stats_timer");
+		dm_loop_set_name(d->loop, d->reload_fd, "reload_swap");
+	}
 	if (err) {
 		pr_err("cannot set up the event loop: %s\n", strerror(-err));
 		return err;
@@ -393,6 +543,8 @@ static int setup_loop(struct dm_daemon *d, const sigset_t *mask)
 		if (!err)
 			err = dm_loop_add(d->loop, dm_status_server_fd(d->status), EPOLLIN,
 					  on_status, d);
+		if (!err)
+			dm_loop_set_name(d->loop, dm_status_server_fd(d->status), "status");
 		if (err)
 			pr_err("status socket %s: %s\n", d->cfg.status_socket, strerror(-err));
 	}
@@ -413,6 +565,8 @@ static void teardown_loop(struct dm_daemon *d)
 		close(d->drain_fd);
 	if (d->stats_fd >= 0)
 		close(d->stats_fd);
+	if (d->reload_fd >= 0)
+		close(d->reload_fd);
 	if (d->sig_fd >= 0)
 		close(d->sig_fd);
 }
@@ -477,6 +631,7 @@ static int serve(struct dm_daemon *d, double t0)
 	if (dm_loop_run(d->loop) < 0)
 		rc = DM_EXIT_RUNTIME;
 	notify("STOPPING=1");
+	reload_abandon(d);
 	/* What is still in the ring belongs to this run, and the HTTP requests held. */
 	drain(d);
 	dm_pipeline_flush(d->p);
@@ -509,7 +664,7 @@ int dm_daemon_run(const struct dm_cli *cli)
 	if (!d)
 		return DM_EXIT_RUNTIME;
 	d->cli = cli;
-	d->sig_fd = d->drain_fd = d->stats_fd = -1;
+	d->sig_fd = d->drain_fd = d->stats_fd = d->reload_fd = -1;
 	rc = configure(d);
 	if (rc) {
 		free(d);
@@ -529,7 +684,8 @@ int dm_daemon_run(const struct dm_cli *cli)
 		goto out;
 	}
 	d->start_load_s = mono_s() - t0;
-	if (dm_loader_attach(&d->l, &d->cfg)) {
+	/* Ready only when the kernel shows our programs on every hook: never blind. */
+	if (dm_loader_attach(&d->l, &d->cfg) || dm_hooks_verify(&d->l)) {
 		rc = DM_EXIT_BPF;
 		goto out_close;
 	}

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <bpf/libbpf.h>
 #include "kern/loader.h"
+#include "lib/loop.h"
 #include "lib/names.h"
 #include "output/assoc_metrics.h"
 #include "output/attach_metrics.h"
@@ -23,6 +24,7 @@ struct dm_view {
 	struct dm_counters c;
 	const struct dm_pipeline *p;
 	const struct dm_loader *l; /* NULL: no attachments to describe (tests) */
+	const struct dm_loop *loop; /* NULL: no event loop (replay, tests) */
 	bool evidence, have_total;
 	struct dm_metrics_iface ifs[DM_MAX_IFACES];
 	int n_ifs;
@@ -63,6 +65,7 @@ static int read_kernel(struct dm_view *v, const struct dm_kside *k, bool force, 
 	struct dm_stats total;
 
 	v->l = l;
+	v->loop = k->loop;
 	for (i = 0; ifaces && i < l->n_ifaces && i < DM_MAX_IFACES; i++) {
 		v->ifs[i].name = l->ifaces[i].name;
 		err = dm_stats_read(fd, l->ncpus, l->ifaces[i].slot, &v->ifs[i].s);
@@ -201,6 +204,39 @@ static void fallbacks(struct dm_expo *e, const void *ctx, const void *arg)
 		dm_attach_fallbacks(e, VIEW(ctx)->l);
 }
 
+/* arg: 0 longest run, 1 runs over 50 ms, 2 time in all runs. */
+static void loop_handlers(struct dm_expo *e, const void *ctx, const void *arg)
+{
+	const struct dm_loop_stat *s;
+	int which = *(const int *)arg, n, i;
+	const char *lv[1];
+
+	if (!VIEW(ctx)->loop)
+		return;
+	n = dm_loop_stats(VIEW(ctx)->loop, &s);
+	for (i = 0; i < n; i++) {
+		lv[0] = s[i].name;
+		if (which == 1)
+			dm_expo_u64(e, lv, s[i].slow);
+		else
+			dm_expo_f64(e, lv, (which ? s[i].total_ns : s[i].max_ns) / 1e9, 6);
+	}
+}
+
+static void hooks_attached(struct dm_expo *e, const void *ctx, const void *arg)
+{
+	(void)arg;
+	if (VIEW(ctx)->l)
+		dm_attach_hooks(e, VIEW(ctx)->l);
+}
+
+static void last_packet(struct dm_expo *e, const void *ctx, const void *arg)
+{
+	(void)arg;
+	if (VIEW(ctx)->l)
+		dm_attach_last_packet(e, VIEW(ctx)->l);
+}
+
 static int evidence_on(const void *ctx)
 {
 	return VIEW(ctx)->evidence;
@@ -229,6 +265,8 @@ static const struct am_src am_outcomes = {dm_am_outcomes}, am_rejects = {dm_am_r
 			   am_tls = {dm_am_tls}, am_commands = {dm_am_commands},
 			   am_anomalies = {dm_am_anomalies}, am_incomplete = {dm_am_incomplete},
 			   am_pairs = {dm_am_pairs};
+
+static const int loop_max = 0, loop_slow = 1, loop_total = 2;
 
 static const struct dm_family families[] = {
     {"build_info", DM_GAUGE, "dicomon's version (value 1).", {"version", "libbpf"},
@@ -370,6 +408,24 @@ static const struct dm_family families[] = {
     {"fallback_active", DM_GAUGE,
      "Fallbacks in effect on an interface (1): xdp_vlan_tags_hidden, xdp_generic, tc_clsact.",
      {"interface", "fallback"}, .emit = fallbacks},
+    {"loop_block_max_seconds", DM_GAUGE,
+     "Longest run of each event loop handler since start: while one runs the ring buffer is not "
+     "drained and scrapes wait (the goal is under 0.05).",
+     {"handler"}, .emit = loop_handlers, .arg = &loop_max},
+    {"loop_slow_runs_total", DM_COUNTER,
+     "Runs of each event loop handler that blocked the loop for over 50 ms (each warned of, at "
+     "most one warning per 10 s).",
+     {"handler"}, .emit = loop_handlers, .arg = &loop_slow},
+    {"loop_handler_seconds_total", DM_COUNTER, "Time spent in each event loop handler.",
+     {"handler"}, .emit = loop_handlers, .arg = &loop_total},
+    {"hook_attached", DM_GAUGE,
+     "1 when the kernel shows dicomon's own program on the hook (queried every 5 s), 0 when "
+     "something detached or replaced it: dicomon is blind there.",
+     {"interface", "hook"}, .emit = hooks_attached},
+    {"interface_last_packet_timestamp_seconds", DM_GAUGE,
+     "Wall time (Unix seconds) of the last 5 s check in which the interface's packet counter "
+     "moved; the start time until one did.",
+     {"interface"}, .emit = last_packet},
 };
 
 int dm_counters_prometheus(FILE *out, const struct dm_pipeline *p, const struct dm_kside *k)

@@ -28,11 +28,13 @@
 #include "core/pipeline.h"
 
 struct dm_loader;
+struct dm_loop;
 
 /* The kernel side the counters read: the loaded maps and interfaces, the entry counts' cache. */
 struct dm_kside {
 	const struct dm_loader *l;
 	struct dm_kcount *kc;
+	const struct dm_loop *loop; /* the daemon's event loop (its handlers' times), or NULL */
 };
 
 /* One reading of every scalar counter: the family and stats tables point into it. */

@@ -25,6 +25,7 @@
 #include "kern/loader.h"
 #include "lib/log.h"
 #include "kern/netdev.h"
+#include "kern/takeover.h"
 #include "kern/tcorder.h"
 #include "kern/tcwatch.h"
 
@@ -118,6 +119,8 @@ static void adopted(struct dm_loader *l, struct dm_iface *ifc, int att, int fd)
 		dm_att_name(att), info.id);
 	if (!l->pin_links)
 		unpin_att(l, ifc, att, false);
+	else
+		pin_att(l, ifc, att, false, fd); /* found without a pin: pinned from now */
 }
 
 static const char *xdp_mode_of(int ifindex, __u32 prog_id)
@@ -181,15 +184,18 @@ static void vlan_report(struct dm_iface *ifc)
  * A device-bound copy of skel's XDP program for ifc, or NULL with
  * ifc->vlan_why saying why not.
  */
-static struct dicomon_meta_bpf *meta_for(struct dicomon_bpf *skel, struct dm_iface *ifc,
-					 bool native)
+static struct dicomon_meta_bpf *meta_for(struct dm_loader *l, struct dicomon_bpf *skel,
+					 struct dm_iface *ifc, bool native)
 {
 	struct dicomon_meta_bpf *m;
 
 	ifc->vlan_why = meta_unwanted(ifc, native);
 	if (ifc->vlan_why)
 		return NULL;
-	m = dm_load_meta(skel, ifc->ifindex);
+	/* A reload loads it off the daemon's loop beforehand (dm_reload_prepare). */
+	m = dm_take_pre_meta(l, skel, ifc->ifindex);
+	if (!m)
+		m = dm_load_meta(skel, ifc->ifindex);
 	if (!m)
 		ifc->vlan_why = "the device-bound copy did not load";
 	return m;
@@ -199,14 +205,14 @@ static struct dicomon_meta_bpf *meta_for(struct dicomon_bpf *skel, struct dm_ifa
  * Point ifc's XDP link at skel's program: the device-bound copy where the
  * interface runs native XDP and VLAN metadata is wanted, else the plain one.
  */
-static int xdp_point(struct dicomon_bpf *skel, struct dm_iface *ifc, struct dicomon_meta_bpf **meta,
-		     int *prog)
+static int xdp_point(struct dm_loader *l, struct dicomon_bpf *skel, struct dm_iface *ifc,
+		     struct dicomon_meta_bpf **meta, int *prog)
 {
 	struct dicomon_meta_bpf *m;
 	int fd, err;
 
 	*meta = NULL;
-	m = meta_for(skel, ifc,
+	m = meta_for(l, skel, ifc,
 		     ifc->xdp_mode && !strcmp(ifc->xdp_mode, dm_xdp_mode_names[DM_XDP_NATIVE]));
 	if (m) {
 		fd = bpf_program__fd(m->progs.dicomon_xdp_meta);
@@ -228,7 +234,57 @@ static int xdp_point(struct dicomon_bpf *skel, struct dm_iface *ifc, struct dico
 	return 0;
 }
 
-/* Take over a pinned XDP link, if it is in a mode we want. */
+/* A dicomon program attached without a link (netlink): removed, that one program only. */
+static int xdp_unlinked(struct dm_iface *ifc, __u32 id, const char *name)
+{
+	const char *mode = xdp_mode_of(ifc->ifindex, id);
+	LIBBPF_OPTS(bpf_xdp_attach_opts, o, .old_prog_fd = bpf_prog_get_fd_by_id(id));
+	__u32 flags = XDP_FLAGS_REPLACE; /* fails if another program took its place */
+
+	flags |= mode && !strcmp(mode, dm_xdp_mode_names[DM_XDP_GENERIC]) ? XDP_FLAGS_SKB_MODE
+									  : XDP_FLAGS_DRV_MODE;
+	if (o.old_prog_fd >= 0 && !bpf_xdp_detach(ifc->ifindex, flags, &o))
+		pr_info("%s: removed XDP program %u (%s) an earlier dicomon attached without a "
+			"link\n",
+			ifc->name, id, name);
+	if (o.old_prog_fd >= 0)
+		close(o.old_prog_fd);
+	return -ENOENT;
+}
+
+/*
+ * What holds ifc's XDP hook when no pin says: nothing (-ENOENT); the link of
+ * a dicomon program a dead daemon left (its fd, to be taken over); or -EBUSY
+ * with an error naming the program that is not ours.
+ */
+static int xdp_holder(struct dm_iface *ifc)
+{
+	__u32 id = dm_xdp_prog_on(ifc->ifindex);
+	char name[16];
+	int fd;
+
+	if (!id)
+		return -ENOENT;
+	dm_prog_name(id, name);
+	if (!dm_prog_name_is_dicomon(name)) {
+		pr_err("%s: the XDP hook holds program %u (%s), which is not dicomon's: refusing "
+		       "to attach next to it (XDP runs one program per interface). Remove it "
+		       "(ip link set dev %s xdp off) or watch this interface with TC only "
+		       "(xdp_mode off, tc_ingress and tc_egress on)\n",
+		       ifc->name, id, name[0] ? name : "?", ifc->name);
+		return -EBUSY;
+	}
+	fd = dm_link_find(DM_LINK_TYPE_XDP, ifc->ifindex, 0, id);
+	if (fd >= 0) {
+		pr_info("%s: XDP program %u (%s) of an earlier dicomon still attached without "
+			"pins: taking its link over\n",
+			ifc->name, id, name);
+		return fd;
+	}
+	return xdp_unlinked(ifc, id, name);
+}
+
+/* Take over a pinned XDP link (or a dead dicomon's), if it is in a mode we want. */
 static int xdp_adopt(struct dm_loader *l, struct dm_iface *ifc)
 {
 	enum dm_xdp_mode want = ifc->want.xdp_mode;
@@ -238,13 +294,15 @@ static int xdp_adopt(struct dm_loader *l, struct dm_iface *ifc)
 
 	fd = pinned_link(l, ifc, DM_ATT_XDP);
 	if (fd < 0)
+		fd = xdp_holder(ifc);
+	if (fd < 0)
 		return fd;
 	dm_link_info(fd, &info);
 	mode = xdp_mode_of(ifc->ifindex, info.prog_id);
 	if (dm_xdp_mode_fits(want, mode)) {
 		ifc->xdp_link = fd;
 		ifc->xdp_mode = mode;
-		err = xdp_point(l->skel, ifc, &ifc->meta, &ifc->prog_fd[DM_ATT_XDP]);
+		err = xdp_point(l, l->skel, ifc, &ifc->meta, &ifc->prog_fd[DM_ATT_XDP]);
 		if (!err) {
 			adopted(l, ifc, DM_ATT_XDP, fd);
 			return 0;
@@ -269,7 +327,7 @@ static int xdp_create(struct dm_loader *l, struct dm_iface *ifc, __u32 flags, co
 	struct dicomon_meta_bpf *m;
 	int prog = dm_skel_prog_fd(l->skel, DM_ATT_XDP);
 
-	m = meta_for(l->skel, ifc, flags == XDP_FLAGS_DRV_MODE);
+	m = meta_for(l, l->skel, ifc, flags == XDP_FLAGS_DRV_MODE);
 	if (m) {
 		ifc->xdp_link = bpf_link_create(bpf_program__fd(m->progs.dicomon_xdp_meta),
 						ifc->ifindex, BPF_XDP, &opts);
@@ -297,12 +355,15 @@ static int xdp_create(struct dm_loader *l, struct dm_iface *ifc, __u32 flags, co
 static int xdp_attach(struct dm_loader *l, struct dm_iface *ifc)
 {
 	enum dm_xdp_mode want = ifc->want.xdp_mode;
-	int err = -ENOENT;
+	int err = xdp_adopt(l, ifc);
 
-	if (!xdp_adopt(l, ifc)) {
+	if (!err) {
 		vlan_report(ifc);
 		return 0;
 	}
+	if (err == -EBUSY)
+		return err; /* a foreign program: said in xdp_holder() */
+	err = -ENOENT;
 	if (want != DM_XDP_GENERIC) {
 		err = xdp_create(l, ifc, XDP_FLAGS_DRV_MODE, dm_xdp_mode_names[DM_XDP_NATIVE]);
 		if (err && want == DM_XDP_NATIVE) {
@@ -478,6 +539,40 @@ static void tcx_fallback_note(const struct dm_iface *ifc, int err)
 	pr_info("%s: tcx unavailable (%s), using clsact\n", ifc->name, strerror(-err));
 }
 
+/*
+ * The tcx link of a dicomon program an earlier daemon left on the hook
+ * without pins, to be taken over (else both would count every packet), or
+ * -ENOENT. Further such links (more dead daemons) are detached.
+ */
+static int tcx_stale(struct dm_iface *ifc, int egress)
+{
+	__u32 ids[DM_TC_LIST_MAX], at = egress ? DM_BPF_TCX_EGRESS : DM_BPF_TCX_INGRESS;
+	int n, i, fd, found = -ENOENT;
+	char name[16];
+
+	n = dm_tcx_list(ifc->ifindex, egress, ids, DM_TC_LIST_MAX);
+	for (i = 0; i < n && i < DM_TC_LIST_MAX; i++) {
+		dm_prog_name(ids[i], name);
+		if (!dm_prog_name_is_dicomon(name))
+			continue;
+		fd = dm_link_find(DM_LINK_TYPE_TCX, ifc->ifindex, at, ids[i]);
+		if (fd < 0)
+			continue;
+		if (found < 0) {
+			pr_info("%s: %s: program %u (%s) of an earlier dicomon still attached "
+				"without pins: taking its link over\n",
+				ifc->name, dm_att_name(DM_ATT_TC_INGRESS + egress), ids[i], name);
+			found = fd;
+			continue;
+		}
+		pr_info("%s: %s: detaching program %u (%s) of another earlier dicomon\n",
+			ifc->name, dm_att_name(DM_ATT_TC_INGRESS + egress), ids[i], name);
+		bpf_link_detach(fd);
+		close(fd);
+	}
+	return found;
+}
+
 /* tcx links where the kernel has them (6.6+), a clsact filter otherwise. */
 static int tc_attach_hook(struct dm_loader *l, struct dm_iface *ifc, int egress)
 {
@@ -487,6 +582,8 @@ static int tc_attach_hook(struct dm_loader *l, struct dm_iface *ifc, int egress)
 
 	if (l->tc_mode != DM_TC_CLSACT) {
 		fd = pinned_link(l, ifc, att);
+		if (fd < 0)
+			fd = tcx_stale(ifc, egress);
 		if (fd >= 0) {
 			nfd = tcx_front(l, ifc, egress, fd, prog);
 			err = nfd == fd ? bpf_link_update(fd, prog, NULL) : 0;
@@ -708,7 +805,7 @@ int dm_iface_retarget(struct dm_loader *l, struct dicomon_bpf *skel, struct dm_i
 		if (ifc->xdp_link < 0)
 			return 0;
 		rt->old_why = ifc->vlan_why;
-		err = xdp_point(skel, ifc, &meta, &prog);
+		err = xdp_point(l, skel, ifc, &meta, &prog);
 	} else {
 		prog = dm_skel_prog_fd(skel, att);
 		if (ifc->tc_link[d] >= 0)

@@ -23,6 +23,8 @@
 #include "dicomon.skel.h"
 #include "dicomon_meta.skel.h"
 #include "kern/loader.h"
+#include "kern/netdev.h"
+#include "kern/takeover.h"
 #include "lib/log.h"
 
 /* Newer than the uapi headers of Debian 12; the values are ABI. */
@@ -330,6 +332,79 @@ static int reuse_pinned(struct dm_loader *l, bool reused[DM_STATE_MAPS])
 	return 0;
 }
 
+/* The hash seed in the .rodata of program prog_id (the table's slots depend on it). */
+static int running_seed(struct dm_loader *l, __u32 prog_id, __u32 *seed)
+{
+	struct bpf_map_info info;
+	__u32 zero = 0, ilen = sizeof(info);
+	void *val = NULL;
+	int fd, err = 0;
+
+	fd = dm_prog_map_fd(prog_id, bpf_map__name(l->skel->maps.rodata));
+	if (fd < 0)
+		return fd;
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &ilen))
+		err = -errno;
+	else if (info.value_size < sizeof(struct dm_bpf_config))
+		err = -EINVAL;
+	else if (!(val = calloc(1, info.value_size)))
+		err = -ENOMEM;
+	else if (bpf_map_lookup_elem(fd, &zero, val))
+		err = -errno;
+	else
+		*seed = ((struct dm_bpf_config *)val)->hash_seed;
+	free(val);
+	close(fd);
+	return err;
+}
+
+/*
+ * No pinned state, but a dicomon program still runs on one of cfg's
+ * interfaces (its daemon died with its pins, in a private mount namespace):
+ * its state maps that fit are reused, so the association table, counters and
+ * the events queued in its ring buffer carry over. Returns how many.
+ */
+static int adopt_running(struct dm_loader *l, const struct dm_config *cfg,
+			 bool adopted[DM_STATE_MAPS])
+{
+	int ifx[DM_MAX_IFACES], n = 0, i, fd, got = 0;
+	struct bpf_map *m;
+	char why[256];
+	__u32 id, seed = 0;
+
+	for (i = 0; i < cfg->n_ifaces; i++)
+		if ((ifx[n] = if_nametoindex(cfg->ifaces[i].name)))
+			n++;
+	id = dm_dicomon_prog_on(ifx, n);
+	if (!id)
+		return 0;
+	for (i = 0; i < DM_STATE_MAPS; i++) {
+		adopted[i] = false;
+		m = skel_map(l->skel, i);
+		fd = dm_prog_map_fd(id, bpf_map__name(m));
+		if (fd < 0)
+			continue;
+		compat(fd, m, why, sizeof(why));
+		if (why[0])
+			pr_info("running dicomon program %u: map %s not taken over: %s\n", id,
+				bpf_map__name(m), why);
+		else if (!bpf_map__reuse_fd(m, fd))
+			adopted[i] = true, got++;
+		close(fd);
+	}
+	if (adopted[0] && !running_seed(l, id, &seed))
+		((struct dm_bpf_config *)&l->skel->rodata->cfg)->hash_seed = seed;
+	else if (adopted[0])
+		pr_warn("running dicomon program %u: no readable hash seed; associations in "
+			"progress will be picked up again\n",
+			id);
+	pr_info("no pinned state; took over %d state map(s) of the running dicomon program %u "
+		"(its daemon's pins are gone)\n",
+		got, id);
+	return got;
+}
+
 static void drop_pinned_state(const char *root)
 {
 	char path[PATH_MAX];
@@ -424,7 +499,7 @@ static int pin_state(struct dm_loader *l, const bool reused[DM_STATE_MAPS])
 
 int dm_loader_open(struct dm_loader *l, const struct dm_config *cfg, bool reset)
 {
-	bool reused[DM_STATE_MAPS];
+	bool reused[DM_STATE_MAPS], adopted[DM_STATE_MAPS];
 	int err;
 
 	err = loader_init(l);
@@ -441,17 +516,21 @@ int dm_loader_open(struct dm_loader *l, const struct dm_config *cfg, bool reset)
 	err = configure_skel(l, cfg);
 	if (!err)
 		err = reuse_pinned(l, reused);
+	if (!err && !reused[0] && adopt_running(l, cfg, adopted) > 0)
+		l->adopted_state = adopted[0];
 	if (!err)
 		err = load(l);
 	if (!err)
-		err = pin_state(l, reused);
+		err = pin_state(l, reused); /* adopted maps are pinned here too: not "reused" */
 	if (err)
 		goto err_destroy;
-	l->restored = reused[0];
+	l->restored = reused[0] || l->adopted_state;
 	note_loaded(l, cfg);
 	pr_info("%s: %s\n", l->pin_root,
-		l->restored ? "association table and counters restored from pins"
-			    : "new association table and counters pinned");
+		l->adopted_state ? "association table and counters taken over from the running "
+				   "program, pinned"
+		: l->restored	 ? "association table and counters restored from pins"
+				 : "new association table and counters pinned");
 	return 0;
 err_destroy:
 	dicomon_bpf__destroy(l->skel);
@@ -568,22 +647,90 @@ static bool bpf_cfg_equal(const struct dm_config *a, const struct dm_config *b)
 	return !memcmp(&x, &y, sizeof(x));
 }
 
-/* A new program around the same maps; every attachment moved to it, or none. */
-static int swap_program(struct dm_loader *l, const struct dm_config *cfg)
+/*
+ * A reload in two halves (the daemon runs the first in a thread while its
+ * loop keeps draining the ring buffer): what verifies, the new program and
+ * the device-bound copies, is prepared first; the swap that follows only
+ * updates links and filters.
+ */
+struct dm_reload_prep {
+	struct dicomon_bpf *base; /* what the copies share maps with: the new program or l's */
+	struct dicomon_bpf *skel; /* the new program, NULL if none is needed or taken */
+	bool swap, tc_want[2];
+	__u32 seed;
+	int n_meta;
+	int meta_ifindex[DM_MAX_IFACES];
+	struct dicomon_meta_bpf *meta[DM_MAX_IFACES];
+	struct dm_config cfg;
+	int err;
+};
+
+/* Will an XDP attachment for cfg's interface j want a device-bound copy (native mode)? */
+static bool wants_meta(const struct dm_loader *l, const struct dm_config *cfg, int j, bool swap)
 {
-	struct dm_retarget rt[(DM_MAX_IFACES - 1) * DM_ATT_MAX];
-	struct dicomon_bpf *n, *old = l->skel;
-	int i, a, k = 0, err;
-	bool tc_want[2];
+	struct dm_hooks h;
+	int i;
+
+	dm_iface_hooks(cfg, j, &h);
+	if (h.xdp_mode == DM_XDP_OFF || h.xdp_mode == DM_XDP_GENERIC || !h.vlan_meta ||
+	    !dm_kernel_has_vlan_kfunc())
+		return false;
+	for (i = 0; i < l->n_ifaces && strcmp(l->ifaces[i].name, cfg->ifaces[j].name); i++)
+		;
+	if (i == l->n_ifaces || l->ifaces[i].xdp_link < 0)
+		return true; /* attached anew: native first */
+	if (strcmp(l->ifaces[i].xdp_mode, dm_xdp_mode_names[DM_XDP_NATIVE]))
+		return false;
+	return swap || !l->ifaces[i].want.vlan_meta;
+}
+
+int dm_reload_plan(struct dm_loader *l, const struct dm_config *cur, const struct dm_config *cfg,
+		   struct dm_reload_prep **out)
+{
+	struct dm_reload_prep *p;
+	int i, ifx;
+
+	*out = NULL;
+	for (i = 0; i < cfg->n_ifaces; i++) {
+		if (!if_nametoindex(cfg->ifaces[i].name)) {
+			pr_err("reload: %s: no such interface; configuration not applied\n",
+			       cfg->ifaces[i].name);
+			return -ENODEV;
+		}
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	/* A new program for a new BPF configuration, or for TC hooks not loaded so far. */
+	p->swap = !bpf_cfg_equal(cur, cfg) || !tc_progs_loaded(l, cfg);
+	tc_progs_wanted(l, cfg, p->tc_want);
+	p->seed = l->hash_seed;
+	p->base = l->skel;
+	p->cfg = *cfg;
+	for (i = 0; i < cfg->n_ifaces; i++)
+		if (wants_meta(l, cfg, i, p->swap) && (ifx = if_nametoindex(cfg->ifaces[i].name)))
+			p->meta_ifindex[p->n_meta++] = ifx;
+	if (!p->swap && !p->n_meta) {
+		free(p);
+		return 0;
+	}
+	*out = p;
+	return 0;
+}
+
+/* The new program around the same state maps, loaded (verified). */
+static int prepare_program(struct dm_reload_prep *p)
+{
+	struct dicomon_bpf *n;
+	int i, err;
 
 	n = dm_skel_open();
 	if (!n)
 		return -errno;
-	tc_progs_wanted(l, cfg, tc_want);
-	set_tc_autoload(n, tc_want);
-	err = dm_skel_configure(n, cfg, &l->hash_seed);
+	set_tc_autoload(n, p->tc_want);
+	err = dm_skel_configure(n, &p->cfg, &p->seed);
 	for (i = 0; i < DM_STATE_MAPS && !err; i++)
-		err = bpf_map__reuse_fd(skel_map(n, i), bpf_map__fd(skel_map(old, i)));
+		err = bpf_map__reuse_fd(skel_map(n, i), bpf_map__fd(skel_map(p->base, i)));
 	if (!err)
 		err = dicomon_bpf__load(n);
 	if (err) {
@@ -591,6 +738,56 @@ static int swap_program(struct dm_loader *l, const struct dm_config *cfg)
 		dicomon_bpf__destroy(n);
 		return err;
 	}
+	p->skel = p->base = n;
+	return 0;
+}
+
+void dm_reload_prepare(struct dm_reload_prep *p)
+{
+	int i;
+
+	p->err = p->swap ? prepare_program(p) : 0;
+	for (i = 0; i < p->n_meta && !p->err; i++)
+		if (dm_netdev_xdp_rx_vlan(p->meta_ifindex[i]) != 0)
+			p->meta[i] = dm_load_meta(p->base, p->meta_ifindex[i]);
+}
+
+void dm_reload_prep_free(struct dm_reload_prep *p)
+{
+	int i;
+
+	if (!p)
+		return;
+	for (i = 0; i < p->n_meta; i++)
+		dicomon_meta_bpf__destroy(p->meta[i]);
+	dicomon_bpf__destroy(p->skel);
+	free(p);
+}
+
+struct dicomon_meta_bpf *dm_take_pre_meta(struct dm_loader *l, struct dicomon_bpf *skel,
+					  int ifindex)
+{
+	struct dm_reload_prep *p = l->prep;
+	struct dicomon_meta_bpf *m;
+	int i;
+
+	for (i = 0; p && p->base == skel && i < p->n_meta; i++) {
+		if (p->meta_ifindex[i] != ifindex || !p->meta[i])
+			continue;
+		m = p->meta[i];
+		p->meta[i] = NULL;
+		return m;
+	}
+	return NULL;
+}
+
+/* Every attachment moved to n (prepared around the same maps), or none. */
+static int swap_program(struct dm_loader *l, struct dicomon_bpf *n)
+{
+	struct dm_retarget rt[(DM_MAX_IFACES - 1) * DM_ATT_MAX];
+	struct dicomon_bpf *old = l->skel;
+	int i, a, k = 0, err;
+
 	for (i = 0; i < l->n_ifaces; i++) {
 		for (a = 0; a < DM_ATT_MAX; a++) {
 			err = dm_iface_retarget(l, n, &l->ifaces[i], a, &rt[k]);
@@ -600,7 +797,6 @@ static int swap_program(struct dm_loader *l, const struct dm_config *cfg)
 				       l->ifaces[i].name, dm_att_name(a), strerror(-err));
 				while (k--)
 					dm_retarget_undo(l, &rt[k]);
-				dicomon_bpf__destroy(n);
 				return err;
 			}
 			k++;
@@ -663,24 +859,12 @@ static int rehook(struct dm_loader *l, struct dm_iface *ifc, const struct dm_hoo
 	return err;
 }
 
-int dm_loader_reload(struct dm_loader *l, const struct dm_config *cur, const struct dm_config *cfg)
+/* Interfaces no longer configured detached, the pins as cfg says. */
+static void drop_removed(struct dm_loader *l, const struct dm_config *cfg)
 {
-	bool tc_mode_changed = cfg->tc_mode != l->tc_mode;
 	struct dm_iface *ifc;
-	struct dm_hooks h;
-	int i, j, err, e;
+	int i;
 
-	for (i = 0; i < cfg->n_ifaces; i++) {
-		if (!if_nametoindex(cfg->ifaces[i].name)) {
-			pr_err("reload: %s: no such interface; configuration not applied\n",
-			       cfg->ifaces[i].name);
-			return -ENODEV;
-		}
-	}
-	/* A new program for a new BPF configuration, or for TC hooks not loaded so far. */
-	if ((!bpf_cfg_equal(cur, cfg) || !tc_progs_loaded(l, cfg)) && (err = swap_program(l, cfg)))
-		return err;
-	/* Interfaces no longer configured. */
 	for (i = 0; i < l->n_ifaces;) {
 		ifc = &l->ifaces[i];
 		if (find_iface(cfg, ifc->name) >= 0) {
@@ -698,6 +882,15 @@ int dm_loader_reload(struct dm_loader *l, const struct dm_config *cur, const str
 		for (i = 0; i < l->n_ifaces; i++)
 			dm_iface_repin(l, &l->ifaces[i]);
 	}
+}
+
+/* Hooks of kept interfaces as cfg says, new interfaces attached. */
+static void add_and_rehook(struct dm_loader *l, const struct dm_config *cfg, bool tc_mode_changed)
+{
+	struct dm_iface *ifc;
+	struct dm_hooks h;
+	int i, j, e;
+
 	for (j = 0; j < cfg->n_ifaces; j++) {
 		dm_iface_hooks(cfg, j, &h);
 		for (i = 0; i < l->n_ifaces && strcmp(l->ifaces[i].name, cfg->ifaces[j].name); i++)
@@ -723,7 +916,41 @@ int dm_loader_reload(struct dm_loader *l, const struct dm_config *cur, const str
 		pr_info("reload: %s added\n", ifc->name);
 		l->n_ifaces++;
 	}
-	return 0;
+}
+
+int dm_reload_commit(struct dm_loader *l, const struct dm_config *cfg, struct dm_reload_prep *p)
+{
+	bool tc_mode_changed = cfg->tc_mode != l->tc_mode;
+	int err = 0;
+
+	if (p && p->err)
+		return p->err;
+	l->prep = p; /* attach.c takes the prepared device-bound copies from here */
+	if (p && p->skel) {
+		err = swap_program(l, p->skel);
+		if (!err)
+			p->skel = NULL; /* l's now */
+	}
+	if (!err) {
+		drop_removed(l, cfg);
+		add_and_rehook(l, cfg, tc_mode_changed);
+	}
+	l->prep = NULL;
+	return err;
+}
+
+int dm_loader_reload(struct dm_loader *l, const struct dm_config *cur, const struct dm_config *cfg)
+{
+	struct dm_reload_prep *p;
+	int err = dm_reload_plan(l, cur, cfg, &p);
+
+	if (err)
+		return err;
+	if (p)
+		dm_reload_prepare(p);
+	err = dm_reload_commit(l, cfg, p);
+	dm_reload_prep_free(p);
+	return err;
 }
 
 static void loader_free(struct dm_loader *l)

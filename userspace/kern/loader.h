@@ -12,6 +12,7 @@
 struct dicomon_bpf;
 struct dicomon_meta_bpf;
 struct bpf_tc_hook;
+struct dm_reload_prep;
 
 struct dm_iface {
 	char name[IF_NAMESIZE];
@@ -29,6 +30,9 @@ struct dm_iface {
 	int prog_fd[DM_ATT_MAX];  /* program each attachment runs (owned by skel or meta) */
 	bool adopted[DM_ATT_MAX]; /* found pinned, left by an earlier run */
 	struct dm_tc_order tc_order[2]; /* what runs ahead of our TC programs (tcorder.c) */
+	bool hook_ok[DM_ATT_MAX]; /* the kernel showed our program there at the last check */
+	__u64 pkts_seen;	  /* the interface's packet counter at the last check */
+	double last_packet_s;	  /* wall time of the last check it moved in (hooks.c) */
 };
 
 struct dm_loader {
@@ -41,10 +45,12 @@ struct dm_loader {
 	int lock_fd;			/* flock on pin_root while we run */
 	bool pin_links;			/* pin the attachments too */
 	enum dm_tc_mode tc_mode;
-	bool restored;	     /* the state maps came from pins */
+	bool restored;	     /* the state maps came from pins (or a running program) */
+	bool adopted_state;  /* ... from a running dicomon program, not from pins */
 	bool state_unusable; /* open failed because of the pins (busy, layout) */
 	__u32 hash_seed;     /* dm_flows slots depend on it: kept while the table lives */
 	__u32 flow_slots, overflow_entries, ringbuf_bytes; /* as the maps really are */
+	struct dm_reload_prep *prep; /* during dm_reload_commit(): what was prepared */
 };
 
 /* open -> set rodata and map sizes -> load, with fresh unpinned maps. No attachment. */
@@ -71,6 +77,23 @@ int dm_loader_attach(struct dm_loader *l, const struct dm_config *cfg);
  * to what the loader runs with (see dm_loader_fixed()).
  */
 int dm_loader_reload(struct dm_loader *l, const struct dm_config *cur, const struct dm_config *cfg);
+/*
+ * dm_loader_reload() in three steps, so that what verifies runs off the
+ * daemon's loop. plan (caller's thread, quick): interfaces checked (-ENODEV),
+ * *out what must be prepared, or NULL if nothing slow is needed. prepare (any
+ * thread; it reads l's maps, changes nothing of l): the new program and the
+ * device-bound XDP copies loaded. commit (caller's thread again, no other
+ * change to l in between; p may be NULL): links and filters moved, interfaces
+ * added and removed. Free p after the commit, or instead of it.
+ */
+int dm_reload_plan(struct dm_loader *l, const struct dm_config *cur, const struct dm_config *cfg,
+		   struct dm_reload_prep **out);
+void dm_reload_prepare(struct dm_reload_prep *p);
+int dm_reload_commit(struct dm_loader *l, const struct dm_config *cfg, struct dm_reload_prep *p);
+void dm_reload_prep_free(struct dm_reload_prep *p);
+/* A device-bound copy prepared for ifindex around skel (ownership passes), or NULL. */
+struct dicomon_meta_bpf *dm_take_pre_meta(struct dm_loader *l, struct dicomon_bpf *skel,
+					  int ifindex);
 /* Detach, destroy the programs, unlock. */
 void dm_loader_close(struct dm_loader *l);
 /* Exit leaving pinned attachments running (state.detach_on_exit = false). */

@@ -5,13 +5,18 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 #include "lib/log.h"
 #include "lib/loop.h"
 
+/* Warnings of slow handlers: at most one per this many ns. */
+#define WARN_INTERVAL_NS (10 * 1000000000ULL)
+
 struct dm_handler {
 	struct dm_handler *next;
 	int fd;
+	int stat; /* index into the loop's stats (by name) */
 	bool dead; /* removed while a batch may still point at it */
 	bool timer;
 	dm_loop_fn fn;
@@ -23,7 +28,19 @@ struct dm_loop {
 	bool stop, dispatching;
 	int code;
 	struct dm_handler *handlers;
+	struct dm_loop_stat stats[DM_LOOP_STATS]; /* [0] is "other": unnamed handlers */
+	int n_stats;
+	uint64_t last_warn_ns;
+	uint64_t unwarned; /* slow runs since the last warning, not warned of */
 };
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
 
 struct dm_loop *dm_loop_new(void)
 {
@@ -36,6 +53,8 @@ struct dm_loop *dm_loop_new(void)
 		free(lp);
 		return NULL;
 	}
+	lp->stats[0].name = "other";
+	lp->n_stats = 1;
 	return lp;
 }
 
@@ -142,6 +161,57 @@ int dm_loop_add_timer(struct dm_loop *lp, uint64_t interval_ns, dm_loop_fn fn, v
 	return fd;
 }
 
+int dm_loop_set_name(struct dm_loop *lp, int fd, const char *name)
+{
+	struct dm_handler *h = find(lp, fd);
+	int i;
+
+	if (!h)
+		return -ENOENT;
+	for (i = 0; i < lp->n_stats && strcmp(lp->stats[i].name, name); i++)
+		;
+	if (i == lp->n_stats) {
+		if (i == DM_LOOP_STATS)
+			return -ENOSPC; /* stays "other" */
+		lp->stats[lp->n_stats++].name = name;
+	}
+	h->stat = i;
+	return 0;
+}
+
+int dm_loop_stats(const struct dm_loop *lp, const struct dm_loop_stat **out)
+{
+	*out = lp->stats;
+	return lp->n_stats;
+}
+
+/* One handler run of ns: its statistics, and a warning if it held the loop too long. */
+static void account(struct dm_loop *lp, struct dm_handler *h, uint64_t t0)
+{
+	struct dm_loop_stat *s = &lp->stats[h->stat];
+	uint64_t t1 = now_ns(), ns = t1 - t0;
+
+	s->runs++;
+	s->total_ns += ns;
+	if (ns > s->max_ns)
+		s->max_ns = ns;
+	if (ns <= DM_LOOP_SLOW_NS)
+		return;
+	s->slow++;
+	if (lp->last_warn_ns && t1 - lp->last_warn_ns < WARN_INTERVAL_NS) {
+		lp->unwarned++;
+		return;
+	}
+	pr_warn("event loop: handler %s blocked the loop for %.1f ms (over %llu ms: ring buffer "
+		"not drained meanwhile)%s\n",
+		s->name, ns / 1e6, DM_LOOP_SLOW_NS / 1000000ULL,
+		lp->unwarned ? "; more slow runs since the last warning, see "
+			       "dicomon_loop_slow_runs_total"
+			     : "");
+	lp->last_warn_ns = t1;
+	lp->unwarned = 0;
+}
+
 void dm_loop_stop(struct dm_loop *lp, int code)
 {
 	lp->stop = true;
@@ -152,7 +222,7 @@ int dm_loop_run(struct dm_loop *lp)
 {
 	struct epoll_event evs[16];
 	struct dm_handler *h;
-	uint64_t ticks;
+	uint64_t ticks, t0;
 	int n, i;
 
 	lp->stop = false;
@@ -172,7 +242,9 @@ int dm_loop_run(struct dm_loop *lp)
 			/* A timer with nothing to read fired for an earlier setting. */
 			if (h->timer && read(h->fd, &ticks, sizeof(ticks)) != sizeof(ticks))
 				continue;
+			t0 = now_ns();
 			h->fn(lp, h->fd, evs[i].events, h->ctx);
+			account(lp, h, t0);
 		}
 		lp->dispatching = false;
 		reap(lp);

@@ -56,6 +56,43 @@ void dm_attach_fallbacks(struct dm_expo *e, const struct dm_loader *l)
 	}
 }
 
+/*
+ * Every hook the configuration wants, attached or not: one that failed to
+ * re-attach on a reload is 0 too (prog_fd -1), not a missing series.
+ */
+void dm_attach_hooks(struct dm_expo *e, const struct dm_loader *l)
+{
+	const struct dm_iface *ifc;
+	const char *lv[2];
+	bool want[DM_ATT_MAX];
+	int i, a;
+
+	for (i = 0; i < l->n_ifaces; i++) {
+		ifc = &l->ifaces[i];
+		want[DM_ATT_XDP] = ifc->want.xdp_mode != DM_XDP_OFF;
+		want[DM_ATT_TC_INGRESS] = ifc->want.tc_ingress;
+		want[DM_ATT_TC_EGRESS] = ifc->want.tc_egress;
+		lv[0] = ifc->name;
+		for (a = 0; a < DM_ATT_MAX; a++) {
+			if (!want[a])
+				continue;
+			lv[1] = dm_att_name(a);
+			dm_expo_i64(e, lv, ifc->prog_fd[a] >= 0 && ifc->hook_ok[a]);
+		}
+	}
+}
+
+void dm_attach_last_packet(struct dm_expo *e, const struct dm_loader *l)
+{
+	const char *lv[1];
+	int i;
+
+	for (i = 0; i < l->n_ifaces; i++) {
+		lv[0] = l->ifaces[i].name;
+		dm_expo_f64(e, lv, l->ifaces[i].last_packet_s, 3);
+	}
+}
+
 int dm_attach_bpf_stats_enabled(void)
 {
 	FILE *f = fopen("/proc/sys/kernel/bpf_stats_enabled", "r");

@@ -3,7 +3,8 @@
  * The attachments' samples, read at each scrape (HELP, TYPE and label names
  * are in the family table, core/counters.c): dicomon_tc_programs_ahead,
  * dicomon_bpf_stats_enabled, dicomon_bpf_program_runs_total,
- * dicomon_bpf_program_run_seconds_total, dicomon_fallback_active.
+ * dicomon_bpf_program_run_seconds_total, dicomon_fallback_active,
+ * dicomon_hook_attached, dicomon_interface_last_packet_timestamp_seconds.
  */
 #ifndef __DM_ATTACH_METRICS_H
 #define __DM_ATTACH_METRICS_H
@@ -31,5 +32,9 @@ void dm_attach_tc_ahead(struct dm_expo *e, const struct dm_loader *l);
 /* Each program's runs, or (seconds) its run time. */
 void dm_attach_runs(struct dm_expo *e, const struct dm_prog_run *r, int n, bool seconds);
 void dm_attach_fallbacks(struct dm_expo *e, const struct dm_loader *l);
+/* dicomon_hook_attached: each wanted hook, 1 if the kernel showed our program there. */
+void dm_attach_hooks(struct dm_expo *e, const struct dm_loader *l);
+/* dicomon_interface_last_packet_timestamp_seconds. */
+void dm_attach_last_packet(struct dm_expo *e, const struct dm_loader *l);
 
 #endif /* __DM_ATTACH_METRICS_H */

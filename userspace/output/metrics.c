@@ -152,6 +152,7 @@ int dm_metrics_open(const char *listen, struct dm_loop *lp, dm_metrics_render_fn
 			pr_err("metrics: cannot watch %s: %s\n", item, strerror(-err));
 			break;
 		}
+		dm_loop_set_name(lp, m->fd[m->n - 1], "metrics"); /* its time per scrape */
 		pr_info("metrics: listening on http://%s/metrics\n", item);
 	}
 	if (err) {
