@@ -191,6 +191,8 @@ test-e2e: $(OUTPUT)/dicomon $(OUTPUT)/tests/vlan_toggle.bpf.o $(OUTPUT)/tests/tc
 	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) \
 		VLAN_TOGGLE_OBJ=$(abspath $(OUTPUT)/tests/vlan_toggle.bpf.o) tests/e2e/test_vlan.sh
 	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) tests/e2e/test_assoc.sh
+	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) NOOP_OBJ=$(abspath $(OUTPUT)/noop.bpf.o) \
+		tests/e2e/test_restart.sh
 	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) tests/e2e/test_scanner.sh
 	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) tests/e2e/test_rules.sh
 	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) tests/e2e/test_dicomweb.sh
