@@ -237,6 +237,12 @@ static void last_packet(struct dm_expo *e, const void *ctx, const void *arg)
 		dm_attach_last_packet(e, VIEW(ctx)->l);
 }
 
+/* The daemon's own families: not in replay's exposition (no loop, no hooks). */
+static int daemon_on(const void *ctx)
+{
+	return VIEW(ctx)->loop != NULL;
+}
+
 static int evidence_on(const void *ctx)
 {
 	return VIEW(ctx)->evidence;
@@ -411,21 +417,21 @@ static const struct dm_family families[] = {
     {"loop_block_max_seconds", DM_GAUGE,
      "Longest run of each event loop handler since start: while one runs the ring buffer is not "
      "drained and scrapes wait (the goal is under 0.05).",
-     {"handler"}, .emit = loop_handlers, .arg = &loop_max},
+     {"handler"}, .emit = loop_handlers, .arg = &loop_max, .shown = daemon_on},
     {"loop_slow_runs_total", DM_COUNTER,
      "Runs of each event loop handler that blocked the loop for over 50 ms (each warned of, at "
      "most one warning per 10 s).",
-     {"handler"}, .emit = loop_handlers, .arg = &loop_slow},
+     {"handler"}, .emit = loop_handlers, .arg = &loop_slow, .shown = daemon_on},
     {"loop_handler_seconds_total", DM_COUNTER, "Time spent in each event loop handler.",
-     {"handler"}, .emit = loop_handlers, .arg = &loop_total},
+     {"handler"}, .emit = loop_handlers, .arg = &loop_total, .shown = daemon_on},
     {"hook_attached", DM_GAUGE,
      "1 when the kernel shows dicomon's own program on the hook (queried every 5 s), 0 when "
      "something detached or replaced it: dicomon is blind there.",
-     {"interface", "hook"}, .emit = hooks_attached},
+     {"interface", "hook"}, .emit = hooks_attached, .shown = daemon_on},
     {"interface_last_packet_timestamp_seconds", DM_GAUGE,
      "Wall time (Unix seconds) of the last 5 s check in which the interface's packet counter "
      "moved; the start time until one did.",
-     {"interface"}, .emit = last_packet},
+     {"interface"}, .emit = last_packet, .shown = daemon_on},
 };
 
 int dm_counters_prometheus(FILE *out, const struct dm_pipeline *p, const struct dm_kside *k)
