@@ -207,6 +207,9 @@ result "$((RELOADS == 3 && SWAPS == 3))" "reload: 3 SIGHUPs, 3 reloads ok, 3 new
     "$RELOADS ok, $SWAPS swaps"
 result "$((MADE > 20 && RECS == MADE))" "reload: every association made across the reloads has a record" \
     "$MADE made, $RECS flow_end"
+# The restart window's arithmetic (docs/daemon.md): ring buffer records per association.
+echo "    ring buffer events per association: $(metrics | awk -v n="$MADE" '$1 ~ /^dicomon_events_consumed_total/ && $2 > 0 {sub(/.*type="/, "", $1); sub(/"}/, "", $1); printf "%s=%.2f ", $1, $2 / n}')"
+
 # What verifies runs in the reload thread: the SIGHUP handler must stay short.
 # The swap itself (reload_swap: the kernel replacing each XDP link's program,
 # ~10 ms per veth interface here, more on a loaded machine) is printed, not

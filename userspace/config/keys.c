@@ -140,7 +140,7 @@ const struct dm_key dm_keys[] = {
        .help = "association slots (`dm_flows`)"),
     KU("maps.overflow_entries", overflow_entries, 16, 1u << 22, "4096", .flags = DM_KF_RESTART,
        .help = "LRU overflow entries (`dm_overflow`)"),
-    KU("maps.ringbuf_bytes", ringbuf_bytes, 1u << 16, 1u << 30, "4194304",
+    KU("maps.ringbuf_bytes", ringbuf_bytes, 1u << 16, 1u << 30, "16777216",
        .flags = DM_KF_POW2 | DM_KF_RESTART, .help = "ring buffer to userspace (`dm_events`)"),
     KU("maps.candidate_entries", candidate_entries, 16, 1u << 22, "4096", .flags = DM_KF_RESTART,
        .help = "flows held as candidates (`dm_cands`, LRU: the oldest is evicted, counted as "
