@@ -111,8 +111,9 @@ done
 ip -n "$NS_CLI" route add 10.231.0.8/29 via "$GW_CLI_IP"
 ip -n "$NS_SRV" route add 10.231.0.0/29 via "$GW_SRV_IP"
 ip netns exec "$NS_GW" sysctl -qw net.ipv4.ip_forward=1
-# Every port for the client: 1000/s with each closed port 60 s in TIME_WAIT needs 60,000.
-# No TIME_WAIT reuse: a port comes back only after 60 s, so port + start names an association.
+# assocload binds its source ports in turn over 1024..65535 (a port returns after 64 s at
+# 1,000/s): no TIME_WAIT reuse, so port + start name an association. Above ~1,000/s a
+# port meets its own TIME_WAIT and the connect fails (a client failure, reported).
 ip netns exec "$NS_CLI" sysctl -qw net.ipv4.ip_local_port_range="1024 65535" \
     net.ipv4.tcp_tw_reuse=0
 GW_CLI_MAC=$(ip -n "$NS_GW" -br link show gw-cli | awk '{print $3}')
