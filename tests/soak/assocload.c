@@ -11,7 +11,7 @@
  *		[--concurrency C] [--calling AE] [--called AE] [--timeout S] [--out FILE]
  *	R associations a second for S seconds, at most C at once: connect, RQ,
  *	AC, C-ECHO, release, close. One line per association in FILE
- *	("sport dport start outcome reason", start in Unix seconds), a summary
+ *	("sport dport start end outcome reason", Unix seconds), a summary
  *	on stdout. An association that cannot start because C are going on is
  *	started late: the achieved rate says so.
  *   assocload flood --iface IF --dst-mac MAC --src IP --dst IP [--port P]
@@ -457,8 +457,8 @@ static void cli_end(struct client *cl, int slot, const char *why)
 {
 	struct conn *c = cl->slots[slot];
 
-	fprintf(cl->out, "%u %u %.6f %s %s\n", c->sport, c->dport, c->start, why ? "failed" : "ok",
-		why ? why : "-");
+	fprintf(cl->out, "%u %u %.6f %.6f %s %s\n", c->sport, c->dport, c->start, now_real(),
+		why ? "failed" : "ok", why ? why : "-");
 	if (why) {
 		cl->failed++;
 		count_reason(cl, why);
@@ -735,7 +735,7 @@ static int run_client(const struct opts *o)
 	cl.slots = calloc(o->concurrency, sizeof(*cl.slots));
 	if (!cl.out || !cl.slots)
 		die(o->out ? o->out : "calloc");
-	fprintf(cl.out, "# sport dport start outcome reason\n");
+	fprintf(cl.out, "# sport dport start end outcome reason\n");
 	ev.data.u64 = UINT64_MAX;
 	epoll_ctl(epfd, EPOLL_CTL_ADD, sfd, &ev);
 	ev.data.u64 = UINT64_MAX - 1;

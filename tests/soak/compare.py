@@ -10,8 +10,8 @@ than the client's timeout after it (assocload's ports are not reused that fast: 
 closed port waits in TIME_WAIT for 60 s). Reported per phase (the phase an association
 started in): made, recorded, missing, duplicated, records without the AE titles the
 client sent, records ended otherwise than by FIN; the client's failures; records of the
-client's address that match no association. A completed association that started in a
-declared blind window (--blind: from the kill -9 of a daemon whose pins die with it to
+client's address that match no association. A completed association whose life (start to
+end) overlaps a declared blind window (--blind: from the kill -9 of a daemon whose pins die with it to
 the next daemon's ready line, when no program of dicomon's is attached by design) and has
 no record is counted as `blind_miss`, shown and not asserted. From each /metrics scrape, the daemon's
 loss counters (every sample of a family whose name speaks of a loss: fail, drop, evict,
@@ -40,12 +40,12 @@ def read_client(path):
         for n, line in enumerate(f, 1):
             if not line.strip() or line.startswith("#"):
                 continue
-            parts = line.split(None, 4)
-            if len(parts) != 5:
-                raise ValueError(f"{path}:{n}: want 'sport dport start outcome reason'")
+            parts = line.split(None, 5)
+            if len(parts) != 6:
+                raise ValueError(f"{path}:{n}: want 'sport dport start end outcome reason'")
             rows.append({"sport": int(parts[0]), "dport": int(parts[1]),
-                         "start": float(parts[2]), "ok": parts[3] == "ok",
-                         "reason": parts[4].strip()})
+                         "start": float(parts[2]), "end": float(parts[3]),
+                         "ok": parts[4] == "ok", "reason": parts[5].strip()})
     return rows
 
 
@@ -149,7 +149,7 @@ def tally(assocs, phases, calling, called, blind=()):
         c["made"] += 1
         n = len(a["records"])
         c["recorded"] += 1 if n else 0
-        if n == 0 and any(b0 <= a["start"] <= b1 for b0, b1 in blind):
+        if n == 0 and any(a["start"] <= b1 and a["end"] >= b0 for b0, b1 in blind):
             c["blind_miss"] += 1
         elif n == 0:
             c["missing"] += 1

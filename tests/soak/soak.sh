@@ -22,9 +22,9 @@
 # Then: the client stops (started associations finish), 3 s to settle, the
 # metrics scraped, SIGTERM. tests/soak/compare.py matches the client's lines
 # (source port + start time) with the EVE records and prints the table:
-# made, recorded, missing and duplicated per phase (an association made between
-# daemon 1's kill -9 and daemon 2's ready line, while nothing is attached by
-# design, is blind_miss: shown, not asserted), records without the AE
+# made, recorded, missing and duplicated per phase (an association going on
+# between daemon 1's kill -9 and daemon 2's ready line, while nothing is
+# attached by design, is blind_miss: shown, not asserted), records without the AE
 # titles or not ended by FIN, the client's failures and rates, and each
 # daemon's loss counters from /metrics (scraped before each kill and at the end).
 #
@@ -220,8 +220,9 @@ phase restart-private
 kill9
 start_daemon pinned
 # Daemon 1's pins died with it: nothing of dicomon's is attached until daemon 2 is
-# ready. Associations made in between are blind by design (blind_miss, not asserted);
-# one missed after the ready line is a failure.
+# ready, and what daemon 1 held of associations going on died too. An association
+# whose life overlaps [kill, ready] is blind by design (blind_miss, not asserted);
+# one missed outside it is a failure.
 printf 'restart-private %s %s\n' "$KILL_T" "$READY_T" >"$W/blind"
 
 at 0.45

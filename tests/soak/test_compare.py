@@ -37,7 +37,7 @@ def check(ok, what):
 
 
 def run(d, client, eve, phases=None, metrics=None, blind=None):
-    open(os.path.join(d, "client"), "w").write("# sport dport start outcome reason\n" + client)
+    open(os.path.join(d, "client"), "w").write("# sport dport start end outcome reason\n" + client)
     open(os.path.join(d, "eve"), "w").write(eve)
     argv = ["--client", os.path.join(d, "client"), "--eve", os.path.join(d, "eve"),
             "--client-ip", "10.9.0.2", "--json-out", os.path.join(d, "out.json")]
@@ -58,7 +58,7 @@ def run(d, client, eve, phases=None, metrics=None, blind=None):
 def main():
     with tempfile.TemporaryDirectory() as d:
         # Every association recorded once: pass. Port 40000 is used twice, 70 s apart.
-        client = "".join(f"{p} 11112 {t:.6f} ok -\n" for p, t in
+        client = "".join(f"{p} 11112 {t:.6f} {t + 0.01:.6f} ok -\n" for p, t in
                          ((40000, T0), (40001, T0 + 1), (40000, T0 + 71)))
         eve = "\n".join([rec(40000, T0), rec(40001, T0 + 1), rec(40000, T0 + 71),
                          rec(1024, T0 + 2, calling="FLOOD", src="10.9.0.3")]) + "\n"
@@ -67,10 +67,10 @@ def main():
               "all recorded once, a reused port told apart by time: exit 0")
         # One missing (40002), one duplicated (40003), one without identity (40004), one
         # ended by eviction (40005), a client failure with no record; phases split them.
-        client = ("40001 11112 %.6f ok -\n40002 11112 %.6f ok -\n40003 11112 %.6f ok -\n"
-                  "40004 11112 %.6f ok -\n40005 11112 %.6f ok -\n"
-                  "40006 11112 %.6f failed await-ac:timeout\n") % (
-                      T0, T0 + 1, T0 + 2, T0 + 11, T0 + 12, T0 + 13)
+        client = "".join("%d 11112 %.6f %.6f %s\n" % (p, t, t + 0.01, o) for p, t, o in (
+            (40001, T0, "ok -"), (40002, T0 + 1, "ok -"), (40003, T0 + 2, "ok -"),
+            (40004, T0 + 11, "ok -"), (40005, T0 + 12, "ok -"),
+            (40006, T0 + 13, "failed await-ac:timeout")))
         eve = "\n".join([rec(40001, T0), rec(40003, T0 + 2), rec(40003, T0 + 2, fid=2),
                          rec(40004, T0 + 11, calling=None, called=None),
                          rec(40005, T0 + 12, end="evict"),
@@ -102,10 +102,13 @@ def main():
         st = j["phases"]["steady"]
         check(rc == 1 and st.get("missing", 0) == 0 and st.get("blind_miss") == 1,
               "a miss inside a blind window is blind_miss, not missing")
-        client2 = "40002 11112 %.6f ok -\n" % (T0 + 1)
+        client2 = "40002 11112 %.6f %.6f ok -\n" % (T0 + 1, T0 + 1.6)
         rc, j, _ = run(d, client2, "", None, blind=f"restart {T0 + 0.5} {T0 + 1.5}\n")
         check(rc == 0 and j["total"]["blind_miss"] == 1, "only blind misses: exit 0")
-        rc, j, _ = run(d, client2, "", None, blind=f"restart {T0 + 1.5} {T0 + 2.5}\n")
+        rc, j, _ = run(d, client2, "", None, blind=f"restart {T0 + 1.55} {T0 + 2.5}\n")
+        check(rc == 0 and j["total"]["blind_miss"] == 1,
+              "going on when the window opened (started before it): blind")
+        rc, j, _ = run(d, client2, "", None, blind=f"restart {T0 + 1.7} {T0 + 2.5}\n")
         check(rc == 1 and j["total"]["missing"] == 1, "a miss outside the window: exit 1")
     print("test_compare: %s" % ("FAILED" if FAILS else "passed"))
     return 1 if FAILS else 0
