@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# Functions handed to e2e_wait_for and the EXIT trap are invoked indirectly.
+# shellcheck disable=SC2317
 # Soak test of dicomon (issue 13's "Must show"): associations at a fixed rate
 # through a gateway watched by dicomon, while the daemon is reloaded, killed
 # and restarted, and flooded; then every association the client completed
@@ -37,7 +39,7 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
-# shellcheck source=../e2e/lib.sh
+# shellcheck source=tests/e2e/lib.sh
 source "$REPO/tests/e2e/lib.sh"
 
 DURATION=120 RATE=1000 CONC=256 FLOOD_COUNT=100000 FLOOD_PPS=25000
@@ -57,7 +59,10 @@ while (($#)); do
     esac
     shift
 done
-[[ $DURATION =~ ^[0-9]+$ ]] && ((DURATION >= 20)) || { echo "soak: --duration >= 20 s" >&2; exit 2; }
+if ! [[ $DURATION =~ ^[0-9]+$ ]] || ((DURATION < 20)); then
+    echo "soak: --duration must be a whole number >= 20 (seconds)" >&2
+    exit 2
+fi
 DICOMON=${DICOMON:-$REPO/.output/dicomon}
 ASSOCLOAD=${ASSOCLOAD:-$REPO/.output/tests/assocload}
 [[ $EUID -eq 0 ]] || { echo "soak: must run as root" >&2; exit 2; }
