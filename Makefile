@@ -5,6 +5,8 @@
 #                 kernels under qemu (test-kernels) (root)
 # make bench      per-packet cost against a no-op XDP program
 # make deps       install build and test dependencies from Debian's packages
+# make soak       the soak test (tests/soak/soak.sh, root, ~2 min; SOAK_ARGS=...);
+#                 make soak-short: the same in 30 s
 # make vmlinux    regenerate vmlinux/vmlinux.h from the running kernel's BTF
 # make keydoc     rewrite the README's and the man page's key and option tables
 # make install    binary, systemd unit, man page, default config (PREFIX, DESTDIR)
@@ -62,7 +64,7 @@ BENCH := $(OUTPUT)/tests/bench
 # The objects are inputs of the skeletons and also used as they are (bench, e2e).
 .SECONDARY: $(BPF_OBJS)
 
-.PHONY: all clean test test-unit test-bpf test-replay golden keydoc test-adversarial adversarial test-e2e test-kernels test-dashboards captures bench deps vmlinux format
+.PHONY: all clean test soak soak-short test-unit test-bpf test-replay golden keydoc test-adversarial adversarial test-e2e test-kernels test-dashboards captures bench deps vmlinux format
 all: $(OUTPUT)/dicomon
 
 $(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests:
@@ -133,6 +135,7 @@ test-unit: $(UNIT_TESTS)
 	$(Q)python3 tests/e2e/test_check_assoc.py
 	$(Q)python3 tests/replay/test_captures.py
 	$(Q)python3 tests/e2e/test_compare_records.py
+	$(Q)python3 tests/soak/test_compare.py
 	$(Q)GEN_ADVERSARIAL=$(OUTPUT)/tests/gen_adversarial python3 tests/adversarial/test_check_adversarial.py
 
 test-bpf: $(BPF_TEST)
@@ -172,6 +175,26 @@ test-unit: $(OUTPUT)/tests/gen_adversarial
 test-adversarial: $(OUTPUT)/dicomon
 	$(Q)python3 tests/adversarial/check_adversarial.py --dicomon $(abspath $(OUTPUT)/dicomon) \
 		tests/adversarial/captures
+
+# The soak test (tests/soak/README.md): assocload drives associations at a fixed rate
+# while soak.sh reloads, kills, restarts and floods the daemon, then compares the
+# associations made with the EVE records (root, minutes: not part of `make test`).
+$(OUTPUT)/tests/assocload: tests/soak/assocload.c $(TESTLIB_OBJS) | $(OUTPUT)/tests
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -Itests/lib $^ -o $@
+
+# Built with the unit tests so a change to pktbuild that breaks it shows at once;
+# test-unit also runs the comparison's self-test (tests/soak/test_compare.py, no root).
+test-unit: $(OUTPUT)/tests/assocload
+
+SOAK_ARGS ?=
+soak: $(OUTPUT)/dicomon $(OUTPUT)/tests/assocload
+	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) ASSOCLOAD=$(abspath $(OUTPUT)/tests/assocload) \
+		tests/soak/soak.sh $(SOAK_ARGS)
+
+soak-short: $(OUTPUT)/dicomon $(OUTPUT)/tests/assocload
+	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) ASSOCLOAD=$(abspath $(OUTPUT)/tests/assocload) \
+		tests/soak/soak.sh --duration 30 $(SOAK_ARGS)
 
 # Regenerate the ground-truth captures tests/replay/captures/ (root: namespaces,
 # DCMTK, Orthanc, nmap; each checked against tshark before it is written).
