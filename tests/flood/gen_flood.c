@@ -5,10 +5,11 @@
  * turn), each a single segment holding an RQ (calling FLOOD<n>, called
  * PACS) that nobody answers. With --real K, K whole Verification
  * associations from other sources (10.77.0.<k>, calling REAL<k>) are spread
- * evenly through the flood, each written in one piece: handshake, RQ, AC,
- * C-ECHO request and response, release, FIN both ways.
+ * evenly through the flood: handshake and RQ, then S flood flows later
+ * (--spread, default 0) the AC, C-ECHO request and response, release, FIN
+ * both ways.
  *
- *   gen_flood OUT.pcap N [--real K] [--interval-us U]
+ *   gen_flood OUT.pcap N [--real K] [--spread S] [--interval-us U]
  *
  * Packets are U microseconds apart (default 40: 25,000 RQ/s). Written as it
  * goes (classic pcap, Ethernet), deterministic: the same arguments give the
@@ -25,6 +26,7 @@
 #define PCAP_EPOCH 1700000000u
 #define FLOOD_SRC  "10.66.0.1"
 #define SERVER	   "10.0.0.2"
+#define MAX_REAL   1000
 
 struct out {
 	FILE *f;
@@ -92,17 +94,17 @@ static void seg(struct out *o, struct pkt_flow *f, int from_server, uint8_t flag
 	frame(o, buf, pkt_flow_next(f, from_server, flags, buf, sizeof(buf), p, n));
 }
 
-/* Real association k: a whole C-ECHO from 10.77.0.(k % 250 + 1), calling REAL<k>. */
-static void real_assoc(struct out *o, int k)
+/* Real association k: a C-ECHO from 10.77.0.(k % 250 + 1), calling REAL<k>, in two halves. */
+static void real_open(struct out *o, struct pkt_flow *f, int k)
 {
 	struct pdu_pc pc = {1, PDU_UID_VERIFICATION, {PDU_UID_IMPLICIT_LE}, 1};
-	uint8_t ids[1] = {1}, res[1] = {0}, pdu[1024];
-	char src[32], calling[17];
-	struct pkt_flow f;
+	static char src[MAX_REAL][32]; /* the flow keeps a pointer to it */
+	uint8_t pdu[1024];
+	char calling[17];
 	size_t n;
 	struct pkt_spec s = {
 	    .family = 4,
-	    .src = src,
+	    .src = src[k],
 	    .dst = SERVER,
 	    .sport = (uint16_t)(30000 + k),
 	    .dport = 104,
@@ -110,28 +112,38 @@ static void real_assoc(struct out *o, int k)
 	    .ack = 0x40000000u + (uint32_t)k * 104729u,
 	};
 
-	snprintf(src, sizeof(src), "10.77.0.%d", k % 250 + 1);
+	snprintf(src[k], sizeof(src[k]), "10.77.0.%d", k % 250 + 1);
 	snprintf(calling, sizeof(calling), "REAL%d", k);
-	pkt_flow_init(&f, &s);
-	seg(o, &f, 0, PKT_TCP_SYN, NULL, 0);
-	seg(o, &f, 1, PKT_TCP_SYN | PKT_TCP_ACK, NULL, 0);
-	seg(o, &f, 0, PKT_TCP_ACK, NULL, 0);
+	pkt_flow_init(f, &s);
+	seg(o, f, 0, PKT_TCP_SYN, NULL, 0);
+	seg(o, f, 1, PKT_TCP_SYN | PKT_TCP_ACK, NULL, 0);
+	seg(o, f, 0, PKT_TCP_ACK, NULL, 0);
 	n = pdu_assoc_rq(pdu, sizeof(pdu), "PACS", calling, &pc, 1, 16384, PDU_DCMTK_IMPL_UID,
 			 PDU_DCMTK_IMPL_VER);
-	seg(o, &f, 0, 0, pdu, n);
+	seg(o, f, 0, 0, pdu, n);
+}
+
+/* The rest: AC, C-ECHO request and response, release, FIN both ways. */
+static void real_close(struct out *o, struct pkt_flow *f, int k)
+{
+	uint8_t ids[1] = {1}, res[1] = {0}, pdu[1024];
+	char calling[17];
+	size_t n;
+
+	snprintf(calling, sizeof(calling), "REAL%d", k);
 	n = pdu_assoc_ac(pdu, sizeof(pdu), "PACS", calling, ids, res, 1, 16384);
-	seg(o, &f, 1, 0, pdu, n);
+	seg(o, f, 1, 0, pdu, n);
 	n = pdu_pdata_command(pdu, sizeof(pdu), 1, DIMSE_C_ECHO, PDU_UID_VERIFICATION, 1, 0, NULL,
 			      0);
-	seg(o, &f, 0, 0, pdu, n);
+	seg(o, f, 0, 0, pdu, n);
 	n = pdu_pdata_command(pdu, sizeof(pdu), 1, DIMSE_C_ECHO | DIMSE_RSP, PDU_UID_VERIFICATION,
 			      1, 0, NULL, 0);
-	seg(o, &f, 1, 0, pdu, n);
-	seg(o, &f, 0, 0, pdu, pdu_release_rq(pdu, sizeof(pdu)));
-	seg(o, &f, 1, 0, pdu, pdu_release_rp(pdu, sizeof(pdu)));
-	seg(o, &f, 0, PKT_TCP_FIN | PKT_TCP_ACK, NULL, 0);
-	seg(o, &f, 1, PKT_TCP_FIN | PKT_TCP_ACK, NULL, 0);
-	seg(o, &f, 0, PKT_TCP_ACK, NULL, 0);
+	seg(o, f, 1, 0, pdu, n);
+	seg(o, f, 0, 0, pdu, pdu_release_rq(pdu, sizeof(pdu)));
+	seg(o, f, 1, 0, pdu, pdu_release_rp(pdu, sizeof(pdu)));
+	seg(o, f, 0, PKT_TCP_FIN | PKT_TCP_ACK, NULL, 0);
+	seg(o, f, 1, PKT_TCP_FIN | PKT_TCP_ACK, NULL, 0);
+	seg(o, f, 0, PKT_TCP_ACK, NULL, 0);
 }
 
 static unsigned long num(const char *s, const char *what)
@@ -148,16 +160,20 @@ static unsigned long num(const char *s, const char *what)
 
 int main(int argc, char **argv)
 {
+	static struct pkt_flow rf[MAX_REAL];
+	static unsigned long open_at[MAX_REAL];
 	struct out o = {.interval_us = 40};
-	unsigned long n, real = 0, i, next_real = 0;
-	int k = 0, a;
+	unsigned long n, real = 0, spread = 0, i;
+	int k, a, opened = 0, closed = 0;
 
 	if (argc < 3)
-		die("usage: gen_flood OUT.pcap N [--real K] [--interval-us U]");
+		die("usage: gen_flood OUT.pcap N [--real K] [--spread S] [--interval-us U]");
 	n = num(argv[2], "N: a number of flood flows");
 	for (a = 3; a + 1 < argc; a += 2) {
 		if (!strcmp(argv[a], "--real"))
 			real = num(argv[a + 1], "--real: a number of associations");
+		else if (!strcmp(argv[a], "--spread"))
+			spread = num(argv[a + 1], "--spread: a number of flood flows");
 		else if (!strcmp(argv[a], "--interval-us"))
 			o.interval_us = num(argv[a + 1], "--interval-us: microseconds");
 		else
@@ -165,6 +181,8 @@ int main(int argc, char **argv)
 	}
 	if (a != argc)
 		die("an option without its value");
+	if (real > MAX_REAL)
+		die("--real: at most 1000");
 	o.f = fopen(argv[1], "wb");
 	if (!o.f)
 		die(strerror(errno));
@@ -175,20 +193,32 @@ int main(int argc, char **argv)
 	put32(&o, 0);
 	put32(&o, 262144);
 	put32(&o, 1);
-	for (i = 0; i < n; i++) {
-		/* Real association k after flood flow (k + 1) * n / (real + 1). */
-		next_real = real ? (k + 1) * n / (real + 1) : n + 1;
-		while ((unsigned long)k < real && i == next_real) {
-			real_assoc(&o, k++);
-			next_real = (k + 1) * n / (real + 1);
+	/* Real association k opens after flood flow (k + 1) * n / (real + 1), closes spread later. */
+	for (k = 0; k < (int)real; k++)
+		open_at[k] = (k + 1) * n / (real + 1);
+	for (i = 0; i <= n; i++) {
+		while (closed < opened && open_at[closed] + spread <= i) {
+			real_close(&o, &rf[closed], closed);
+			closed++;
 		}
-		flood_rq(&o, i);
+		while (opened < (int)real && open_at[opened] == i) {
+			real_open(&o, &rf[opened], opened);
+			opened++;
+		}
+		if (i < n)
+			flood_rq(&o, i);
 	}
-	while ((unsigned long)k < real)
-		real_assoc(&o, k++);
+	while (opened < (int)real) {
+		real_open(&o, &rf[opened], opened);
+		opened++;
+	}
+	while (closed < opened) {
+		real_close(&o, &rf[closed], closed);
+		closed++;
+	}
 	if (fclose(o.f))
 		die(strerror(errno));
 	fprintf(stderr, "gen_flood: %s: %lu flood flows, %d real associations, %llu frames\n",
-		argv[1], n, k, (unsigned long long)o.frames);
+		argv[1], n, closed, (unsigned long long)o.frames);
 	return 0;
 }

@@ -12,7 +12,8 @@
  * never another source's. An active record that goes is handed to the
  * on_evict callback first (its record goes out, end reason "evicted"); its
  * id, and that of a record ended idle, is remembered (DM_TABLE_GONE_PER_RECORD
- * x max_assoc ids at most) so that later events of that association are
+ * x max_assoc nodes of 64 consecutive ids at most: ids go out in order, so a
+ * flood's fill them) so that later events of that association are
  * counted (late) and make no second record.
  */
 #ifndef __DM_TABLE_H
@@ -43,7 +44,7 @@ struct dm_table;
 
 #define DM_TABLE_DEFAULT_MAX	16384 /* as table.max_associations */
 #define DM_TABLE_DEFAULT_KEEP_S 300
-/* Ids of records that went out early remembered per record of max_assoc. */
+/* Nodes of 64 ids of records that went out early, per record of max_assoc. */
 #define DM_TABLE_GONE_PER_RECORD 4
 
 struct dm_table *dm_table_new(uint32_t max_assoc, uint32_t keep_finished_s);
