@@ -142,8 +142,10 @@ test-bpf: $(BPF_TEST)
 	$(Q)for t in $(BPF_TEST); do $$t || exit 1; done
 
 # `dicomon replay` on recorded captures (root: BPF_PROG_TEST_RUN).
-test-replay: $(OUTPUT)/dicomon
+test-replay: $(OUTPUT)/dicomon $(OUTPUT)/tests/gen_flood
 	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) tests/replay/test_replay_cli.sh
+	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) GEN_FLOOD=$(abspath $(OUTPUT)/tests/gen_flood) \
+		tests/flood/test_flood.sh
 	$(Q)tests/replay/check_replay.sh tests/replay/captures $(abspath $(OUTPUT)/dicomon)
 	$(Q)python3 tests/replay/check_golden.py --dicomon $(abspath $(OUTPUT)/dicomon)
 
@@ -161,6 +163,11 @@ golden: $(OUTPUT)/dicomon
 # `make adversarial` regenerates the committed ones, test-adversarial replays them
 # (root), with candidates and with them off (the short-segment cases must fail then).
 $(OUTPUT)/tests/gen_adversarial: tests/adversarial/gen_adversarial.c $(TESTLIB_OBJS) | $(OUTPUT)/tests
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -Itests/lib $^ -o $@
+
+# Floods of half-open A-ASSOCIATE-RQs (tests/flood): the capture generator.
+$(OUTPUT)/tests/gen_flood: tests/flood/gen_flood.c $(TESTLIB_OBJS) | $(OUTPUT)/tests
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(USER_CFLAGS) -Itests/lib $^ -o $@
 
@@ -236,9 +243,11 @@ test-kernels: $(OUTPUT)/dicomon $(BPF_TEST) $(OUTPUT)/tests/vlan_toggle.bpf.o \
 		tests/kernels/run.sh
 
 # Per-packet cost against the no-op program, then replay throughput against tshark.
-bench: $(BENCH) $(OUTPUT)/dicomon
+bench: $(BENCH) $(OUTPUT)/dicomon $(OUTPUT)/tests/gen_flood
 	$(Q)$(BENCH) $(BENCH_ARGS)
 	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) tests/bench/replay_bench.sh
+	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) GEN_FLOOD=$(abspath $(OUTPUT)/tests/gen_flood) \
+		tests/bench/flood_bench.sh
 	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) tests/bench/load_bench.sh
 
 deps:

@@ -288,6 +288,9 @@ enum dm_end_reason {
 	DM_END_RST,	/* TCP reset */
 	DM_END_EVICT,	/* idle slot taken by a new association */
 	DM_END_CAPTURE, /* replay only: the capture ended with the association open */
+	/* userspace only (never in a kernel flow end): */
+	DM_END_TABLE_EVICT, /* dropped from the userspace table (full, or its source's half-open limit) */
+	DM_END_IDLE,	    /* no event for table.idle_timeout_seconds and the kernel idle too */
 	DM_END_MAX,
 };
 

@@ -2,8 +2,8 @@
 /*
  * Unit tests of the bounded hash + age list (lib/lru.c): lookup, chains that
  * all collide, eviction order and its callback, touch, a victim hook,
- * removal while iterating, growth, and 1e5 random operations checked against
- * a plain array model.
+ * removal while iterating, growth, classes (segments of the age list), and
+ * 1e5 random operations (classes included) checked against a plain array model.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -302,10 +302,14 @@ static void test_set_capacity(void **state)
 	dm_lru_fini(&l);
 }
 
-/* ---- 1e5 random operations against a model: an array of keys, oldest first ---- */
+/*
+ * ---- 1e5 random operations against a model: an array of keys, oldest first,
+ * cut into classes (class 0's keys, then class 1's) ----
+ */
 
 struct model {
 	uint32_t order[KEYS];
+	uint8_t cls[KEYS]; /* by key */
 	unsigned int n, cap;
 };
 
@@ -325,43 +329,85 @@ static void model_del(struct model *m, unsigned int i)
 	m->n--;
 }
 
-static void model_touch(struct model *m, uint32_t k)
+/* k as the newest of class c: before the first key of a later class. */
+static void model_add(struct model *m, uint32_t k, unsigned int c)
+{
+	unsigned int i;
+
+	for (i = 0; i < m->n && m->cls[m->order[i]] <= c; i++)
+		;
+	memmove(m->order + i + 1, m->order + i, (m->n - i) * sizeof(m->order[0]));
+	m->order[i] = k;
+	m->cls[k] = (uint8_t)c;
+	m->n++;
+}
+
+static void model_move(struct model *m, uint32_t k, unsigned int c)
 {
 	model_del(m, (unsigned int)model_pos(m, k));
-	m->order[m->n++] = k;
+	model_add(m, k, c);
 }
 
 /* Insert k: the oldest go (recorded in the order they must be evicted) until it fits. */
-static void model_insert(struct model *m, uint32_t k, uint32_t *gone, unsigned int *n_gone)
+static void model_insert(struct model *m, uint32_t k, unsigned int c, uint32_t *gone,
+			 unsigned int *n_gone)
 {
 	while (m->n >= m->cap) {
 		gone[(*n_gone)++] = m->order[0];
 		model_del(m, 0);
 	}
-	m->order[m->n++] = k;
+	model_add(m, k, c);
+}
+
+/* Each class's size and ends as the model has them. */
+static void assert_classes(const struct dm_lru *l, const struct model *m)
+{
+	unsigned int c, i, n;
+	int first, last;
+
+	for (c = 0; c < DM_LRU_LISTS; c++) {
+		for (i = 0, n = 0, first = last = -1; i < m->n; i++) {
+			if (m->cls[m->order[i]] != c)
+				continue;
+			n++;
+			last = (int)m->order[i];
+			if (first < 0)
+				first = last;
+		}
+		assert_int_equal(dm_lru_count_in(l, c), n);
+		assert_ptr_equal(dm_lru_oldest_in(l, c), first < 0 ? NULL : &items[first].node);
+		assert_ptr_equal(l->seg[c].newest, last < 0 ? NULL : &items[last].node);
+	}
 }
 
 static void random_op(struct dm_lru *l, struct model *m, const struct dm_lru_ops *ops)
 {
 	uint32_t k = (uint32_t)rand() % 300, gone[KEYS];
-	unsigned int i, n_gone = 0, before = n_evicted;
+	unsigned int i, n_gone = 0, before = n_evicted, c = (unsigned int)rand() % DM_LRU_LISTS;
 	int pos = model_pos(m, k), op = rand() % 100;
 	struct item *it = get(l, k);
 
 	assert_ptr_equal(it, pos >= 0 ? &items[k] : NULL);
 	if (op < 40) {
 		if (!it) {
-			model_insert(m, k, gone, &n_gone);
-			put(l, k);
+			model_insert(m, k, c, gone, &n_gone);
+			assert_false(items[k].in);
+			dm_lru_insert_in(l, &items[k].node, &k, c);
+			items[k].in = true;
 			assert_int_equal(n_evicted - before, n_gone);
 			for (i = 0; i < n_gone; i++)
 				assert_int_equal(evicted[before + i], gone[i]);
 			n_evicted = 0; /* the log only needs this operation's */
 		}
-	} else if (op < 70) {
+	} else if (op < 60) {
 		if (it) {
 			dm_lru_touch(l, &it->node);
-			model_touch(m, k);
+			model_move(m, k, m->cls[k]);
+		}
+	} else if (op < 75) {
+		if (it) {
+			dm_lru_set_class(l, &it->node, c);
+			model_move(m, k, c);
 		}
 	} else if (op < 95) {
 		if (it) {
@@ -386,10 +432,13 @@ static void run_model(const struct dm_lru_ops *ops, unsigned int n_ops)
 	assert_int_equal(dm_lru_init(&l, ops, items, m.cap), 0);
 	for (i = 0; i < n_ops; i++) {
 		random_op(&l, &m, ops);
-		if (i % 997 == 0)
+		if (i % 997 == 0) {
 			assert_order(&l, m.order, m.n);
+			assert_classes(&l, &m);
+		}
 	}
 	assert_order(&l, m.order, m.n);
+	assert_classes(&l, &m);
 	dm_lru_fini(&l);
 }
 
@@ -399,11 +448,67 @@ static void test_random_against_model(void **state)
 	srand(12);
 	total_evicted = 0;
 	run_model(&good_ops, 100000);
-	/* The bound was reached again and again (27593 evictions with this seed). */
+	/* The bound was reached again and again. */
 	assert_true(total_evicted > 10000);
 	/* One chain for everything: the chain code under the same load. */
 	run_model(&bad_ops, 20000);
 	assert_true(total_evicted > 20000);
+}
+
+/*
+ * Classes: finished (0) before active (1), as the association table uses
+ * them. The oldest finished node goes first even when active nodes are
+ * older; with none finished, the oldest active one. Touch stays in a class.
+ */
+static void test_classes(void **state)
+{
+	static const uint32_t moved[] = {3, 1, 4, 5, 2}, touched[] = {1, 3, 2, 4, 5};
+	static const uint32_t one_finished[] = {1, 2, 4, 5, 6}, only_active[] = {2, 4, 5, 6, 7};
+	struct dm_lru l;
+	uint32_t k;
+
+	(void)state;
+	reset();
+	assert_int_equal(dm_lru_init(&l, &good_ops, items, 5), 0);
+	for (k = 1; k <= 5; k++) {
+		assert_false(items[k].in);
+		dm_lru_insert_in(&l, &items[k].node, &k, 1);
+		items[k].in = true;
+	}
+	dm_lru_set_class(&l, &items[3].node, 0);
+	dm_lru_set_class(&l, &items[1].node, 0);
+	dm_lru_touch(&l, &items[2].node); /* newest of class 1, after 5 */
+	dm_lru_touch(&l, &items[2].node);
+	dm_lru_set_class(&l, &items[2].node, 1);
+	dm_lru_touch(&l, &items[3].node); /* newest of class 0: after 1 */
+	dm_lru_touch(&l, &items[1].node);
+	assert_int_equal(dm_lru_count_in(&l, 0), 2);
+	assert_ptr_equal(dm_lru_oldest_in(&l, 1), &items[4].node);
+	assert_order(&l, moved, 5);
+	dm_lru_touch(&l, &items[4].node);
+	dm_lru_touch(&l, &items[5].node);
+	dm_lru_touch(&l, &items[1].node);
+	dm_lru_touch(&l, &items[3].node);
+	assert_order(&l, touched, 5);
+	dm_lru_touch(&l, &items[1].node);
+	k = 6;
+	dm_lru_insert_in(&l, &items[6].node, &k, 1); /* full: finished 3 goes */
+	items[6].in = true;
+	assert_int_equal(n_evicted, 1);
+	assert_int_equal(evicted[0], 3);
+	assert_order(&l, one_finished, 5);
+	k = 7;
+	dm_lru_insert_in(&l, &items[7].node, &k, 1); /* finished 1 goes, active 2 stays */
+	items[7].in = true;
+	assert_int_equal(evicted[1], 1);
+	assert_order(&l, only_active, 5);
+	assert_int_equal(dm_lru_count_in(&l, 0), 0);
+	assert_null(dm_lru_oldest_in(&l, 0));
+	k = 8;
+	dm_lru_insert_in(&l, &items[8].node, &k, 1); /* none finished: the oldest active, 2 */
+	items[8].in = true;
+	assert_int_equal(evicted[2], 2);
+	dm_lru_fini(&l);
 }
 
 static void test_hash_bytes(void **state)
@@ -427,6 +532,7 @@ int main(void)
 	    cmocka_unit_test(test_remove_while_iterating),
 	    cmocka_unit_test(test_set_capacity),
 	    cmocka_unit_test(test_random_against_model),
+	    cmocka_unit_test(test_classes),
 	    cmocka_unit_test(test_hash_bytes),
 	};
 

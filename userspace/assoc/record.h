@@ -66,8 +66,10 @@ enum dm_incomplete {
  * record takes 4-20 KiB, about 100 KiB at most. A command set being joined
  * takes 4 KiB more while it lasts.
  */
+struct dm_src;
+
 struct dm_rec {
-	struct dm_lru_node node; /* the table's: by id, least recently started first */
+	struct dm_lru_node node; /* the table's: by id; finished, then active, each oldest first */
 	uint64_t id;
 	struct dm_flow_key key;
 	uint32_t ifindex;
@@ -79,7 +81,12 @@ struct dm_rec {
 	bool midstream;
 	uint16_t tls_offered, tls_selected;
 	uint64_t start_ns, end_ns; /* monotonic */
+	uint64_t last_ns;	   /* its last event, or the kernel's last activity (idle timeout) */
 	uint32_t end_reason;	   /* enum dm_end_reason */
+	/* Half-open (nothing from the acceptor yet): its source's list, oldest first (table.c). */
+	bool answered;
+	struct dm_src *src;		/* NULL: not half-open (or not tracked) */
+	struct dm_rec *src_older, *src_newer;
 
 	struct dm_assoc_info *rq, *ac; /* decoded set-up, NULL until seen */
 	struct dm_fingerprint fp;      /* from the RQ, refined at the end */

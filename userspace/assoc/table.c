@@ -1,9 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
  * The association table (see table.h). Records are found by association id
- * in a bounded hash with an age list (lib/lru.h), in the order they started
- * (never touched), which is also the eviction order: finished records
- * first, then active ones.
+ * in a bounded hash with an age list (lib/lru.h) in two classes: finished
+ * records (in the order they finished), then active ones (in the order they
+ * started, never touched). The age list's head is the victim of a full
+ * table: the oldest finished record, else the oldest active one, in O(1).
+ * Half-open records are also listed per source (its initiator's address),
+ * oldest first, for table.max_halfopen_per_source. The ids of records that
+ * went out before their end (evicted, ended idle) are remembered (bounded)
+ * so that late events for them are counted and dropped, never a second
+ * record.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -14,8 +20,38 @@
 #include "lib/names.h"
 #include "assoc/table.h"
 
+/* The age list's classes (lib/lru.h): finished records are the first to go. */
+enum { CLS_FINISHED = 0, CLS_ACTIVE = 1 };
+
+/* A source address (the initiator's) with half-open records in the table. */
+struct dm_src_key {
+	uint32_t addr[4];
+	uint32_t family;
+};
+
+struct dm_src {
+	struct dm_lru_node node;
+	struct dm_src_key key;
+	uint32_t n;			/* its half-open records */
+	struct dm_rec *oldest, *newest; /* ... through dm_rec.src_older/src_newer */
+};
+
+/*
+ * Associations whose records went out before their end came (evicted, idle),
+ * 64 ids a node: ids are handed out in order, so a flood's evictions fill
+ * nodes densely (100,000 evicted ids in ~1,600 nodes).
+ */
+struct dm_gone {
+	struct dm_lru_node node;
+	uint64_t base;	     /* id / 64 */
+	uint64_t bits, idle; /* id % 64 went out; of them, ended idle (else evicted) */
+};
+
 struct dm_table {
-	struct dm_lru recs; /* max_assoc records */
+	struct dm_lru recs;  /* max_assoc records */
+	struct dm_lru srcs;  /* sources with half-open records (never more than records) */
+	struct dm_lru gone;  /* ids of records that went out early: their late events are dropped */
+	uint32_t max_halfopen; /* per source; 0: no limit */
 	uint64_t keep_ns;
 	struct dm_table_stats st;
 	void (*evict_fn)(void *ctx, struct dm_rec *r);
@@ -38,20 +74,159 @@ static bool rec_match(const struct dm_lru_node *n, const void *id)
 	return rec_of(n)->id == *(const uint64_t *)id;
 }
 
-/* Room for one more: the oldest finished record, else (NULL) the oldest of all. */
-static struct dm_lru_node *rec_victim(const struct dm_lru *l)
-{
-	struct dm_lru_node *n;
+/* ---- half-open records by source ---- */
 
-	for (n = dm_lru_oldest(l); n; n = dm_lru_newer(n))
-		if (rec_of(n)->finished)
-			return n;
-	return NULL;
+static struct dm_src *src_of(const struct dm_lru_node *n)
+{
+	return n ? dm_container_of(n, struct dm_src, node) : NULL;
 }
+
+static uint32_t src_hash(const void *key)
+{
+	return dm_lru_hash_bytes(key, sizeof(struct dm_src_key), 2166136261u);
+}
+
+static bool src_match(const struct dm_lru_node *n, const void *key)
+{
+	return !memcmp(&src_of(n)->key, key, sizeof(struct dm_src_key));
+}
+
+static void src_key(struct dm_src_key *k, const struct dm_flow_key *fk, uint8_t init_side)
+{
+	memset(k, 0, sizeof(*k));
+	memcpy(k->addr, fk->addr[init_side & 1], sizeof(k->addr));
+	k->family = fk->family;
+}
+
+/* Never called while srcs is sized to the records (one source per half-open record at most). */
+static void src_evicted(void *ctx, struct dm_lru_node *n)
+{
+	struct dm_table *t = ctx;
+	struct dm_src *s = src_of(n);
+	struct dm_rec *r, *next;
+
+	for (r = s->oldest; r; r = next) {
+		next = r->src_newer;
+		r->src = NULL;
+		r->src_older = r->src_newer = NULL;
+		t->st.halfopen--;
+	}
+	free(s);
+}
+
+static const struct dm_lru_ops src_ops = {
+    .hash = src_hash, .match = src_match, .evict = src_evicted};
+
+/* r, new and half-open, at the end of its source's list (untracked if out of memory). */
+static void ho_add(struct dm_table *t, struct dm_rec *r)
+{
+	struct dm_src_key k;
+	struct dm_src *s;
+
+	src_key(&k, &r->key, r->init_side);
+	s = src_of(dm_lru_find(&t->srcs, &k));
+	if (!s) {
+		s = calloc(1, sizeof(*s));
+		if (!s)
+			return;
+		s->key = k;
+		dm_lru_insert(&t->srcs, &s->node, &s->key);
+	}
+	r->src = s;
+	r->src_older = s->newest;
+	r->src_newer = NULL;
+	if (s->newest)
+		s->newest->src_newer = r;
+	else
+		s->oldest = r;
+	s->newest = r;
+	s->n++;
+	t->st.halfopen++;
+}
+
+/* r is no longer half-open (answered, ended, dropped); a source without any goes. */
+static void ho_del(struct dm_table *t, struct dm_rec *r)
+{
+	struct dm_src *s = r->src;
+
+	if (!s)
+		return;
+	if (r->src_older)
+		r->src_older->src_newer = r->src_newer;
+	else
+		s->oldest = r->src_newer;
+	if (r->src_newer)
+		r->src_newer->src_older = r->src_older;
+	else
+		s->newest = r->src_older;
+	r->src = NULL;
+	r->src_older = r->src_newer = NULL;
+	t->st.halfopen--;
+	if (--s->n == 0) {
+		dm_lru_remove(&t->srcs, &s->node);
+		free(s);
+	}
+}
+
+/* ---- ids of records that went out early ---- */
+
+static struct dm_gone *gone_of(const struct dm_lru_node *n)
+{
+	return n ? dm_container_of(n, struct dm_gone, node) : NULL;
+}
+
+static bool gone_match(const struct dm_lru_node *n, const void *base)
+{
+	return gone_of(n)->base == *(const uint64_t *)base;
+}
+
+static void gone_evicted(void *ctx, struct dm_lru_node *n)
+{
+	(void)ctx;
+	free(gone_of(n));
+}
+
+static const struct dm_lru_ops gone_ops = {
+    .hash = dm_lru_hash_id, .match = gone_match, .evict = gone_evicted};
+
+static void gone_add(struct dm_table *t, uint64_t id, uint32_t why)
+{
+	uint64_t base = id / 64, bit = 1ULL << (id % 64);
+	struct dm_gone *g = gone_of(dm_lru_find(&t->gone, &base));
+
+	if (!g) {
+		g = calloc(1, sizeof(*g));
+		if (!g)
+			return;
+		g->base = base;
+		dm_lru_insert(&t->gone, &g->node, &g->base);
+	} else {
+		dm_lru_touch(&t->gone, &g->node); /* the node of the newest ids goes last */
+	}
+	g->bits |= bit;
+	if (why == DM_END_IDLE)
+		g->idle |= bit;
+	else
+		g->idle &= ~bit;
+}
+
+/* 0: not gone (or forgotten), else DM_END_TABLE_EVICT or DM_END_IDLE. */
+static uint32_t gone_find(const struct dm_table *t, uint64_t id)
+{
+	uint64_t base = id / 64, bit = 1ULL << (id % 64);
+	const struct dm_gone *g = gone_of(dm_lru_find(&t->gone, &base));
+
+	if (!g || !(g->bits & bit))
+		return 0;
+	return g->idle & bit ? DM_END_IDLE : DM_END_TABLE_EVICT;
+}
+
+/* ---- records ---- */
 
 /* A record out of the table, no longer counted. */
 static void rec_drop(struct dm_table *t, struct dm_rec *r)
 {
+	ho_del(t, r);
 	if (r->finished)
 		t->st.finished--;
 	else
@@ -59,7 +234,15 @@ static void rec_drop(struct dm_table *t, struct dm_rec *r)
 	dm_rec_free(r);
 }
 
-/* The victim, unlinked: an active one's end will never come, so what is known is reported now. */
+/* An active record out of the table (unlinked): its end will never come, what is known goes out now. */
+static void evict_active(struct dm_table *t, struct dm_rec *r)
+{
+	gone_add(t, r->id, DM_END_TABLE_EVICT);
+	if (t->evict_fn)
+		t->evict_fn(t->evict_ctx, r);
+}
+
+/* The victim of a full table, unlinked: the oldest finished record, else the oldest active one. */
 static void rec_evicted(void *ctx, struct dm_lru_node *n)
 {
 	struct dm_table *t = ctx;
@@ -69,14 +252,13 @@ static void rec_evicted(void *ctx, struct dm_lru_node *n)
 		t->st.evicted_finished++;
 	} else {
 		t->st.evicted_active++;
-		if (t->evict_fn)
-			t->evict_fn(t->evict_ctx, r);
+		evict_active(t, r);
 	}
 	rec_drop(t, r);
 }
 
 static const struct dm_lru_ops rec_ops = {
-    .hash = dm_lru_hash_id, .match = rec_match, .victim = rec_victim, .evict = rec_evicted};
+    .hash = dm_lru_hash_id, .match = rec_match, .evict = rec_evicted};
 
 struct dm_table *dm_table_new(uint32_t max_assoc, uint32_t keep_finished_s)
 {
@@ -88,6 +270,13 @@ struct dm_table *dm_table_new(uint32_t max_assoc, uint32_t keep_finished_s)
 		free(t);
 		return NULL;
 	}
+	if (dm_lru_init(&t->srcs, &src_ops, t, max_assoc) ||
+	    dm_lru_init(&t->gone, &gone_ops, t, DM_TABLE_GONE_PER_RECORD * max_assoc)) {
+		dm_lru_fini(&t->srcs);
+		dm_lru_fini(&t->recs);
+		free(t);
+		return NULL;
+	}
 	dm_table_set_limits(t, max_assoc, keep_finished_s);
 	return t;
 }
@@ -96,7 +285,14 @@ void dm_table_set_limits(struct dm_table *t, uint32_t max_assoc, uint32_t keep_f
 {
 	/* -ENOMEM leaves the buckets as they were: longer chains, still correct. */
 	dm_lru_set_capacity(&t->recs, max_assoc);
+	dm_lru_set_capacity(&t->srcs, max_assoc);
+	dm_lru_set_capacity(&t->gone, DM_TABLE_GONE_PER_RECORD * max_assoc);
 	t->keep_ns = (uint64_t)keep_finished_s * 1000000000ULL;
+}
+
+void dm_table_set_halfopen_limit(struct dm_table *t, uint32_t per_source)
+{
+	t->max_halfopen = per_source;
 }
 
 void dm_table_free(struct dm_table *t)
@@ -107,7 +303,13 @@ void dm_table_free(struct dm_table *t)
 		return;
 	dm_lru_for_each(&t->recs, n, tmp)
 		dm_rec_free(rec_of(n));
+	dm_lru_for_each(&t->srcs, n, tmp)
+		free(src_of(n));
+	dm_lru_for_each(&t->gone, n, tmp)
+		free(gone_of(n));
 	dm_lru_fini(&t->recs);
+	dm_lru_fini(&t->srcs);
+	dm_lru_fini(&t->gone);
 	free(t);
 }
 
@@ -116,12 +318,59 @@ const struct dm_rec *dm_table_find(const struct dm_table *t, uint64_t id)
 	return rec_of(dm_lru_find(&t->recs, &id));
 }
 
+/* An event from the acceptor, or a DIMSE command: the association is no longer half-open. */
+static bool answers(const struct dm_event_hdr *h)
+{
+	return (h->dir & 1) == DM_DIR_REPLY || h->type == DM_EV_DIMSE;
+}
+
+static void rec_event(struct dm_table *t, struct dm_rec *r, const struct dm_event_hdr *h)
+{
+	if (h->ts_ns > r->last_ns)
+		r->last_ns = h->ts_ns;
+	if (!r->answered && answers(h)) {
+		r->answered = true;
+		ho_del(t, r);
+	}
+}
+
+/*
+ * Its source at its limit of half-open records: the source's oldest one is
+ * evicted (reported as a full table's victim is), never another source's.
+ */
+static void halfopen_limit(struct dm_table *t, const struct dm_event_hdr *h)
+{
+	struct dm_src_key k;
+	struct dm_src *s;
+	struct dm_rec *v;
+
+	if (!t->max_halfopen || answers(h))
+		return;
+	src_key(&k, &h->key, h->init_side);
+	while ((s = src_of(dm_lru_find(&t->srcs, &k))) && s->n >= t->max_halfopen) {
+		v = s->oldest;
+		dm_lru_remove(&t->recs, &v->node);
+		t->st.evicted_halfopen++;
+		evict_active(t, v);
+		rec_drop(t, v);
+	}
+}
+
 struct dm_rec *dm_table_get(struct dm_table *t, const struct dm_event_hdr *h)
 {
-	struct dm_rec *r = rec_of(dm_lru_find(&t->recs, &h->assoc_id));
+	uint32_t gone = gone_find(t, h->assoc_id);
+	struct dm_rec *r;
 
-	if (r)
+	if (gone) {
+		t->st.late[gone == DM_END_IDLE]++;
+		return NULL;
+	}
+	r = rec_of(dm_lru_find(&t->recs, &h->assoc_id));
+	if (r) {
+		rec_event(t, r, h);
 		return r;
+	}
+	halfopen_limit(t, h);
 	dm_lru_make_room(&t->recs);
 	r = calloc(1, sizeof(*r));
 	if (!r)
@@ -132,9 +381,13 @@ struct dm_rec *dm_table_get(struct dm_table *t, const struct dm_event_hdr *h)
 	r->init_side = h->init_side;
 	r->hook = h->hook;
 	r->start_ns = h->ts_ns;
-	dm_lru_insert(&t->recs, &r->node, &r->id);
+	r->last_ns = h->ts_ns;
+	dm_lru_insert_in(&t->recs, &r->node, &r->id, CLS_ACTIVE);
 	t->st.active++;
 	t->st.created++;
+	r->answered = answers(h);
+	if (!r->answered)
+		ho_add(t, r);
 	return r;
 }
 
@@ -483,7 +736,12 @@ void dm_table_end(struct dm_table *t, struct dm_rec *r, const struct dm_event_fl
 		r->finished = true;
 		t->st.active--;
 		t->st.finished++;
+		ho_del(t, r);
+		if (dm_lru_linked(&r->node))
+			dm_lru_set_class(&t->recs, &r->node, CLS_FINISHED);
 	}
+	if (e->reason == DM_END_TABLE_EVICT || e->reason == DM_END_IDLE)
+		gone_add(t, r->id, e->reason);
 	dm_pdu_buf_free(&r->buf[0]);
 	dm_pdu_buf_free(&r->buf[1]);
 }
@@ -493,9 +751,11 @@ void dm_table_expire(struct dm_table *t, uint64_t now_ns)
 	struct dm_lru_node *n, *tmp;
 	struct dm_rec *r;
 
-	dm_lru_for_each(&t->recs, n, tmp) {
+	/* The finished records only (class 0, the age list's head). */
+	for (n = dm_lru_oldest_in(&t->recs, CLS_FINISHED); n && n->cls == CLS_FINISHED; n = tmp) {
+		tmp = dm_lru_newer(n);
 		r = rec_of(n);
-		if (r->finished && now_ns - r->end_ns >= t->keep_ns) {
+		if (now_ns - r->end_ns >= t->keep_ns) {
 			dm_lru_remove(&t->recs, n);
 			rec_drop(t, r);
 			t->st.expired++;
@@ -515,4 +775,28 @@ void dm_table_foreach(const struct dm_table *t, void (*fn)(const struct dm_rec *
 
 	for (n = dm_lru_oldest(&t->recs); n; n = dm_lru_newer(n))
 		fn(rec_of(n), ctx);
+}
+
+void dm_table_idle(struct dm_table *t, uint64_t now_ns, uint64_t timeout_ns,
+		   void (*fn)(void *ctx, struct dm_rec *r), void *ctx)
+{
+	struct dm_lru_node *n, *next;
+	struct dm_rec *r;
+
+	/* Active records in start order: none started later than now - timeout can be idle that long. */
+	for (n = dm_lru_oldest_in(&t->recs, CLS_ACTIVE); n; n = next) {
+		next = dm_lru_newer(n);
+		r = rec_of(n);
+		if (r->start_ns + timeout_ns > now_ns)
+			break;
+		if (r->last_ns + timeout_ns <= now_ns)
+			fn(ctx, r);
+	}
+}
+
+void dm_table_alive(struct dm_table *t, struct dm_rec *r, uint64_t last_ns)
+{
+	(void)t;
+	if (last_ns > r->last_ns)
+		r->last_ns = last_ns;
 }

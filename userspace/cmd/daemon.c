@@ -25,6 +25,7 @@
 #include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/loop.h"
+#include "kern/flows.h"
 #include "kern/hooks.h"
 #include "kern/kcount.h"
 #include "kern/loader.h"
@@ -602,6 +603,14 @@ static int configure(struct dm_daemon *d)
 	return fail_json(d, DM_EXIT_USAGE);
 }
 
+/* The kernel's association tables, for the idle timeout (the fds of the program running now). */
+static int kernel_flows(void *ctx, dm_flow_fn fn, void *fn_ctx)
+{
+	const struct dm_loader *l = ctx;
+
+	return dm_flows_foreach(dm_loader_flows_fd(l), dm_loader_overflow_fd(l), fn, fn_ctx);
+}
+
 /* The pipeline over the loaded maps: 0 or an exit code. */
 static int build_pipeline(struct dm_daemon *d)
 {
@@ -615,6 +624,8 @@ static int build_pipeline(struct dm_daemon *d)
 		cfg.ae_allowlist[0] = 0;
 	}
 	err = dm_pipeline_new(&cfg, ifname, &d->l, stdout, &d->p, msg, sizeof(msg));
+	if (!err)
+		dm_pipeline_set_flows(d->p, kernel_flows, &d->l);
 	if (err == -EINVAL)
 		pr_err("%s\n", msg);
 	return !err ? 0 : err == -EINVAL ? DM_EXIT_USAGE : DM_EXIT_RUNTIME;

@@ -288,6 +288,36 @@ static int push_open(const struct dm_assoc *a, bool overflow, void *ctx)
 	return 0;
 }
 
+/* The kernel's associations for the idle timeout, their times translated to the capture's. */
+struct capture_walk {
+	const struct replay *rp;
+	dm_flow_fn fn;
+	void *ctx;
+};
+
+static int capture_flow(const struct dm_assoc *a, bool overflow, void *ctx)
+{
+	struct capture_walk *w = ctx;
+	struct dm_assoc c = *a;
+
+	c.first_ns = to_capture(w->rp, c.first_ns);
+	c.last_ns = to_capture(w->rp, c.last_ns);
+	return w->fn(&c, overflow, w->ctx);
+}
+
+static int capture_flows(void *ctx, dm_flow_fn fn, void *fn_ctx)
+{
+	struct replay *rp = ctx;
+	struct capture_walk w = {rp, fn, fn_ctx};
+
+	return dm_flows_foreach(dm_loader_flows_fd(&rp->l), dm_loader_overflow_fd(&rp->l),
+				capture_flow, &w);
+}
+
+/*
+ * The kernel's open associations end as capture_end (their counters), then
+ * the records whose association the kernel had lost (its LRU) do too.
+ */
 static void end_open_associations(struct replay *rp)
 {
 	struct assoc_list open = {};
@@ -314,6 +344,7 @@ static void end_open_associations(struct replay *rp)
 		on_event(rp, &e, sizeof(e));
 	}
 	free(open.a);
+	dm_pipeline_end_open(rp->p);
 }
 
 static void print_summary(struct replay *rp, double secs, FILE *out, bool json)
@@ -418,6 +449,7 @@ static int setup(struct replay *rp)
 		pr_err("%s\n", msg);
 	if (err)
 		return err == -EINVAL ? DM_EXIT_USAGE : DM_EXIT_RUNTIME;
+	dm_pipeline_set_flows(rp->p, capture_flows, rp);
 	rp->rb = ring_buffer__new(dm_loader_events_fd(&rp->l), on_event, rp, NULL);
 	rp->frame = malloc(FRAME_MAX);
 	if (!rp->rb || !rp->frame) {

@@ -106,6 +106,8 @@ struct dm_config {
 	/* table.*: read by the association table and `dicomon status` */
 	uint32_t table_max_assoc;
 	uint32_t table_keep_finished_s;
+	uint32_t table_max_halfopen;   /* per source address; 0 = no limit */
+	uint32_t table_idle_timeout_s; /* 0 = never */
 	char status_socket[DM_SOCKET_PATH_MAX];
 	/* feed.* and alerts.*: the EVE JSON feed (feed.c); all live on SIGHUP */
 	char feed_file[DM_FEED_PATH_MAX]; /* "" = no file */

@@ -165,6 +165,13 @@ const struct dm_key dm_keys[] = {
 	       "most (a hostile set-up PDU is decoded from its first 16 KiB only)"),
     KU("table.keep_finished_seconds", table_keep_finished_s, 0, 7 * 86400, "300",
        .flags = DM_KF_RESTART, .help = "seconds a finished association stays listed"),
+    KU("table.max_halfopen_per_source", table_max_halfopen, 0, 1u << 24, "1024",
+       .help = "associations from one source address the table holds that nothing answered yet "
+	       "(A-ASSOCIATE-RQ, no AC/RJ/abort); past it that source's oldest one is evicted, "
+	       "never another source's (0: no limit)"),
+    KU("table.idle_timeout_seconds", table_idle_timeout_s, 0, 7 * 86400, "900",
+       .help = "an association with no event this long whose flow the kernel no longer holds, "
+	       "or holds idle as long, ends with a record (`end_reason: \"idle\"`); 0: never"),
     KP("table.status_socket", status_socket, DM_DEFAULT_STATUS_SOCKET, .flags = DM_KF_RESTART,
        .help = "unix socket `dicomon status` reads"),
     KP("feed.file", feed_file, "", .flags = DM_KF_EMPTY, .note = "reopened on SIGHUP",

@@ -432,6 +432,29 @@ static const struct dm_family families[] = {
      "Wall time (Unix seconds) of the last 5 s check in which the interface's packet counter "
      "moved; the start time until one did.",
      {"interface"}, .emit = last_packet, .shown = daemon_on},
+    {"table_active_evictions_total", DM_COUNTER,
+     "Associations going on dropped from the userspace table, their record written with "
+     "end_reason \"evicted\": the table was full (table_full), or their source had "
+     "table.max_halfopen_per_source unanswered ones (halfopen_per_source, its oldest).",
+     {"reason"},
+     .fields = {{"table_full", F(ts.evicted_active)},
+		{"halfopen_per_source", F(ts.evicted_halfopen)}}},
+    {"table_halfopen_associations", DM_GAUGE,
+     "Associations in the userspace table nothing answered yet (A-ASSOCIATE-RQ or TLS hello, "
+     "no reply).",
+     .fields = {{NULL, F(ts.halfopen)}}},
+    {"events_after_eviction_total", DM_COUNTER,
+     "Events for an association whose record already went out (evicted, or ended idle), "
+     "dropped: no second record.",
+     {"ended"}, .fields = {{"evicted", F(ts.late[0])}, {"idle", F(ts.late[1])}}},
+    {"table_idle_ended_total", DM_COUNTER,
+     "Associations ended by table.idle_timeout_seconds (end_reason \"idle\"): the kernel held "
+     "the flow idle as long (held) or no longer held it (gone).",
+     {"kernel"}, .fields = {{"held", F(ps.idle_ended[1])}, {"gone", F(ps.idle_ended[0])}}},
+    {"table_idle_kernel_walks_total", DM_COUNTER,
+     "Reads of the kernel's flow tables for the idle timeout (one per sweep that found idle "
+     "records).",
+     .fields = {{NULL, F(ps.idle_walks)}}},
 };
 
 int dm_counters_prometheus(FILE *out, const struct dm_pipeline *p, const struct dm_kside *k)
@@ -508,6 +531,8 @@ static const struct dm_stat table_rows[] = {
     ROW("created", ts.created, SHOW_STATUS),
     ROW("evicted_active", ts.evicted_active, SHOW_LINES | SHOW_STATUS),
     ROW("evicted_finished", ts.evicted_finished, SHOW_LINES | SHOW_STATUS),
+    ROW("evicted_halfopen", ts.evicted_halfopen, SHOW_STATUS),
+    ROW("halfopen", ts.halfopen, SHOW_STATUS),
     ROW("expired", ts.expired, SHOW_STATUS),
     ROW("pdus_decoded", ts.pdus_decoded, SHOW_STATUS),
     ROW("pdus_broken", ts.pdus_broken, SHOW_STATUS),

@@ -34,6 +34,9 @@ struct dm_pipeline {
 	struct dm_evidence *evidence; /* NULL: no evidence pcaps */
 	struct dm_http_asm *http;     /* HTTP requests being put together */
 	uint64_t last_expire_ns;
+	uint64_t idle_ns, last_idle_ns; /* table.idle_timeout_seconds; the last sweep */
+	dm_pipeline_flows_fn flows;	/* the kernel's associations; NULL: no kernel view */
+	void *flows_ctx;
 	struct dm_pipeline_stats stats;
 	struct dm_assoc_metrics am; /* Prometheus counters of whole associations */
 	struct dm_alert_count alerts[DM_PIPELINE_ALERT_SIDS];
@@ -68,15 +71,74 @@ static void rec_end(struct dm_pipeline *p, struct dm_rec *r, uint64_t now_ns)
 		dm_evidence_end(p->evidence, r->id);
 }
 
+static void end_record(struct dm_pipeline *p, struct dm_rec *r, const struct dm_event_flow *e);
+
+/* The set-up state as far as the record saw it (the kernel's is not known). */
+static uint8_t state_seen(const struct dm_rec *r)
+{
+	if (r->aborted)
+		return DM_STATE_ABORTED;
+	if (r->rejected)
+		return DM_STATE_REJECTED;
+	if (r->release_rp)
+		return DM_STATE_RELEASED;
+	if (r->release_rq)
+		return DM_STATE_RELEASING;
+	if (r->ac)
+		return DM_STATE_ACCEPTED;
+	if (r->rq)
+		return DM_STATE_REQUESTED;
+	if (r->transport == DM_TRANSPORT_TLS)
+		return r->tls_selected ? DM_STATE_TLS_ESTABLISHED : DM_STATE_TLS_HELLO;
+	return r->state;
+}
+
 /*
- * An association the table drops while it is still going on: its record goes
- * out now (outcome as far as seen), as a kernel eviction's would.
+ * The end of an association userspace decides (evicted, idle, the end of a
+ * capture): a flow end made from the kernel's last view of it (ka) where
+ * there is one, else from what the record knows (no counters), through the
+ * path a kernel flow end takes: one record, one line.
+ */
+static void end_by_us(struct dm_pipeline *p, struct dm_rec *r, const struct dm_assoc *ka,
+		      uint32_t reason, uint64_t ts_ns)
+{
+	struct dm_event_flow e = {.reason = reason};
+
+	e.hdr.type = DM_EV_FLOW_END;
+	e.hdr.ts_ns = ts_ns;
+	e.hdr.assoc_id = r->id;
+	e.hdr.key = r->key;
+	e.hdr.ifindex = r->ifindex;
+	e.hdr.dir = DM_DIR_ORIG;
+	e.hdr.init_side = r->init_side;
+	e.hdr.hook = r->hook;
+	if (ka) {
+		e.assoc = *ka;
+	} else {
+		e.assoc.key = r->key;
+		e.assoc.id = r->id;
+		e.assoc.first_ns = r->start_ns;
+		e.assoc.last_ns = ts_ns;
+		e.assoc.ifindex = r->ifindex;
+		e.assoc.state = state_seen(r);
+		e.assoc.transport = r->transport;
+		e.assoc.init_side = r->init_side;
+		e.assoc.flags = r->aflags;
+		e.assoc.tls_offered = r->tls_offered;
+		e.assoc.tls_selected = r->tls_selected;
+		e.assoc.hook = r->hook;
+	}
+	end_record(p, r, &e);
+}
+
+/*
+ * An association the table drops while it is still going on (full, or its
+ * source's half-open limit): its record goes out now with everything known
+ * (AE titles, contexts, commands), end reason "evicted".
  */
 static void on_table_evict(void *ctx, struct dm_rec *r)
 {
-	r->end_ns = dm_clock_now_ns();
-	r->end_reason = DM_END_EVICT;
-	rec_end(ctx, r, r->end_ns);
+	end_by_us(ctx, r, NULL, DM_END_TABLE_EVICT, dm_clock_now_ns());
 }
 
 /* A rule fired: counted by signature, evidence written, then to the feed (which owns details). */
@@ -139,6 +201,9 @@ int dm_pipeline_new(const struct dm_config *cfg, dm_ifname_fn ifn, void *ctx, FI
 		return -ENOMEM;
 	p->lines = (struct dm_lines){out, cfg->json, ifn ? ifn : no_ifname, ctx};
 	p->table = dm_table_new(cfg->table_max_assoc, cfg->table_keep_finished_s);
+	if (p->table)
+		dm_table_set_halfopen_limit(p->table, cfg->table_max_halfopen);
+	p->idle_ns = (uint64_t)cfg->table_idle_timeout_s * NSEC_PER_SEC;
 	p->http = dm_http_asm_new(on_http_req, p);
 	p->feed = dm_feed_new();
 	e = !p->table || !p->http || !p->feed ? -ENOMEM : 0;
@@ -185,6 +250,8 @@ int dm_pipeline_configure(struct dm_pipeline *p, const struct dm_config *cfg, ch
 	}
 	dm_feed_configure(p->feed, cfg);
 	dm_table_set_limits(p->table, cfg->table_max_assoc, cfg->table_keep_finished_s);
+	dm_table_set_halfopen_limit(p->table, cfg->table_max_halfopen);
+	p->idle_ns = (uint64_t)cfg->table_idle_timeout_s * NSEC_PER_SEC;
 	return e;
 }
 
@@ -193,10 +260,137 @@ void dm_pipeline_reopen(struct dm_pipeline *p)
 	dm_feed_reopen(p->feed);
 }
 
+void dm_pipeline_set_flows(struct dm_pipeline *p, dm_pipeline_flows_fn fn, void *ctx)
+{
+	p->flows = fn;
+	p->flows_ctx = ctx;
+}
+
+/* ---- the idle timeout ---- */
+
+struct idle_cand {
+	struct dm_rec *r;
+	bool held; /* the kernel has the association (a copy in a) */
+	struct dm_assoc a;
+};
+
+struct idle_sweep {
+	struct idle_cand *c;
+	size_t n, cap;
+	bool nomem;
+};
+
+static void idle_collect(void *ctx, struct dm_rec *r)
+{
+	struct idle_sweep *sw = ctx;
+	struct idle_cand *c;
+
+	if (sw->n == sw->cap) {
+		c = realloc(sw->c, (sw->cap ? sw->cap * 2 : 64) * sizeof(*c));
+		if (!c) {
+			sw->nomem = true;
+			return;
+		}
+		sw->c = c;
+		sw->cap = sw->cap ? sw->cap * 2 : 64;
+	}
+	sw->c[sw->n++] = (struct idle_cand){.r = r};
+}
+
+static int by_id(const void *a, const void *b)
+{
+	uint64_t x = ((const struct idle_cand *)a)->r->id, y = ((const struct idle_cand *)b)->r->id;
+
+	return x < y ? -1 : x > y;
+}
+
+/* One association of the kernel's tables: a candidate's is copied. */
+static int idle_kernel(const struct dm_assoc *a, bool overflow, void *ctx)
+{
+	struct idle_sweep *sw = ctx;
+	size_t lo = 0, hi = sw->n, mid;
+
+	if (!overflow && (a->flags & DM_AF_OVERFLOW))
+		return 0; /* a slot only pointing at dm_overflow */
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (sw->c[mid].r->id < a->id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < sw->n && sw->c[lo].r->id == a->id) {
+		sw->c[lo].held = true;
+		sw->c[lo].a = *a;
+	}
+	return 0;
+}
+
+/*
+ * Records with no event for idle_ns: a bulk transfer makes none (the BPF
+ * fast path), so the kernel's tables are read once for all of them. One the
+ * kernel still holds and saw active within idle_ns lives on; one it holds
+ * (not yet closed) idle as long ends with its counters; one it no longer
+ * holds (lost to its LRU, or its flow end lost) ends with what the record
+ * knows. Without a kernel view nothing ends: activity cannot be told.
+ */
+static void idle_sweep(struct dm_pipeline *p, uint64_t now_ns)
+{
+	struct idle_sweep sw = {};
+	struct idle_cand *c;
+	size_t i;
+
+	if (!p->idle_ns || !p->flows)
+		return;
+	dm_table_idle(p->table, now_ns, p->idle_ns, idle_collect, &sw);
+	if (!sw.n || sw.nomem)
+		goto out;
+	qsort(sw.c, sw.n, sizeof(*sw.c), by_id);
+	p->stats.idle_walks++;
+	if (p->flows(p->flows_ctx, idle_kernel, &sw))
+		goto out; /* the kernel's view could not be read: nothing ends now */
+	for (i = 0; i < sw.n; i++) {
+		c = &sw.c[i];
+		if (c->held && (c->a.closed || c->a.last_ns + p->idle_ns > now_ns)) {
+			dm_table_alive(p->table, c->r, c->a.closed ? now_ns : c->a.last_ns);
+			continue;
+		}
+		p->stats.idle_ended[c->held]++;
+		end_by_us(p, c->r, c->held ? &c->a : NULL, DM_END_IDLE,
+			  c->held && c->a.last_ns > c->r->last_ns ? c->a.last_ns : c->r->last_ns);
+	}
+out:
+	free(sw.c);
+}
+
+/* Every few seconds (a quarter of the timeout when that is shorter, at least 1 s). */
+static void idle_tick(struct dm_pipeline *p, uint64_t now_ns)
+{
+	uint64_t every = p->idle_ns / 4 < 10 * NSEC_PER_SEC ? p->idle_ns / 4 : 10 * NSEC_PER_SEC;
+
+	if (every < NSEC_PER_SEC)
+		every = NSEC_PER_SEC;
+	if (now_ns - p->last_idle_ns < every)
+		return;
+	p->last_idle_ns = now_ns;
+	idle_sweep(p, now_ns);
+}
+
+static void end_open(void *ctx, struct dm_rec *r)
+{
+	end_by_us(ctx, r, NULL, DM_END_CAPTURE, r->last_ns);
+}
+
+void dm_pipeline_end_open(struct dm_pipeline *p)
+{
+	dm_table_idle(p->table, UINT64_MAX, 0, end_open, p);
+}
+
 void dm_pipeline_tick(struct dm_pipeline *p, uint64_t now_ns)
 {
 	dm_http_asm_expire(p->http, now_ns);
 	dm_feed_tick(p->feed);
+	idle_tick(p, now_ns);
 }
 
 void dm_pipeline_flush(struct dm_pipeline *p)
@@ -304,22 +498,29 @@ static void on_tls(struct dm_pipeline *p, const struct dm_event_tls *e)
 		dm_lines_tls(&p->lines, e);
 }
 
-static void on_flow_end(struct dm_pipeline *p, const struct dm_event_flow *e)
+/* The association's end (the kernel's or userspace's): the record's final form, once. */
+static void end_record(struct dm_pipeline *p, struct dm_rec *r, const struct dm_event_flow *e)
 {
-	struct dm_rec *r = dm_table_get(p->table, &e->hdr);
 	int d;
 
-	if (!r) {
-		if (p->evidence)
-			dm_evidence_end(p->evidence, e->hdr.assoc_id);
-		return;
-	}
 	for (d = 0; d < DM_DIR_MAX; d++)
 		flush_pdu(p, r, &e->hdr, d);
 	dm_table_end(p->table, r, e);
 	rec_end(p, r, e->hdr.ts_ns);
 	if (!quiet(p))
 		dm_lines_flow_end(&p->lines, e, r);
+}
+
+static void on_flow_end(struct dm_pipeline *p, const struct dm_event_flow *e)
+{
+	struct dm_rec *r = dm_table_get(p->table, &e->hdr);
+
+	if (!r) {
+		if (p->evidence)
+			dm_evidence_end(p->evidence, e->hdr.assoc_id);
+		return;
+	}
+	end_record(p, r, e);
 }
 
 /*
@@ -400,6 +601,7 @@ int dm_pipeline_event(void *ctx, void *data, size_t len)
 		dm_table_expire(p->table, now_ns);
 		dm_http_asm_expire(p->http, now_ns);
 		p->last_expire_ns = now_ns;
+		idle_tick(p, now_ns);
 	}
 	if (len < sizeof(*h) || h->type == DM_EV_NONE || h->type >= DM_EV_MAX) {
 		p->stats.malformed++;

@@ -9,7 +9,8 @@
  *
  *   dm_pipeline_new(&cfg, ifname, ctx, stdout, &p, err, sizeof(err));
  *   ring_buffer__new(fd, dm_pipeline_event, p, NULL);  // records in
- *   dm_pipeline_tick(p, now);      // timers: HTTP requests held, feed reconnects
+ *   dm_pipeline_set_flows(p, walk, ctx);  // the kernel's view, for the idle timeout
+ *   dm_pipeline_tick(p, now);      // timers: HTTP requests held, feed reconnects, idle sweep
  *   dm_pipeline_configure(p, &cfg, err, sizeof(err));  // SIGHUP
  *   dm_pipeline_flush(p);          // the end: HTTP requests held are parsed
  *   dm_pipeline_free(p);
@@ -26,6 +27,7 @@
 #include <stdio.h>
 #include "dicomon.h"
 #include "config/config.h"
+#include "kern/flows.h"
 #include "output/lines.h"
 
 struct dm_pipeline;
@@ -40,7 +42,12 @@ struct dm_http_asm_stats;
 struct dm_pipeline_stats {
 	uint64_t events[DM_EV_MAX]; /* records consumed, by type */
 	uint64_t malformed;	    /* record shorter than its type or of unknown type */
+	uint64_t idle_ended[2];	    /* ended by the idle timeout: [1] the kernel held it idle, [0] not */
+	uint64_t idle_walks;	    /* reads of the kernel's tables for the idle timeout */
 };
+
+/* Walks the kernel's associations (kern/flows.h's dm_flows_foreach over the loader's maps). */
+typedef int (*dm_pipeline_flows_fn)(void *ctx, dm_flow_fn fn, void *fn_ctx);
 
 /* Alerts the rules raised, by signature and severity (before the feed's rate limit). */
 #define DM_PIPELINE_ALERT_SIDS 64
@@ -65,6 +72,18 @@ int dm_pipeline_event(void *ctx, void *data, size_t len);
 void dm_pipeline_tick(struct dm_pipeline *p, uint64_t now_ns);
 /* The end (of a capture, of the daemon): every HTTP request held is parsed as it is. */
 void dm_pipeline_flush(struct dm_pipeline *p);
+/*
+ * The kernel's view for the idle timeout (table.idle_timeout_seconds): fn
+ * walks the kernel's associations, their times in the pipeline's clock.
+ * Without it no record ends idle (a bulk transfer makes no events).
+ */
+void dm_pipeline_set_flows(struct dm_pipeline *p, dm_pipeline_flows_fn fn, void *ctx);
+/*
+ * The end of a capture, after the kernel's open associations had their
+ * flow ends: every record still going on (the kernel lost it) ends as
+ * capture_end, so that every association has a record.
+ */
+void dm_pipeline_end_open(struct dm_pipeline *p);
 /*
  * SIGHUP: the rules (on error they keep the running policy: -EINVAL, err
  * says why), the feed, the table's limits. Everything is applied that can be.

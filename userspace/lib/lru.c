@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include "lib/lru.h"
 
 /* The user's hash mixed so its low bits, which pick the bucket, depend on all of it. */
@@ -45,8 +46,16 @@ static void chain_del(struct dm_lru_node *n)
 	n->hprev = NULL;
 }
 
+/* n out of the age list and of its class's segment. */
 static void age_del(struct dm_lru *l, struct dm_lru_node *n)
 {
+	struct dm_lru_seg *s = &l->seg[n->cls];
+
+	if (s->oldest == n)
+		s->oldest = n->newer && n->newer->cls == n->cls ? n->newer : NULL;
+	if (s->newest == n)
+		s->newest = n->older && n->older->cls == n->cls ? n->older : NULL;
+	s->n--;
 	if (n->older)
 		n->older->newer = n->newer;
 	else
@@ -58,15 +67,34 @@ static void age_del(struct dm_lru *l, struct dm_lru_node *n)
 	n->older = n->newer = NULL;
 }
 
-static void age_add_newest(struct dm_lru *l, struct dm_lru_node *n)
+/*
+ * n as the newest of class cls: right after that class's newest node, or
+ * when the class is empty after the newest node of the nearest class before
+ * it (the age list's head when there is none). At most DM_LRU_LISTS looks.
+ */
+static void age_add(struct dm_lru *l, struct dm_lru_node *n, unsigned int cls)
 {
-	n->newer = NULL;
-	n->older = l->newest;
-	if (l->newest)
-		l->newest->newer = n;
+	struct dm_lru_seg *s = &l->seg[cls];
+	struct dm_lru_node *prev = NULL;
+	int c;
+
+	for (c = (int)cls; c >= 0 && !prev; c--)
+		prev = l->seg[c].newest;
+	n->cls = (uint8_t)cls;
+	n->older = prev;
+	n->newer = prev ? prev->newer : l->oldest;
+	if (prev)
+		prev->newer = n;
 	else
 		l->oldest = n;
-	l->newest = n;
+	if (n->newer)
+		n->newer->older = n;
+	else
+		l->newest = n;
+	s->newest = n;
+	if (!s->oldest)
+		s->oldest = n;
+	s->n++;
 }
 
 int dm_lru_init(struct dm_lru *l, const struct dm_lru_ops *ops, void *ctx, uint32_t capacity)
@@ -87,6 +115,7 @@ void dm_lru_fini(struct dm_lru *l)
 	free(l->buckets);
 	l->buckets = NULL;
 	l->oldest = l->newest = NULL;
+	memset(l->seg, 0, sizeof(l->seg));
 	l->n = 0;
 }
 
@@ -142,21 +171,38 @@ void dm_lru_make_room(struct dm_lru *l)
 	}
 }
 
-void dm_lru_insert(struct dm_lru *l, struct dm_lru_node *n, const void *key)
+void dm_lru_insert_in(struct dm_lru *l, struct dm_lru_node *n, const void *key, unsigned int cls)
 {
 	dm_lru_make_room(l);
 	n->hash = l->ops->hash(key);
 	chain_add(&l->buckets[mix(n->hash) & l->mask], n);
-	age_add_newest(l, n);
+	age_add(l, n, cls < DM_LRU_LISTS ? cls : DM_LRU_LISTS - 1);
 	l->n++;
+}
+
+void dm_lru_insert(struct dm_lru *l, struct dm_lru_node *n, const void *key)
+{
+	dm_lru_insert_in(l, n, key, 0);
 }
 
 void dm_lru_touch(struct dm_lru *l, struct dm_lru_node *n)
 {
-	if (l->newest == n)
+	if (l->seg[n->cls].newest == n)
 		return;
 	age_del(l, n);
-	age_add_newest(l, n);
+	age_add(l, n, n->cls);
+}
+
+void dm_lru_set_class(struct dm_lru *l, struct dm_lru_node *n, unsigned int cls)
+{
+	if (cls >= DM_LRU_LISTS)
+		cls = DM_LRU_LISTS - 1;
+	if (n->cls == cls) {
+		dm_lru_touch(l, n);
+		return;
+	}
+	age_del(l, n);
+	age_add(l, n, cls);
 }
 
 uint32_t dm_lru_hash_id(const void *key)

@@ -14,10 +14,19 @@
  * it newest: a user that touches on every use gets least recently used
  * order, one that never does gets insertion order.
  *
+ * Classes: the age list is cut into DM_LRU_LISTS segments, class 0 first
+ * (oldest end), each in its own age order. A node is inserted into a class
+ * (dm_lru_insert: 0) and moved to the newest end of another in O(1)
+ * (dm_lru_set_class): the association table keeps finished records in
+ * class 0 and active ones in class 1, so "the oldest finished record, else
+ * the oldest active one" is simply the oldest node. A user with one class
+ * sees one age list.
+ *
  * Bounded: inserting into a full table first drops a victim (the oldest,
  * or the one ops->victim picks), unlinked, then handed to ops->evict, which
  * owns it from then on (frees or reuses it, counts it). Lookup, insert,
- * remove and touch are O(1); a victim hook may cost what it walks.
+ * remove, touch and a change of class are O(1); a victim hook may cost what
+ * it walks.
  */
 #ifndef __DM_LRU_H
 #define __DM_LRU_H
@@ -30,11 +39,20 @@
 
 /* More buckets than this are never allocated (8 MiB); chains grow past it. */
 #define DM_LRU_MAX_BUCKETS (1u << 20)
+/* Classes of the age list (segments, class 0 the oldest end). */
+#define DM_LRU_LISTS 2
 
 struct dm_lru_node {
 	struct dm_lru_node *hnext, **hprev; /* hash chain */
 	struct dm_lru_node *older, *newer;  /* age list */
 	uint32_t hash;
+	uint8_t cls; /* its segment of the age list */
+};
+
+/* One class: the ends of its segment (NULL, NULL: empty) and its size. */
+struct dm_lru_seg {
+	struct dm_lru_node *oldest, *newest;
+	uint32_t n;
 };
 
 struct dm_lru;
@@ -54,7 +72,8 @@ struct dm_lru {
 	struct dm_lru_node **buckets;
 	uint32_t mask; /* buckets - 1 */
 	uint32_t n, cap;
-	struct dm_lru_node *oldest, *newest;
+	struct dm_lru_node *oldest, *newest; /* of the whole age list */
+	struct dm_lru_seg seg[DM_LRU_LISTS];
 };
 
 /* capacity: nodes at most (0 counts as 1). -ENOMEM if the bucket array cannot be had. */
@@ -73,10 +92,14 @@ struct dm_lru_node *dm_lru_find(const struct dm_lru *l, const void *key);
 void dm_lru_make_room(struct dm_lru *l);
 /* Links n, not in any table, as the newest node of key (no duplicate check), making room first. */
 void dm_lru_insert(struct dm_lru *l, struct dm_lru_node *n, const void *key);
+/* The same into class cls (< DM_LRU_LISTS). */
+void dm_lru_insert_in(struct dm_lru *l, struct dm_lru_node *n, const void *key, unsigned int cls);
 /* Unlinks n (no callback): the caller owns it again. */
 void dm_lru_remove(struct dm_lru *l, struct dm_lru_node *n);
-/* n becomes the newest. */
+/* n becomes the newest of its class. */
 void dm_lru_touch(struct dm_lru *l, struct dm_lru_node *n);
+/* n moves to class cls as its newest (its class's newest again if it is there already). */
+void dm_lru_set_class(struct dm_lru *l, struct dm_lru_node *n, unsigned int cls);
 /* FNV-1a of n bytes, continuing from seed (2166136261 starts one). */
 uint32_t dm_lru_hash_bytes(const void *p, size_t n, uint32_t seed);
 /* An ops->hash for keys that are a uint64_t (association ids). */
@@ -100,6 +123,23 @@ static inline struct dm_lru_node *dm_lru_oldest(const struct dm_lru *l)
 static inline struct dm_lru_node *dm_lru_newer(const struct dm_lru_node *n)
 {
 	return n->newer;
+}
+
+/* The oldest node of class cls, NULL if it has none; dm_lru_newer() walks on into later classes. */
+static inline struct dm_lru_node *dm_lru_oldest_in(const struct dm_lru *l, unsigned int cls)
+{
+	return l->seg[cls].oldest;
+}
+
+/* n is in a table (inserted, not removed or evicted since). */
+static inline bool dm_lru_linked(const struct dm_lru_node *n)
+{
+	return n->hprev != NULL;
+}
+
+static inline uint32_t dm_lru_count_in(const struct dm_lru *l, unsigned int cls)
+{
+	return l->seg[cls].n;
 }
 
 /* Oldest first; pos may be removed (or evicted) inside the loop, the others not. */

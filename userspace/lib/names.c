@@ -151,6 +151,8 @@ static const char *const end_reason_names[DM_END_MAX] = {
     [DM_END_RST] = "rst",
     [DM_END_EVICT] = "evict",
     [DM_END_CAPTURE] = "capture_end",
+    [DM_END_TABLE_EVICT] = "evicted",
+    [DM_END_IDLE] = "idle",
 };
 
 NAME_FN(dm_pdu_name, pdu_names)
