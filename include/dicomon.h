@@ -148,12 +148,12 @@ enum dm_counter {
 	DM_CNT_ANOMALIES,	   /* anomaly events (DM_EV_ANOMALY) sent */
 	DM_CNT_HTTP_CONT,	   /* HTTP request continuation segments shipped */
 	DM_CNT_OOO_SHIPPED,	   /* control PDU bytes shipped ahead of a hole (out of order) */
-	DM_CNT_OVERFLOW_REMOVED,   /* dm_overflow entries deleted (the rest of its inserts: evicted) */
+	DM_CNT_OVERFLOW_REMOVED,   /* dm_overflow entries deleted (other inserts: evicted) */
 	DM_CNT_FRAG_NEW,	   /* dm_frags entries inserted */
-	DM_CNT_FRAG_REMOVED,	   /* dm_frags entries deleted (the rest of its inserts: evicted) */
-	DM_CNT_SRC_NEW,		   /* dm_sources entries taken by a source (its first new flow) */
-	DM_CNT_SRC_UNTRACKED,	   /* new flows let through unlimited: their entry held another source */
-	DM_CNT_SRC_LIMITED,	   /* new associations/candidates refused: the source was over its rate */
+	DM_CNT_FRAG_REMOVED,	   /* dm_frags entries deleted (other inserts: evicted) */
+	DM_CNT_SRC_NEW,		   /* dm_sources entries taken by a source */
+	DM_CNT_SRC_UNTRACKED,	   /* new flows let through: their entry held another source */
+	DM_CNT_SRC_LIMITED,	   /* new associations/RQ candidates refused: source over rate */
 	DM_CNT_MAX,
 };
 
@@ -274,7 +274,7 @@ struct dm_assoc {
 			     * (2^30 ns ticks, low 16 bits, never 0; 0 = never) */
 	__u32 closed;	     /* set once, atomically, by whoever reports the end */
 	__u32 evidence_sent; /* frames shipped for evidence (bounded by evidence_pkts) */
-	__u32 fin_dirs;	     /* bit (1 << enum dm_dir) per direction whose FIN was seen (atomic OR) */
+	__u32 fin_dirs;	     /* bit 1 << dir: that direction's FIN seen (atomic OR) */
 	__u32 pad2;
 	struct dm_dir_state dir[DM_DIR_MAX];
 };

@@ -132,8 +132,12 @@ static void test_fin_race(void **state)
 		}
 		atomic_init(&arrived, 0);
 		for (i = 0; i < 2; i++) {
-			side[i] = (struct racer){.cpu = i, .from_server = i, .frames = frames,
-						 .lens = lens, .n = n, .arrived = &arrived};
+			side[i] = (struct racer){.cpu = i,
+						 .from_server = i,
+						 .frames = frames,
+						 .lens = lens,
+						 .n = n,
+						 .arrived = &arrived};
 			assert_int_equal(pthread_create(&th[i], NULL, race_side, &side[i]), 0);
 		}
 		for (i = 0; i < 2; i++) {
@@ -214,12 +218,13 @@ static void test_overflow_evictions(void **state)
 	assert_int_equal(d.assoc[DM_ASSOC_NEW_CLEARTEXT], created);
 	assert_int_equal(d.cnt[DM_CNT_FLOW_EVICT], 0);
 	memset(present, 0, sizeof(present));
-	assert_int_equal(dm_flows_foreach(dm_loader_flows_fd(&H->l),
-					  dm_loader_overflow_fd(&H->l), mark_port, present),
+	assert_int_equal(dm_flows_foreach(dm_loader_flows_fd(&H->l), dm_loader_overflow_fd(&H->l),
+					  mark_port, present),
 			 0);
 	for (i = 0; i < created; i++)
 		missing += !present[base + i];
-	/* Resets of associations still held ended them (and removed them); the rest were evicted. */
+	/* Resets of associations still held ended them (and removed them); the rest were evicted.
+	 */
 	missing -= ends;
 	ev = evictions(&kc);
 	print_message("overflow: %d associations, %d reset and ended, %d evicted (counted %llu)\n",
@@ -350,7 +355,8 @@ static void test_source_limit(void **state)
 	/* The burst, and a flow a second of the test's run time at most. */
 	assert_true(flooder_created >= SRC_BURST && flooder_created <= SRC_BURST + 3);
 	assert_int_equal(d.cnt[DM_CNT_SRC_LIMITED], flooded - flooder_created);
-	/* Each source takes an entry; unless both hash to one (1 in 4096): then the second is let through. */
+	/* Each source takes an entry; unless both hash to one (1 in 4096): then the second is let
+	 * through. */
 	assert_true(d.cnt[DM_CNT_SRC_NEW] == 2 ||
 		    (d.cnt[DM_CNT_SRC_NEW] == 1 && d.cnt[DM_CNT_SRC_UNTRACKED] == 10));
 	assert_int_equal(d.assoc[DM_ASSOC_ACCEPTED], 10);
@@ -412,7 +418,7 @@ int main(void)
 	dm_log_init_libbpf();
 	fails += cmocka_run_group_tests_name("bpf_fin_race", race, setup_race, teardown);
 	fails += cmocka_run_group_tests_name("bpf_lru_evictions", lru, setup_small_lru, teardown);
-	fails += cmocka_run_group_tests_name("bpf_source_limit", limit, setup_source_limit,
-					     teardown);
+	fails +=
+	    cmocka_run_group_tests_name("bpf_source_limit", limit, setup_source_limit, teardown);
 	return fails ? 1 : 0;
 }

@@ -69,8 +69,8 @@ uint64_t dm_kcount_cands_evicted(const struct dm_kcount *k, const struct dm_stat
 void dm_kcount_evictions(const struct dm_kcount *k, const struct dm_stats *s,
 			 struct dm_kevictions *out)
 {
-	out->overflow =
-	    evicted(s->cnt[DM_CNT_FLOW_OVERFLOW], s->cnt[DM_CNT_OVERFLOW_REMOVED], k->overflow_used);
+	out->overflow = evicted(s->cnt[DM_CNT_FLOW_OVERFLOW], s->cnt[DM_CNT_OVERFLOW_REMOVED],
+				k->overflow_used);
 	out->cands = dm_kcount_cands_evicted(k, s);
 	out->frags = evicted(s->cnt[DM_CNT_FRAG_NEW], s->cnt[DM_CNT_FRAG_REMOVED], k->frags_held);
 }

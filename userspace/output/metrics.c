@@ -343,7 +343,7 @@ static const char *const counter_help[DM_CNT_MAX] = {
     [DM_CNT_OVERFLOW_REMOVED] = "Associations deleted from the LRU overflow table as they ended "
 				"(inserted minus removed minus held: evicted).",
     [DM_CNT_FRAG_NEW] = "IPv4 datagrams whose fragments are tracked in dm_frags.",
-    [DM_CNT_FRAG_REMOVED] = "dm_frags entries deleted as their datagram's last fragment was placed.",
+    [DM_CNT_FRAG_REMOVED] = "dm_frags entries deleted: their datagram's last fragment was placed.",
     [DM_CNT_SRC_NEW] = "Initiator addresses given an entry (a rate budget) in dm_sources "
 		       "(detection.source_rate).",
     [DM_CNT_SRC_UNTRACKED] = "New flows let through without a limit: their dm_sources entry was "
