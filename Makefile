@@ -56,7 +56,7 @@ TESTLIB_OBJS := $(OUTPUT)/tests/pktbuild.o
 # The decoders seen whole (tests/unit/decode_views.c): linked into the unit and BPF
 # tests and the fuzz harnesses, never into dicomon.
 TESTVIEW_OBJS := $(OUTPUT)/tests/decode_views.o
-BPF_TEST := $(OUTPUT)/tests/test_bpf $(OUTPUT)/tests/test_evasion
+BPF_TEST := $(OUTPUT)/tests/test_bpf $(OUTPUT)/tests/test_evasion $(OUTPUT)/tests/test_tables
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/test_*.c)) \
 	$(OUTPUT)/tests/pktbuild_selftest
 BENCH := $(OUTPUT)/tests/bench

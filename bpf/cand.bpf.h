@@ -76,6 +76,9 @@ static __always_inline void cand_store(struct dm_stats *st, struct dm_assoc *slo
 	struct dm_cand *c;
 	__u32 zero = 0;
 
+	/* An RQ candidate is charged to its source like a new association (not an HTTP one). */
+	if (kind == DM_CAND_RQ && !src_allow(st, k, t->side, now))
+		return;
 	c = bpf_map_lookup_elem(&dm_cand_tmp, &zero);
 	if (!c) {
 		st->cnt[DM_CNT_CAND_FAIL]++;

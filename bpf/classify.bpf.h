@@ -612,6 +612,7 @@ static __always_inline __u8 frag_first_seen(struct dm_stats *st, const struct dm
 					    const struct dm_seg *t, __u32 thlen)
 {
 	struct dm_slow_args *args = slow_args();
+	int r;
 
 	if (!args)
 		return 1;
@@ -627,7 +628,10 @@ static __always_inline __u8 frag_first_seen(struct dm_stats *st, const struct dm
 	args->t.sport = t->sport;
 	args->t.dport = t->dport;
 	st->cnt[DM_CNT_IP_FRAG_FIRST]++;
-	return dm_frag_first() == DM_FRAG_PLACED ? 1 : 2;
+	r = dm_frag_first();
+	if (r & DM_FRAG_INSERTED)
+		st->cnt[DM_CNT_FRAG_NEW]++;
+	return (r & DM_FRAG_RESULT) == DM_FRAG_PLACED ? 1 : 2;
 }
 
 /*
@@ -635,8 +639,9 @@ static __always_inline __u8 frag_first_seen(struct dm_stats *st, const struct dm
  * when it comes in order after its first fragment. Returns DM_FRAG_PLACED
  * (classify t), DM_FRAG_LOST (its association was told) or DM_FRAG_NONE.
  */
-static __always_inline int frag_later(struct dm_pkt *p, const struct dm_l3 *l3,
-				      const __u16 vlan[2], __u32 off, struct dm_seg *t)
+static __always_inline int frag_later(struct dm_pkt *p, struct dm_stats *st,
+				      const struct dm_l3 *l3, const __u16 vlan[2], __u32 off,
+				      struct dm_seg *t)
 {
 	struct dm_slow_args *args = slow_args();
 	int r;
@@ -651,6 +656,11 @@ static __always_inline int frag_later(struct dm_pkt *p, const struct dm_l3 *l3,
 	args->frag.mf = l3->mf;
 	args->frag.thlen = 0;
 	r = dm_frag_next();
+	if (r & DM_FRAG_INSERTED)
+		st->cnt[DM_CNT_FRAG_NEW]++;
+	if (r & DM_FRAG_REMOVED)
+		st->cnt[DM_CNT_FRAG_REMOVED]++;
+	r &= DM_FRAG_RESULT;
 	if (r == DM_FRAG_NONE)
 		return r;
 	t->seq = args->t.seq;
@@ -774,7 +784,7 @@ static __always_inline void dm_classify(struct dm_pkt *p, void *data, void *data
 	if (l3.fragment) {
 		/* No TCP header: only an IPv4 fragment that comes in order is a segment. */
 		if (l3.family != 4 ||
-		    frag_later(p, &l3, vlan, nh.pos - data, &t) != DM_FRAG_PLACED) {
+		    frag_later(p, st, &l3, vlan, nh.pos - data, &t) != DM_FRAG_PLACED) {
 			st->cnt[DM_CNT_IP_FRAGMENT]++;
 			count_class(st, DM_CLASS_IP_OTHER, p->len);
 			return;

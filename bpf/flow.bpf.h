@@ -176,6 +176,55 @@ static __always_inline void assoc_init(struct dm_assoc *a, const struct dm_flow_
 }
 
 /*
+ * May the initiator on key side `side` open another flow (an association or
+ * an RQ candidate)? A GCRA per source address (dm_sources): one new flow
+ * per src_interval_ns on average, src_tolerance_ns of credit for a burst;
+ * one u64 per source and no division, where a token bucket needs a count,
+ * a stamp and a division per refill. Over the budget: refused (counted), so
+ * a flood from one source cannot take the slots and overflow entries of the
+ * others. The entry's address is compared: another source hashing there
+ * while the occupant still has debt is let through unlimited (counted), so
+ * a flooder keeps its own limit and never takes a budget from anyone. Two
+ * CPUs updating one entry at once may let a flow or two more through.
+ */
+static __always_inline bool src_allow(struct dm_stats *st, const struct dm_flow_key *k, __u8 side,
+				      __u64 now)
+{
+	const __u32 *ad = side ? k->addr[1] : k->addr[0];
+	struct dm_src *s;
+	__u32 h;
+	__u64 tat;
+
+	if (!cfg.src_interval_ns)
+		return true;
+	h = (ad[0] ^ cfg.hash_seed) * 0x9e3779b1 ^ ad[1] * 0x85ebca77 ^ ad[2] * 0xc2b2ae3d ^
+	    ad[3] * 0x27d4eb2f;
+	/* The mask bounds the index for the verifier. */
+	s = &dm_sources[(h ^ (h >> 16)) & (DM_SOURCES - 1)];
+	if (s->family != k->family || s->addr[0] != ad[0] || s->addr[1] != ad[1] ||
+	    s->addr[2] != ad[2] || s->addr[3] != ad[3]) {
+		if (s->family && s->tat > now) {
+			st->cnt[DM_CNT_SRC_UNTRACKED]++;
+			return true;
+		}
+		__builtin_memcpy(s->addr, ad, sizeof(s->addr));
+		s->family = k->family;
+		s->refused = 0;
+		s->tat = now + cfg.src_interval_ns;
+		st->cnt[DM_CNT_SRC_NEW]++;
+		return true;
+	}
+	tat = s->tat > now ? s->tat : now;
+	if (tat - now > cfg.src_tolerance_ns) {
+		s->refused++;
+		st->cnt[DM_CNT_SRC_LIMITED]++;
+		return false;
+	}
+	s->tat = tat + cfg.src_interval_ns;
+	return true;
+}
+
+/*
  * Store a new association: in its slot when the slot is free or its occupant
  * has been idle longer than idle_reclaim_ns (the occupant's final counters go
  * to userspace first), otherwise in the LRU overflow table.
@@ -191,6 +240,9 @@ static __always_inline struct dm_assoc *flow_create(const struct dm_pkt *p, stru
 	__u16 mark;
 	__u8 spilled;
 
+	/* A promoted candidate was charged when it was stored. */
+	if (!(flags & DM_AF_CANDIDATE) && !src_allow(st, k, init_side, now))
+		return NULL;
 	if (slot->key.family && now - slot->last_ns < cfg.idle_reclaim_ns) {
 		a = bpf_map_lookup_elem(&dm_scratch, &zero);
 		if (!a)
@@ -198,12 +250,13 @@ static __always_inline struct dm_assoc *flow_create(const struct dm_pkt *p, stru
 		assoc_init(a, k, p, init_side, transport, state, flags | DM_AF_OVERFLOW, now);
 		if (bpf_map_update_elem(&dm_overflow, k, a, BPF_NOEXIST))
 			goto fail;
+		/* Every insert counted, so that inserts - removals - entries = evictions. */
+		st->cnt[DM_CNT_FLOW_OVERFLOW]++;
+		if (slot->spilled < 255)
+			slot->spilled++;
 		a = bpf_map_lookup_elem(&dm_overflow, k);
 		if (!a)
 			goto fail;
-		if (slot->spilled < 255)
-			slot->spilled++;
-		st->cnt[DM_CNT_FLOW_OVERFLOW]++;
 		st->cnt[DM_CNT_FLOW_INSERT]++;
 		return a;
 	}
@@ -278,13 +331,15 @@ static __always_inline struct dm_assoc *args_assoc(struct dm_assoc *slot,
 	return slot->spilled ? bpf_map_lookup_elem(&dm_overflow, &args->key) : NULL;
 }
 
-static __always_inline void flow_delete(struct dm_assoc *a, struct dm_assoc *slot)
+static __always_inline void flow_delete(struct dm_stats *st, struct dm_assoc *a,
+					struct dm_assoc *slot)
 {
 	struct dm_flow_key k;
 
 	if (a->flags & DM_AF_OVERFLOW) {
 		__builtin_memcpy(&k, &a->key, sizeof(k));
-		bpf_map_delete_elem(&dm_overflow, &k);
+		if (!bpf_map_delete_elem(&dm_overflow, &k))
+			st->cnt[DM_CNT_OVERFLOW_REMOVED]++;
 		if (slot && slot->spilled)
 			slot->spilled--;
 		return;

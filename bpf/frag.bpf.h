@@ -49,6 +49,14 @@ enum {
 	DM_FRAG_PLACED,	  /* in order: args->t holds the segment it is */
 	DM_FRAG_LOST,	  /* its flow is known (args->t ports), its bytes cannot be placed */
 };
+/*
+ * Or'ed into a result: a dm_frags entry was inserted / deleted. The fragment
+ * functions have no counters of their own (global, no interface): their
+ * caller counts, so that inserts - removals - entries = the LRU's evictions.
+ */
+#define DM_FRAG_INSERTED 0x10
+#define DM_FRAG_REMOVED	 0x20
+#define DM_FRAG_RESULT	 0x0f
 
 static __always_inline void frag_key(struct dm_frag_key *k, const struct dm_frag_args *f)
 {
@@ -65,6 +73,7 @@ static __always_inline int frag_first(void)
 	struct dm_slow_args *args = slow_args();
 	struct dm_frag_key k;
 	struct dm_frag v = {}, *e;
+	int ins = 0;
 
 	if (!args)
 		return DM_FRAG_NONE;
@@ -78,8 +87,12 @@ static __always_inline int frag_first(void)
 	v.ack = args->t.ack;
 	v.sport = args->t.sport;
 	v.dport = args->t.dport;
-	bpf_map_update_elem(&dm_frags, &k, &v, BPF_ANY);
-	return v.lost ? DM_FRAG_LOST : DM_FRAG_PLACED;
+	/* An entry found is replaced in place (not an insert); a new one may fail. */
+	if (e)
+		bpf_map_update_elem(&dm_frags, &k, &v, BPF_ANY);
+	else if (!bpf_map_update_elem(&dm_frags, &k, &v, BPF_NOEXIST))
+		ins = DM_FRAG_INSERTED;
+	return (v.lost ? DM_FRAG_LOST : DM_FRAG_PLACED) | ins;
 }
 
 /* A later fragment (args->frag): the segment of stream bytes it holds, if in order. */
@@ -96,8 +109,9 @@ static __always_inline int frag_next(void)
 	if (!e) {
 		/* Before its first fragment: remember, so the first one knows. */
 		v.lost = 1;
-		bpf_map_update_elem(&dm_frags, &k, &v, BPF_NOEXIST);
-		return DM_FRAG_NONE;
+		if (bpf_map_update_elem(&dm_frags, &k, &v, BPF_NOEXIST))
+			return DM_FRAG_NONE;
+		return DM_FRAG_NONE | DM_FRAG_INSERTED;
 	}
 	if (!e->first)
 		return DM_FRAG_NONE;
@@ -112,8 +126,8 @@ static __always_inline int frag_next(void)
 	args->t.flags = 0x10; /* ACK: the first fragment's flags are that segment's */
 	args->t.len = args->frag.len;
 	e->next_off += args->frag.len;
-	if (!args->frag.mf)
-		bpf_map_delete_elem(&dm_frags, &k);
+	if (!args->frag.mf && !bpf_map_delete_elem(&dm_frags, &k))
+		return DM_FRAG_PLACED | DM_FRAG_REMOVED;
 	return DM_FRAG_PLACED;
 }
 

@@ -59,6 +59,14 @@ static __always_inline __u64 activity_ns(void)
 /* Association ids; userspace seeds it so ids differ across loads. */
 __u64 next_assoc_id = 1;
 
+/*
+ * The per-source limit (flow.bpf.h, src_allow()). In .data, not a map of its
+ * own: state the loader already keeps (pinned, shared by reloaded programs).
+ * Direct-mapped like dm_flows; an entry is taken over only once its source
+ * has no debt left, so a flooding source keeps its entry (and its limit).
+ */
+struct dm_src dm_sources[DM_SOURCES] SEC(".data");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, DM_FLOW_SLOTS_DEFAULT);

@@ -663,25 +663,34 @@ static __always_inline int track_close(struct dm_pkt *p, struct dm_stats *st, st
 				       struct dm_assoc *slot, __u8 dir, __u8 tcp_flags)
 {
 	int cls = a->transport == DM_TRANSPORT_TLS ? DM_CLASS_DICOM_TLS : DM_CLASS_DICOM;
-	__u32 reason;
+	__u32 reason, bit = 1u << (dir & 1), old;
 
 	if (tcp_flags & DM_TCP_RST) {
 		reason = DM_END_RST;
 	} else {
-		dir_state(a, dir)->flags |= DM_DF_FIN;
-		if (!(a->dir[0].flags & a->dir[1].flags & DM_DF_FIN))
+		/*
+		 * The two FINs may be classified on two CPUs at once (two interfaces,
+		 * RSS). A plain store of its own flag and a load of the other's lets
+		 * each CPU miss the other's (the load may pass the store): nobody
+		 * would end it. One atomic OR on one word orders them: the OR that
+		 * finds the other direction's bit, and not its own (a FIN sent
+		 * again), completes the pair. `a` is the map value itself, never a
+		 * copy written back.
+		 */
+		old = __sync_fetch_and_or(&a->fin_dirs, bit);
+		if ((old & bit) || !(old & (bit ^ 3)))
 			return cls;
 		reason = DM_END_FIN;
 	}
 	/*
-	 * Both ends may reset at once and their packets may be classified on two
-	 * CPUs (two interfaces): only the first to get here reports the end.
+	 * Both ends may reset at once, or one resets as the other's FIN completes
+	 * the pair, on two CPUs: only the first to get here reports the end.
 	 */
 	if (__sync_val_compare_and_swap(&a->closed, 0, 1) != 0)
 		return cls;
 	st->assoc[DM_ASSOC_ENDED]++;
 	emit_flow_end(p, st, a, reason);
-	flow_delete(a, slot);
+	flow_delete(st, a, slot);
 	return cls;
 }
 

@@ -148,6 +148,12 @@ enum dm_counter {
 	DM_CNT_ANOMALIES,	   /* anomaly events (DM_EV_ANOMALY) sent */
 	DM_CNT_HTTP_CONT,	   /* HTTP request continuation segments shipped */
 	DM_CNT_OOO_SHIPPED,	   /* control PDU bytes shipped ahead of a hole (out of order) */
+	DM_CNT_OVERFLOW_REMOVED,   /* dm_overflow entries deleted (other inserts: evicted) */
+	DM_CNT_FRAG_NEW,	   /* dm_frags entries inserted */
+	DM_CNT_FRAG_REMOVED,	   /* dm_frags entries deleted (other inserts: evicted) */
+	DM_CNT_SRC_NEW,		   /* dm_sources entries taken by a source */
+	DM_CNT_SRC_UNTRACKED,	   /* new flows let through: their entry held another source */
+	DM_CNT_SRC_LIMITED,	   /* new associations/RQ candidates refused: source over rate */
 	DM_CNT_MAX,
 };
 
@@ -207,7 +213,7 @@ struct dm_flow_key {
 /* dm_dir_state.flags */
 #define DM_DF_SYNCED 0x01 /* hdr_seq is a real PDU boundary */
 #define DM_DF_SEEN   0x02 /* next_seq is initialised */
-#define DM_DF_FIN    0x04 /* FIN seen in this direction */
+/* 0x04 was a per-direction FIN flag: FINs are dm_assoc.fin_dirs, set atomically */
 #define DM_DF_SHIP   0x08 /* a PDU is being shipped in continuation pieces */
 #define DM_DF_HOLE   0x10 /* ... with bytes after a hole already shipped (hole_seq, hole_end, ahead_end) */
 
@@ -268,6 +274,8 @@ struct dm_assoc {
 			     * (2^30 ns ticks, low 16 bits, never 0; 0 = never) */
 	__u32 closed;	     /* set once, atomically, by whoever reports the end */
 	__u32 evidence_sent; /* frames shipped for evidence (bounded by evidence_pkts) */
+	__u32 fin_dirs;	     /* bit 1 << dir: that direction's FIN seen (atomic OR) */
+	__u32 pad2;
 	struct dm_dir_state dir[DM_DIR_MAX];
 };
 
@@ -417,6 +425,20 @@ struct dm_event_packet {
 	__u8 data[DM_EVIDENCE_SNAP];
 };
 
+/*
+ * dm_sources (the program's .data, direct-mapped by a hash of the address):
+ * the per-source limit on new associations and RQ candidates, per initiator
+ * address (IPv4 in addr[0], the rest 0). Only a segment that would create
+ * an association or an RQ candidate reads or writes it, never the bulk path.
+ */
+#define DM_SOURCES 4096 /* entries, a power of two */
+struct dm_src {
+	__u32 addr[4]; /* network byte order */
+	__u32 family;  /* 4 or 6; 0: free */
+	__u32 refused; /* new flows refused from this source since it took the entry */
+	__u64 tat;     /* GCRA's theoretical arrival time of its next new flow (activity clock) */
+};
+
 /* dm_ifslots value: which dm_stats slot an ifindex counts in. */
 struct dm_ifslot {
 	__u32 ifindex;
@@ -449,20 +471,28 @@ struct dm_bpf_config {
 	__u16 evidence_pkts;	       /* frames shipped per association (0: no evidence) */
 	__u16 pad[3];
 	__u64 cand_timeout_ns; /* a candidate older than this is dropped; 0: no candidates */
+	/*
+	 * Per-source limit on new associations and candidates (dm_sources), as a
+	 * GCRA: one new flow per src_interval_ns, src_tolerance_ns of credit
+	 * ((burst - 1) intervals). src_interval_ns 0: no limit.
+	 */
+	__u64 src_interval_ns;
+	__u64 src_tolerance_ns;
 };
 
 #ifndef __bpf__
 _Static_assert(sizeof(struct dm_flow_key) == 48, "dm_flow_key layout");
 _Static_assert(sizeof(struct dm_dir_state) == 120, "dm_dir_state layout");
-_Static_assert(sizeof(struct dm_assoc) == 336, "dm_assoc layout");
+_Static_assert(sizeof(struct dm_assoc) == 344, "dm_assoc layout");
 _Static_assert(sizeof(struct dm_event_hdr) == 80, "dm_event_hdr layout");
 _Static_assert(sizeof(struct dm_event_piece) == 96, "dm_event_piece layout");
-_Static_assert(sizeof(struct dm_event_flow) == 424, "dm_event_flow layout");
+_Static_assert(sizeof(struct dm_event_flow) == 432, "dm_event_flow layout");
 _Static_assert(sizeof(struct dm_event_anomaly) == 96, "dm_event_anomaly layout");
 _Static_assert(sizeof(struct dm_cand) == 128, "dm_cand layout");
+_Static_assert(sizeof(struct dm_src) == 32, "dm_src layout");
 _Static_assert(sizeof(struct dm_event_http) == 88 + DM_HTTP_SNAP, "dm_event_http layout");
 _Static_assert(sizeof(struct dm_event_packet) == 88 + DM_EVIDENCE_SNAP, "dm_event_packet layout");
-_Static_assert(sizeof(struct dm_bpf_config) == 8 * DM_PORT_WORDS + 72, "dm_bpf_config layout");
+_Static_assert(sizeof(struct dm_bpf_config) == 8 * DM_PORT_WORDS + 88, "dm_bpf_config layout");
 _Static_assert(__builtin_offsetof(struct dm_bpf_config, web_ports) == 8 * DM_PORT_WORDS + 40,
 	       "dm_bpf_config layout");
 #endif

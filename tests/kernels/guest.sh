@@ -90,7 +90,7 @@ s_load() {
 s_bpf() {
 	local rc=0 ok bad t
 	: >"$RES/bpf.out"
-	for t in "$OUT"/tests/test_bpf "$OUT"/tests/test_evasion; do
+	for t in "$OUT"/tests/test_bpf "$OUT"/tests/test_evasion "$OUT"/tests/test_tables; do
 		"$t" 2>&1 | tee -a "$RES/bpf.out" || rc=$?
 	done
 	ok=$(grep -c '^\[       OK \]' "$RES/bpf.out")

@@ -67,8 +67,10 @@ for t in qemu-system-x86_64 dpkg-deb depmod cpio apt-get python3; do
 	command -v "$t" >/dev/null || die "missing $t (scripts/install-deps.sh installs it)"
 done
 [[ -x /bin/busybox ]] || die "missing /bin/busybox (busybox-static)"
-[[ -x $OUTPUT/dicomon && -x $OUTPUT/tests/test_bpf && -x $OUTPUT/tests/test_evasion ]] ||
-	die "build first: make && make $OUTPUT/tests/test_bpf $OUTPUT/tests/test_evasion"
+[[ -x $OUTPUT/dicomon && -x $OUTPUT/tests/test_bpf && -x $OUTPUT/tests/test_evasion &&
+	-x $OUTPUT/tests/test_tables ]] ||
+	die "build first: make && make $OUTPUT/tests/test_bpf $OUTPUT/tests/test_evasion" \
+		"$OUTPUT/tests/test_tables"
 mkdir -p "$KCACHE/debs" "$OUT"
 OUT=$(cd "$OUT" && pwd)
 

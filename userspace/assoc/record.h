@@ -66,7 +66,7 @@ enum dm_incomplete {
  * record takes 4-20 KiB, about 100 KiB at most. A command set being joined
  * takes 4 KiB more while it lasts.
  */
-struct dm_src;
+struct dm_halfopen_src;
 
 struct dm_rec {
 	struct dm_lru_node node; /* the table's: by id; finished, then active, each oldest first */
@@ -85,7 +85,7 @@ struct dm_rec {
 	uint32_t end_reason;	   /* enum dm_end_reason */
 	/* Half-open (nothing from the acceptor yet): its source's list, oldest first (table.c). */
 	bool answered;
-	struct dm_src *src;		/* NULL: not half-open (or not tracked) */
+	struct dm_halfopen_src *src;		/* NULL: not half-open (or not tracked) */
 	struct dm_rec *src_older, *src_newer;
 
 	struct dm_assoc_info *rq, *ac; /* decoded set-up, NULL until seen */

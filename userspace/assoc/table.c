@@ -29,7 +29,7 @@ struct dm_src_key {
 	uint32_t family;
 };
 
-struct dm_src {
+struct dm_halfopen_src {
 	struct dm_lru_node node;
 	struct dm_src_key key;
 	uint32_t n;			/* its half-open records */
@@ -76,9 +76,9 @@ static bool rec_match(const struct dm_lru_node *n, const void *id)
 
 /* ---- half-open records by source ---- */
 
-static struct dm_src *src_of(const struct dm_lru_node *n)
+static struct dm_halfopen_src *src_of(const struct dm_lru_node *n)
 {
-	return n ? dm_container_of(n, struct dm_src, node) : NULL;
+	return n ? dm_container_of(n, struct dm_halfopen_src, node) : NULL;
 }
 
 static uint32_t src_hash(const void *key)
@@ -102,7 +102,7 @@ static void src_key(struct dm_src_key *k, const struct dm_flow_key *fk, uint8_t 
 static void src_evicted(void *ctx, struct dm_lru_node *n)
 {
 	struct dm_table *t = ctx;
-	struct dm_src *s = src_of(n);
+	struct dm_halfopen_src *s = src_of(n);
 	struct dm_rec *r, *next;
 
 	for (r = s->oldest; r; r = next) {
@@ -121,7 +121,7 @@ static const struct dm_lru_ops src_ops = {
 static void ho_add(struct dm_table *t, struct dm_rec *r)
 {
 	struct dm_src_key k;
-	struct dm_src *s;
+	struct dm_halfopen_src *s;
 
 	src_key(&k, &r->key, r->init_side);
 	s = src_of(dm_lru_find(&t->srcs, &k));
@@ -147,7 +147,7 @@ static void ho_add(struct dm_table *t, struct dm_rec *r)
 /* r is no longer half-open (answered, ended, dropped); a source without any goes. */
 static void ho_del(struct dm_table *t, struct dm_rec *r)
 {
-	struct dm_src *s = r->src;
+	struct dm_halfopen_src *s = r->src;
 
 	if (!s)
 		return;
@@ -341,7 +341,7 @@ static void rec_event(struct dm_table *t, struct dm_rec *r, const struct dm_even
 static void halfopen_limit(struct dm_table *t, const struct dm_event_hdr *h)
 {
 	struct dm_src_key k;
-	struct dm_src *s;
+	struct dm_halfopen_src *s;
 	struct dm_rec *v;
 
 	if (!t->max_halfopen || answers(h))

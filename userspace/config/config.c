@@ -414,6 +414,14 @@ void dm_config_to_bpf(const struct dm_config *cfg, struct dm_bpf_config *bpf)
 	memcpy(bpf->port_map, cfg->port_map, sizeof(bpf->port_map));
 	bpf->idle_reclaim_ns = (uint64_t)cfg->idle_reclaim_s * 1000000000ULL;
 	bpf->cand_timeout_ns = (uint64_t)cfg->candidate_s * 1000000000ULL;
+	/*
+	 * Replay runs a capture as fast as it reads it: the kernel's clock is not
+	 * the capture's, and a rate on it would refuse by the speed of the disk.
+	 */
+	if (cfg->source_rate && !cfg->fine_clock) {
+		bpf->src_interval_ns = 1000000000ULL / cfg->source_rate;
+		bpf->src_tolerance_ns = bpf->src_interval_ns * (cfg->source_burst - 1);
+	}
 	bpf->slots_mask = cfg->flow_slots - 1;
 	if (getrandom(&bpf->hash_seed, sizeof(bpf->hash_seed), 0) != sizeof(bpf->hash_seed))
 		bpf->hash_seed = 0x5eed;

@@ -85,6 +85,8 @@ struct dm_config {
 	uint32_t max_pdu_len;
 	uint32_t idle_reclaim_s;
 	uint32_t candidate_s; /* candidates held this long; 0: no candidates */
+	uint32_t source_rate;  /* new associations/RQ candidates a second per source; 0: none */
+	uint32_t source_burst; /* ... and how many at once */
 	bool any_port_rq;
 	bool midstream;
 	bool tls;

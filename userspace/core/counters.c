@@ -78,8 +78,10 @@ static int read_kernel(struct dm_view *v, const struct dm_kside *k, bool force, 
 	v->c.slots_cap = l->flow_slots;
 	v->c.overflow_cap = l->overflow_entries;
 	v->have_total = !dm_stats_read(fd, l->ncpus, -1, &total);
-	if (v->have_total)
+	if (v->have_total) {
 		v->c.cands_evicted = dm_kcount_cands_evicted(k->kc, &total);
+		dm_kcount_evictions(k->kc, &total, &v->c.kev);
+	}
 	v->c.bpf_stats_enabled = dm_attach_bpf_stats_enabled();
 	v->n_runs = dm_attach_prog_runs(l, v->runs, DM_PROG_RUNS);
 	return 0;
@@ -455,6 +457,16 @@ static const struct dm_family families[] = {
      "Reads of the kernel's flow tables for the idle timeout (one per sweep that found idle "
      "records).",
      .fields = {{NULL, F(ps.idle_walks)}}},
+    {"kernel_map_evictions_total", DM_COUNTER,
+     "Entries the kernel's full LRU maps evicted (inserted - removed - held, counted at most "
+     "every 10 s): overflow = associations in dm_overflow, which get no flow end (the table "
+     "ends them by idle time); candidates = dm_cands; fragments = dm_frags (not pinned: what a "
+     "restart dropped counts too).",
+     {"map"},
+     .fields = {{"overflow", F(kev.overflow)},
+		{"candidates", F(kev.cands)},
+		{"fragments", F(kev.frags)}},
+     .shown = have_total},
 };
 
 int dm_counters_prometheus(FILE *out, const struct dm_pipeline *p, const struct dm_kside *k)

@@ -47,6 +47,7 @@ struct dm_counters {
 	struct dm_evidence_stats vs;
 	struct dm_kcount kc;
 	uint64_t cands_evicted;		   /* dm_cands entries its LRU dropped (kcount.h) */
+	struct dm_kevictions kev;	   /* every kernel LRU map's evictions (kcount.h) */
 	uint64_t slots_cap, overflow_cap;  /* maps.flow_slots, maps.overflow_entries */
 	uint64_t bpf_stats_enabled;	   /* sysctl kernel.bpf_stats_enabled */
 	uint64_t active[DM_TRANSPORT_MAX]; /* associations going on in the table, by transport */

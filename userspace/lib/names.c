@@ -113,6 +113,12 @@ static const char *const counter_names[DM_CNT_MAX] = {
     [DM_CNT_ANOMALIES] = "anomalies",
     [DM_CNT_HTTP_CONT] = "http_continuations",
     [DM_CNT_OOO_SHIPPED] = "out_of_order_bytes_shipped",
+    [DM_CNT_OVERFLOW_REMOVED] = "overflow_entries_removed",
+    [DM_CNT_FRAG_NEW] = "fragment_entries",
+    [DM_CNT_FRAG_REMOVED] = "fragment_entries_removed",
+    [DM_CNT_SRC_NEW] = "source_entries",
+    [DM_CNT_SRC_UNTRACKED] = "source_untracked",
+    [DM_CNT_SRC_LIMITED] = "source_limited",
 };
 
 static const char *const anomaly_names[DM_AN_MAX] = {

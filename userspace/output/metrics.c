@@ -341,6 +341,17 @@ static const char *const counter_help[DM_CNT_MAX] = {
     [DM_CNT_ANOMALIES] = "Anomaly events of associations sent to userspace.",
     [DM_CNT_HTTP_CONT] = "HTTP request continuation segments shipped.",
     [DM_CNT_OOO_SHIPPED] = "Control PDU bytes shipped ahead of a hole (out-of-order segments).",
+    [DM_CNT_OVERFLOW_REMOVED] = "Associations deleted from the LRU overflow table as they ended "
+				"(inserted minus removed minus held: evicted).",
+    [DM_CNT_FRAG_NEW] = "IPv4 datagrams whose fragments are tracked in dm_frags.",
+    [DM_CNT_FRAG_REMOVED] = "dm_frags entries deleted: their datagram's last fragment was placed.",
+    [DM_CNT_SRC_NEW] = "Initiator addresses given an entry (a rate budget) in dm_sources "
+		       "(detection.source_rate).",
+    [DM_CNT_SRC_UNTRACKED] = "New flows let through without a limit: their dm_sources entry was "
+			     "held by another source still in debt.",
+    [DM_CNT_SRC_LIMITED] = "New associations and A-ASSOCIATE-RQ candidates refused because their "
+			   "initiator was over detection.source_rate (each packet that would have "
+			   "opened one counts).",
 };
 
 void dm_metrics_kernel_array(struct dm_expo *e, const struct dm_kernel_view *k,
