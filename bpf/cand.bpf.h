@@ -77,7 +77,7 @@ static __always_inline void cand_store(struct dm_stats *st, struct dm_assoc *slo
 	__u32 zero = 0;
 
 	/* An RQ candidate is charged to its source like a new association (not an HTTP one). */
-	if (kind == DM_CAND_RQ && !src_allow(st, k, t->side, now))
+	if (kind == DM_CAND_RQ && src_allow(st, k, t->side, now) == SRC_REFUSED)
 		return;
 	c = bpf_map_lookup_elem(&dm_cand_tmp, &zero);
 	if (!c) {

@@ -187,41 +187,78 @@ static __always_inline void assoc_init(struct dm_assoc *a, const struct dm_flow_
  * a flooder keeps its own limit and never takes a budget from anyone. Two
  * CPUs updating one entry at once may let a flow or two more through.
  */
-static __always_inline bool src_allow(struct dm_stats *st, const struct dm_flow_key *k, __u8 side,
-				      __u64 now)
+static __always_inline struct dm_src *src_entry(const __u32 *ad)
+{
+	__u32 h = (ad[0] ^ cfg.hash_seed) * 0x9e3779b1 ^ ad[1] * 0x85ebca77 ^
+		  ad[2] * 0xc2b2ae3d ^ ad[3] * 0x27d4eb2f;
+
+	/* The mask bounds the index for the verifier. */
+	return &dm_sources[(h ^ (h >> 16)) & (DM_SOURCES - 1)];
+}
+
+static __always_inline bool src_is(const struct dm_src *s, __u32 family, const __u32 *ad)
+{
+	return s->family == family && s->addr[0] == ad[0] && s->addr[1] == ad[1] &&
+	       s->addr[2] == ad[2] && s->addr[3] == ad[3];
+}
+
+/* SRC_REFUSED, SRC_FREE (allowed, charged to nobody) or SRC_CHARGED (allowed, paid for). */
+#define SRC_REFUSED 0
+#define SRC_FREE    1
+#define SRC_CHARGED 2
+static __always_inline int src_allow(struct dm_stats *st, const struct dm_flow_key *k, __u8 side,
+				     __u64 now)
 {
 	const __u32 *ad = side ? k->addr[1] : k->addr[0];
 	struct dm_src *s;
-	__u32 h;
 	__u64 tat;
 
 	if (!cfg.src_interval_ns)
-		return true;
-	h = (ad[0] ^ cfg.hash_seed) * 0x9e3779b1 ^ ad[1] * 0x85ebca77 ^ ad[2] * 0xc2b2ae3d ^
-	    ad[3] * 0x27d4eb2f;
-	/* The mask bounds the index for the verifier. */
-	s = &dm_sources[(h ^ (h >> 16)) & (DM_SOURCES - 1)];
-	if (s->family != k->family || s->addr[0] != ad[0] || s->addr[1] != ad[1] ||
-	    s->addr[2] != ad[2] || s->addr[3] != ad[3]) {
+		return SRC_FREE;
+	s = src_entry(ad);
+	if (!src_is(s, k->family, ad)) {
 		if (s->family && s->tat > now) {
 			st->cnt[DM_CNT_SRC_UNTRACKED]++;
-			return true;
+			return SRC_FREE;
 		}
 		__builtin_memcpy(s->addr, ad, sizeof(s->addr));
 		s->family = k->family;
 		s->refused = 0;
 		s->tat = now + cfg.src_interval_ns;
 		st->cnt[DM_CNT_SRC_NEW]++;
-		return true;
+		return SRC_CHARGED;
 	}
 	tat = s->tat > now ? s->tat : now;
 	if (tat - now > cfg.src_tolerance_ns) {
 		s->refused++;
 		st->cnt[DM_CNT_SRC_LIMITED]++;
-		return false;
+		return SRC_REFUSED;
 	}
 	s->tat = tat + cfg.src_interval_ns;
-	return true;
+	return SRC_CHARGED;
+}
+
+/*
+ * The acceptor answered (A-ASSOCIATE-AC or -RJ, a TLS ServerHello): the flow
+ * is no longer half-open, so its charge goes back to its initiator. What the
+ * limit bounds is then the rate of *unanswered* new flows: a busy modality
+ * or router whose every association is answered at once never runs into it,
+ * however many it opens; a source of half-open RQs runs into it at once.
+ */
+static __always_inline void src_refund(struct dm_stats *st, struct dm_assoc *a)
+{
+	const __u32 *ad;
+	struct dm_src *s;
+
+	if (!(a->flags & DM_AF_SRC_CHARGED))
+		return;
+	a->flags &= ~DM_AF_SRC_CHARGED;
+	ad = a->init_side ? a->key.addr[1] : a->key.addr[0];
+	s = src_entry(ad);
+	if (!src_is(s, a->key.family, ad))
+		return;
+	__sync_fetch_and_sub(&s->tat, cfg.src_interval_ns);
+	st->cnt[DM_CNT_SRC_REFUNDED]++;
 }
 
 /*
@@ -240,9 +277,15 @@ static __always_inline struct dm_assoc *flow_create(const struct dm_pkt *p, stru
 	__u16 mark;
 	__u8 spilled;
 
+	int charge = SRC_CHARGED;
+
 	/* A promoted candidate was charged when it was stored. */
-	if (!(flags & DM_AF_CANDIDATE) && !src_allow(st, k, init_side, now))
+	if (!(flags & DM_AF_CANDIDATE))
+		charge = src_allow(st, k, init_side, now);
+	if (charge == SRC_REFUSED)
 		return NULL;
+	if (charge == SRC_CHARGED && cfg.src_interval_ns)
+		flags |= DM_AF_SRC_CHARGED;
 	if (slot->key.family && now - slot->last_ns < cfg.idle_reclaim_ns) {
 		a = bpf_map_lookup_elem(&dm_scratch, &zero);
 		if (!a)

@@ -184,11 +184,13 @@ static __always_inline void assoc_pdu_state(struct dm_assoc *a, struct dm_stats 
 		if (a->state != DM_STATE_ACCEPTED)
 			st->assoc[DM_ASSOC_ACCEPTED]++;
 		a->state = DM_STATE_ACCEPTED;
+		src_refund(st, a);
 		break;
 	case DM_PDU_ASSOC_RJ:
 		if (a->state != DM_STATE_REJECTED)
 			st->assoc[DM_ASSOC_REJECTED]++;
 		a->state = DM_STATE_REJECTED;
+		src_refund(st, a);
 		break;
 	case DM_PDU_RELEASE_RQ:
 		if (a->state != DM_STATE_RELEASED)
@@ -489,6 +491,7 @@ static __always_inline void tls_server_hello(struct dm_pkt *p, const __u8 hook, 
 	}
 	a->tls_selected = v;
 	a->state = DM_STATE_TLS_ESTABLISHED;
+	src_refund(st, a);
 	st->cnt[DM_CNT_TLS_HELLO]++;
 	emit_tls(p, st, a, DM_DIR_REPLY, 2, h[2], legacy, v);
 }

@@ -154,6 +154,7 @@ enum dm_counter {
 	DM_CNT_SRC_NEW,		   /* dm_sources entries taken by a source */
 	DM_CNT_SRC_UNTRACKED,	   /* new flows let through: their entry held another source */
 	DM_CNT_SRC_LIMITED,	   /* new associations/RQ candidates refused: source over rate */
+	DM_CNT_SRC_REFUNDED,	   /* charges given back: the acceptor answered (AC, RJ, ServerHello) */
 	DM_CNT_MAX,
 };
 
@@ -251,6 +252,7 @@ struct dm_dir_state {
 #define DM_AF_CANDIDATE 0x08 /* the RQ came in segments too short to classify: held until it could be */
 #define DM_AF_IP_FRAG	0x10 /* some of its data came in IP fragments */
 #define DM_AF_IP_FRAG_LOST 0x20 /* ... and some of them could not be placed in its stream */
+#define DM_AF_SRC_CHARGED 0x40 /* its initiator's per-source budget paid for it: refunded when answered */
 
 /*
  * One association: the value of both the direct-mapped table (dm_flows) and

@@ -478,6 +478,33 @@ check(after.get("new_cleartext") == 3 and after.get("new_tls") == 1 and after.ge
       "after: counters kept and added to (3 cleartext, 1 TLS, 1 mid-stream)", str(after))
 PY
 
+# ================================================================== idle
+# An association the wire never closes ends by table.idle_timeout_seconds with
+# a record (end_reason "idle"); what comes for it afterwards makes no second one.
+e2e_log "phase idle"
+PIN_D=$BPFFS/d
+start_dicomon idle -i gw-mod -i gw-pacs --pin-root "$PIN_D" -o "table.status_socket=$W/status-d.sock" \
+    -o table.idle_timeout_seconds=2 || e2e_die "daemon with a 2 s idle timeout did not start"
+RUN_IDLE=$DEV
+held D 5104
+e2e_wait_for 15 "held association D set up" associated D || e2e_die "slowscu D: $(cat "$W/logs/slow-D.err")"
+PORT_D=$(awk '/associated/ {print $2}' "$W/slow-D.state")
+idle_end() { grep '"event":"flow_end"' "$RUN_IDLE" | grep -q "\"sport\":$PORT_D,.*\"reason\":\"idle\""; }
+ok=0; e2e_wait_for 20 "association D ended idle" idle_end && ok=1
+result "$ok" "idle: a silent association ends with reason idle" "$(grep '"event":"flow_end"' "$RUN_IDLE" | tail -n 2)"
+touch "$W/go-D"
+e2e_wait_for 15 "held association D finished" finished D || e2e_log "slowscu D: $(cat "$W/logs/slow-D.err")"
+eval "slow_exit \$PID_SLOW_D"
+late() { ip netns exec "$NS_GW" curl -s "http://127.0.0.1:9479/metrics" >"$W/idle.prom" &&
+    grep -Eq '^dicomon_events_after_eviction_total\{ended="idle"\} [1-9]' "$W/idle.prom"; }
+ok=0; e2e_wait_for 10 "the late events counted" late && ok=1
+result "$ok" "idle: the association's later PDUs and end are counted as late, not recorded" \
+    "$(grep -E 'events_after_eviction|idle_ended' "$W/idle.prom")"
+N=$(grep '"event":"flow_end"' "$RUN_IDLE" | grep -c "\"sport\":$PORT_D," || true)
+result $((N == 1)) "idle: exactly one record for the association" "$N flow_end lines for port $PORT_D"
+RC=0; e2e_stop "$DPID" INT 10 || RC=$?
+result $((RC == 0)) "idle: the daemon stops cleanly" "rc=$RC"
+
 # ================================================================== detach
 e2e_log "phase detach"
 PIN_C=$BPFFS/c

@@ -137,10 +137,13 @@ const struct dm_key dm_keys[] = {
 	       "bytes (a candidate: see [How DICOM is recognised](#how-dicom-is-recognised)); "
 	       "0: off"),
     KU("detection.source_rate", source_rate, 0, 1000000, "200",
-       .help = "new associations (and A-ASSOCIATE-RQ candidates) one initiator address may open "
-	       "per second, on average, in the kernel's tables; more are not tracked and counted "
-	       "(`source_limited`), so that a flood from one source cannot evict the associations "
-	       "of others; 0: no limit (`dicomon replay` has none: its clock is not the capture's)"),
+       .help = "unanswered new associations (and A-ASSOCIATE-RQ candidates) one initiator "
+	       "address may open per second, on average, in the kernel's tables: each is charged "
+	       "to its source and given back when the acceptor answers (AC, RJ, TLS ServerHello), "
+	       "so a busy source whose associations are answered is never limited; more are not "
+	       "tracked and counted (`source_limited`), so that a flood of half-open RQs from one "
+	       "source cannot evict the associations of others; 0: no limit (`dicomon replay` has "
+	       "none: its clock is not the capture's)"),
     KU("detection.source_burst", source_burst, 1, 1000000, "1000",
        .help = "how many of them at once, above `detection.source_rate`"),
     KU("maps.flow_slots", flow_slots, 64, 1u << 22, "16384", .flags = DM_KF_POW2 | DM_KF_RESTART,

@@ -119,6 +119,7 @@ static const char *const counter_names[DM_CNT_MAX] = {
     [DM_CNT_SRC_NEW] = "source_entries",
     [DM_CNT_SRC_UNTRACKED] = "source_untracked",
     [DM_CNT_SRC_LIMITED] = "source_limited",
+    [DM_CNT_SRC_REFUNDED] = "source_refunded",
 };
 
 static const char *const anomaly_names[DM_AN_MAX] = {

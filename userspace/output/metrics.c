@@ -352,6 +352,9 @@ static const char *const counter_help[DM_CNT_MAX] = {
     [DM_CNT_SRC_LIMITED] = "New associations and A-ASSOCIATE-RQ candidates refused because their "
 			   "initiator was over detection.source_rate (each packet that would have "
 			   "opened one counts).",
+    [DM_CNT_SRC_REFUNDED] = "New flows whose charge went back to their initiator when the acceptor "
+			    "answered (A-ASSOCIATE-AC or -RJ, TLS ServerHello): the limit bounds "
+			    "unanswered ones.",
 };
 
 void dm_metrics_kernel_array(struct dm_expo *e, const struct dm_kernel_view *k,
