@@ -11,8 +11,8 @@ closed port waits in TIME_WAIT for 60 s). Reported per phase (the phase an assoc
 started in): made, recorded, missing, duplicated, records without the AE titles the
 client sent, records ended otherwise than by FIN; the client's failures; records of the
 client's address that match no association. A completed association whose life (start to
-end) overlaps a declared blind window (--blind: from the kill -9 of a daemon whose pins die with it to
-the next daemon's ready line, when no program of dicomon's is attached by design) and has
+end) overlaps a declared blind window (--blind: from the last drain interval before the kill -9 of a
+daemon whose pins, ring buffer included, die with it, to the next daemon's ready line, when no program of dicomon's is attached by design) and has
 no record is counted as `blind_miss`, shown and not asserted. From each /metrics scrape, the daemon's
 loss counters (every sample of a family whose name speaks of a loss: fail, drop, evict,
 lost, malformed, broken, full, cut), summed per family.
