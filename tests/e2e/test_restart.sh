@@ -15,11 +15,14 @@
 #   tests/e2e/test_restart.sh [--keep] [DICOMON]
 #
 # Phases:
-#   reload    echoscu loops modality -> pacs while dicomon gets 6 SIGHUPs,
+#   reload    echoscu loops modality -> pacs while dicomon gets 7 SIGHUPs,
 #             each changing detection.ports (a new program is loaded and
 #             verified in the reload thread every time), the 2nd adding two
 #             idle veth interfaces of the gateway (gw-x1, gw-x2: 4 watched)
-#             and the 5th removing them: every association made has a
+#             and the 6th removing them; in the 5th gw-x2 is deleted while
+#             the new program is prepared, so its link cannot move: that
+#             reload fails, the moves already made are undone (the kernel
+#             runs the programs it ran before). Every association made has a
 #             flow_end record (count, exact), every reload is ok, each
 #             commit made at most one attachment change per loop handler
 #             run (its steps >= the changes it made: a count, from the JSON
@@ -202,13 +205,33 @@ for x in x1 x2; do
     ip -n "$NS_GW" link set "gw-${x}p" up
 done
 FOUR="gw-mod, gw-pacs, gw-x1, gw-x2"
-# ports|interfaces|attachment changes the commit makes (XDP only: one per interface)
+xdp_ids() { # the XDP program ids the kernel runs on gw-mod and gw-pacs
+    local i
+    for i in gw-mod gw-pacs; do
+        ip -n "$NS_GW" -j link show dev "$i" | python3 -c 'import json,sys
+x = json.load(sys.stdin)[0].get("xdp", {})
+print(x.get("prog", {}).get("id", x.get("attached", [{}])[0].get("prog", {}).get("id", "")), end=" ")'
+    done
+}
+# ports|interfaces|attachment changes the commit makes (XDP only: one per
+# interface)|what else. "fail": gw-x2 deleted while the new program is
+# prepared, so its link cannot move (the 4th move): the 3 moved go back.
 STEPS=("11112, 104||2" "11112|$FOUR|4" "11112, 4242|$FOUR|4" "11112|$FOUR|4"
-    "11112, 104||4" "11112||2")
+    "11112, 4242|$FOUR|7|fail" "11112, 104||4" "11112||2")
 for st in "${STEPS[@]}"; do
-    IFS='|' read -r ports ifs _ <<<"$st"
+    IFS='|' read -r ports ifs _ what <<<"$st"
     sleep 1.5
     write_cfg "$ports" "$BPFFS/a" "$ifs"
+    if [[ $what == fail ]]; then
+        IDS_BEFORE=$(xdp_ids)
+        kill -HUP "$PIDA"
+        sleep 0.05 # planned (gw-x2 exists), not yet committed (verifying takes 0.1 s+)
+        ip -n "$NS_GW" link del gw-x2
+        failed() { grep -qs '"event":"reload","ok":false' "$RUN"; }
+        e2e_wait_for 10 "the reload failing" failed || true
+        IDS_AFTER=$(xdp_ids)
+        continue
+    fi
     kill -HUP "$PIDA"
 done
 sleep 1.5
@@ -220,8 +243,14 @@ e2e_wait_for 10 "$MADE flow_end records" have_all || true
 RECS=$(count_events "$RUN" flow_end)
 RELOADS=$(grep -c '"event":"reload","ok":true' "$RUN" || true)
 SWAPS=$(grep -c 'new program attached everywhere' "$DERR" || true)
-result "$((RELOADS == 6 && SWAPS == 6))" "reload: 6 SIGHUPs (2, 4, 4, 4, 2, 2 interfaces), 6 reloads ok, 6 new programs swapped in" \
+result "$((RELOADS == 6 && SWAPS == 6))" "reload: 7 SIGHUPs (2, 4, 4, 4, 4, 2, 2 interfaces), 6 reloads ok, 6 new programs swapped in" \
     "$RELOADS ok, $SWAPS swaps"
+FAILS=$(grep -c '"event":"reload","ok":false,"error":"[^"]*the running configuration is unchanged' "$RUN" || true)
+result "$([[ $FAILS == 1 && -n ${IDS_BEFORE// /} && $IDS_BEFORE == "$IDS_AFTER" ]] &&
+    grep -q 'gw-x2: cannot move xdp' "$DERR" && grep -q 'every attachment back on the running program' "$DERR" &&
+    echo 1 || echo 0)" \
+    "reload: a move that fails (gw-x2 deleted meanwhile) is undone; reload failed, the kernel runs the old programs" \
+    "$FAILS failed; gw-mod, gw-pacs xdp ids before $IDS_BEFORE, after $IDS_AFTER"
 result "$((MADE > 40 && RECS == MADE))" "reload: every association made across the reloads has a record" \
     "$MADE made, $RECS flow_end"
 # The restart window's arithmetic (docs/daemon.md): ring buffer records per association.
@@ -234,6 +263,7 @@ echo "    ring buffer events per association: $(metrics | awk -v n="$MADE" '$1 ~
 # on a loaded machine), not a bound this shared machine can promise.
 CHANGES=$(printf '%s\n' "${STEPS[@]}" | awk -F'|' '{printf "%s ", $3}')
 # shellcheck disable=SC2086 # one argument per reload
+# A failed reload's commit counts its moves back too (3 + 3, and the one refused).
 python3 - "$RUN" $CHANGES >"$W/commits.txt" <<'PY' && ok=1 || ok=0
 import json, sys
 want = [int(x) for x in sys.argv[2:]]
