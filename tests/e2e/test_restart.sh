@@ -15,13 +15,22 @@
 #   tests/e2e/test_restart.sh [--keep] [DICOMON]
 #
 # Phases:
-#   reload    echoscu loops modality -> pacs while dicomon gets 3 SIGHUPs,
+#   reload    echoscu loops modality -> pacs while dicomon gets 7 SIGHUPs,
 #             each changing detection.ports (a new program is loaded and
-#             verified in the reload thread every time): every association
-#             made has a flow_end record (count, exact), every reload is ok,
-#             and the SIGHUP handler never ran over 50 ms
+#             verified in the reload thread every time), the 2nd adding two
+#             idle veth interfaces of the gateway (gw-x1, gw-x2: 4 watched)
+#             and the 6th removing them; in the 5th gw-x2 is deleted while
+#             the new program is prepared, so its link cannot move: that
+#             reload fails, the moves already made are undone (the kernel
+#             runs the programs it ran before). Every association made has a
+#             flow_end record (count, exact), every reload is ok, each
+#             commit made at most one attachment change per loop handler
+#             run (its steps >= the changes it made: a count, from the JSON
+#             reload event), and the SIGHUP handler never ran over 50 ms
 #             (dicomon_loop_slow_runs_total{handler="signal"} 0: the issue's
-#             goal, asserted as a bound; every handler's longest run printed).
+#             goal, asserted as a bound). Printed, not asserted: per reload
+#             its commit's steps, total and longest step; every handler's
+#             longest run (reload_step: the longest commit step).
 #   takeover  kill -9, then a daemon with an empty pin root (the pins "died"):
 #             it takes the dead daemon's XDP links over (same link ids), adopts
 #             its state maps through the attached program (state "restored",
@@ -116,9 +125,9 @@ count_events() { grep -c "\"event\":\"$2\"" "$1" 2>/dev/null || true; }
 metrics() { ip netns exec "$NS_GW" curl -s --max-time 5 "http://127.0.0.1:$MPORT/metrics"; }
 # metric NAME LABELS-REGEX : the value of the first sample matching, or "".
 metric() { metrics | awk -v n="$1" -v l="$2" '$1 ~ "^"n"({|$)" && $1 ~ l {print $2; exit}'; }
-write_cfg() { # write_cfg PORTS PIN_ROOT
+write_cfg() { # write_cfg PORTS PIN_ROOT [INTERFACES]
     cat >"$CFG" <<EOF
-interfaces: [gw-mod, gw-pacs]
+interfaces: [${3:-gw-mod, gw-pacs}]
 detection:
   ports: [$1]
   any_port: false
@@ -189,9 +198,40 @@ echo 0 >"$W/made"
 LOOP=$!
 E2E_PIDS+=("$LOOP")
 E2E_PIDNAMES+=(echo-loop)
-for ports in "11112, 104" "11112" "11112, 4242"; do
+# Two more interfaces for reloads 2-4: veth pairs inside the gateway, idle.
+for x in x1 x2; do
+    ip -n "$NS_GW" link add "gw-$x" type veth peer name "gw-${x}p"
+    ip -n "$NS_GW" link set "gw-$x" up
+    ip -n "$NS_GW" link set "gw-${x}p" up
+done
+FOUR="gw-mod, gw-pacs, gw-x1, gw-x2"
+xdp_ids() { # the XDP program ids the kernel runs on gw-mod and gw-pacs
+    local i
+    for i in gw-mod gw-pacs; do
+        ip -n "$NS_GW" -j link show dev "$i" | python3 -c 'import json,sys
+x = json.load(sys.stdin)[0].get("xdp", {})
+print(x.get("prog", {}).get("id", x.get("attached", [{}])[0].get("prog", {}).get("id", "")), end=" ")'
+    done
+}
+# ports|interfaces|attachment changes the commit makes (XDP only: one per
+# interface)|what else. "fail": gw-x2 deleted while the new program is
+# prepared, so its link cannot move (the 4th move): the 3 moved go back.
+STEPS=("11112, 104||2" "11112|$FOUR|4" "11112, 4242|$FOUR|4" "11112|$FOUR|4"
+    "11112, 4242|$FOUR|7|fail" "11112, 104||4" "11112||2")
+for st in "${STEPS[@]}"; do
+    IFS='|' read -r ports ifs _ what <<<"$st"
     sleep 1.5
-    write_cfg "$ports" "$BPFFS/a"
+    write_cfg "$ports" "$BPFFS/a" "$ifs"
+    if [[ $what == fail ]]; then
+        IDS_BEFORE=$(xdp_ids)
+        kill -HUP "$PIDA"
+        sleep 0.05 # planned (gw-x2 exists), not yet committed (verifying takes 0.1 s+)
+        ip -n "$NS_GW" link del gw-x2
+        failed() { grep -qs '"event":"reload","ok":false' "$RUN"; }
+        e2e_wait_for 10 "the reload failing" failed || true
+        IDS_AFTER=$(xdp_ids)
+        continue
+    fi
     kill -HUP "$PIDA"
 done
 sleep 1.5
@@ -203,24 +243,57 @@ e2e_wait_for 10 "$MADE flow_end records" have_all || true
 RECS=$(count_events "$RUN" flow_end)
 RELOADS=$(grep -c '"event":"reload","ok":true' "$RUN" || true)
 SWAPS=$(grep -c 'new program attached everywhere' "$DERR" || true)
-result "$((RELOADS == 3 && SWAPS == 3))" "reload: 3 SIGHUPs, 3 reloads ok, 3 new programs swapped in" \
+result "$((RELOADS == 6 && SWAPS == 6))" "reload: 7 SIGHUPs (2, 4, 4, 4, 4, 2, 2 interfaces), 6 reloads ok, 6 new programs swapped in" \
     "$RELOADS ok, $SWAPS swaps"
-result "$((MADE > 20 && RECS == MADE))" "reload: every association made across the reloads has a record" \
+FAILS=$(grep -c '"event":"reload","ok":false,"error":"[^"]*the running configuration is unchanged' "$RUN" || true)
+result "$([[ $FAILS == 1 && -n ${IDS_BEFORE// /} && $IDS_BEFORE == "$IDS_AFTER" ]] &&
+    grep -q 'gw-x2: cannot move xdp' "$DERR" && grep -q 'every attachment back on the running program' "$DERR" &&
+    echo 1 || echo 0)" \
+    "reload: a move that fails (gw-x2 deleted meanwhile) is undone; reload failed, the kernel runs the old programs" \
+    "$FAILS failed; gw-mod, gw-pacs xdp ids before $IDS_BEFORE, after $IDS_AFTER"
+result "$((MADE > 40 && RECS == MADE))" "reload: every association made across the reloads has a record" \
     "$MADE made, $RECS flow_end"
 # The restart window's arithmetic (docs/daemon.md): ring buffer records per association.
 echo "    ring buffer events per association: $(metrics | awk -v n="$MADE" '$1 ~ /^dicomon_events_consumed_total/ && $2 > 0 {sub(/.*type="/, "", $1); sub(/"}/, "", $1); printf "%s=%.2f ", $1, $2 / n}')"
 
+# The commit runs in steps, one attachment change per loop handler run, so the
+# ring buffer is drained between them whatever the number of interfaces. What
+# is asserted is that structure (counts from the reload events); the times are
+# printed: one step is one kernel call (~10 ms for an XDP link on veth, more
+# on a loaded machine), not a bound this shared machine can promise.
+CHANGES=$(printf '%s\n' "${STEPS[@]}" | awk -F'|' '{printf "%s ", $3}')
+# shellcheck disable=SC2086 # one argument per reload
+# A failed reload's commit counts its moves back too (3 + 3, and the one refused).
+python3 - "$RUN" $CHANGES >"$W/commits.txt" <<'PY' && ok=1 || ok=0
+import json, sys
+want = [int(x) for x in sys.argv[2:]]
+evs = [json.loads(l) for l in open(sys.argv[1]) if '"event":"reload"' in l]
+bad = 0
+for n, (e, w) in enumerate(zip(evs, want), 1):
+    c = e.get("commit") or {}
+    ok = c.get("max_attachment_changes_per_step") == 1 and c.get("steps", 0) >= w
+    bad += not ok
+    print("    reload %d: %d interfaces, %d changes: commit %d steps, %.1f ms (%.1f ms in steps), "
+          "longest step %.1f ms (%s), at most %s change(s) per step%s"
+          % (n, len(e["interfaces"]), w, c.get("steps", 0), c.get("seconds", 0) * 1e3,
+             c.get("busy_seconds", 0) * 1e3, c.get("longest_step_seconds", 0) * 1e3,
+             c.get("longest_step", "?"), c.get("max_attachment_changes_per_step"),
+             "" if ok else "  <- not step-wise"))
+sys.exit(1 if bad or len(evs) != len(want) else 0)
+PY
+cat "$W/commits.txt"
+result "$ok" "reload: every commit moved at most one attachment per loop handler run (steps >= changes)"
+
 # What verifies runs in the reload thread: the SIGHUP handler must stay short.
-# The swap itself (reload_swap: the kernel replacing each XDP link's program,
-# ~10 ms per veth interface here, more on a loaded machine) is printed, not
-# asserted: a timed test is not a benchmark.
 SIG_MAX=$(metric dicomon_loop_block_max_seconds signal)
 SIG_SLOW=$(metric dicomon_loop_slow_runs_total signal)
 echo "    loop handlers' longest runs (s):" \
     "$(metrics | awk '$1 ~ /^dicomon_loop_block_max_seconds/ {sub(/.*handler="/, "", $1); sub(/"}/, "", $1); printf "%s=%s ", $1, $2}')"
+echo "    the longest commit step (reload_step): $(metric dicomon_loop_block_max_seconds reload_step) s," \
+    "runs over 50 ms: $(metric dicomon_loop_slow_runs_total reload_step)"
 result "$([[ $SIG_SLOW == 0 ]] && echo 1 || echo 0)" \
     "reload: the SIGHUP handler never blocked the loop over 50 ms (issue 13's goal, a bound)" \
-    "signal max $SIG_MAX s, slow runs $SIG_SLOW; reload_swap max $(metric dicomon_loop_block_max_seconds reload_swap) s"
+    "signal max $SIG_MAX s, slow runs $SIG_SLOW"
 
 # ------------------------------------------------------------------ takeover
 LINK_A=$(bpftool link show pinned "$BPFFS/a/link:xdp:gw-mod" -j 2>/dev/null |

@@ -46,6 +46,14 @@
 /* The kernel is asked whether our programs are still on their hooks every 5 s. */
 #define HOOK_TICKS (5 * NSEC_PER_SEC / DRAIN_INTERVAL_NS)
 
+/* A reload's commit in steps: how many, how long, the longest. */
+struct dm_commit_stats {
+	unsigned int steps, tail; /* tail: the daemon's steps after the loader's */
+	int max_ops;		  /* the most attachment changes one step made */
+	double t0, busy_s, max_s; /* start (monotonic), time in steps, the longest */
+	char max_what[64];	  /* what the longest step did */
+};
+
 /*
  * The running daemon: the loader's maps and attachments, the pipeline, and
  * what the loop watches. Subsystems with descriptors of their own (the status
@@ -66,13 +74,18 @@ struct dm_daemon {
 	/*
 	 * A reload whose new program is being loaded (verified) by reload_thread
 	 * while the loop goes on; reload_fd (an eventfd) says when it is done.
+	 * Then its commit runs in steps, one per run of step_fd's handler (an
+	 * eventfd it writes to again while there is more): the loop drains the
+	 * ring buffer between them.
 	 */
-	int reload_fd;
+	int reload_fd, step_fd;
 	pthread_t reload_thread;
-	struct dm_reload_prep *prep; /* non-NULL while one is prepared */
-	struct dm_config reload_cfg; /* what it applies */
-	json_object *reload_restart; /* keys that need a restart, for its report */
-	bool reload_queued;	     /* a SIGHUP came meanwhile: one more after it */
+	struct dm_reload_prep *prep;   /* non-NULL while one is prepared */
+	struct dm_reload_prep *commit; /* non-NULL while one is committed */
+	struct dm_commit_stats cs;     /* that commit's steps */
+	struct dm_config reload_cfg;   /* what it applies */
+	json_object *reload_restart;   /* keys that need a restart, for its report */
+	bool reload_queued;	       /* a SIGHUP came meanwhile: one more after it */
 	uint64_t drain_ticks; /* the drain timer's, for the TC order check (tcorder.c) */
 	double start_load_s, start_attach_s, start_ready_s; /* from start: loaded, attached, ready */
 };
@@ -98,6 +111,14 @@ static void notify(const char *msg)
 		   offsetof(struct sockaddr_un, sun_path) + n) < 0)
 		pr_debug("sd_notify %s: %s\n", msg, strerror(errno));
 	close(fd);
+}
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /* Each hook's program id as the kernel showed it, verified (hooks.c). */
@@ -175,14 +196,6 @@ static void print_ifaces_text(const struct dm_loader *l, const char *what)
 	fflush(stdout);
 }
 
-static double mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static void print_ready(const struct dm_daemon *d)
 {
 	json_object *o, *t;
@@ -208,7 +221,24 @@ static void print_ready(const struct dm_daemon *d)
 	print_json(o);
 }
 
-static void print_reload(const struct dm_daemon *d, int err, const char *msg, json_object *restart)
+/* A commit's steps, for the reload event (seconds: from its first step to its end). */
+static json_object *json_commit(const struct dm_commit_stats *cs)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "steps", json_object_new_int(cs->steps));
+	json_object_object_add(o, "seconds", json_object_new_double(mono_s() - cs->t0));
+	json_object_object_add(o, "busy_seconds", json_object_new_double(cs->busy_s));
+	json_object_object_add(o, "longest_step_seconds", json_object_new_double(cs->max_s));
+	json_object_object_add(o, "longest_step", json_object_new_string(cs->max_what));
+	json_object_object_add(o, "max_attachment_changes_per_step",
+			       json_object_new_int(cs->max_ops));
+	return o;
+}
+
+/* cs: the commit's steps, NULL if the reload failed before its commit. */
+static void print_reload(const struct dm_daemon *d, int err, const char *msg, json_object *restart,
+			 const struct dm_commit_stats *cs)
 {
 	json_object *o;
 
@@ -227,6 +257,7 @@ static void print_reload(const struct dm_daemon *d, int err, const char *msg, js
 	json_object_object_add(o, "error", err ? json_object_new_string(msg) : NULL);
 	json_object_object_add(o, "interfaces", json_ifaces(&d->l));
 	json_object_object_add(o, "restart_needed", restart);
+	json_object_object_add(o, "commit", cs ? json_commit(cs) : NULL);
 	print_json(o);
 }
 
@@ -260,44 +291,141 @@ static const char *ifname(void *ctx, uint32_t ifindex)
 
 static void reload_failed(struct dm_daemon *d, int e, const char *msg, json_object *restart)
 {
-	print_reload(d, e, msg, restart);
+	print_reload(d, e, msg, restart, NULL);
 	notify("READY=1");
 }
 
-/* The reload's second half, in the loop: links moved, interfaces, the pipeline. */
-static void reload_finish(struct dm_daemon *d, struct dm_reload_prep *p)
+/* The configuration the commit applies, now that the kernel side runs it. */
+static void reload_apply(struct dm_daemon *d)
 {
-	json_object *restart = d->reload_restart;
 	struct dm_config n = d->reload_cfg;
 	char err[1024];
-	int e;
 
-	d->reload_restart = NULL;
-	/* Events queued for the old program belong to it: print them first. */
-	drain(d);
-	e = dm_reload_commit(&d->l, &n, p);
-	dm_reload_prep_free(p);
-	if (e) {
-		snprintf(err, sizeof(err), "%s; the running configuration is unchanged",
-			 strerror(-e));
-		reload_failed(d, e, err, restart);
-		return;
-	}
-	if (dm_hooks_verify(&d->l))
-		pr_warn("reload: not every hook runs dicomon's program (above); "
-			"dicomon_hook_attached says which\n");
 	if (d->cli->learn_out) { /* still learning after a reload */
 		n.learn_s = 366 * 86400;
 		n.ae_allowlist[0] = 0;
 	}
 	if (dm_pipeline_configure(d->p, &n, err, sizeof(err)))
 		pr_warn("reload: %s (keeping the running policy)\n", err);
-	d->cfg = n;
-	dm_log_set_level(n.log_level);
-	dm_loop_timer_set(d->stats_fd, (uint64_t)n.stats_interval_s * NSEC_PER_SEC);
-	pr_info("reload %u done\n", d->reloads);
-	print_reload(d, 0, NULL, restart);
-	notify("READY=1");
+	d->cfg = d->reload_cfg;
+	dm_log_set_level(d->cfg.log_level);
+	dm_loop_timer_set(d->stats_fd, (uint64_t)d->cfg.stats_interval_s * NSEC_PER_SEC);
+}
+
+/* The commit's end: e 0 (applied) or -errno (nothing changed); its report. */
+static void commit_end(struct dm_daemon *d, int e, bool ready)
+{
+	json_object *restart = d->reload_restart;
+	const struct dm_commit_stats *cs = &d->cs;
+	char err[1024];
+
+	d->reload_restart = NULL;
+	dm_reload_prep_free(d->commit);
+	d->commit = NULL;
+	pr_info("reload %u %s: commit in %u steps over %.1f ms (%.1f ms in them; the longest "
+		"%.1f ms: %s; at most %d attachment change(s) in one)\n",
+		d->reloads, e ? "failed" : "done", cs->steps, (mono_s() - cs->t0) * 1e3,
+		cs->busy_s * 1e3, cs->max_s * 1e3, cs->max_what, cs->max_ops);
+	snprintf(err, sizeof(err), "%s; the running configuration is unchanged", strerror(-e));
+	print_reload(d, e, e ? err : NULL, restart, cs);
+	if (ready)
+		notify("READY=1");
+}
+
+/* One more commit step, in a later loop turn: what is ready meanwhile runs first. */
+static void commit_kick(struct dm_daemon *d)
+{
+	uint64_t one = 1;
+
+	if (write(d->step_fd, &one, sizeof(one)) != sizeof(one))
+		pr_err("reload: cannot schedule the next step: %s\n", strerror(errno));
+}
+
+/* The reload's second half, in the loop: its commit starts (p: plan, then prepare). */
+static void commit_start(struct dm_daemon *d, struct dm_reload_prep *p)
+{
+	char err[1024];
+	int e = dm_reload_prep_err(p);
+
+	if (e) {
+		dm_reload_prep_free(p);
+		snprintf(err, sizeof(err), "%s; the running configuration is unchanged",
+			 strerror(-e));
+		reload_failed(d, e, err, d->reload_restart);
+		d->reload_restart = NULL;
+		return;
+	}
+	/* Events queued for the old program belong to it: print them first. */
+	drain(d);
+	memset(&d->cs, 0, sizeof(d->cs));
+	d->cs.t0 = mono_s();
+	d->commit = p;
+	commit_kick(d);
+}
+
+/* One commit step: the loader's (links, interfaces), then the hooks, then the pipeline. */
+static int commit_step(struct dm_daemon *d, const char **what, int *ops)
+{
+	int r;
+
+	*ops = 0;
+	switch (d->cs.tail) {
+	case 0:
+		r = dm_reload_step(&d->l, d->commit);
+		*what = dm_reload_step_what(d->commit, ops);
+		if (!r)
+			d->cs.tail = r = 1;
+		return r;
+	case 1:
+		if (dm_hooks_verify(&d->l))
+			pr_warn("reload: not every hook runs dicomon's program (above); "
+				"dicomon_hook_attached says which\n");
+		*what = "hooks verified";
+		d->cs.tail = 2;
+		return 1;
+	default:
+		reload_apply(d);
+		*what = "pipeline configured";
+		return 0;
+	}
+}
+
+static void reload(struct dm_daemon *d);
+
+/* step_fd: one step of the commit; the next one in a later loop turn. */
+static void on_commit_step(struct dm_loop *lp, int fd, uint32_t events, void *ctx)
+{
+	struct dm_daemon *d = ctx;
+	struct dm_commit_stats *cs = &d->cs;
+	const char *what;
+	double t0, t;
+	uint64_t v;
+	int r, ops;
+
+	(void)lp, (void)events;
+	if (read(fd, &v, sizeof(v)) != sizeof(v) || !d->commit)
+		return;
+	t0 = mono_s();
+	r = commit_step(d, &what, &ops);
+	t = mono_s() - t0;
+	pr_debug("reload: commit step %u: %s (%d attachment change(s)), %.1f ms\n", cs->steps + 1,
+		 what, ops, t * 1e3);
+	cs->steps++;
+	cs->busy_s += t;
+	cs->max_ops = ops > cs->max_ops ? ops : cs->max_ops;
+	if (t >= cs->max_s) {
+		cs->max_s = t;
+		snprintf(cs->max_what, sizeof(cs->max_what), "%s", what);
+	}
+	if (r > 0) {
+		commit_kick(d);
+		return;
+	}
+	commit_end(d, r, true);
+	if (d->reload_queued) {
+		d->reload_queued = false;
+		reload(d);
+	}
 }
 
 /* The reload thread: everything that verifies (dm_reload_prepare), then a word to the loop. */
@@ -344,8 +472,8 @@ static int reload_config(struct dm_daemon *d, struct dm_config *n, json_object *
 /*
  * SIGHUP: the file again, then the same command line over it. A bad file is
  * said at once; a new program is loaded in a thread (the loop keeps draining
- * the ring buffer and serving scrapes meanwhile) and swapped in by
- * on_reload_done(). A SIGHUP while one is prepared runs after it (one queued).
+ * the ring buffer and serving scrapes meanwhile), then committed in steps by
+ * on_commit_step(). A SIGHUP during a reload runs after it (one queued).
  */
 static void reload(struct dm_daemon *d)
 {
@@ -353,7 +481,7 @@ static void reload(struct dm_daemon *d)
 	char err[1024];
 	int e;
 
-	if (d->prep) {
+	if (d->prep || d->commit) {
 		pr_info("reload: one is in progress; this one follows it\n");
 		d->reload_queued = true;
 		return;
@@ -375,22 +503,23 @@ static void reload(struct dm_daemon *d)
 		return;
 	}
 	d->reload_restart = restart;
-	if (!d->prep) { /* nothing to verify: links and interfaces only */
-		reload_finish(d, NULL);
+	if (!dm_reload_needs_prepare(d->prep)) { /* links and interfaces only */
+		commit_start(d, d->prep);
+		d->prep = NULL;
 		return;
 	}
 	e = pthread_create(&d->reload_thread, NULL, reload_worker, d);
 	if (e) {
 		pr_warn("reload: no thread (%s): loading in the event loop\n", strerror(e));
 		dm_reload_prepare(d->prep);
-		reload_finish(d, d->prep);
+		commit_start(d, d->prep);
 		d->prep = NULL;
 		return;
 	}
 	pr_info("reload: loading the new program in a thread; events are drained meanwhile\n");
 }
 
-/* The reload thread is done: join it, swap, and the SIGHUP that waited, if any. */
+/* The reload thread is done: join it, and the commit's first step. */
 static void on_reload_done(struct dm_loop *lp, int fd, uint32_t events, void *ctx)
 {
 	struct dm_daemon *d = ctx;
@@ -402,16 +531,33 @@ static void on_reload_done(struct dm_loop *lp, int fd, uint32_t events, void *ct
 		return;
 	pthread_join(d->reload_thread, NULL);
 	d->prep = NULL;
-	reload_finish(d, p);
-	if (d->reload_queued) {
+	commit_start(d, p);
+	if (!d->commit && d->reload_queued) { /* it failed before its commit */
 		d->reload_queued = false;
 		reload(d);
 	}
 }
 
-/* Stopping with a reload in preparation: wait for the thread, drop what it made. */
+/*
+ * Stopping during a reload. In preparation: wait for the thread, drop what it
+ * made. Half committed: moved attachments go back if some were not moved yet,
+ * else the rest is done, so that what is detached or left running is one
+ * configuration (dm_reload_settle).
+ */
 static void reload_abandon(struct dm_daemon *d)
 {
+	int e = 0;
+
+	if (d->commit) {
+		if (!d->cs.tail)
+			e = dm_reload_settle(&d->l, d->commit);
+		if (!e) {
+			if (d->cs.tail < 2)
+				dm_hooks_verify(&d->l);
+			reload_apply(d);
+		}
+		commit_end(d, e, false);
+	}
 	if (!d->prep)
 		return;
 	pr_info("reload: stopping; waiting for the reload thread\n");
@@ -527,12 +673,18 @@ static int setup_loop(struct dm_daemon *d, const sigset_t *mask)
 		err = d->reload_fd < 0 ? -errno : dm_loop_add(d->loop, d->reload_fd, EPOLLIN,
 							      on_reload_done, d);
 	}
+	if (!err) {
+		d->step_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		err = d->step_fd < 0 ? -errno
+				     : dm_loop_add(d->loop, d->step_fd, EPOLLIN, on_commit_step, d);
+	}
 	if (!err) { /* names for the loop's statistics (dicomon_loop_block_max_seconds) */
 		dm_loop_set_name(d->loop, d->sig_fd, "signal");
 		dm_loop_set_name(d->loop, ring_buffer__epoll_fd(d->rb), "ring_wakeup");
 		dm_loop_set_name(d->loop, d->drain_fd, "drain_timer");
 		dm_loop_set_name(d->loop, d->stats_fd, "stats_timer");
-		dm_loop_set_name(d->loop, d->reload_fd, "reload_swap");
+		dm_loop_set_name(d->loop, d->reload_fd, "reload_prepared");
+		dm_loop_set_name(d->loop, d->step_fd, "reload_step");
 	}
 	if (err) {
 		pr_err("cannot set up the event loop: %s\n", strerror(-err));
@@ -568,6 +720,8 @@ static void teardown_loop(struct dm_daemon *d)
 		close(d->stats_fd);
 	if (d->reload_fd >= 0)
 		close(d->reload_fd);
+	if (d->step_fd >= 0)
+		close(d->step_fd);
 	if (d->sig_fd >= 0)
 		close(d->sig_fd);
 }
@@ -675,7 +829,7 @@ int dm_daemon_run(const struct dm_cli *cli)
 	if (!d)
 		return DM_EXIT_RUNTIME;
 	d->cli = cli;
-	d->sig_fd = d->drain_fd = d->stats_fd = d->reload_fd = -1;
+	d->sig_fd = d->drain_fd = d->stats_fd = d->reload_fd = d->step_fd = -1;
 	rc = configure(d);
 	if (rc) {
 		free(d);

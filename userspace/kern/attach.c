@@ -700,6 +700,7 @@ static void set_ifslot(struct dm_loader *l, struct dm_iface *ifc)
 
 int dm_att_attach(struct dm_loader *l, struct dm_iface *ifc, int att)
 {
+	l->att_ops++;
 	return att == DM_ATT_XDP ? xdp_attach(l, ifc) : tc_attach(l, ifc, att - DM_ATT_TC_INGRESS);
 }
 
@@ -723,6 +724,8 @@ void dm_att_detach(struct dm_loader *l, struct dm_iface *ifc, int att, bool keep
 {
 	int d = att - DM_ATT_TC_INGRESS;
 
+	if (att == DM_ATT_XDP ? ifc->xdp_link >= 0 : ifc->tc_link[d] >= 0 || ifc->tc_legacy[d])
+		l->att_ops++;
 	if (att == DM_ATT_XDP) {
 		if (ifc->xdp_link >= 0) {
 			if (!keep_pins) {
@@ -801,6 +804,8 @@ int dm_iface_retarget(struct dm_loader *l, struct dicomon_bpf *skel, struct dm_i
 	struct dicomon_meta_bpf *meta = NULL;
 
 	memset(rt, 0, sizeof(*rt));
+	if (att == DM_ATT_XDP ? ifc->xdp_link >= 0 : ifc->tc_link[d] >= 0 || ifc->tc_legacy[d])
+		l->att_ops++;
 	if (att == DM_ATT_XDP) {
 		if (ifc->xdp_link < 0)
 			return 0;
@@ -837,6 +842,7 @@ void dm_retarget_undo(struct dm_loader *l, struct dm_retarget *rt)
 
 	if (!ifc)
 		return;
+	l->att_ops++;
 	if (rt->att == DM_ATT_XDP)
 		err = bpf_link_update(ifc->xdp_link, rt->old_fd, NULL);
 	else if (ifc->tc_link[d] >= 0)

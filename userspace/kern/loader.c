@@ -648,21 +648,40 @@ static bool bpf_cfg_equal(const struct dm_config *a, const struct dm_config *b)
 }
 
 /*
- * A reload in two halves (the daemon runs the first in a thread while its
- * loop keeps draining the ring buffer): what verifies, the new program and
- * the device-bound copies, is prepared first; the swap that follows only
- * updates links and filters.
+ * A reload in three parts (the daemon runs the second in a thread while its
+ * loop keeps draining the ring buffer): plan, prepare (what verifies: the new
+ * program and the device-bound copies), and a commit in bounded steps
+ * (dm_reload_step), each one kernel attachment change at most, so that the
+ * loop drains between them whatever the number of interfaces.
  */
+enum commit_phase {
+	C_SWAP,	   /* one attachment moved to the new program per step */
+	C_UNDO,	   /* a move failed (or a stop came): one moved back per step */
+	C_DROP,	   /* one interface no longer configured detached per step */
+	C_ADD,	   /* one configured interface added or re-hooked per step */
+	C_DONE,
+};
+
 struct dm_reload_prep {
 	struct dicomon_bpf *base; /* what the copies share maps with: the new program or l's */
 	struct dicomon_bpf *skel; /* the new program, NULL if none is needed or taken */
-	bool swap, tc_want[2];
+	struct dicomon_bpf *old;  /* l's before the swap, while interfaces removed still run it */
+	bool swap, tc_want[2], tc_mode_changed;
 	__u32 seed;
 	int n_meta;
 	int meta_ifindex[DM_MAX_IFACES];
 	struct dicomon_meta_bpf *meta[DM_MAX_IFACES];
 	struct dm_config cfg;
-	int err;
+	int err; /* of the preparation */
+	/* The commit's progress. */
+	enum commit_phase phase;
+	int i, a;     /* C_SWAP: the next attachment to move (interface, attachment point) */
+	int j;	      /* C_ADD: the next configured interface */
+	int k;	      /* moves done (and kept in rt for an undo) */
+	int ops;      /* attachment changes the last step made */
+	int commit_err;
+	char what[64]; /* what the last step did */
+	struct dm_retarget rt[(DM_MAX_IFACES - 1) * DM_ATT_MAX];
 };
 
 /* Will an XDP attachment for cfg's interface j want a device-bound copy (native mode)? */
@@ -710,12 +729,20 @@ int dm_reload_plan(struct dm_loader *l, const struct dm_config *cur, const struc
 	for (i = 0; i < cfg->n_ifaces; i++)
 		if (wants_meta(l, cfg, i, p->swap) && (ifx = if_nametoindex(cfg->ifaces[i].name)))
 			p->meta_ifindex[p->n_meta++] = ifx;
-	if (!p->swap && !p->n_meta) {
-		free(p);
-		return 0;
-	}
+	p->tc_mode_changed = cfg->tc_mode != l->tc_mode;
+	p->phase = p->swap ? C_SWAP : C_DROP;
 	*out = p;
 	return 0;
+}
+
+bool dm_reload_needs_prepare(const struct dm_reload_prep *p)
+{
+	return p->swap || p->n_meta;
+}
+
+int dm_reload_prep_err(const struct dm_reload_prep *p)
+{
+	return p->err;
 }
 
 /* The new program around the same state maps, loaded (verified). */
@@ -761,6 +788,7 @@ void dm_reload_prep_free(struct dm_reload_prep *p)
 	for (i = 0; i < p->n_meta; i++)
 		dicomon_meta_bpf__destroy(p->meta[i]);
 	dicomon_bpf__destroy(p->skel);
+	dicomon_bpf__destroy(p->old);
 	free(p);
 }
 
@@ -781,38 +809,6 @@ struct dicomon_meta_bpf *dm_take_pre_meta(struct dm_loader *l, struct dicomon_bp
 	return NULL;
 }
 
-/* Every attachment moved to n (prepared around the same maps), or none. */
-static int swap_program(struct dm_loader *l, struct dicomon_bpf *n)
-{
-	struct dm_retarget rt[(DM_MAX_IFACES - 1) * DM_ATT_MAX];
-	struct dicomon_bpf *old = l->skel;
-	int i, a, k = 0, err;
-
-	for (i = 0; i < l->n_ifaces; i++) {
-		for (a = 0; a < DM_ATT_MAX; a++) {
-			err = dm_iface_retarget(l, n, &l->ifaces[i], a, &rt[k]);
-			if (err) {
-				pr_err("reload: %s: cannot move %s to the new program: %s; "
-				       "keeping the old one everywhere\n",
-				       l->ifaces[i].name, dm_att_name(a), strerror(-err));
-				while (k--)
-					dm_retarget_undo(l, &rt[k]);
-				return err;
-			}
-			k++;
-		}
-	}
-	while (k--)
-		dm_retarget_commit(&rt[k]);
-	l->skel = n;
-	dicomon_bpf__destroy(old);
-	if (l->pin_root[0] &&
-	    (err = dm_pin_replace(bpf_map__fd(n->maps.rodata), l->pin_root, DM_PIN_CONFIG)))
-		pr_warn("cannot update %s/%s: %s\n", l->pin_root, DM_PIN_CONFIG, strerror(-err));
-	pr_info("reload: new program attached everywhere (links updated in place)\n");
-	return 0;
-}
-
 static int find_iface(const struct dm_config *cfg, const char *name)
 {
 	int i;
@@ -821,6 +817,84 @@ static int find_iface(const struct dm_config *cfg, const char *name)
 		if (!strcmp(cfg->ifaces[i].name, name))
 			return i;
 	return -1;
+}
+
+/*
+ * After the last move: every move kept, the copies they replaced freed; the
+ * old program is freed once no interface runs it (after C_DROP).
+ */
+static void swapped_step(struct dm_loader *l, struct dm_reload_prep *p)
+{
+	struct dicomon_bpf *n = p->skel;
+	int k, err;
+
+	for (k = p->k; k--;)
+		dm_retarget_commit(&p->rt[k]);
+	p->k = 0;
+	p->old = l->skel;
+	l->skel = n;
+	p->skel = NULL; /* l's now */
+	if (l->pin_root[0] &&
+	    (err = dm_pin_replace(bpf_map__fd(n->maps.rodata), l->pin_root, DM_PIN_CONFIG)))
+		pr_warn("cannot update %s/%s: %s\n", l->pin_root, DM_PIN_CONFIG, strerror(-err));
+	pr_info("reload: new program attached everywhere (links updated in place)\n");
+	snprintf(p->what, sizeof(p->what), "new program kept");
+	p->phase = C_DROP;
+}
+
+/*
+ * C_SWAP: the next attachment moved to the new program; a failure turns to
+ * C_UNDO. Interfaces the new configuration drops are not moved (nothing was
+ * prepared for them: a device-bound copy would be verified here, in the loop);
+ * they run the old program until C_DROP detaches them.
+ */
+static int swap_step(struct dm_loader *l, struct dm_reload_prep *p)
+{
+	struct dm_iface *ifc;
+	int a, err;
+
+	for (; p->i < l->n_ifaces; p->a = 0, p->i++) {
+		ifc = &l->ifaces[p->i];
+		while (p->a < DM_ATT_MAX && find_iface(&p->cfg, ifc->name) >= 0) {
+			a = p->a++;
+			err = dm_iface_retarget(l, p->skel, ifc, a, &p->rt[p->k]);
+			if (err) {
+				pr_err("reload: %s: cannot move %s to the new program: %s; "
+				       "keeping the old one everywhere\n",
+				       ifc->name, dm_att_name(a), strerror(-err));
+				p->commit_err = err;
+				p->phase = C_UNDO;
+				snprintf(p->what, sizeof(p->what), "%s %s not moved", ifc->name,
+					 dm_att_name(a));
+				return p->k ? 1 : err;
+			}
+			if (!p->rt[p->k].ifc)
+				continue; /* not attached there */
+			p->k++;
+			snprintf(p->what, sizeof(p->what), "%s %s moved", ifc->name,
+				 dm_att_name(a));
+			return 1;
+		}
+	}
+	swapped_step(l, p);
+	return 1;
+}
+
+/* C_UNDO: the last move taken back; the commit's error once none is left. */
+static int undo_step(struct dm_loader *l, struct dm_reload_prep *p)
+{
+	struct dm_retarget *rt;
+
+	if (!p->k)
+		return p->commit_err;
+	rt = &p->rt[--p->k];
+	dm_retarget_undo(l, rt);
+	snprintf(p->what, sizeof(p->what), "%s %s moved back", rt->ifc->name,
+		 dm_att_name(rt->att));
+	if (p->k)
+		return 1;
+	pr_info("reload: every attachment back on the running program\n");
+	return p->commit_err;
 }
 
 /* Re-attach the hooks of a kept interface whose settings changed. */
@@ -859,84 +933,138 @@ static int rehook(struct dm_loader *l, struct dm_iface *ifc, const struct dm_hoo
 	return err;
 }
 
-/* Interfaces no longer configured detached, the pins as cfg says. */
-static void drop_removed(struct dm_loader *l, const struct dm_config *cfg)
+/* C_DROP: the next interface no longer configured detached; then the pins as cfg says. */
+static void drop_step(struct dm_loader *l, struct dm_reload_prep *p)
 {
+	const struct dm_config *cfg = &p->cfg;
 	struct dm_iface *ifc;
 	int i;
 
-	for (i = 0; i < l->n_ifaces;) {
+	for (i = 0; i < l->n_ifaces; i++) {
 		ifc = &l->ifaces[i];
-		if (find_iface(cfg, ifc->name) >= 0) {
-			i++;
+		if (find_iface(cfg, ifc->name) >= 0)
 			continue;
-		}
 		pr_info("reload: %s removed\n", ifc->name);
+		snprintf(p->what, sizeof(p->what), "%s removed", ifc->name);
 		dm_iface_detach(l, ifc, false);
 		memmove(ifc, ifc + 1, (l->n_ifaces - i - 1) * sizeof(*ifc));
 		dm_iface_reset(&l->ifaces[--l->n_ifaces]);
+		return;
 	}
+	dicomon_bpf__destroy(p->old); /* nothing runs it now */
+	p->old = NULL;
 	l->tc_mode = cfg->tc_mode;
 	if (l->pin_links != cfg->pin_links) {
 		l->pin_links = cfg->pin_links;
 		for (i = 0; i < l->n_ifaces; i++)
 			dm_iface_repin(l, &l->ifaces[i]);
 	}
+	snprintf(p->what, sizeof(p->what), "old program released, pins");
+	p->phase = C_ADD;
 }
 
-/* Hooks of kept interfaces as cfg says, new interfaces attached. */
-static void add_and_rehook(struct dm_loader *l, const struct dm_config *cfg, bool tc_mode_changed)
+/* A configured interface not attached so far: attached (a warning if it cannot be). */
+static void add_iface(struct dm_loader *l, const struct dm_config *cfg, int j,
+		      const struct dm_hooks *h)
 {
-	struct dm_iface *ifc;
+	struct dm_iface *ifc = &l->ifaces[l->n_ifaces];
+	int e;
+
+	dm_iface_reset(ifc);
+	snprintf(ifc->name, sizeof(ifc->name), "%s", cfg->ifaces[j].name);
+	ifc->want = *h;
+	ifc->ifindex = if_nametoindex(ifc->name);
+	e = ifc->ifindex ? dm_iface_attach(l, ifc) : -ENODEV;
+	if (e) {
+		pr_warn("reload: %s: not attached: %s\n", ifc->name, strerror(-e));
+		dm_iface_reset(ifc);
+		return;
+	}
+	pr_info("reload: %s added\n", ifc->name);
+	l->n_ifaces++;
+}
+
+/*
+ * C_ADD: the next configured interface whose hooks change re-hooked, or a new
+ * one attached (unchanged ones are passed over in the same step).
+ */
+static void add_step(struct dm_loader *l, struct dm_reload_prep *p)
+{
+	const struct dm_config *cfg = &p->cfg;
 	struct dm_hooks h;
 	int i, j, e;
 
-	for (j = 0; j < cfg->n_ifaces; j++) {
+	while (p->j < cfg->n_ifaces) {
+		j = p->j++;
 		dm_iface_hooks(cfg, j, &h);
 		for (i = 0; i < l->n_ifaces && strcmp(l->ifaces[i].name, cfg->ifaces[j].name); i++)
 			;
-		if (i < l->n_ifaces) {
-			if ((memcmp(&h, &l->ifaces[i].want, sizeof(h)) || tc_mode_changed) &&
-			    (e = rehook(l, &l->ifaces[i], &h, tc_mode_changed)))
-				pr_warn("reload: %s: hooks not all re-attached: %s\n",
-					l->ifaces[i].name, strerror(-e));
-			continue;
+		if (i == l->n_ifaces) {
+			snprintf(p->what, sizeof(p->what), "%s added", cfg->ifaces[j].name);
+			add_iface(l, cfg, j, &h);
+			return;
 		}
-		ifc = &l->ifaces[l->n_ifaces];
-		dm_iface_reset(ifc);
-		snprintf(ifc->name, sizeof(ifc->name), "%s", cfg->ifaces[j].name);
-		ifc->want = h;
-		ifc->ifindex = if_nametoindex(ifc->name);
-		e = ifc->ifindex ? dm_iface_attach(l, ifc) : -ENODEV;
-		if (e) {
-			pr_warn("reload: %s: not attached: %s\n", ifc->name, strerror(-e));
-			dm_iface_reset(ifc);
+		if (!memcmp(&h, &l->ifaces[i].want, sizeof(h)) && !p->tc_mode_changed)
 			continue;
-		}
-		pr_info("reload: %s added\n", ifc->name);
-		l->n_ifaces++;
+		snprintf(p->what, sizeof(p->what), "%s re-hooked", cfg->ifaces[j].name);
+		e = rehook(l, &l->ifaces[i], &h, p->tc_mode_changed);
+		if (e)
+			pr_warn("reload: %s: hooks not all re-attached: %s\n", l->ifaces[i].name,
+				strerror(-e));
+		return;
 	}
+	snprintf(p->what, sizeof(p->what), "interfaces done");
+	p->phase = C_DONE;
 }
 
-int dm_reload_commit(struct dm_loader *l, const struct dm_config *cfg, struct dm_reload_prep *p)
+int dm_reload_step(struct dm_loader *l, struct dm_reload_prep *p)
 {
-	bool tc_mode_changed = cfg->tc_mode != l->tc_mode;
-	int err = 0;
+	unsigned long ops = l->att_ops;
+	int r = 1;
 
-	if (p && p->err)
+	if (p->err)
 		return p->err;
 	l->prep = p; /* attach.c takes the prepared device-bound copies from here */
-	if (p && p->skel) {
-		err = swap_program(l, p->skel);
-		if (!err)
-			p->skel = NULL; /* l's now */
-	}
-	if (!err) {
-		drop_removed(l, cfg);
-		add_and_rehook(l, cfg, tc_mode_changed);
+	p->what[0] = 0;
+	switch (p->phase) {
+	case C_SWAP:
+		r = p->skel ? swap_step(l, p) : (p->phase = C_DROP, 1);
+		break;
+	case C_UNDO:
+		r = undo_step(l, p);
+		break;
+	case C_DROP:
+		drop_step(l, p);
+		break;
+	case C_ADD:
+		add_step(l, p);
+		break;
+	case C_DONE:
+		break;
 	}
 	l->prep = NULL;
-	return err;
+	p->ops = l->att_ops - ops;
+	return r < 0 ? r : p->phase == C_DONE ? 0 : 1;
+}
+
+const char *dm_reload_step_what(const struct dm_reload_prep *p, int *ops)
+{
+	*ops = p->ops;
+	return p->what;
+}
+
+int dm_reload_settle(struct dm_loader *l, struct dm_reload_prep *p)
+{
+	int r;
+
+	if (p->phase == C_SWAP && p->skel) {
+		pr_info("reload: stopped half-way: moving %d attachment(s) back\n", p->k);
+		p->commit_err = -ECANCELED;
+		p->phase = C_UNDO;
+	}
+	while ((r = dm_reload_step(l, p)) > 0)
+		;
+	return r;
 }
 
 int dm_loader_reload(struct dm_loader *l, const struct dm_config *cur, const struct dm_config *cfg)
@@ -946,9 +1074,10 @@ int dm_loader_reload(struct dm_loader *l, const struct dm_config *cur, const str
 
 	if (err)
 		return err;
-	if (p)
+	if (dm_reload_needs_prepare(p))
 		dm_reload_prepare(p);
-	err = dm_reload_commit(l, cfg, p);
+	while ((err = dm_reload_step(l, p)) > 0)
+		;
 	dm_reload_prep_free(p);
 	return err;
 }

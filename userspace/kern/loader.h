@@ -50,7 +50,8 @@ struct dm_loader {
 	bool state_unusable; /* open failed because of the pins (busy, layout) */
 	__u32 hash_seed;     /* dm_flows slots depend on it: kept while the table lives */
 	__u32 flow_slots, overflow_entries, ringbuf_bytes; /* as the maps really are */
-	struct dm_reload_prep *prep; /* during dm_reload_commit(): what was prepared */
+	struct dm_reload_prep *prep; /* during dm_reload_step(): what was prepared */
+	unsigned long att_ops;	     /* attachment changes asked of the kernel (attach.c) */
 };
 
 /* open -> set rodata and map sizes -> load, with fresh unpinned maps. No attachment. */
@@ -78,18 +79,32 @@ int dm_loader_attach(struct dm_loader *l, const struct dm_config *cfg);
  */
 int dm_loader_reload(struct dm_loader *l, const struct dm_config *cur, const struct dm_config *cfg);
 /*
- * dm_loader_reload() in three steps, so that what verifies runs off the
- * daemon's loop. plan (caller's thread, quick): interfaces checked (-ENODEV),
- * *out what must be prepared, or NULL if nothing slow is needed. prepare (any
- * thread; it reads l's maps, changes nothing of l): the new program and the
- * device-bound XDP copies loaded. commit (caller's thread again, no other
- * change to l in between; p may be NULL): links and filters moved, interfaces
- * added and removed. Free p after the commit, or instead of it.
+ * dm_loader_reload() in parts, so that what verifies runs off the daemon's
+ * loop and the rest in steps short enough for the loop to go on between them.
+ * plan (caller's thread, quick): interfaces checked (-ENODEV), *out the
+ * reload's state. prepare (any thread, only if dm_reload_needs_prepare(); it
+ * reads l's maps, changes nothing of l): the new program and the device-bound
+ * XDP copies loaded; dm_reload_prep_err() says if that failed. step (caller's
+ * thread again, no other change to l in between): one bounded part of the
+ * commit, at most one attachment moved, added or removed (an interface added
+ * is one step however many hooks it has); returns 1 while more is to do, 0
+ * when done, -errno when a move failed and every attachment already moved is
+ * back on the running program (in later steps, one per step: the running
+ * configuration is then unchanged). Every attachment moves before any
+ * interface is added or removed; those are best effort, as at start (a
+ * warning each). settle: a stop during the commit: before every attachment
+ * moved, the moved ones go back (-ECANCELED); after, the rest is done (0).
+ * Free p after the commit, or instead of it.
  */
 int dm_reload_plan(struct dm_loader *l, const struct dm_config *cur, const struct dm_config *cfg,
 		   struct dm_reload_prep **out);
+bool dm_reload_needs_prepare(const struct dm_reload_prep *p);
 void dm_reload_prepare(struct dm_reload_prep *p);
-int dm_reload_commit(struct dm_loader *l, const struct dm_config *cfg, struct dm_reload_prep *p);
+int dm_reload_prep_err(const struct dm_reload_prep *p);
+int dm_reload_step(struct dm_loader *l, struct dm_reload_prep *p);
+/* What the last step did (static text in p) and how many attachment changes it made. */
+const char *dm_reload_step_what(const struct dm_reload_prep *p, int *ops);
+int dm_reload_settle(struct dm_loader *l, struct dm_reload_prep *p);
 void dm_reload_prep_free(struct dm_reload_prep *p);
 /* A device-bound copy prepared for ifindex around skel (ownership passes), or NULL. */
 struct dicomon_meta_bpf *dm_take_pre_meta(struct dm_loader *l, struct dicomon_bpf *skel,
