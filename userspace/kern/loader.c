@@ -216,20 +216,14 @@ int dm_loader_load(struct dm_loader *l, const struct dm_config *cfg)
 	return 0;
 }
 
-/* The hash seed of the program that last ran on the pinned table. */
-static int pinned_seed(const char *root, __u32 *seed)
+/* The hash seed in a .rodata map (fd, closed here): .rodata starts with cfg (dicomon_bpf__rodata). */
+static int rodata_seed(int fd, __u32 *seed)
 {
 	struct bpf_map_info info;
 	__u32 zero = 0, ilen = sizeof(info);
-	char path[PATH_MAX];
 	void *val = NULL;
-	int fd, err = 0;
+	int err = 0;
 
-	if (dm_pin_path(path, sizeof(path), root, DM_PIN_CONFIG))
-		return -ENAMETOOLONG;
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return -errno;
 	memset(&info, 0, sizeof(info));
 	if (bpf_obj_get_info_by_fd(fd, &info, &ilen))
 		err = -errno;
@@ -239,11 +233,23 @@ static int pinned_seed(const char *root, __u32 *seed)
 		err = -ENOMEM;
 	else if (bpf_map_lookup_elem(fd, &zero, val))
 		err = -errno;
-	else /* .rodata starts with cfg (dicomon_bpf__rodata) */
+	else
 		*seed = ((struct dm_bpf_config *)val)->hash_seed;
 	free(val);
 	close(fd);
 	return err;
+}
+
+/* The hash seed of the program that last ran on the pinned table. */
+static int pinned_seed(const char *root, __u32 *seed)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if (dm_pin_path(path, sizeof(path), root, DM_PIN_CONFIG))
+		return -ENAMETOOLONG;
+	fd = bpf_obj_get(path);
+	return fd < 0 ? -errno : rodata_seed(fd, seed);
 }
 
 /* Why a pinned map cannot be reused; "" if it can. */
@@ -335,28 +341,9 @@ static int reuse_pinned(struct dm_loader *l, bool reused[DM_STATE_MAPS])
 /* The hash seed in the .rodata of program prog_id (the table's slots depend on it). */
 static int running_seed(struct dm_loader *l, __u32 prog_id, __u32 *seed)
 {
-	struct bpf_map_info info;
-	__u32 zero = 0, ilen = sizeof(info);
-	void *val = NULL;
-	int fd, err = 0;
+	int fd = dm_prog_map_fd(prog_id, bpf_map__name(l->skel->maps.rodata));
 
-	fd = dm_prog_map_fd(prog_id, bpf_map__name(l->skel->maps.rodata));
-	if (fd < 0)
-		return fd;
-	memset(&info, 0, sizeof(info));
-	if (bpf_obj_get_info_by_fd(fd, &info, &ilen))
-		err = -errno;
-	else if (info.value_size < sizeof(struct dm_bpf_config))
-		err = -EINVAL;
-	else if (!(val = calloc(1, info.value_size)))
-		err = -ENOMEM;
-	else if (bpf_map_lookup_elem(fd, &zero, val))
-		err = -errno;
-	else
-		*seed = ((struct dm_bpf_config *)val)->hash_seed;
-	free(val);
-	close(fd);
-	return err;
+	return fd < 0 ? fd : rodata_seed(fd, seed);
 }
 
 /*
