@@ -224,8 +224,15 @@ for st in "${STEPS[@]}"; do
     write_cfg "$ports" "$BPFFS/a" "$ifs"
     if [[ $what == fail ]]; then
         IDS_BEFORE=$(xdp_ids)
+        n0=$(grep -c 'loading the new program in a thread' "$DERR" || true)
         kill -HUP "$PIDA"
-        sleep 0.05 # planned (gw-x2 exists), not yet committed (verifying takes 0.1 s+)
+        # Planned (gw-x2 existed then) and not yet committed: the thread verifies
+        # the program and a device-bound copy per interface (0.1 s+ each), while
+        # this polls every 10 ms for the plan's log line.
+        for _ in $(seq 1000); do
+            (($(grep -c 'loading the new program in a thread' "$DERR" || true) > n0)) && break
+            sleep 0.01
+        done
         ip -n "$NS_GW" link del gw-x2
         failed() { grep -qs '"event":"reload","ok":false' "$RUN"; }
         e2e_wait_for 10 "the reload failing" failed || true
