@@ -316,7 +316,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_ARGS ?=
 FUZZ_TARGETS := assoc dimse pdu_buf evidence
 FUZZ_DIR := $(OUTPUT)/fuzz
-FUZZ_LIB_SRCS := $(addprefix userspace/decode/,pdu.c assoc_decode.c assoc_userinfo.c dimse.c \
+FUZZ_LIB_SRCS := $(addprefix userspace/decode/,pdu.c assoc_decode.c assoc_userinfo.c cmdkeep.c dimse.c \
 	fingerprint.c decode_json.c uids.c uid_lookup.c) \
 	$(addprefix userspace/lib/,names.c pcapio.c log.c lru.c) userspace/output/evidence.c \
 	tests/unit/decode_views.c
