@@ -142,8 +142,10 @@ test-bpf: $(BPF_TEST)
 	$(Q)for t in $(BPF_TEST); do $$t || exit 1; done
 
 # `dicomon replay` on recorded captures (root: BPF_PROG_TEST_RUN).
-test-replay: $(OUTPUT)/dicomon $(OUTPUT)/tests/gen_flood
+test-replay: $(OUTPUT)/dicomon $(OUTPUT)/tests/gen_flood $(OUTPUT)/tests/gen_canary
 	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) tests/replay/test_replay_cli.sh
+	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) GEN_CANARY=$(abspath $(OUTPUT)/tests/gen_canary) \
+		tests/replay/test_evidence_canary.sh
 	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) GEN_FLOOD=$(abspath $(OUTPUT)/tests/gen_flood) \
 		tests/flood/test_flood.sh
 	$(Q)tests/replay/check_replay.sh tests/replay/captures $(abspath $(OUTPUT)/dicomon)
@@ -168,6 +170,11 @@ $(OUTPUT)/tests/gen_adversarial: tests/adversarial/gen_adversarial.c $(TESTLIB_O
 
 # Floods of half-open A-ASSOCIATE-RQs (tests/flood): the capture generator.
 $(OUTPUT)/tests/gen_flood: tests/flood/gen_flood.c $(TESTLIB_OBJS) | $(OUTPUT)/tests
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -Itests/lib $^ -o $@
+
+# The planted-canary capture of the evidence redaction test (tests/replay).
+$(OUTPUT)/tests/gen_canary: tests/replay/gen_canary.c $(TESTLIB_OBJS) | $(OUTPUT)/tests
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(USER_CFLAGS) -Itests/lib $^ -o $@
 
