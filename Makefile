@@ -252,9 +252,17 @@ test-kernels: $(OUTPUT)/dicomon $(BPF_TEST) $(OUTPUT)/tests/vlan_toggle.bpf.o \
 	$(Q)KERNELS="$(KERNELS)" DM_KERNEL_SUITE=$(KERNEL_SUITE) OUTPUT=$(abspath $(OUTPUT)) \
 		tests/kernels/run.sh
 
+# The evidence redactor's throughput (tests/bench/redact_bench.c), userspace only.
+$(OUTPUT)/tests/redact_bench: tests/bench/redact_bench.c $(OUTPUT)/user/output/evidence.o \
+		$(OUTPUT)/user/decode/cmdkeep.o $(OUTPUT)/user/lib/lru.o $(OUTPUT)/user/lib/log.o \
+		$(OUTPUT)/user/lib/pcapio.o | $(OUTPUT)/tests
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(USER_CFLAGS) $^ -o $@ $(LIBS)
+
 # Per-packet cost against the no-op program, then replay throughput against tshark.
-bench: $(BENCH) $(OUTPUT)/dicomon $(OUTPUT)/tests/gen_flood
+bench: $(BENCH) $(OUTPUT)/dicomon $(OUTPUT)/tests/gen_flood $(OUTPUT)/tests/redact_bench
 	$(Q)$(BENCH) $(BENCH_ARGS)
+	$(Q)$(OUTPUT)/tests/redact_bench
 	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) tests/bench/replay_bench.sh
 	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) GEN_FLOOD=$(abspath $(OUTPUT)/tests/gen_flood) \
 		tests/bench/flood_bench.sh
