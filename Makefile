@@ -142,8 +142,10 @@ test-bpf: $(BPF_TEST)
 	$(Q)for t in $(BPF_TEST); do $$t || exit 1; done
 
 # `dicomon replay` on recorded captures (root: BPF_PROG_TEST_RUN).
-test-replay: $(OUTPUT)/dicomon $(OUTPUT)/tests/gen_flood
+test-replay: $(OUTPUT)/dicomon $(OUTPUT)/tests/gen_flood $(OUTPUT)/tests/gen_canary
 	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) tests/replay/test_replay_cli.sh
+	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) GEN_CANARY=$(abspath $(OUTPUT)/tests/gen_canary) \
+		tests/replay/test_evidence_canary.sh
 	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) GEN_FLOOD=$(abspath $(OUTPUT)/tests/gen_flood) \
 		tests/flood/test_flood.sh
 	$(Q)tests/replay/check_replay.sh tests/replay/captures $(abspath $(OUTPUT)/dicomon)
@@ -168,6 +170,11 @@ $(OUTPUT)/tests/gen_adversarial: tests/adversarial/gen_adversarial.c $(TESTLIB_O
 
 # Floods of half-open A-ASSOCIATE-RQs (tests/flood): the capture generator.
 $(OUTPUT)/tests/gen_flood: tests/flood/gen_flood.c $(TESTLIB_OBJS) | $(OUTPUT)/tests
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -Itests/lib $^ -o $@
+
+# The planted-canary capture of the evidence redaction test (tests/replay).
+$(OUTPUT)/tests/gen_canary: tests/replay/gen_canary.c $(TESTLIB_OBJS) | $(OUTPUT)/tests
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(USER_CFLAGS) -Itests/lib $^ -o $@
 
@@ -245,9 +252,17 @@ test-kernels: $(OUTPUT)/dicomon $(BPF_TEST) $(OUTPUT)/tests/vlan_toggle.bpf.o \
 	$(Q)KERNELS="$(KERNELS)" DM_KERNEL_SUITE=$(KERNEL_SUITE) OUTPUT=$(abspath $(OUTPUT)) \
 		tests/kernels/run.sh
 
+# The evidence redactor's throughput (tests/bench/redact_bench.c), userspace only.
+$(OUTPUT)/tests/redact_bench: tests/bench/redact_bench.c $(OUTPUT)/user/output/evidence.o \
+		$(OUTPUT)/user/decode/cmdkeep.o $(OUTPUT)/user/lib/lru.o $(OUTPUT)/user/lib/log.o \
+		$(OUTPUT)/user/lib/pcapio.o | $(OUTPUT)/tests
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(USER_CFLAGS) $^ -o $@ $(LIBS)
+
 # Per-packet cost against the no-op program, then replay throughput against tshark.
-bench: $(BENCH) $(OUTPUT)/dicomon $(OUTPUT)/tests/gen_flood
+bench: $(BENCH) $(OUTPUT)/dicomon $(OUTPUT)/tests/gen_flood $(OUTPUT)/tests/redact_bench
 	$(Q)$(BENCH) $(BENCH_ARGS)
+	$(Q)$(OUTPUT)/tests/redact_bench
 	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) tests/bench/replay_bench.sh
 	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) GEN_FLOOD=$(abspath $(OUTPUT)/tests/gen_flood) \
 		tests/bench/flood_bench.sh
@@ -316,7 +331,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_ARGS ?=
 FUZZ_TARGETS := assoc dimse pdu_buf evidence
 FUZZ_DIR := $(OUTPUT)/fuzz
-FUZZ_LIB_SRCS := $(addprefix userspace/decode/,pdu.c assoc_decode.c assoc_userinfo.c dimse.c \
+FUZZ_LIB_SRCS := $(addprefix userspace/decode/,pdu.c assoc_decode.c assoc_userinfo.c cmdkeep.c dimse.c \
 	fingerprint.c decode_json.c uids.c uid_lookup.c) \
 	$(addprefix userspace/lib/,names.c pcapio.c log.c lru.c) userspace/output/evidence.c \
 	tests/unit/decode_views.c

@@ -245,13 +245,13 @@ json_object *dm_dimse_json(const struct dm_dimse_cmd *c)
 		json_object_object_add(o, "status", so);
 	}
 	if (p & DM_DC_ERROR_ID)
-		dm_json_add_int(o, "error_id", c->error_id);
+		json_object_object_add(o, "error_id_present", json_object_new_boolean(1));
 	if (p & DM_DC_ERROR_COMMENT)
 		dm_json_add_int(o, "error_comment_length", c->error_comment_len);
 	if (p & DM_DC_EVENT_TYPE)
-		dm_json_add_int(o, "event_type_id", c->event_type);
+		json_object_object_add(o, "event_type_id_present", json_object_new_boolean(1));
 	if (p & DM_DC_ACTION_TYPE)
-		dm_json_add_int(o, "action_type_id", c->action_type);
+		json_object_object_add(o, "action_type_id_present", json_object_new_boolean(1));
 	if (p & DM_DC_REMAINING)
 		dm_json_add_int(o, "remaining", c->remaining);
 	if (p & DM_DC_COMPLETED)

@@ -5,7 +5,7 @@
 # turn (the link fails if one is missing); keep it to that.
 
 MODULES_test_assoc_decode := decode/assoc_decode decode/assoc_userinfo decode/decode_json \
-	decode/dimse decode/fingerprint decode/pdu decode/uid_lookup decode/uids lib/names \
+	decode/cmdkeep decode/dimse decode/fingerprint decode/pdu decode/uid_lookup decode/uids lib/names \
 	tests/decode_views
 MODULES_test_assoc_hostile := decode/assoc_decode decode/assoc_userinfo decode/pdu
 MODULES_test_cli := config/cli config/config config/keys config/options config/yaml_config \
@@ -13,7 +13,7 @@ MODULES_test_cli := config/cli config/config config/keys config/options config/y
 MODULES_test_config := config/config config/keys lib/log lib/netaddr
 MODULES_test_counters := assoc/cmdasm assoc/httpasm assoc/integrity assoc/record assoc/table \
 	config/config config/keys core/counters core/pipeline decode/assoc_decode \
-	decode/assoc_userinfo decode/decode_json decode/dicomweb decode/dimse decode/fingerprint \
+	decode/assoc_userinfo decode/decode_json decode/dicomweb decode/cmdkeep decode/dimse decode/fingerprint \
 	decode/pdu decode/uid_lookup decode/uids detect/policy detect/rules kern/attach kern/flows kern/hooks kern/takeover \
 	kern/kcount kern/loader kern/netdev kern/pin kern/tcorder kern/tcwatch lib/clock lib/log \
 	lib/loop lib/lru lib/names lib/netaddr lib/pcapio output/assoc_metrics \
@@ -22,25 +22,25 @@ MODULES_test_counters := assoc/cmdasm assoc/httpasm assoc/integrity assoc/record
 MODULES_test_daemon_parts := kern/pin kern/tcorder lib/log lib/loop lib/names
 MODULES_test_dicomweb := decode/dicomweb
 MODULES_test_dimse := decode/assoc_decode decode/assoc_userinfo decode/decode_json \
-	decode/dimse decode/fingerprint decode/pdu decode/uid_lookup decode/uids lib/names \
+	decode/cmdkeep decode/dimse decode/fingerprint decode/pdu decode/uid_lookup decode/uids lib/names \
 	tests/decode_views
 MODULES_test_eve := assoc/cmdasm assoc/integrity assoc/record assoc/table \
-	decode/assoc_decode decode/assoc_userinfo decode/decode_json decode/dicomweb decode/dimse \
+	decode/assoc_decode decode/assoc_userinfo decode/decode_json decode/dicomweb decode/cmdkeep decode/dimse \
 	decode/fingerprint decode/pdu decode/uid_lookup decode/uids lib/clock lib/lru lib/names \
 	lib/netaddr output/eve output/lines
-MODULES_test_evidence := lib/log lib/lru lib/pcapio output/evidence
+MODULES_test_evidence := decode/cmdkeep lib/log lib/lru lib/pcapio output/evidence
 MODULES_test_feed := assoc/cmdasm assoc/integrity assoc/record assoc/table config/config \
 	config/keys decode/assoc_decode decode/assoc_userinfo decode/decode_json decode/dicomweb \
-	decode/dimse decode/fingerprint decode/pdu decode/uid_lookup decode/uids lib/clock lib/log \
+	decode/cmdkeep decode/dimse decode/fingerprint decode/pdu decode/uid_lookup decode/uids lib/clock lib/log \
 	lib/lru lib/names lib/netaddr output/eve output/feed output/lines
 MODULES_test_fingerprint := decode/assoc_decode decode/assoc_userinfo decode/decode_json \
 	decode/fingerprint decode/pdu
 MODULES_test_fuzz_regress := decode/assoc_decode decode/assoc_userinfo decode/decode_json \
-	decode/dimse decode/fingerprint decode/pdu decode/uid_lookup decode/uids lib/log lib/lru \
+	decode/cmdkeep decode/dimse decode/fingerprint decode/pdu decode/uid_lookup decode/uids lib/log lib/lru \
 	lib/names lib/pcapio output/evidence tests/decode_views
 MODULES_test_integrity := assoc/cmdasm assoc/httpasm assoc/integrity assoc/record \
 	assoc/table config/config config/keys core/counters core/pipeline decode/assoc_decode \
-	decode/assoc_userinfo decode/decode_json decode/dicomweb decode/dimse decode/fingerprint \
+	decode/assoc_userinfo decode/decode_json decode/dicomweb decode/cmdkeep decode/dimse decode/fingerprint \
 	decode/pdu decode/uid_lookup decode/uids detect/policy detect/rules kern/attach kern/flows kern/hooks kern/takeover \
 	kern/kcount kern/loader kern/netdev kern/pin kern/tcorder kern/tcwatch lib/clock lib/log \
 	lib/loop lib/lru lib/names lib/netaddr lib/pcapio output/assoc_metrics \
@@ -53,24 +53,24 @@ MODULES_test_keydoc := config/config config/keydoc config/keys config/options \
 MODULES_test_lru := lib/lru
 MODULES_test_metrics := assoc/cmdasm assoc/httpasm assoc/integrity assoc/record assoc/table \
 	config/config config/keys core/counters core/pipeline decode/assoc_decode \
-	decode/assoc_userinfo decode/decode_json decode/dicomweb decode/dimse decode/fingerprint \
+	decode/assoc_userinfo decode/decode_json decode/dicomweb decode/cmdkeep decode/dimse decode/fingerprint \
 	decode/pdu decode/uid_lookup decode/uids detect/policy detect/rules kern/attach kern/flows kern/hooks kern/takeover \
 	kern/kcount kern/loader kern/netdev kern/pin kern/tcorder kern/tcwatch lib/clock lib/log \
 	lib/loop lib/lru lib/names lib/netaddr lib/pcapio output/assoc_metrics \
 	output/attach_metrics output/eve output/evidence output/feed output/lines output/metrics \
 	output/stats
 MODULES_test_names := assoc/cmdasm assoc/record config/keys decode/assoc_decode \
-	decode/assoc_userinfo decode/decode_json decode/dicomweb decode/dimse decode/fingerprint \
+	decode/assoc_userinfo decode/decode_json decode/dicomweb decode/cmdkeep decode/dimse decode/fingerprint \
 	decode/pdu decode/uid_lookup decode/uids kern/pin kern/tcorder lib/clock lib/log lib/lru \
 	lib/names lib/netaddr output/eve output/feed output/lines
 MODULES_test_netaddr := lib/netaddr
 MODULES_test_pcapio := lib/pcapio
 MODULES_test_pdu := decode/assoc_decode decode/assoc_userinfo decode/decode_json \
-	decode/dimse decode/fingerprint decode/pdu decode/uid_lookup decode/uids lib/names \
+	decode/cmdkeep decode/dimse decode/fingerprint decode/pdu decode/uid_lookup decode/uids lib/names \
 	tests/decode_views
 MODULES_test_pipeline := assoc/cmdasm assoc/httpasm assoc/integrity assoc/record assoc/table \
 	config/config config/keys core/counters core/pipeline decode/assoc_decode \
-	decode/assoc_userinfo decode/decode_json decode/dicomweb decode/dimse decode/fingerprint \
+	decode/assoc_userinfo decode/decode_json decode/dicomweb decode/cmdkeep decode/dimse decode/fingerprint \
 	decode/pdu decode/uid_lookup decode/uids detect/policy detect/rules kern/attach kern/flows kern/hooks kern/takeover \
 	kern/kcount kern/loader kern/netdev kern/pin kern/tcorder kern/tcwatch lib/clock lib/log \
 	lib/loop lib/lru lib/names lib/netaddr lib/pcapio output/assoc_metrics \
@@ -78,14 +78,14 @@ MODULES_test_pipeline := assoc/cmdasm assoc/httpasm assoc/integrity assoc/record
 	output/stats
 MODULES_test_reassembly := assoc/cmdasm assoc/httpasm assoc/integrity assoc/record \
 	assoc/table decode/assoc_decode decode/assoc_userinfo decode/decode_json decode/dicomweb \
-	decode/dimse decode/fingerprint decode/pdu decode/uid_lookup decode/uids lib/lru lib/names
+	decode/cmdkeep decode/dimse decode/fingerprint decode/pdu decode/uid_lookup decode/uids lib/lru lib/names
 MODULES_test_rules := assoc/cmdasm assoc/integrity assoc/record assoc/table config/config \
 	config/keys config/yaml_config decode/assoc_decode decode/assoc_userinfo decode/decode_json \
-	decode/dicomweb decode/dimse decode/fingerprint decode/pdu decode/uid_lookup decode/uids \
+	decode/dicomweb decode/cmdkeep decode/dimse decode/fingerprint decode/pdu decode/uid_lookup decode/uids \
 	detect/policy detect/rules lib/clock lib/log lib/lru lib/names lib/netaddr output/eve \
 	output/lines
 MODULES_test_table := assoc/cmdasm assoc/integrity assoc/record assoc/table \
-	decode/assoc_decode decode/assoc_userinfo decode/decode_json decode/dimse \
+	decode/assoc_decode decode/assoc_userinfo decode/decode_json decode/cmdkeep decode/dimse \
 	decode/fingerprint decode/pdu decode/uid_lookup decode/uids lib/lru lib/names
 MODULES_test_tcorder := kern/tcorder
 MODULES_test_uids := decode/pdu decode/uid_lookup decode/uids

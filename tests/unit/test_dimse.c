@@ -15,6 +15,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "dicomon.h"
+#include "decode/cmdkeep.h"
 #include "decode/decode_json.h"
 #include "decode/dimse.h"
 #include "lib/names.h"
@@ -207,7 +208,7 @@ static void test_all_fields(void **state)
 	assert_null(dm_priority_name(3));
 	assert_true(d.present & DM_DC_AFFECTED_INST);
 
-	/* A failed C-STORE-RSP with error elements: presence, lengths and the id only. */
+	/* A failed C-STORE-RSP with error elements: presence and lengths only (allow-list). */
 	begin(1, 0x03);
 	ub_elem_str(&b, 0x0002, "1.2.840.10008.5.1.4.1.1.2", 0);
 	ub_elem_us(&b, 0x0100, 0x8001);
@@ -216,12 +217,13 @@ static void test_all_fields(void **state)
 	ub_elem_us(&b, 0x0900, 0xa700);
 	ub_elem(&b, 0x0901, "\x10\x00\x10\x00", 4);
 	ub_elem_str(&b, 0x0902, ERROR_COMMENT, ' ');
-	ub_elem_us(&b, 0x0903, 77);
+	ub_elem_us(&b, 0x0903, 0xbeef);
 	ub_elem_str(&b, 0x1000, UB_INSTANCE_UID, 0);
 	expect_clean_n(end());
 	assert_true(d.present & DM_DC_OFFENDING);
 	assert_int_equal(d.error_comment_len, 18);
-	assert_int_equal(d.error_id, 77);
+	assert_true(d.present & DM_DC_ERROR_ID);
+	assert_null(memmem(&d, sizeof(d), "\xef\xbe", 2)); /* the error id: off the allow-list */
 	assert_string_equal(dm_status_name(d.command, d.status), "Refused: Out of resources");
 	/* Not kept: the instance UID and the comment appear nowhere, JSON included. */
 	assert_null(memmem(&d, sizeof(d), UB_INSTANCE_UID, strlen(UB_INSTANCE_UID)));
@@ -238,12 +240,35 @@ static void test_all_fields(void **state)
 	begin(1, 0x03);
 	ub_cmd_valid(&b, 0x0100);
 	expect_clean_n(end());
-	assert_int_equal(d.event_type, 1);
+	assert_true(d.present & DM_DC_EVENT_TYPE);
 	begin(1, 0x03);
 	ub_cmd_valid(&b, 0x0130);
 	expect_clean_n(end());
-	assert_int_equal(d.action_type, 2);
+	assert_true(d.present & DM_DC_ACTION_TYPE);
 	assert_string_equal(d.requested_sop_class, "1.2.840.10008.5.1.4.1.1.2");
+}
+
+/* The allow-list (issue 14): exactly these command elements' values may be shown. */
+static void test_allow_list(void **state)
+{
+	static const uint16_t kept[] = {0x0000, 0x0002, 0x0003, 0x0100, 0x0110, 0x0120,
+					0x0600, 0x0700, 0x0800, 0x0900, 0x1000, 0x1001,
+					0x1020, 0x1021, 0x1022, 0x1023, 0x1030, 0x1031};
+	uint32_t e, n = 0;
+
+	(void)state;
+	for (e = 0; e <= 0xffff; e++)
+		n += dm_cmd_value_max((uint16_t)e) != 0;
+	assert_int_equal(n, sizeof(kept) / sizeof(kept[0]));
+	for (e = 0; e < sizeof(kept) / sizeof(kept[0]); e++)
+		assert_true(dm_cmd_value_max(kept[e]) >= 2);
+	assert_int_equal(dm_cmd_value_max(0x0902), 0); /* Error Comment */
+	assert_int_equal(dm_cmd_value_max(0x0901), 0); /* Offending Element */
+	assert_int_equal(dm_cmd_value_max(0x0903), 0); /* Error ID */
+	assert_int_equal(dm_cmd_value_max(0x1005), 0); /* Attribute Identifier List */
+	assert_int_equal(dm_cmd_value_max(0x0002), 64);
+	assert_int_equal(dm_cmd_value_max(0x0600), 16);
+	assert_int_equal(dm_cmd_value_max(0x0000), 4);
 }
 
 static void test_status(void **state)
@@ -660,6 +685,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_every_command),    cmocka_unit_test(test_pktbuild_commands),
 	    cmocka_unit_test(test_all_fields),	     cmocka_unit_test(test_status),
+	    cmocka_unit_test(test_allow_list),
 	    cmocka_unit_test(test_hostile_elements), cmocka_unit_test(test_group_length),
 	    cmocka_unit_test(test_command_rules),    cmocka_unit_test(test_pdv),
 	    cmocka_unit_test(test_fragments),	     cmocka_unit_test(test_truncated_every_byte),

@@ -23,19 +23,103 @@
 #define SECRET_USER "phiuser"
 #define SECRET_PASS "PhiPass99"
 #define SECRET_NAME "DOE^SECRET"
+/* Canaries in command elements off the allow-list. */
+#define CANARY_COMMENT "Patient LEAK^CANARY id CANARY123 mismatch"
+#define CANARY_AT      "CANA"	  /* (0000,0901) offending element: 4 bytes */
+#define CANARY_UNKNOWN "CANARYUNKNOWN1" /* (0000,0999): not a command element */
+#define CANARY_FAKE    "FAKE^CANARY"	  /* a data set in a PDV flagged command */
+
+/* A command set being built: its bytes and which of them must survive. */
+struct cset {
+	uint8_t b[1024], keep[1024];
+	size_t n;
+};
+
+static void cs_elem(struct cset *c, uint16_t elem, const void *v, uint32_t n, int keep)
+{
+	uint8_t h[8] = {0, 0, (uint8_t)elem, (uint8_t)(elem >> 8), (uint8_t)n, (uint8_t)(n >> 8),
+			(uint8_t)(n >> 16), (uint8_t)(n >> 24)};
+
+	memcpy(c->b + c->n, h, 8);
+	memset(c->keep + c->n, 1, 8);
+	memcpy(c->b + c->n + 8, v, n);
+	memset(c->keep + c->n + 8, keep, n);
+	c->n += 8 + n;
+}
+
+static void cs_us(struct cset *c, uint16_t elem, uint16_t v)
+{
+	uint8_t x[2] = {(uint8_t)v, (uint8_t)(v >> 8)};
+
+	cs_elem(c, elem, x, 2, 1);
+}
+
+/* (0000,0000) first, its value patched by cs_done. */
+static void cs_begin(struct cset *c)
+{
+	c->n = 0;
+	cs_elem(c, 0x0000, "\0\0\0\0", 4, 1);
+}
+
+static void cs_done(struct cset *c)
+{
+	uint32_t g = (uint32_t)c->n - 12;
+
+	memcpy(c->b + 8, &g, 4); /* little-endian host (x86, arm64) */
+}
+
+/* A failed C-STORE-RSP with an error comment, an offending element, an error id, an unknown
+ * element: only tags, lengths and allowed values survive. */
+static void cs_store_rsp(struct cset *c)
+{
+	cs_begin(c);
+	cs_elem(c, 0x0002, "1.2.840.10008.5.1.4.1.1.7\0", 26, 1);
+	cs_us(c, 0x0100, 0x8001);
+	cs_us(c, 0x0120, 7);
+	cs_us(c, 0x0800, 0x0101);
+	cs_us(c, 0x0900, 0xa900);
+	cs_elem(c, 0x0901, CANARY_AT, 4, 0);
+	cs_elem(c, 0x0902, CANARY_COMMENT " ", (uint32_t)strlen(CANARY_COMMENT) + 1, 0);
+	cs_elem(c, 0x0903, "\x4d\x00", 2, 0);
+	cs_elem(c, 0x0999, CANARY_UNKNOWN, (uint32_t)strlen(CANARY_UNKNOWN), 0);
+	cs_elem(c, 0x1000, "1.2.3.4\0", 8, 1);
+	cs_done(c);
+}
+
+/* c as P-DATA-TF PDUs: whole, or in two fragments (PDUs) cut at byte cut. */
+static void put_cmd(struct ub *b, uint8_t *keep, const struct cset *c, size_t cut)
+{
+	size_t at = 0, len, pdu, f;
+
+	for (f = 0; at < c->n; f++) {
+		len = cut && !f ? cut : c->n - at;
+		pdu = ub_pdu_begin(b, 0x04);
+		ub_be32(b, (uint32_t)len + 2);
+		ub_u8(b, 3);
+		ub_u8(b, at + len == c->n ? 0x03 : 0x01);
+		memcpy(keep + b->n, c->keep + at, len);
+		ub_mem(b, c->b + at, len);
+		ub_pdu_end(b, pdu);
+		at += len;
+	}
+}
 
 /*
  * An initiator's stream: RQ with a user identity, a P-DATA with a command
- * PDV and a data set PDV, a P-DATA with two data set PDVs, a release RQ.
- * keep[i] says whether byte i must survive.
+ * PDV and a data set PDV, a P-DATA with two data set PDVs, a C-STORE-RSP
+ * with canaries outside the allow-list (whole, then split over two PDUs
+ * inside an element header), a data set in a PDV flagged command, a
+ * release RQ. keep[i] says whether byte i must survive.
  */
 static size_t stream(uint8_t *p, size_t cap, uint8_t *keep)
 {
 	struct ub b;
 	uint8_t called[16], calling[16];
-	size_t pdu, ui, pdv, i, z[8][2], nz = 0, id;
+	size_t pdu, ui, pdv, i, id;
 	struct ub_cmd c;
+	struct cset cs;
 
+	memset(keep, 1, cap);
 	ub_init(&b, p, cap);
 	ub_ae16(called, "PACS");
 	ub_ae16(calling, "MODALITY");
@@ -51,19 +135,21 @@ static size_t stream(uint8_t *p, size_t cap, uint8_t *keep)
 	ub_item_end(&b, ui);
 	ub_pdu_end(&b, pdu);
 	/* user identity: 4 header + type, pos, len(2) kept; primary zeroed; len(2) kept; secondary zeroed */
-	z[nz][0] = id + 8, z[nz++][1] = strlen(SECRET_USER);
-	z[nz][0] = id + 8 + strlen(SECRET_USER) + 2, z[nz++][1] = strlen(SECRET_PASS);
+	memset(keep + id + 8, 0, strlen(SECRET_USER));
+	memset(keep + id + 8 + strlen(SECRET_USER) + 2, 0, strlen(SECRET_PASS));
 
 	ub_cmd_begin(&b, &c, 1, 0x03, 1);
 	ub_cmd_valid(&b, 0x0001);
 	/* a data set PDV in the same PDU: patch the PDU length after it */
 	pdv = b.n;
+	ub_patch_be(&b, c.glen, 0, 4);
+	p[c.glen] = (uint8_t)(pdv - c.glen - 4); /* group length, little-endian, < 256 */
 	ub_be32(&b, 0);
 	ub_u8(&b, 1);
 	ub_u8(&b, 0x02);
 	ub_elem_str(&b, 0x0010, SECRET_NAME, ' ');
 	ub_patch_be(&b, pdv, (uint32_t)(b.n - pdv - 4), 4);
-	z[nz][0] = pdv + 6, z[nz++][1] = b.n - pdv - 6;
+	memset(keep + pdv + 6, 0, b.n - pdv - 6);
 	ub_patch_be(&b, c.pdv, (uint32_t)(pdv - c.pdv - 4), 4);
 	ub_pdu_end(&b, c.pdu);
 
@@ -75,17 +161,45 @@ static size_t stream(uint8_t *p, size_t cap, uint8_t *keep)
 		ub_u8(&b, i ? 0x02 : 0x00);
 		ub_elem_str(&b, 0x0020, SECRET_NAME "MORE", ' ');
 		ub_patch_be(&b, pdv, (uint32_t)(b.n - pdv - 4), 4);
-		z[nz][0] = pdv + 6, z[nz++][1] = b.n - pdv - 6;
+		memset(keep + pdv + 6, 0, b.n - pdv - 6);
 	}
 	ub_pdu_end(&b, pdu);
+
+	cs_store_rsp(&cs);
+	put_cmd(&b, keep, &cs, 0);
+	/* split inside the (0000,0902) header: 5 bytes of it in the first fragment */
+	put_cmd(&b, keep, &cs, (size_t)((uint8_t *)memmem(cs.b, cs.n, "\0\0\x02\x09", 4) - cs.b) + 5);
+
+	/* A data set (Implicit VR LE, group 0010) in a PDV flagged as a whole command. */
+	pdu = ub_pdu_begin(&b, 0x04);
+	pdv = b.n;
+	ub_be32(&b, 0);
+	ub_u8(&b, 3);
+	ub_u8(&b, 0x03);
+	ub_le16(&b, 0x0010);
+	ub_le16(&b, 0x0010);
+	ub_le32(&b, (uint32_t)strlen(CANARY_FAKE) + 1);
+	ub_str(&b, CANARY_FAKE " ");
+	ub_patch_be(&b, pdv, (uint32_t)(b.n - pdv - 4), 4);
+	memset(keep + pdv + 6, 0, b.n - pdv - 6);
+	ub_pdu_end(&b, pdu);
+
 	pdu = ub_pdu_begin(&b, 0x05);
 	ub_be32(&b, 0);
 	ub_pdu_end(&b, pdu);
 	assert_false(b.bad);
-	memset(keep, 1, b.n);
-	for (i = 0; i < nz; i++)
-		memset(keep + z[i][0], 0, z[i][1]);
 	return b.n;
+}
+
+/* No canary of the stream survives in buf. */
+static void no_canary(const uint8_t *buf, size_t n)
+{
+	static const char *const canaries[] = {"SECRET", SECRET_PASS, "CANARY", CANARY_AT,
+					       "mismatch"};
+
+	for (size_t i = 0; i < sizeof(canaries) / sizeof(canaries[0]); i++)
+		if (memmem(buf, n, canaries[i], strlen(canaries[i])))
+			fail_msg("canary %s survived", canaries[i]);
 }
 
 static void check_redacted(const uint8_t *orig, const uint8_t *got, const uint8_t *keep, size_t n)
@@ -109,7 +223,7 @@ static void test_redact_any_segmentation(void **state)
 	(void)state;
 	for (off = 0; off < n; off++)
 		want += !keep[off];
-	assert_true(want > 2 * strlen(SECRET_NAME));
+	assert_true(want > 2 * strlen(SECRET_NAME) + 2 * strlen(CANARY_COMMENT));
 	for (s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
 		memcpy(buf, orig, n);
 		memset(&r, 0, sizeof(r));
@@ -122,9 +236,12 @@ static void test_redact_any_segmentation(void **state)
 		check_redacted(orig, buf, keep, n);
 		assert_int_equal(zeroed, want);
 		assert_false(r.desync);
-		assert_null(memmem(buf, n, "SECRET", 6));
-		assert_null(memmem(buf, n, SECRET_PASS, strlen(SECRET_PASS)));
+		no_canary(buf, n);
 		assert_non_null(memmem(buf, n, "MODALITY", 8));
+		/* the allowed values stay: SOP class and instance UIDs, status 0xa900 */
+		assert_non_null(memmem(buf, n, "1.2.840.10008.5.1.4.1.1.7", 25));
+		assert_non_null(memmem(buf, n, "\x00\x09\x02\x00\x00\x00\x00\xa9", 8));
+		assert_int_equal(r.bad_cmds, 1); /* the data set flagged command */
 	}
 }
 
@@ -162,6 +279,87 @@ static void test_redact_retransmission_gap_snap(void **state)
 	memset(&r, 0, sizeof(r));
 	assert_int_equal(dm_redact_segment(&r, 0, buf, 64, 64), 59);
 	assert_true(r.desync);
+}
+
+/* One command set as one PDU through a fresh redactor: the bytes zeroed. */
+static uint32_t redact_cmd(const struct cset *cs, uint8_t *out, size_t *n, struct dm_redact *r)
+{
+	static uint8_t keep[2048];
+	struct ub b;
+
+	ub_init(&b, out, 2048);
+	put_cmd(&b, keep, cs, 0);
+	assert_false(b.bad);
+	*n = b.n;
+	memset(r, 0, sizeof(*r));
+	return dm_redact_segment(r, 1, out, (uint32_t)b.n, (uint32_t)b.n);
+}
+
+static void test_redact_command_lies(void **state)
+{
+	static uint8_t buf[2048];
+	struct dm_redact r;
+	struct cset cs;
+	uint8_t *h;
+	size_t n;
+
+	(void)state;
+	/* A clean C-STORE-RSP: nothing counted, the canaries zeroed all the same. */
+	cs_store_rsp(&cs);
+	redact_cmd(&cs, buf, &n, &r);
+	assert_int_equal(r.bad_cmds, 0);
+	no_canary(buf, n);
+	assert_int_equal(r.cmd, 0);
+	/* The comment's length runs past the PDV: zeroed from its last length byte on. */
+	cs_store_rsp(&cs);
+	h = memmem(cs.b, cs.n, "\0\0\x02\x09", 4);
+	h[6] = 0x10;
+	redact_cmd(&cs, buf, &n, &r);
+	assert_int_equal(r.bad_cmds, 1);
+	assert_false(r.desync); /* the PDU walk goes on */
+	assert_null(memmem(buf, n, "\x00\x00\x03\x09", 4)); /* the error id header: gone */
+	assert_null(memmem(buf, n, "1.2.3.4", 7));	       /* and what follows */
+	no_canary(buf, n);
+	/* A group length shorter than the elements: what it does not cover is zeroed. */
+	cs_store_rsp(&cs);
+	cs.b[8] = 20;
+	cs.b[9] = 0;
+	redact_cmd(&cs, buf, &n, &r);
+	assert_int_equal(r.bad_cmds, 1);
+	assert_null(memmem(buf, n, "\x00\x00\x20\x01", 4)); /* (0000,0120) is past 20 bytes */
+	/* Tags out of order, and an odd length: not a command set. */
+	cs_begin(&cs);
+	cs_us(&cs, 0x0900, 0);
+	cs_us(&cs, 0x0100, 0x8001);
+	cs_done(&cs);
+	redact_cmd(&cs, buf, &n, &r);
+	assert_int_equal(r.bad_cmds, 1);
+	assert_null(memmem(buf, n, "\x01\x80", 2));
+	cs_begin(&cs);
+	cs_elem(&cs, 0x0002, "1.2.3", 5, 1);
+	cs_done(&cs);
+	redact_cmd(&cs, buf, &n, &r);
+	assert_int_equal(r.bad_cmds, 1);
+	assert_null(memmem(buf, n, "1.2.3", 5));
+	/* An allowed element longer than its VR: its value zeroed, the set still parses. */
+	cs_begin(&cs);
+	cs_elem(&cs, 0x0600, "MOVE^DEST^CANARY^TOO^LONG\0\0\0", 28, 0);
+	cs_done(&cs);
+	redact_cmd(&cs, buf, &n, &r);
+	assert_int_equal(r.bad_cmds, 0);
+	no_canary(buf, n);
+	/* A header beyond the snap length: the rest of the set is not known, counted. */
+	cs_store_rsp(&cs);
+	memset(&r, 0, sizeof(r));
+	{
+		struct ub b;
+		static uint8_t keep[2048];
+
+		ub_init(&b, buf, sizeof(buf));
+		put_cmd(&b, keep, &cs, 0);
+		dm_redact_segment(&r, 1, buf, 40, (uint32_t)b.n);
+		assert_int_equal(r.bad_cmds, 1);
+	}
 }
 
 /* A frame: Ethernet, IPv4, TCP (20 bytes), payload. */
@@ -256,6 +454,51 @@ static void test_store_alert_append_end(void **state)
 	assert_int_equal(system(path), 0);
 }
 
+/* Bytes after the IP datagram (Ethernet padding or worse) are zeroed; the datagram is not. */
+static void test_trailer(void **state)
+{
+	static const char canary[] = "TRAILER^CANARY^PHI";
+	static struct dm_event_packet p;
+	char dir[] = "/tmp/dm-evidence-XXXXXX", path[512], err[256];
+	uint8_t pl[6] = {0x05, 0x00, 0, 0, 0, 4}; /* an A-RELEASE-RQ header, cut by the segment */
+	struct dm_pcap_pkt pkt;
+	struct dm_evidence *e;
+	struct dm_pcap *pc;
+	size_t len;
+	int k = 0;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	e = dm_evidence_new(dir, 1 << 20);
+	len = frame(p.data, 1, pl, sizeof(pl));
+	memcpy(p.data + len, canary, sizeof(canary));
+	p.hdr.type = DM_EV_PACKET;
+	p.hdr.assoc_id = 3;
+	p.hdr.len = (uint32_t)(len + sizeof(canary));
+	p.wire_len = p.hdr.len;
+	p.transport = DM_TRANSPORT_CLEARTEXT;
+	dm_evidence_packet(e, &p, offsetof(struct dm_event_packet, data) + p.hdr.len, 1);
+	p.transport = DM_TRANSPORT_TLS; /* kept ciphertext: its trailer goes all the same */
+	dm_evidence_packet(e, &p, offsetof(struct dm_event_packet, data) + p.hdr.len, 2);
+	assert_non_null(dm_evidence_alert(e, 3));
+	assert_true(dm_evidence_stats(e)->redacted >= 2 * sizeof(canary));
+	dm_evidence_free(e);
+	snprintf(path, sizeof(path), "%s/dicomon-3.pcap", dir);
+	pc = dm_pcap_open(path, err, sizeof(err));
+	assert_non_null(pc);
+	while (dm_pcap_next(pc, &pkt, err, sizeof(err)) == 1) {
+		assert_int_equal(pkt.caplen, len + sizeof(canary));
+		assert_memory_equal(pkt.data + 54, pl, sizeof(pl)); /* the datagram: kept */
+		for (size_t i = len; i < pkt.caplen; i++)
+			assert_int_equal(pkt.data[i], 0);
+		k++;
+	}
+	assert_int_equal(k, 2);
+	dm_pcap_close(pc);
+	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
+	assert_int_equal(system(path), 0);
+}
+
 static void test_memory_bound(void **state)
 {
 	char dir[] = "/tmp/dm-evidence-XXXXXX";
@@ -282,6 +525,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_redact_any_segmentation),
 	    cmocka_unit_test(test_redact_retransmission_gap_snap),
+	    cmocka_unit_test(test_redact_command_lies),
+	    cmocka_unit_test(test_trailer),
 	    cmocka_unit_test(test_store_alert_append_end),
 	    cmocka_unit_test(test_memory_bound),
 	};

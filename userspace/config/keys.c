@@ -205,8 +205,9 @@ const struct dm_key dm_keys[] = {
        .help = "the rate limit's window"),
     KP("evidence.dir", evidence_dir, "", .flags = DM_KF_EMPTY | DM_KF_RESTART,
        .help = "write a pcap of each alerted DICOM association's packets here "
-	       "(`DIR/dicomon-FLOWID.pcap`, 0600; data set bytes and user-identity values "
-	       "zeroed); `\"\"`: off. See [docs/feed.md](docs/feed.md#evidence)"),
+	       "(`DIR/dicomon-FLOWID.pcap`, 0600; data set bytes, user-identity values, command "
+	       "values off the allow-list and Ethernet trailers zeroed); `\"\"`: off. See "
+	       "[docs/feed.md](docs/feed.md#evidence)"),
     KU("evidence.packets", evidence_packets, 1, 4096, "64", .flags = DM_KF_RESTART,
        .help = "packets kept per DICOM association (its first ones: the set-up and the first "
 	       "commands)"),

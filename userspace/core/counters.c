@@ -366,6 +366,9 @@ static const struct dm_family families[] = {
     {"evidence_write_errors_total", DM_COUNTER,
      "Evidence pcaps that could not be created or written.",
      .fields = {{NULL, F(vs.write_errors)}}, .shown = evidence_on},
+    {"evidence_bad_commands_total", DM_COUNTER,
+     "Command PDVs in evidence that did not parse as a command set (zeroed from there).",
+     .fields = {{NULL, F(vs.bad_commands)}}, .shown = evidence_on},
     {"associations_total", DM_COUNTER,
      "Associations ended (or dropped from the table), by transport and outcome.",
      {"transport", "outcome"}, .emit = am, .arg = &am_outcomes},
@@ -586,6 +589,7 @@ static const struct dm_stat evidence_rows[] = {
     ROW("evicted", vs.evicted, SHOW_LINES),
     ROW("write_errors", vs.write_errors, SHOW_LINES),
     ROW("redacted_bytes", vs.redacted, SHOW_LINES),
+    ROW("bad_commands", vs.bad_commands, SHOW_LINES),
     {.key = NULL},
 };
 

@@ -7,12 +7,14 @@
  * PDUs and PDV headers are big-endian, command elements little-endian.
  * Every element length is checked against the bytes left; an element the
  * capture cut is reported as truncation, one whose length lies as a
- * violation. Values that could identify a patient, a study or a person
- * (instance UIDs, error comments) are skipped over, never copied.
+ * violation. Only values on the allow-list (cmdkeep.h) are copied, and of
+ * those not the instance UIDs: error comments, offending elements, error
+ * ids and the rest are skipped over (presence and length only).
  */
 #include <errno.h>
 #include <string.h>
 #include "dicomon.h"
+#include "decode/cmdkeep.h"
 #include "decode/dimse.h"
 #include "lib/names.h"
 
@@ -213,15 +215,6 @@ static void us_value(struct dm_dimse_cmd *out, uint16_t elem, uint16_t v)
 	case 0x0900:
 		out->status = v;
 		break;
-	case 0x0903:
-		out->error_id = v;
-		break;
-	case 0x1002:
-		out->event_type = v;
-		break;
-	case 0x1008:
-		out->action_type = v;
-		break;
 	case 0x1020:
 		out->remaining = v;
 		break;
@@ -256,7 +249,9 @@ static void element(struct dm_dimse_cmd *out, const struct cmd_elem *e, const ui
 		out->group_length = dm_rd_le32(v);
 		break;
 	case VR_US:
-		us_value(out, e->elem, dm_rd_le16(v));
+		/* Error ID, event and action type ids: outside the allow-list, presence only. */
+		if (dm_cmd_value_max(e->elem))
+			us_value(out, e->elem, dm_rd_le16(v));
 		break;
 	case VR_UI:
 		if (e->elem == 0x0002)

@@ -13,12 +13,14 @@
  * fragmented over several PDVs of the PDU is joined (up to DM_DIMSE_CMD_MAX
  * bytes). What was present is reported; truncated/complete say how much.
  *
- * Kept: the command field, SOP class UIDs, message ids, move destination
- * and originator AE titles, priority, data set type, status, sub-operation
- * counters, event/action type ids and the error id. NOT kept, by design:
- * Affected/Requested SOP Instance UID, Error Comment (free text), Offending
- * Element and Attribute Identifier List: only whether they were present
- * (and the comment's length). No element of a data set is ever read.
+ * Kept, from the allow-list of decode/cmdkeep.h: the command field, SOP
+ * class UIDs, message ids, move destination and originator AE titles,
+ * priority, data set type, status, sub-operation counters. NOT kept, by
+ * design: Affected/Requested SOP Instance UID (allowed, not needed here),
+ * and, off the allow-list, Error Comment (free text), Offending Element,
+ * Error ID, event/action type ids and Attribute Identifier List: only
+ * whether they were present (and the comment's length). No element of a
+ * data set is ever read.
  *
  * No allocation; struct dm_dimse_cmd is ~1.9 KiB (mostly the violation list), plus
  * a 4 KiB stack buffer during the decode.
@@ -39,12 +41,12 @@
 #define DM_DC_STATUS	    (1u << 9)  /* (0000,0900) */
 #define DM_DC_OFFENDING	    (1u << 10) /* (0000,0901): presence only */
 #define DM_DC_ERROR_COMMENT (1u << 11) /* (0000,0902): presence and length only */
-#define DM_DC_ERROR_ID	    (1u << 12) /* (0000,0903) */
+#define DM_DC_ERROR_ID	    (1u << 12) /* (0000,0903): presence only */
 #define DM_DC_AFFECTED_INST (1u << 13) /* (0000,1000): presence only */
 #define DM_DC_REQUEST_INST  (1u << 14) /* (0000,1001): presence only */
-#define DM_DC_EVENT_TYPE    (1u << 15) /* (0000,1002) */
+#define DM_DC_EVENT_TYPE    (1u << 15) /* (0000,1002): presence only */
 #define DM_DC_ATTR_LIST	    (1u << 16) /* (0000,1005): presence only */
-#define DM_DC_ACTION_TYPE   (1u << 17) /* (0000,1008) */
+#define DM_DC_ACTION_TYPE   (1u << 17) /* (0000,1008): presence only */
 #define DM_DC_REMAINING	    (1u << 18) /* (0000,1020) */
 #define DM_DC_COMPLETED	    (1u << 19) /* (0000,1021) */
 #define DM_DC_FAILED	    (1u << 20) /* (0000,1022) */
@@ -76,9 +78,7 @@ struct dm_dimse_cmd {
 	uint16_t priority;
 	uint16_t data_set_type;
 	uint16_t status;
-	uint16_t error_id;
 	uint16_t error_comment_len;
-	uint16_t event_type, action_type;
 	uint16_t remaining, completed, failed, warning; /* sub-operations */
 	uint16_t move_orig_msg_id;
 	uint16_t data_pdvs_after;    /* data set PDVs after the command in this PDU */

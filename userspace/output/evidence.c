@@ -7,11 +7,13 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "output/evidence.h"
+#include "decode/cmdkeep.h"
 #include "lib/log.h"
 #include "lib/lru.h"
 #include "lib/pcapio.h"
 
 #define MAX_ASSOCS 65536 /* tracked associations (a bound besides the bytes) */
+#define CMD_ELEM_MAX 4096 /* longest command element value without a group length */
 
 /* Redactor states: where in the PDU stream the next byte is. */
 enum {
@@ -27,9 +29,116 @@ enum {
 	R_SUB_ID,     /* user identity (0x58) / its response (0x59): values zeroed */
 };
 
+/* Command set walk (dm_redact.cmd). */
+enum { CMD_NONE, CMD_WALK, CMD_BAD };
+
 static uint32_t be32(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
+}
+
+/* The command set is not one: zeroed from this byte to its last fragment's end. */
+static int cmd_bad(struct dm_redact *r)
+{
+	if (r->cmd != CMD_BAD)
+		r->bad_cmds++;
+	r->cmd = CMD_BAD;
+	return 1;
+}
+
+/* A command PDV begins: the first fragment starts a walk, the next ones go on with it. */
+static void cmd_pdv_begin(struct dm_redact *r)
+{
+	if (r->cmd == CMD_NONE) {
+		r->cmd = CMD_WALK;
+		r->en = r->ev_left = r->in_glen = r->has_glen = 0;
+		r->last_elem = 0;
+		r->glen_left = r->gval = 0;
+		r->any = 0;
+	}
+	r->cmd_last = r->ctrl & 0x02;
+}
+
+/* A command PDV ended: after its last fragment the set must be whole. */
+static void cmd_pdv_end(struct dm_redact *r)
+{
+	if (!r->cmd_last)
+		return;
+	if (r->cmd == CMD_WALK && (r->en || r->ev_left || (r->has_glen && r->glen_left)))
+		r->bad_cmds++; /* nothing left to zero: it ended short of its lengths */
+	r->cmd = CMD_NONE;
+}
+
+/* A whole element header (PS3.7 6.3.1: Implicit VR LE): 0 if a command set may hold it. */
+static int cmd_elem_header(struct dm_redact *r)
+{
+	uint16_t elem = (uint16_t)(r->ebuf[2] | r->ebuf[3] << 8);
+	uint32_t vlen = le32(r->ebuf + 4), max;
+
+	if (vlen & 1)
+		return -1;
+	/* pdv_left still counts this byte: vlen must fit what follows it. */
+	if (r->cmd_last && vlen > r->pdv_left - 1)
+		return -1;
+	if (r->has_glen ? vlen > r->glen_left : vlen > CMD_ELEM_MAX)
+		return -1;
+	if (elem == 0 && vlen != 4)
+		return -1;
+	max = dm_cmd_value_max(elem);
+	r->ev_keep = max && vlen <= max;
+	r->ev_left = vlen;
+	r->in_glen = elem == 0;
+	r->last_elem = elem;
+	r->any = 1;
+	return 0;
+}
+
+/* A byte of a value: 1 to zero it. The group length's is read (it bounds the rest). */
+static int cmd_value_byte(struct dm_redact *r, const uint8_t *p)
+{
+	r->ev_left--;
+	if (r->in_glen) {
+		if (!p)
+			return cmd_bad(r);
+		r->gval |= (uint32_t)*p << (8 * (3 - r->ev_left));
+		if (!r->ev_left) {
+			r->in_glen = 0;
+			r->has_glen = 1;
+			r->glen_left = r->gval;
+		}
+	}
+	return !r->ev_keep;
+}
+
+/* A byte of a command PDV: 1 to zero it. Headers are kept; values per the allow-list. */
+static int cmd_byte(struct dm_redact *r, const uint8_t *p)
+{
+	if (r->cmd == CMD_BAD)
+		return 1;
+	if (!r->en && !r->ev_left && r->has_glen && r->glen_left < 8)
+		return cmd_bad(r); /* more than the group length says */
+	if (r->has_glen && !r->in_glen)
+		r->glen_left--;
+	if (r->ev_left)
+		return cmd_value_byte(r, p);
+	if (!p)
+		return cmd_bad(r); /* a header beyond the snap length: unknown from here */
+	if (!r->en && r->cmd_last && r->pdv_left < 8)
+		return cmd_bad(r); /* the header would not fit the last fragment */
+	if (r->en < 2 && *p)
+		return cmd_bad(r); /* group 0000 only (a data set starts 08 00 ...) */
+	r->ebuf[r->en++] = *p;
+	if (r->en == 4 && r->any && (uint16_t)(r->ebuf[2] | r->ebuf[3] << 8) <= r->last_elem)
+		return cmd_bad(r); /* tags ascend, each at most once */
+	if (r->en < 8)
+		return 0;
+	r->en = 0;
+	return cmd_elem_header(r) ? cmd_bad(r) : 0;
 }
 
 /* The stream is not what we think: everything from here on is zeroed. */
@@ -70,6 +179,16 @@ static int pdv_header(struct dm_redact *r)
 	r->ctrl = r->hbuf[5];
 	r->pdv_left = len - 2;
 	r->state = r->pdv_left ? R_PDV_DATA : R_PDV_HDR;
+	if (r->ctrl & 0x01) {
+		cmd_pdv_begin(r);
+		if (!r->pdv_left)
+			cmd_pdv_end(r);
+	} else if (r->cmd != CMD_NONE) {
+		/* A data set fragment before the command's last fragment. */
+		if (r->cmd == CMD_WALK)
+			r->bad_cmds++;
+		r->cmd = CMD_NONE;
+	}
 	return 0;
 }
 
@@ -157,9 +276,13 @@ static bool redact_byte(struct dm_redact *r, const uint8_t *p)
 		zero = header_byte(r, p);
 		break;
 	case R_PDV_DATA:
-		zero = !(r->ctrl & 0x01); /* bit 0 clear: a data set fragment */
-		if (!--r->pdv_left)
+		/* bit 0 clear: a data set fragment, zeroed; set: a command fragment, walked */
+		zero = r->ctrl & 0x01 ? cmd_byte(r, p) : 1;
+		if (!--r->pdv_left) {
 			r->state = R_PDV_HDR;
+			if (r->ctrl & 0x01)
+				cmd_pdv_end(r);
+		}
 		break;
 	case R_ASSOC_FIXED:
 		if (++r->body_off == 68)
@@ -224,10 +347,12 @@ uint32_t dm_redact_segment(struct dm_redact *r, uint32_t seq, uint8_t *data, uin
 
 /*
  * Where the TCP payload of an Ethernet frame starts, its sequence number and
- * its length by the IP header. 0, or -1 if the frame is not IPv4/IPv6 TCP.
+ * its length by the IP header; *ip_end where the IP datagram ends (by its
+ * total length, IPv6: payload length + 40). 0, or -1 if the frame is not
+ * IPv4/IPv6 TCP.
  */
 static int tcp_payload(const uint8_t *f, uint32_t caplen, uint32_t *off, uint32_t *seq,
-		       uint32_t *len)
+		       uint32_t *len, uint32_t *ip_end)
 {
 	uint32_t o = 12, ipo, l4len, thl;
 	uint16_t et;
@@ -249,6 +374,7 @@ static int tcp_payload(const uint8_t *f, uint32_t caplen, uint32_t *off, uint32_
 		if ((f[ipo + 6] & 0x1f) || f[ipo + 7]) /* a non-first fragment */
 			return -1;
 		l4len = (uint32_t)(f[ipo + 2] << 8 | f[ipo + 3]);
+		*ip_end = ipo + l4len;
 		if (l4len < (uint32_t)(f[ipo] & 0xf) * 4)
 			return -1;
 		l4len -= (f[ipo] & 0xf) * 4;
@@ -257,6 +383,7 @@ static int tcp_payload(const uint8_t *f, uint32_t caplen, uint32_t *off, uint32_
 		if (ipo + 40 > caplen)
 			return -1;
 		l4len = (uint32_t)(f[ipo + 4] << 8 | f[ipo + 5]);
+		*ip_end = ipo + 40 + l4len;
 		next = f[ipo + 6];
 		o = ipo + 40;
 		for (hops = 0; next != 6 && hops < 8; hops++) {
@@ -448,12 +575,42 @@ static int append(struct dm_evidence *e, struct ev_assoc *a, struct ev_frame *co
 	return 0;
 }
 
+/* A frame's copy redacted: its TCP payload walked, its trailer (past the IP datagram) zeroed. */
+static void redact_frame(struct dm_evidence *e, struct dm_redact *r,
+			 const struct dm_event_packet *pkt, uint8_t *d, uint32_t caplen)
+{
+	uint32_t off, seq, plen, present, ip_end = caplen, bad = r->bad_cmds;
+
+	if (tcp_payload(d, caplen, &off, &seq, &plen, &ip_end)) {
+		/* Not walkable: keep no payload at all (past the Ethernet header). */
+		if (caplen > 14) {
+			memset(d + 14, 0, caplen - 14);
+			e->st.redacted += caplen - 14;
+		}
+		return;
+	}
+	if (ip_end < caplen) {
+		/* Ethernet padding or whatever a sender put after the datagram. */
+		memset(d + ip_end, 0, caplen - ip_end);
+		e->st.redacted += caplen - ip_end;
+	}
+	if (pkt->transport == DM_TRANSPORT_TLS)
+		return;
+	/* Picked up mid-stream: no PDU boundary to start from. */
+	if (pkt->aflags & DM_AF_MIDSTREAM)
+		r->desync = true;
+	present = off < caplen ? caplen - off : 0;
+	if (present > plen)
+		present = plen;
+	e->st.redacted += dm_redact_segment(r, seq, d + off, present, plen);
+	e->st.bad_commands += r->bad_cmds - bad;
+}
+
 void dm_evidence_packet(struct dm_evidence *e, const struct dm_event_packet *pkt, size_t len,
 			int64_t wall_ns)
 {
-	uint32_t caplen = pkt->hdr.len, off, seq, plen, present;
+	uint32_t caplen = pkt->hdr.len;
 	struct ev_frame *f, **grown;
-	struct dm_redact *r;
 	struct ev_assoc *a;
 
 	e->st.packets++;
@@ -476,22 +633,7 @@ void dm_evidence_packet(struct dm_evidence *e, const struct dm_event_packet *pkt
 	f->caplen = caplen;
 	f->len = pkt->wire_len;
 	memcpy(f->data, pkt->data, caplen);
-	r = &a->dir[pkt->hdr.dir];
-	if (tcp_payload(f->data, caplen, &off, &seq, &plen)) {
-		/* Not walkable: keep no payload at all (past the Ethernet header). */
-		if (caplen > 14) {
-			memset(f->data + 14, 0, caplen - 14);
-			e->st.redacted += caplen - 14;
-		}
-	} else if (pkt->transport != DM_TRANSPORT_TLS) {
-		/* Picked up mid-stream: no PDU boundary to start from. */
-		if (pkt->aflags & DM_AF_MIDSTREAM)
-			r->desync = true;
-		present = off < caplen ? caplen - off : 0;
-		if (present > plen)
-			present = plen;
-		e->st.redacted += dm_redact_segment(r, seq, f->data + off, present, plen);
-	}
+	redact_frame(e, &a->dir[pkt->hdr.dir], pkt, f->data, caplen);
 	if (a->alerted) {
 		append(e, a, &f, 1);
 		free(f);
