@@ -25,6 +25,7 @@
 #include "lib/log.h"
 #include "lib/names.h"
 #include "lib/netaddr.h"
+#include "lib/textesc.h"
 #include "assoc/table.h"
 #include "output/lines.h"
 #include "output/stats.h"
@@ -473,46 +474,63 @@ static int64_t pdu_total(json_object *o, const char *dir)
 	return n;
 }
 
-static void print_text(json_object *snap, FILE *out)
+/* A cell of the table: the daemon's string as one word, escaped (lib/textesc.h). */
+#define CELL(buf, a, key, dflt) dm_text_word(buf, sizeof(buf), jstr(a, key, dflt))
+
+static void print_assoc_row(json_object *a, FILE *out)
 {
-	json_object *arr, *a, *t;
-	char ini[64], acc[64], pdus[32], bytes[48];
+	/* An AE title's cell: its JSON form (up to 64 bytes) escaped again and quoted. */
+	char c[5][DM_TEXT_ESC_MAX(64) + 2], ep[4][64], ini[130], acc[130], pdus[32], bytes[48];
+
+	snprintf(ini, sizeof(ini), "%s:%s", CELL(ep[0], a, "src", "?"),
+		 CELL(ep[1], a, "sport", "?"));
+	snprintf(acc, sizeof(acc), "%s:%s", CELL(ep[2], a, "dst", "?"),
+		 CELL(ep[3], a, "dport", "?"));
+	snprintf(pdus, sizeof(pdus), "%lld/%lld", (long long)pdu_total(a, "orig"),
+		 (long long)pdu_total(a, "reply"));
+	snprintf(bytes, sizeof(bytes), "%lld/%lld", (long long)jint2(a, "bytes", "orig"),
+		 (long long)jint2(a, "bytes", "reply"));
+	fprintf(out, "%-9s %-10s %-23s %-23s %-16s %-16s %-10s %-10s %s\n",
+		CELL(c[0], a, "status", "?"), CELL(c[1], a, "transport", "?"), ini, acc,
+		CELL(c[2], a, "calling_ae", "-"), CELL(c[3], a, "called_ae", "-"),
+		dm_text_word(c[4], sizeof(c[4]), jstr(a, "outcome", jstr(a, "state", "?"))), pdus,
+		bytes);
+}
+
+static void print_totals(json_object *obj, const char *head, FILE *out)
+{
+	fputs(head, out);
+	json_object_object_foreach(obj, k, v)
+	{
+		fputc(' ', out);
+		dm_text_put_word(out, k);
+		fprintf(out, "=%lld", (long long)json_object_get_int64(v));
+	}
+}
+
+void dm_status_print_text(json_object *snap, FILE *out)
+{
+	json_object *arr, *t, *pk, *as;
+	char head[160], src[DM_TEXT_ESC_MAX(32)];
 	size_t i, n;
 
 	fprintf(out, "%-9s %-10s %-23s %-23s %-16s %-16s %-10s %-10s %s\n", "Status", "Transport",
 		"Initiator", "Acceptor", "Calling", "Called", "Outcome", "PDUs o/r", "Bytes o/r");
 	if (json_object_object_get_ex(snap, "associations", &arr)) {
 		n = json_object_array_length(arr);
-		for (i = 0; i < n; i++) {
-			a = json_object_array_get_idx(arr, i);
-			snprintf(ini, sizeof(ini), "%s:%s", jstr(a, "src", "?"),
-				 jstr(a, "sport", "?"));
-			snprintf(acc, sizeof(acc), "%s:%s", jstr(a, "dst", "?"),
-				 jstr(a, "dport", "?"));
-			snprintf(pdus, sizeof(pdus), "%lld/%lld", (long long)pdu_total(a, "orig"),
-				 (long long)pdu_total(a, "reply"));
-			snprintf(bytes, sizeof(bytes), "%lld/%lld",
-				 (long long)jint2(a, "bytes", "orig"),
-				 (long long)jint2(a, "bytes", "reply"));
-			fprintf(out, "%-9s %-10s %-23s %-23s %-16s %-16s %-10s %-10s %s\n",
-				jstr(a, "status", "?"), jstr(a, "transport", "?"), ini, acc,
-				jstr(a, "calling_ae", "-"), jstr(a, "called_ae", "-"),
-				jstr(a, "outcome", jstr(a, "state", "?")), pdus, bytes);
-		}
+		for (i = 0; i < n; i++)
+			print_assoc_row(json_object_array_get_idx(arr, i), out);
 	}
 	if (json_object_object_get_ex(snap, "totals", &t)) {
-		json_object *pk, *as;
-
-		fprintf(out, "\ntotals (%s):", jstr(snap, "source", "?"));
-		if (json_object_object_get_ex(t, "packets", &pk)) {
-			json_object_object_foreach(pk, k, v)
-			    fprintf(out, " %s=%lld", k, (long long)json_object_get_int64(v));
-		}
-		if (json_object_object_get_ex(t, "associations", &as)) {
-			fprintf(out, "\nassociations:");
-			json_object_object_foreach(as, k, v)
-			    fprintf(out, " %s=%lld", k, (long long)json_object_get_int64(v));
-		}
+		dm_text_escape(src, sizeof(src), jstr(snap, "source", "?"),
+			       strlen(jstr(snap, "source", "?")));
+		snprintf(head, sizeof(head), "\ntotals (%s):", src);
+		if (json_object_object_get_ex(t, "packets", &pk))
+			print_totals(pk, head, out);
+		else
+			fputs(head, out);
+		if (json_object_object_get_ex(t, "associations", &as))
+			print_totals(as, "\nassociations:", out);
 		fputc('\n', out);
 	}
 }
@@ -538,7 +556,7 @@ int dm_status_client(const char *sock_path, const char *pin_dir, bool json, FILE
 			json_object_to_json_string_ext(snap, JSON_C_TO_STRING_PLAIN |
 								 JSON_C_TO_STRING_NOSLASHESCAPE));
 	else
-		print_text(snap, out);
+		dm_status_print_text(snap, out);
 	json_object_put(snap);
 	return 0;
 }
