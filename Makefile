@@ -142,11 +142,13 @@ test-bpf: $(BPF_TEST)
 	$(Q)for t in $(BPF_TEST); do $$t || exit 1; done
 
 # `dicomon replay` on recorded captures (root: BPF_PROG_TEST_RUN).
-test-replay: $(OUTPUT)/dicomon $(OUTPUT)/tests/gen_flood
+test-replay: $(OUTPUT)/dicomon $(OUTPUT)/tests/gen_flood $(OUTPUT)/tests/gen_hostile_ae
 	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) tests/replay/test_replay_cli.sh
 	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) GEN_FLOOD=$(abspath $(OUTPUT)/tests/gen_flood) \
 		tests/flood/test_flood.sh
 	$(Q)tests/replay/check_replay.sh tests/replay/captures $(abspath $(OUTPUT)/dicomon)
+	$(Q)python3 tests/replay/test_hostile_ae.py --dicomon $(abspath $(OUTPUT)/dicomon) \
+		--gen $(abspath $(OUTPUT)/tests/gen_hostile_ae)
 	$(Q)python3 tests/replay/check_golden.py --dicomon $(abspath $(OUTPUT)/dicomon)
 
 # Rewrite the README's key and option tables and the man page's OPTIONS and
@@ -168,6 +170,11 @@ $(OUTPUT)/tests/gen_adversarial: tests/adversarial/gen_adversarial.c $(TESTLIB_O
 
 # Floods of half-open A-ASSOCIATE-RQs (tests/flood): the capture generator.
 $(OUTPUT)/tests/gen_flood: tests/flood/gen_flood.c $(TESTLIB_OBJS) | $(OUTPUT)/tests
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -Itests/lib $^ -o $@
+
+# Associations with AE titles that try to forge text fields (tests/replay/test_hostile_ae.py).
+$(OUTPUT)/tests/gen_hostile_ae: tests/replay/gen_hostile_ae.c $(TESTLIB_OBJS) | $(OUTPUT)/tests
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(USER_CFLAGS) -Itests/lib $^ -o $@
 
