@@ -15,11 +15,11 @@ MODULES_test_counters := assoc/cmdasm assoc/httpasm assoc/integrity assoc/record
 	config/config config/keys core/counters core/pipeline decode/assoc_decode \
 	decode/assoc_userinfo decode/decode_json decode/dicomweb decode/dimse decode/fingerprint \
 	decode/pdu decode/uid_lookup decode/uids detect/policy detect/rules kern/attach kern/flows kern/hooks kern/takeover \
-	kern/kcount kern/loader kern/netdev kern/pin kern/tcorder kern/tcwatch lib/clock lib/log \
+	kern/kcount kern/loader kern/netdev kern/pin lib/perm kern/tcorder kern/tcwatch lib/clock lib/log \
 	lib/loop lib/lru lib/names lib/netaddr lib/pcapio output/assoc_metrics \
 	output/attach_metrics output/eve output/evidence output/feed lib/textesc output/lines output/metrics \
 	output/stats
-MODULES_test_daemon_parts := kern/pin kern/tcorder lib/log lib/loop lib/names
+MODULES_test_daemon_parts := kern/pin lib/perm kern/tcorder lib/log lib/loop lib/names
 MODULES_test_dicomweb := decode/dicomweb
 MODULES_test_dimse := decode/assoc_decode decode/assoc_userinfo decode/decode_json \
 	decode/dimse decode/fingerprint decode/pdu decode/uid_lookup decode/uids lib/names \
@@ -42,12 +42,12 @@ MODULES_test_integrity := assoc/cmdasm assoc/httpasm assoc/integrity assoc/recor
 	assoc/table config/config config/keys core/counters core/pipeline decode/assoc_decode \
 	decode/assoc_userinfo decode/decode_json decode/dicomweb decode/dimse decode/fingerprint \
 	decode/pdu decode/uid_lookup decode/uids detect/policy detect/rules kern/attach kern/flows kern/hooks kern/takeover \
-	kern/kcount kern/loader kern/netdev kern/pin kern/tcorder kern/tcwatch lib/clock lib/log \
+	kern/kcount kern/loader kern/netdev kern/pin lib/perm kern/tcorder kern/tcwatch lib/clock lib/log \
 	lib/loop lib/lru lib/names lib/netaddr lib/pcapio output/assoc_metrics \
 	output/attach_metrics output/eve output/evidence output/feed lib/textesc output/lines output/metrics \
 	output/stats
 MODULES_test_kcompat := config/config config/keys kern/attach kern/hooks kern/loadcheck kern/loader kern/takeover \
-	kern/netdev kern/pin kern/tcorder kern/tcwatch lib/log lib/names lib/netaddr
+	kern/netdev kern/pin lib/perm kern/tcorder kern/tcwatch lib/log lib/names lib/netaddr
 MODULES_test_keydoc := config/config config/keydoc config/keys config/options \
 	config/yaml_config lib/log lib/netaddr
 MODULES_test_lru := lib/lru
@@ -55,13 +55,13 @@ MODULES_test_metrics := assoc/cmdasm assoc/httpasm assoc/integrity assoc/record 
 	config/config config/keys core/counters core/pipeline decode/assoc_decode \
 	decode/assoc_userinfo decode/decode_json decode/dicomweb decode/dimse decode/fingerprint \
 	decode/pdu decode/uid_lookup decode/uids detect/policy detect/rules kern/attach kern/flows kern/hooks kern/takeover \
-	kern/kcount kern/loader kern/netdev kern/pin kern/tcorder kern/tcwatch lib/clock lib/log \
+	kern/kcount kern/loader kern/netdev kern/pin lib/perm kern/tcorder kern/tcwatch lib/clock lib/log \
 	lib/loop lib/lru lib/names lib/netaddr lib/pcapio output/assoc_metrics \
 	output/attach_metrics output/eve output/evidence output/feed lib/textesc output/lines output/metrics \
 	output/stats
 MODULES_test_names := assoc/cmdasm assoc/record config/keys decode/assoc_decode \
 	decode/assoc_userinfo decode/decode_json decode/dicomweb decode/dimse decode/fingerprint \
-	decode/pdu decode/uid_lookup decode/uids kern/pin kern/tcorder lib/clock lib/log lib/lru \
+	decode/pdu decode/uid_lookup decode/uids kern/pin lib/perm kern/tcorder lib/clock lib/log lib/lru \
 	lib/names lib/netaddr output/eve output/feed lib/textesc output/lines
 MODULES_test_netaddr := lib/netaddr
 MODULES_test_pcapio := lib/pcapio
@@ -72,7 +72,7 @@ MODULES_test_pipeline := assoc/cmdasm assoc/httpasm assoc/integrity assoc/record
 	config/config config/keys core/counters core/pipeline decode/assoc_decode \
 	decode/assoc_userinfo decode/decode_json decode/dicomweb decode/dimse decode/fingerprint \
 	decode/pdu decode/uid_lookup decode/uids detect/policy detect/rules kern/attach kern/flows kern/hooks kern/takeover \
-	kern/kcount kern/loader kern/netdev kern/pin kern/tcorder kern/tcwatch lib/clock lib/log \
+	kern/kcount kern/loader kern/netdev kern/pin lib/perm kern/tcorder kern/tcwatch lib/clock lib/log \
 	lib/loop lib/lru lib/names lib/netaddr lib/pcapio output/assoc_metrics \
 	output/attach_metrics output/eve output/evidence output/feed lib/textesc output/lines output/metrics \
 	output/stats
@@ -95,7 +95,15 @@ MODULES_test_textesc := assoc/cmdasm assoc/httpasm assoc/integrity assoc/record 
 	config/config config/keys core/counters core/pipeline decode/assoc_decode \
 	decode/assoc_userinfo decode/decode_json decode/dicomweb decode/dimse decode/fingerprint \
 	decode/pdu decode/uid_lookup decode/uids detect/policy detect/rules kern/attach kern/flows kern/hooks kern/takeover \
-	kern/kcount kern/loader kern/netdev kern/pin kern/tcorder kern/tcwatch lib/clock lib/log \
+	kern/kcount kern/loader kern/netdev kern/pin lib/perm kern/tcorder kern/tcwatch lib/clock lib/log \
+	lib/loop lib/lru lib/names lib/netaddr lib/pcapio output/assoc_metrics \
+	output/attach_metrics output/eve output/evidence output/feed lib/textesc output/lines output/metrics \
+	output/stats cmd/status
+MODULES_test_status_server := assoc/cmdasm assoc/httpasm assoc/integrity assoc/record assoc/table \
+	config/config config/keys core/counters core/pipeline decode/assoc_decode \
+	decode/assoc_userinfo decode/decode_json decode/dicomweb decode/dimse decode/fingerprint \
+	decode/pdu decode/uid_lookup decode/uids detect/policy detect/rules kern/attach kern/flows kern/hooks kern/takeover \
+	kern/kcount kern/loader kern/netdev kern/pin lib/perm kern/tcorder kern/tcwatch lib/clock lib/log \
 	lib/loop lib/lru lib/names lib/netaddr lib/pcapio output/assoc_metrics \
 	output/attach_metrics output/eve output/evidence output/feed lib/textesc output/lines output/metrics \
 	output/stats cmd/status
