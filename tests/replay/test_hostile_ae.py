@@ -12,7 +12,7 @@ writes, once each, the AE titles equal to what the decoder makes of the bytes
 (decode/pdu.c's dm_ae_string: spaces trimmed, bytes outside 0x20..0x7e and the
 backslash as \\xNN) after undoing the escape.
 
-Usage: test_hostile_ae.py --dicomon PATH --gen PATH   (root: BPF_PROG_TEST_RUN)
+Usage: test_hostile_ae.py --dicomon PATH --gen PATH [-v]   (root: BPF_PROG_TEST_RUN)
 Exit 0 when every check passes, 1 otherwise.
 """
 
@@ -102,12 +102,15 @@ def ae_string(raw):
 
 
 class Checks:
-    def __init__(self):
-        self.failed = 0
+    def __init__(self, verbose):
+        self.failed = self.passed = 0
+        self.verbose = verbose
 
     def check(self, ok, name, detail=""):
-        print(("PASS " if ok else "FAIL ") + "hostile_ae: " + name + ("" if ok else ": " + detail))
+        if not ok or self.verbose:
+            print(("PASS " if ok else "FAIL ") + "hostile_ae: " + name + ("" if ok else ": " + detail))
         self.failed += not ok
+        self.passed += bool(ok)
 
 
 def check_line(c, kind, toks, allowed, want, line):
@@ -170,10 +173,11 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dicomon", required=True)
     ap.add_argument("--gen", required=True)
+    ap.add_argument("-v", action="store_true", help="print every check, not only failures")
     a = ap.parse_args(argv)
-    c = Checks()
+    c = Checks(a.v)
     run(a.dicomon, a.gen, c)
-    print(f"hostile_ae: {c.failed} failed")
+    print(f"hostile_ae: {c.passed} passed, {c.failed} failed")
     return 1 if c.failed else 0
 
 
