@@ -142,13 +142,16 @@ test-bpf: $(BPF_TEST)
 	$(Q)for t in $(BPF_TEST); do $$t || exit 1; done
 
 # `dicomon replay` on recorded captures (root: BPF_PROG_TEST_RUN).
-test-replay: $(OUTPUT)/dicomon $(OUTPUT)/tests/gen_flood $(OUTPUT)/tests/gen_canary
+test-replay: $(OUTPUT)/dicomon $(OUTPUT)/tests/gen_flood $(OUTPUT)/tests/gen_canary \
+		$(OUTPUT)/tests/gen_hostile_ae
 	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) tests/replay/test_replay_cli.sh
 	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) GEN_CANARY=$(abspath $(OUTPUT)/tests/gen_canary) \
 		tests/replay/test_evidence_canary.sh
 	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) GEN_FLOOD=$(abspath $(OUTPUT)/tests/gen_flood) \
 		tests/flood/test_flood.sh
 	$(Q)tests/replay/check_replay.sh tests/replay/captures $(abspath $(OUTPUT)/dicomon)
+	$(Q)python3 tests/replay/test_hostile_ae.py --dicomon $(abspath $(OUTPUT)/dicomon) \
+		--gen $(abspath $(OUTPUT)/tests/gen_hostile_ae)
 	$(Q)python3 tests/replay/check_golden.py --dicomon $(abspath $(OUTPUT)/dicomon)
 
 # Rewrite the README's key and option tables and the man page's OPTIONS and
@@ -175,6 +178,11 @@ $(OUTPUT)/tests/gen_flood: tests/flood/gen_flood.c $(TESTLIB_OBJS) | $(OUTPUT)/t
 
 # The planted-canary capture of the evidence redaction test (tests/replay).
 $(OUTPUT)/tests/gen_canary: tests/replay/gen_canary.c $(TESTLIB_OBJS) | $(OUTPUT)/tests
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -Itests/lib $^ -o $@
+
+# Associations with AE titles that try to forge text fields (tests/replay/test_hostile_ae.py).
+$(OUTPUT)/tests/gen_hostile_ae: tests/replay/gen_hostile_ae.c $(TESTLIB_OBJS) | $(OUTPUT)/tests
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(USER_CFLAGS) -Itests/lib $^ -o $@
 
@@ -237,6 +245,7 @@ test-e2e: $(OUTPUT)/dicomon $(OUTPUT)/tests/vlan_toggle.bpf.o $(OUTPUT)/tests/tc
 	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) tests/e2e/test_rules.sh
 	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) tests/e2e/test_dicomweb.sh
 	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) tests/e2e/test_daemon.sh
+	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) tests/e2e/test_status_socket.sh
 	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) \
 		TC_PASS_OBJ=$(abspath $(OUTPUT)/tests/tc_pass.bpf.o) tests/e2e/test_tcorder.sh
 	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) tests/e2e/test_prometheus.sh

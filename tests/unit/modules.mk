@@ -15,11 +15,11 @@ MODULES_test_counters := assoc/cmdasm assoc/httpasm assoc/integrity assoc/record
 	config/config config/keys core/counters core/pipeline decode/assoc_decode \
 	decode/assoc_userinfo decode/decode_json decode/dicomweb decode/cmdkeep decode/dimse decode/fingerprint \
 	decode/pdu decode/uid_lookup decode/uids detect/policy detect/rules kern/attach kern/flows kern/hooks kern/takeover \
-	kern/kcount kern/loader kern/netdev kern/pin kern/tcorder kern/tcwatch lib/clock lib/log \
+	kern/kcount kern/loader kern/netdev kern/pin lib/perm kern/tcorder kern/tcwatch lib/clock lib/log \
 	lib/loop lib/lru lib/names lib/netaddr lib/pcapio output/assoc_metrics \
-	output/attach_metrics output/eve output/evidence output/feed output/lines output/metrics \
+	output/attach_metrics output/eve output/evidence output/feed lib/textesc output/lines output/metrics \
 	output/stats
-MODULES_test_daemon_parts := kern/pin kern/tcorder lib/log lib/loop lib/names
+MODULES_test_daemon_parts := kern/pin lib/perm kern/tcorder lib/log lib/loop lib/names
 MODULES_test_dicomweb := decode/dicomweb
 MODULES_test_dimse := decode/assoc_decode decode/assoc_userinfo decode/decode_json \
 	decode/cmdkeep decode/dimse decode/fingerprint decode/pdu decode/uid_lookup decode/uids lib/names \
@@ -27,12 +27,12 @@ MODULES_test_dimse := decode/assoc_decode decode/assoc_userinfo decode/decode_js
 MODULES_test_eve := assoc/cmdasm assoc/integrity assoc/record assoc/table \
 	decode/assoc_decode decode/assoc_userinfo decode/decode_json decode/dicomweb decode/cmdkeep decode/dimse \
 	decode/fingerprint decode/pdu decode/uid_lookup decode/uids lib/clock lib/lru lib/names \
-	lib/netaddr output/eve output/lines
+	lib/netaddr output/eve output/lines lib/textesc
 MODULES_test_evidence := decode/cmdkeep lib/log lib/lru lib/pcapio output/evidence
 MODULES_test_feed := assoc/cmdasm assoc/integrity assoc/record assoc/table config/config \
 	config/keys decode/assoc_decode decode/assoc_userinfo decode/decode_json decode/dicomweb \
 	decode/cmdkeep decode/dimse decode/fingerprint decode/pdu decode/uid_lookup decode/uids lib/clock lib/log \
-	lib/lru lib/names lib/netaddr output/eve output/feed output/lines
+	lib/lru lib/names lib/netaddr output/eve output/feed output/lines lib/textesc
 MODULES_test_fingerprint := decode/assoc_decode decode/assoc_userinfo decode/decode_json \
 	decode/fingerprint decode/pdu
 MODULES_test_fuzz_regress := decode/assoc_decode decode/assoc_userinfo decode/decode_json \
@@ -42,12 +42,12 @@ MODULES_test_integrity := assoc/cmdasm assoc/httpasm assoc/integrity assoc/recor
 	assoc/table config/config config/keys core/counters core/pipeline decode/assoc_decode \
 	decode/assoc_userinfo decode/decode_json decode/dicomweb decode/cmdkeep decode/dimse decode/fingerprint \
 	decode/pdu decode/uid_lookup decode/uids detect/policy detect/rules kern/attach kern/flows kern/hooks kern/takeover \
-	kern/kcount kern/loader kern/netdev kern/pin kern/tcorder kern/tcwatch lib/clock lib/log \
+	kern/kcount kern/loader kern/netdev kern/pin lib/perm kern/tcorder kern/tcwatch lib/clock lib/log \
 	lib/loop lib/lru lib/names lib/netaddr lib/pcapio output/assoc_metrics \
-	output/attach_metrics output/eve output/evidence output/feed output/lines output/metrics \
+	output/attach_metrics output/eve output/evidence output/feed lib/textesc output/lines output/metrics \
 	output/stats
 MODULES_test_kcompat := config/config config/keys kern/attach kern/hooks kern/loadcheck kern/loader kern/takeover \
-	kern/netdev kern/pin kern/tcorder kern/tcwatch lib/log lib/names lib/netaddr
+	kern/netdev kern/pin lib/perm kern/tcorder kern/tcwatch lib/log lib/names lib/netaddr
 MODULES_test_keydoc := config/config config/keydoc config/keys config/options \
 	config/yaml_config lib/log lib/netaddr
 MODULES_test_lru := lib/lru
@@ -55,14 +55,14 @@ MODULES_test_metrics := assoc/cmdasm assoc/httpasm assoc/integrity assoc/record 
 	config/config config/keys core/counters core/pipeline decode/assoc_decode \
 	decode/assoc_userinfo decode/decode_json decode/dicomweb decode/cmdkeep decode/dimse decode/fingerprint \
 	decode/pdu decode/uid_lookup decode/uids detect/policy detect/rules kern/attach kern/flows kern/hooks kern/takeover \
-	kern/kcount kern/loader kern/netdev kern/pin kern/tcorder kern/tcwatch lib/clock lib/log \
+	kern/kcount kern/loader kern/netdev kern/pin lib/perm kern/tcorder kern/tcwatch lib/clock lib/log \
 	lib/loop lib/lru lib/names lib/netaddr lib/pcapio output/assoc_metrics \
-	output/attach_metrics output/eve output/evidence output/feed output/lines output/metrics \
+	output/attach_metrics output/eve output/evidence output/feed lib/textesc output/lines output/metrics \
 	output/stats
 MODULES_test_names := assoc/cmdasm assoc/record config/keys decode/assoc_decode \
 	decode/assoc_userinfo decode/decode_json decode/dicomweb decode/cmdkeep decode/dimse decode/fingerprint \
-	decode/pdu decode/uid_lookup decode/uids kern/pin kern/tcorder lib/clock lib/log lib/lru \
-	lib/names lib/netaddr output/eve output/feed output/lines
+	decode/pdu decode/uid_lookup decode/uids kern/pin kern/tcorder lib/clock lib/log lib/lru lib/perm \
+	lib/names lib/netaddr output/eve output/feed output/lines lib/textesc
 MODULES_test_netaddr := lib/netaddr
 MODULES_test_pcapio := lib/pcapio
 MODULES_test_pdu := decode/assoc_decode decode/assoc_userinfo decode/decode_json \
@@ -72,9 +72,9 @@ MODULES_test_pipeline := assoc/cmdasm assoc/httpasm assoc/integrity assoc/record
 	config/config config/keys core/counters core/pipeline decode/assoc_decode \
 	decode/assoc_userinfo decode/decode_json decode/dicomweb decode/cmdkeep decode/dimse decode/fingerprint \
 	decode/pdu decode/uid_lookup decode/uids detect/policy detect/rules kern/attach kern/flows kern/hooks kern/takeover \
-	kern/kcount kern/loader kern/netdev kern/pin kern/tcorder kern/tcwatch lib/clock lib/log \
+	kern/kcount kern/loader kern/netdev kern/pin lib/perm kern/tcorder kern/tcwatch lib/clock lib/log \
 	lib/loop lib/lru lib/names lib/netaddr lib/pcapio output/assoc_metrics \
-	output/attach_metrics output/eve output/evidence output/feed output/lines output/metrics \
+	output/attach_metrics output/eve output/evidence output/feed lib/textesc output/lines output/metrics \
 	output/stats
 MODULES_test_reassembly := assoc/cmdasm assoc/httpasm assoc/integrity assoc/record \
 	assoc/table decode/assoc_decode decode/assoc_userinfo decode/decode_json decode/dicomweb \
@@ -83,7 +83,7 @@ MODULES_test_rules := assoc/cmdasm assoc/integrity assoc/record assoc/table conf
 	config/keys config/yaml_config decode/assoc_decode decode/assoc_userinfo decode/decode_json \
 	decode/dicomweb decode/cmdkeep decode/dimse decode/fingerprint decode/pdu decode/uid_lookup decode/uids \
 	detect/policy detect/rules lib/clock lib/log lib/lru lib/names lib/netaddr output/eve \
-	output/lines
+	lib/textesc output/lines
 MODULES_test_table := assoc/cmdasm assoc/integrity assoc/record assoc/table \
 	decode/assoc_decode decode/assoc_userinfo decode/decode_json decode/cmdkeep decode/dimse \
 	decode/fingerprint decode/pdu decode/uid_lookup decode/uids lib/lru lib/names
@@ -91,3 +91,19 @@ MODULES_test_tcorder := kern/tcorder
 MODULES_test_uids := decode/pdu decode/uid_lookup decode/uids
 MODULES_test_yaml_config := config/cli config/config config/keys config/options \
 	config/yaml_config lib/log lib/netaddr
+MODULES_test_textesc := assoc/cmdasm assoc/httpasm assoc/integrity assoc/record assoc/table \
+	config/config config/keys core/counters core/pipeline decode/assoc_decode \
+	decode/assoc_userinfo decode/decode_json decode/dicomweb decode/dimse decode/fingerprint \
+	decode/pdu decode/uid_lookup decode/uids detect/policy detect/rules kern/attach kern/flows kern/hooks kern/takeover \
+	kern/kcount kern/loader kern/netdev kern/pin lib/perm kern/tcorder kern/tcwatch lib/clock lib/log \
+	lib/loop lib/lru lib/names lib/netaddr lib/pcapio output/assoc_metrics \
+	output/attach_metrics output/eve output/evidence output/feed lib/textesc output/lines output/metrics \
+	output/stats cmd/status
+MODULES_test_status_server := assoc/cmdasm assoc/httpasm assoc/integrity assoc/record assoc/table \
+	config/config config/keys core/counters core/pipeline decode/assoc_decode \
+	decode/assoc_userinfo decode/decode_json decode/dicomweb decode/dimse decode/fingerprint \
+	decode/pdu decode/uid_lookup decode/uids detect/policy detect/rules kern/attach kern/flows kern/hooks kern/takeover \
+	kern/kcount kern/loader kern/netdev kern/pin lib/perm kern/tcorder kern/tcwatch lib/clock lib/log \
+	lib/loop lib/lru lib/names lib/netaddr lib/pcapio output/assoc_metrics \
+	output/attach_metrics output/eve output/evidence output/feed lib/textesc output/lines output/metrics \
+	output/stats cmd/status

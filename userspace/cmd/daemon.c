@@ -691,11 +691,8 @@ static int setup_loop(struct dm_daemon *d, const sigset_t *mask)
 		return err;
 	}
 	/* Subsystems with fds of their own start here (dm_loop_add). */
-	if (d->cfg.status_socket[0]) {
-		err = dm_status_server_open(d->cfg.status_socket, &d->status);
-		if (!err)
-			err = dm_loop_add(d->loop, dm_status_server_fd(d->status), EPOLLIN,
-					  on_status, d);
+	if (d->status) { /* opened before the load (dm_daemon_run) */
+		err = dm_loop_add(d->loop, dm_status_server_fd(d->status), EPOLLIN, on_status, d);
 		if (!err)
 			dm_loop_set_name(d->loop, dm_status_server_fd(d->status), "status");
 		if (err)
@@ -844,6 +841,12 @@ int dm_daemon_run(const struct dm_cli *cli)
 	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
+	/* The status socket first: a daemon that would take a live one's stops before any hook. */
+	if (d->cfg.status_socket[0] &&
+	    (rc = dm_status_server_open(d->cfg.status_socket, &d->status))) {
+		rc = rc == -EADDRINUSE ? DM_EXIT_STATE : DM_EXIT_RUNTIME;
+		goto out;
+	}
 	if (dm_loader_open(&d->l, &d->cfg, cli->reset_state)) {
 		rc = d->l.state_unusable ? DM_EXIT_STATE : DM_EXIT_BPF;
 		goto out;
@@ -862,6 +865,7 @@ int dm_daemon_run(const struct dm_cli *cli)
 out_close:
 	shut_down(d, rc);
 out:
+	dm_status_server_close(d->status); /* a start that failed before the loop had it */
 	if (rc && rc != DM_EXIT_USAGE)
 		fail_json(d, rc);
 	free(d);

@@ -6,7 +6,8 @@
 #define DM_EXIT_USAGE	2 /* bad command line or configuration */
 #define DM_EXIT_BPF	3 /* cannot load or attach */
 #define DM_EXIT_RUNTIME 4 /* event loop failure */
-#define DM_EXIT_STATE	5 /* pinned state unusable: another daemon, or another layout */
+#define DM_EXIT_STATE	5 /* another daemon (its pins or status socket), or another layout */
 #define DM_EXIT_CAPTURE 6 /* replay: a capture missing, unreadable, damaged or unsupported */
+#define DM_EXIT_PERM	7 /* status, detach: permission denied (socket, pins) */
 
 #endif /* __DM_EXIT_H */

@@ -12,6 +12,7 @@
 #include "cmd/daemon.h"
 #include "kern/kfeatures.h"
 #include "lib/log.h"
+#include "lib/perm.h"
 #include "kern/pin.h"
 #include "cmd/replay.h"
 #include "cmd/status.h"
@@ -69,7 +70,9 @@ static int cmd_detach(int argc, char **argv)
 	for (i = 0; i < cli.n_ifaces; i++)
 		ifaces[i] = cli.ifaces[i];
 	r = dm_detach_pinned(cfg.pin_root, ifaces, cli.n_ifaces);
-	return r == -EBUSY ? DM_EXIT_STATE : r ? DM_EXIT_RUNTIME : 0;
+	if (r == -EBUSY)
+		return DM_EXIT_STATE;
+	return dm_perm_denied(r) ? DM_EXIT_PERM : r ? DM_EXIT_RUNTIME : 0;
 }
 
 static int cmd_version(int argc, char **argv)
@@ -101,8 +104,8 @@ static int cmd_status(int argc, char **argv)
 	}
 	dm_log_set_level(DM_LOG_WARN + cli.verbose);
 	dm_log_init_libbpf();
-	return dm_status_client(cfg.status_socket, cfg.pin_root, cli.json, stdout) ? DM_EXIT_RUNTIME
-										    : 0;
+	r = dm_status_client(cfg.status_socket, cfg.pin_root, cli.json, stdout);
+	return dm_perm_denied(r) ? DM_EXIT_PERM : r ? DM_EXIT_RUNTIME : 0;
 }
 
 /* `dicomon --dump-keys [FORMAT]`: every config key (and option) as text or for the docs. */

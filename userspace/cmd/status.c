@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -25,6 +26,8 @@
 #include "lib/log.h"
 #include "lib/names.h"
 #include "lib/netaddr.h"
+#include "lib/perm.h"
+#include "lib/textesc.h"
 #include "assoc/table.h"
 #include "output/lines.h"
 #include "output/stats.h"
@@ -35,7 +38,7 @@
 #define MAX_SNAPSHOT (64u << 20) /* the client refuses larger answers */
 
 struct dm_status_server {
-	int fd;
+	int fd, lock_fd;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
 
@@ -53,6 +56,119 @@ static int mkdir_parent(const char *path)
 	return 0;
 }
 
+/* "pid 1234: dicomon", as far as the kernel tells. */
+static void describe_pid(pid_t pid, char *buf, size_t len)
+{
+	char path[64], comm[32] = "", esc[DM_TEXT_ESC_MAX(32)];
+	FILE *f;
+
+	if (pid <= 0) {
+		snprintf(buf, len, "pid unknown");
+		return;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	f = fopen(path, "re");
+	if (f) {
+		if (fgets(comm, sizeof(comm), f))
+			comm[strcspn(comm, "\n")] = 0;
+		fclose(f);
+	}
+	dm_text_escape(esc, sizeof(esc), comm, strlen(comm)); /* any process may name itself */
+	snprintf(buf, len, "pid %d%s%s", (int)pid, esc[0] ? ": " : "", esc);
+}
+
+/*
+ * Who answers on path: 0 nobody (nothing there, or a socket nobody listens on:
+ * ECONNREFUSED, *stale set), -EADDRINUSE a listener (its pid in *pid when the
+ * kernel tells: SO_PEERCRED names the process that called listen()), -ENOTSOCK
+ * not a socket, or -errno.
+ */
+static int probe_socket(const char *path, pid_t *pid, bool *stale)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct ucred cr;
+	socklen_t clen = sizeof(cr);
+	struct stat st;
+	int fd, err;
+
+	*pid = 0;
+	*stale = false;
+	if (lstat(path, &st))
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISSOCK(st.st_mode))
+		return -ENOTSOCK;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	err = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ? errno : 0;
+	if (!err && !getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &clen))
+		*pid = cr.pid;
+	close(fd);
+	if (!err || err == EAGAIN) /* EAGAIN: its backlog is full, so it is alive */
+		return -EADDRINUSE;
+	if (err != ECONNREFUSED)
+		return -err;
+	*stale = true;
+	return 0;
+}
+
+/*
+ * Another daemon's socket is never taken: the lock (PATH.lock, flock, held for
+ * the server's life) orders daemons that start at the same time, and the probe
+ * finds a listener that holds no lock (an older dicomon, another program). Only
+ * a socket nobody listens on is removed, and only under the lock. The lock file
+ * stays: removing it would let a third daemon lock a new file while the second
+ * still holds the old one.
+ */
+static int claim_path(struct dm_status_server *s)
+{
+	char lock[PATH_MAX], who[160];
+	bool stale;
+	pid_t pid;
+	int err;
+
+	snprintf(lock, sizeof(lock), "%s.lock", s->path);
+	s->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (s->lock_fd < 0) {
+		err = -errno;
+		pr_err("status socket %s: cannot open its lock %s: %s\n", s->path, lock,
+		       strerror(errno));
+		return err;
+	}
+	if (flock(s->lock_fd, LOCK_EX | LOCK_NB)) {
+		err = errno == EWOULDBLOCK ? -EADDRINUSE : -errno;
+		probe_socket(s->path, &pid, &stale);
+		describe_pid(pid, who, sizeof(who));
+		if (err == -EADDRINUSE)
+			pr_err("status socket %s is in use by a running dicomon (%s), which holds "
+			       "%s: give each daemon its own table.status_socket\n",
+			       s->path, who, lock);
+		else
+			pr_err("status socket %s: cannot lock %s: %s\n", s->path, lock,
+			       strerror(-err));
+		return err;
+	}
+	err = probe_socket(s->path, &pid, &stale);
+	if (err == -EADDRINUSE) {
+		describe_pid(pid, who, sizeof(who));
+		pr_err("status socket %s is in use by a running process (%s): left alone; give "
+		       "each daemon its own table.status_socket\n",
+		       s->path, who);
+	} else if (err == -ENOTSOCK) {
+		pr_err("status socket %s exists and is not a socket: left alone\n", s->path);
+	} else if (err) {
+		pr_err("status socket %s: %s\n", s->path, strerror(-err));
+	} else if (stale && unlink(s->path) && errno != ENOENT) {
+		err = -errno;
+		pr_err("status socket %s: cannot remove the stale socket: %s\n", s->path,
+		       strerror(errno));
+	} else if (stale) {
+		pr_info("status socket %s: removed a stale socket (no daemon listened)\n", s->path);
+	}
+	return err;
+}
+
 int dm_status_server_open(const char *path, struct dm_status_server **out)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -61,25 +177,26 @@ int dm_status_server_open(const char *path, struct dm_status_server **out)
 	int err;
 
 	if (strlen(path) >= sizeof(sa.sun_path)) {
-		pr_warn("status socket %s: path too long\n", path);
+		pr_err("status socket %s: path too long\n", path);
 		return -ENAMETOOLONG;
 	}
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
+	s->fd = s->lock_fd = -1;
 	snprintf(s->path, sizeof(s->path), "%s", path);
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
 	err = mkdir_parent(path);
 	if (err) {
-		pr_warn("status socket %s: cannot create its directory: %s\n", path,
-			strerror(-err));
-		free(s);
-		return err;
+		pr_err("status socket %s: cannot create its directory: %s\n", path, strerror(-err));
+		goto out;
 	}
+	err = claim_path(s);
+	if (err)
+		goto out;
 	s->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (s->fd < 0)
 		goto err;
-	unlink(path); /* a socket left by a daemon that was killed */
 	/* Owner-only from the start: no window in which others could connect. */
 	old = umask(0177);
 	err = bind(s->fd, (struct sockaddr *)&sa, sizeof(sa));
@@ -90,9 +207,12 @@ int dm_status_server_open(const char *path, struct dm_status_server **out)
 	return 0;
 err:
 	err = -errno;
-	pr_warn("status socket %s: %s\n", path, strerror(errno));
+	pr_err("status socket %s: %s\n", path, strerror(errno));
+out:
 	if (s->fd >= 0)
 		close(s->fd);
+	if (s->lock_fd >= 0)
+		close(s->lock_fd);
 	free(s);
 	return err;
 }
@@ -107,7 +227,8 @@ void dm_status_server_close(struct dm_status_server *s)
 	if (!s)
 		return;
 	close(s->fd);
-	unlink(s->path);
+	unlink(s->path); /* then the lock: the next daemon finds no socket */
+	close(s->lock_fd);
 	free(s);
 }
 
@@ -307,7 +428,8 @@ static int write_all(int fd, const char *buf, size_t len)
 	ssize_t n;
 
 	while (len) {
-		n = write(fd, buf, len);
+		/* A client gone before its answer must not kill the daemon (SIGPIPE). */
+		n = send(fd, buf, len, MSG_NOSIGNAL);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -397,19 +519,44 @@ out:
 	return err;
 }
 
-static int pinned_fd(const char *dir, const char *name)
+/* "permission denied: PATH (run as root or a member of GROUP)"; returns err. */
+static int perm_error(const char *path, int err)
 {
-	char path[PATH_MAX];
+	char hint[128];
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	return bpf_obj_get(path);
+	dm_perm_hint(path, hint, sizeof(hint));
+	pr_warn("permission denied: %s (%s)\n", path, hint);
+	return err;
 }
 
-/* The daemon is down: what the pinned maps still hold. */
+static int pinned_fd(const char *dir, const char *name, int *err)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = bpf_obj_get(path);
+	if (fd >= 0)
+		return fd;
+	fd = -errno;
+	if (*err)
+		return fd; /* the first map's error is the one reported */
+	*err = fd;
+	if (fd == -EPERM) /* the bpf() call itself: no CAP_BPF (file modes do not matter) */
+		pr_warn("permission denied: %s (reading pinned maps needs CAP_BPF: run as root)\n",
+			path);
+	else if (fd == -EACCES)
+		perm_error(path, fd);
+	return fd;
+}
+
+/* The daemon is down: what the pinned maps still hold. 0, -ENOENT, -EACCES or -EPERM. */
 static int read_pinned(const char *dir, json_object **out)
 {
-	int flows = pinned_fd(dir, "dm_flows"), overflow = pinned_fd(dir, "dm_overflow");
-	int stats = pinned_fd(dir, "dm_stats"), ncpus = libbpf_num_possible_cpus();
+	int err = 0, flows = pinned_fd(dir, "dm_flows", &err);
+	int overflow = pinned_fd(dir, "dm_overflow", &err);
+	int stats = pinned_fd(dir, "dm_stats", &err);
+	int ncpus = libbpf_num_possible_cpus();
 	struct kassoc k = {};
 	struct dm_stats total;
 	json_object *o, *arr;
@@ -420,7 +567,9 @@ static int read_pinned(const char *dir, json_object **out)
 			close(flows);
 		if (overflow >= 0)
 			close(overflow);
-		return -ENOENT;
+		if (stats >= 0)
+			close(stats);
+		return dm_perm_denied(err) ? err : -ENOENT;
 	}
 	kassoc_read(flows, overflow, &k);
 	o = json_object_new_object();
@@ -473,63 +622,95 @@ static int64_t pdu_total(json_object *o, const char *dir)
 	return n;
 }
 
-static void print_text(json_object *snap, FILE *out)
+/* A cell of the table: the daemon's string as one word, escaped (lib/textesc.h). */
+#define CELL(buf, a, key, dflt) dm_text_word(buf, sizeof(buf), jstr(a, key, dflt))
+
+static void print_assoc_row(json_object *a, FILE *out)
 {
-	json_object *arr, *a, *t;
-	char ini[64], acc[64], pdus[32], bytes[48];
+	/* An AE title's cell: its JSON form (up to 64 bytes) escaped again and quoted. */
+	char c[5][DM_TEXT_ESC_MAX(64) + 2], ep[4][64], ini[130], acc[130], pdus[32], bytes[48];
+
+	snprintf(ini, sizeof(ini), "%s:%s", CELL(ep[0], a, "src", "?"),
+		 CELL(ep[1], a, "sport", "?"));
+	snprintf(acc, sizeof(acc), "%s:%s", CELL(ep[2], a, "dst", "?"),
+		 CELL(ep[3], a, "dport", "?"));
+	snprintf(pdus, sizeof(pdus), "%lld/%lld", (long long)pdu_total(a, "orig"),
+		 (long long)pdu_total(a, "reply"));
+	snprintf(bytes, sizeof(bytes), "%lld/%lld", (long long)jint2(a, "bytes", "orig"),
+		 (long long)jint2(a, "bytes", "reply"));
+	fprintf(out, "%-9s %-10s %-23s %-23s %-16s %-16s %-10s %-10s %s\n",
+		CELL(c[0], a, "status", "?"), CELL(c[1], a, "transport", "?"), ini, acc,
+		CELL(c[2], a, "calling_ae", "-"), CELL(c[3], a, "called_ae", "-"),
+		dm_text_word(c[4], sizeof(c[4]), jstr(a, "outcome", jstr(a, "state", "?"))), pdus,
+		bytes);
+}
+
+static void print_totals(json_object *obj, const char *head, FILE *out)
+{
+	fputs(head, out);
+	json_object_object_foreach(obj, k, v)
+	{
+		fputc(' ', out);
+		dm_text_put_word(out, k);
+		fprintf(out, "=%lld", (long long)json_object_get_int64(v));
+	}
+}
+
+void dm_status_print_text(json_object *snap, FILE *out)
+{
+	json_object *arr, *t, *pk, *as;
+	char head[160], src[DM_TEXT_ESC_MAX(32)];
 	size_t i, n;
 
 	fprintf(out, "%-9s %-10s %-23s %-23s %-16s %-16s %-10s %-10s %s\n", "Status", "Transport",
 		"Initiator", "Acceptor", "Calling", "Called", "Outcome", "PDUs o/r", "Bytes o/r");
 	if (json_object_object_get_ex(snap, "associations", &arr)) {
 		n = json_object_array_length(arr);
-		for (i = 0; i < n; i++) {
-			a = json_object_array_get_idx(arr, i);
-			snprintf(ini, sizeof(ini), "%s:%s", jstr(a, "src", "?"),
-				 jstr(a, "sport", "?"));
-			snprintf(acc, sizeof(acc), "%s:%s", jstr(a, "dst", "?"),
-				 jstr(a, "dport", "?"));
-			snprintf(pdus, sizeof(pdus), "%lld/%lld", (long long)pdu_total(a, "orig"),
-				 (long long)pdu_total(a, "reply"));
-			snprintf(bytes, sizeof(bytes), "%lld/%lld",
-				 (long long)jint2(a, "bytes", "orig"),
-				 (long long)jint2(a, "bytes", "reply"));
-			fprintf(out, "%-9s %-10s %-23s %-23s %-16s %-16s %-10s %-10s %s\n",
-				jstr(a, "status", "?"), jstr(a, "transport", "?"), ini, acc,
-				jstr(a, "calling_ae", "-"), jstr(a, "called_ae", "-"),
-				jstr(a, "outcome", jstr(a, "state", "?")), pdus, bytes);
-		}
+		for (i = 0; i < n; i++)
+			print_assoc_row(json_object_array_get_idx(arr, i), out);
 	}
 	if (json_object_object_get_ex(snap, "totals", &t)) {
-		json_object *pk, *as;
-
-		fprintf(out, "\ntotals (%s):", jstr(snap, "source", "?"));
-		if (json_object_object_get_ex(t, "packets", &pk)) {
-			json_object_object_foreach(pk, k, v)
-			    fprintf(out, " %s=%lld", k, (long long)json_object_get_int64(v));
-		}
-		if (json_object_object_get_ex(t, "associations", &as)) {
-			fprintf(out, "\nassociations:");
-			json_object_object_foreach(as, k, v)
-			    fprintf(out, " %s=%lld", k, (long long)json_object_get_int64(v));
-		}
+		dm_text_escape(src, sizeof(src), jstr(snap, "source", "?"),
+			       strlen(jstr(snap, "source", "?")));
+		snprintf(head, sizeof(head), "\ntotals (%s):", src);
+		if (json_object_object_get_ex(t, "packets", &pk))
+			print_totals(pk, head, out);
+		else
+			fputs(head, out);
+		if (json_object_object_get_ex(t, "associations", &as))
+			print_totals(as, "\nassociations:", out);
 		fputc('\n', out);
 	}
+}
+
+/* Why nobody answered on the socket, in words. */
+static const char *no_daemon(int err)
+{
+	if (err == -ENOENT)
+		return "no such socket";
+	if (err == -ECONNREFUSED)
+		return "a stale socket: no daemon listens on it";
+	return strerror(-err);
 }
 
 int dm_status_client(const char *sock_path, const char *pin_dir, bool json, FILE *out)
 {
 	json_object *snap = NULL;
-	int err;
+	int err, perr;
 
 	err = read_daemon(sock_path, &snap);
+	if (dm_perm_denied(err))
+		return perm_error(sock_path, err);
 	if (err) {
 		pr_info("no daemon at %s (%s); reading the pinned maps in %s\n", sock_path,
-			strerror(-err), pin_dir);
-		err = read_pinned(pin_dir, &snap);
-		if (err) {
-			pr_warn("no daemon at %s and no pinned maps in %s: is dicomon running?\n",
-				sock_path, pin_dir);
+			no_daemon(err), pin_dir);
+		perr = read_pinned(pin_dir, &snap);
+		if (dm_perm_denied(perr))
+			return perr;
+		if (perr) {
+			pr_warn("no daemon at %s (%s) and no pinned maps in %s: is dicomon "
+				"running?\n",
+				sock_path, no_daemon(err), pin_dir);
 			return err;
 		}
 	}
@@ -538,7 +719,7 @@ int dm_status_client(const char *sock_path, const char *pin_dir, bool json, FILE
 			json_object_to_json_string_ext(snap, JSON_C_TO_STRING_PLAIN |
 								 JSON_C_TO_STRING_NOSLASHESCAPE));
 	else
-		print_text(snap, out);
+		dm_status_print_text(snap, out);
 	json_object_put(snap);
 	return 0;
 }

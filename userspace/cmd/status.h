@@ -32,6 +32,9 @@ json_object *dm_status_snapshot(const struct dm_loader *l, const struct dm_pipel
  * The `status` command: ask the daemon at sock_path; if none answers, read
  * the maps pinned under pin_dir. Prints text (like ss) or JSON. 0 or -errno.
  */
+/* The snapshot as text, like ss: one row per association, every cell escaped. */
+void dm_status_print_text(json_object *snap, FILE *out);
+
 int dm_status_client(const char *sock_path, const char *pin_dir, bool json, FILE *out);
 
 #endif /* __DM_STATUS_H */

@@ -20,6 +20,7 @@
 #include "dicomon.h"
 #include "lib/log.h"
 #include "lib/names.h"
+#include "lib/perm.h"
 #include "kern/pin.h"
 #include "kern/tcorder.h"
 
@@ -323,7 +324,7 @@ static bool named(const char *ifname, const char *const *ifaces, int n)
 
 int dm_detach_pinned(const char *root, const char *const *ifaces, int n)
 {
-	char ifname[IF_NAMESIZE], path[PATH_MAX];
+	char ifname[IF_NAMESIZE], path[PATH_MAX], hint[128];
 	int lock, att, left = 0, err = 0;
 	struct dirent *de;
 	bool clsact;
@@ -338,6 +339,11 @@ int dm_detach_pinned(const char *root, const char *const *ifaces, int n)
 		pr_err("%s: a dicomon daemon is running on these pins; stop it (it detaches on "
 		       "SIGTERM) or change its interfaces and send SIGHUP\n",
 		       root);
+		return lock;
+	}
+	if (dm_perm_denied(lock)) {
+		dm_perm_hint(root, hint, sizeof(hint));
+		pr_err("permission denied: %s (%s)\n", root, hint);
 		return lock;
 	}
 	if (lock < 0) {

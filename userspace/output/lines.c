@@ -4,10 +4,12 @@
  * flushed as written so a reader of stdout sees each one as it happens.
  */
 #include <json-c/json.h>
+#include <limits.h>
 #include <stdio.h>
 #include "lib/clock.h"
 #include "lib/names.h"
 #include "lib/netaddr.h"
+#include "lib/textesc.h"
 #include "output/lines.h"
 #include "decode/pdu.h"
 #include "decode/uids.h"
@@ -67,6 +69,25 @@ static json_object *json_common(const struct dm_lines *l, const struct dm_event_
 	return o;
 }
 
+/* The capture and packet a line comes from: one word, quoted if the file name needs it. */
+static void text_source(FILE *out, const struct dm_source *src)
+{
+	char buf[PATH_MAX + 24];
+
+	snprintf(buf, sizeof(buf), "%s:%llu", src->file, (unsigned long long)src->packet);
+	fputs(" pcap=", out);
+	dm_text_put_word(out, buf);
+}
+
+/* ` calling="..." called="..."`: AE titles from the wire, escaped (lib/textesc.h). */
+static void text_aes(FILE *out, const char *calling, const char *called)
+{
+	fputs(" calling=", out);
+	dm_text_put_quoted(out, calling);
+	fputs(" called=", out);
+	dm_text_put_quoted(out, called);
+}
+
 static void text_common(const struct dm_lines *l, const struct dm_event_hdr *h, const char *what)
 {
 	char t[64], s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
@@ -75,8 +96,9 @@ static void text_common(const struct dm_lines *l, const struct dm_event_hdr *h, 
 	dm_format_time(h->ts_ns, t, sizeof(t));
 	dm_key_addr_format(&h->key, is, s, sizeof(s));
 	dm_key_addr_format(&h->key, !is, d, sizeof(d));
-	fprintf(l->out, "%s %s assoc=%llu %s%s%s:%u %s %s%s%s:%u", t,
-		l->ifname(l->ctx, h->ifindex), (unsigned long long)h->assoc_id,
+	fprintf(l->out, "%s ", t);
+	dm_text_put_word(l->out, l->ifname(l->ctx, h->ifindex));
+	fprintf(l->out, " assoc=%llu %s%s%s:%u %s %s%s%s:%u", (unsigned long long)h->assoc_id,
 		h->key.family == 6 ? "[" : "", s, h->key.family == 6 ? "]" : "", h->key.port[is],
 		h->dir == DM_DIR_ORIG ? "->" : "<-", h->key.family == 6 ? "[" : "", d,
 		h->key.family == 6 ? "]" : "", h->key.port[!is]);
@@ -85,8 +107,7 @@ static void text_common(const struct dm_lines *l, const struct dm_event_hdr *h, 
 	if (h->key.vlan[1])
 		fprintf(l->out, ".%u", h->key.vlan[1]);
 	if (dm_clock_source())
-		fprintf(l->out, " pcap=%s:%llu", dm_clock_source()->file,
-			(unsigned long long)dm_clock_source()->packet);
+		text_source(l->out, dm_clock_source());
 	fprintf(l->out, " %s", what);
 }
 
@@ -157,7 +178,7 @@ void dm_lines_pdu(const struct dm_lines *l, const struct dm_event_hdr *h, const 
 	text_common(l, h, dm_pdu_name(pdu[0]));
 	fprintf(l->out, " cleartext");
 	if (!dm_assoc_hdr_parse(pdu, len, &ah))
-		fprintf(l->out, " calling=\"%s\" called=\"%s\"", ah.calling, ah.called);
+		text_aes(l->out, ah.calling, ah.called);
 	if (have_rj && pdu[0] == DM_PDU_ASSOC_RJ)
 		fprintf(l->out, " result=%u source=%u reason=%u (%s)", rj.result, rj.source,
 			rj.reason, dm_reject_reason_name(rj.source, rj.reason));
@@ -220,8 +241,10 @@ void dm_lines_dimse(const struct dm_lines *l, const struct dm_event_hdr *h, int 
 		fprintf(l->out, " msg=%u", c->message_id);
 	if (c->present & DM_DC_RESPONDED_TO)
 		fprintf(l->out, " resp_to=%u", c->responded_to);
-	if (c->present & DM_DC_MOVE_DEST)
-		fprintf(l->out, " move_destination=\"%s\"", c->move_destination.str);
+	if (c->present & DM_DC_MOVE_DEST) {
+		fputs(" move_destination=", l->out);
+		dm_text_put_quoted(l->out, c->move_destination.str);
+	}
 	if (c->present & DM_DC_STATUS)
 		fprintf(l->out, " status=0x%04x (%s%s%s)", c->status, dm_status_class(c->status),
 			sname ? ": " : "", sname ? sname : "");
@@ -338,7 +361,7 @@ void dm_lines_flow_end(const struct dm_lines *l, const struct dm_event_flow *e,
 	const struct dm_assoc *as = &e->assoc;
 	const char *off = dm_tls_version_name(as->tls_offered);
 	const char *sel = dm_tls_version_name(as->tls_selected);
-	char dur[32];
+	char dur[32], tk[sizeof(r->fp.name) + sizeof(r->fp.version) + 1];
 	int t, d;
 
 	if (l->json) {
@@ -354,11 +377,13 @@ void dm_lines_flow_end(const struct dm_lines *l, const struct dm_event_flow *e,
 		    : dm_outcome_name(r->outcome),
 		dm_transport_name(as->transport), as->flags & DM_AF_MIDSTREAM ? " midstream" : "");
 	if (r->rq || r->ac)
-		fprintf(l->out, " calling=\"%s\" called=\"%s\"", dm_rec_calling(r),
-			dm_rec_called(r));
-	if (r->have_fp)
-		fprintf(l->out, " toolkit=\"%s%s%s\"", r->fp.name, r->fp.version[0] ? " " : "",
-			r->fp.version);
+		text_aes(l->out, dm_rec_calling(r), dm_rec_called(r));
+	if (r->have_fp) {
+		snprintf(tk, sizeof(tk), "%s%s%s", r->fp.name, r->fp.version[0] ? " " : "",
+			 r->fp.version);
+		fputs(" toolkit=", l->out);
+		dm_text_put_quoted(l->out, tk);
+	}
 	if (r->n_commands)
 		fprintf(l->out, " commands=%u", r->n_commands);
 	if (off || sel)
