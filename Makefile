@@ -28,7 +28,7 @@ CFLAGS ?= -O2 -g
 USER_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -DDICOMON_VERSION='"$(VERSION)"' \
 	-Iinclude -Iuserspace -I$(OUTPUT)
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror -Ivmlinux -Iinclude -Ibpf
-LIBS := -lbpf -lelf -lz -ljson-c -lyaml -lmicrohttpd -lpcap
+LIBS := -lbpf -lelf -lz -ljson-c -lyaml -lmicrohttpd -lgnutls -lcrypt -lpcap
 
 ifeq ($(V),1)
 Q :=
