@@ -17,7 +17,7 @@ MODULES_test_counters := assoc/cmdasm assoc/httpasm assoc/integrity assoc/record
 	decode/pdu decode/uid_lookup decode/uids detect/policy detect/rules kern/attach kern/flows kern/hooks kern/takeover \
 	kern/kcount kern/loader kern/netdev kern/pin kern/tcorder kern/tcwatch lib/clock lib/log \
 	lib/loop lib/lru lib/names lib/netaddr lib/pcapio output/assoc_metrics \
-	output/attach_metrics output/eve output/evidence output/feed output/lines output/metrics \
+	output/attach_metrics output/eve output/evidence output/feed output/lines output/metrics config/webcfg \
 	output/stats
 MODULES_test_daemon_parts := kern/pin kern/tcorder lib/log lib/loop lib/names
 MODULES_test_dicomweb := decode/dicomweb
@@ -44,7 +44,7 @@ MODULES_test_integrity := assoc/cmdasm assoc/httpasm assoc/integrity assoc/recor
 	decode/pdu decode/uid_lookup decode/uids detect/policy detect/rules kern/attach kern/flows kern/hooks kern/takeover \
 	kern/kcount kern/loader kern/netdev kern/pin kern/tcorder kern/tcwatch lib/clock lib/log \
 	lib/loop lib/lru lib/names lib/netaddr lib/pcapio output/assoc_metrics \
-	output/attach_metrics output/eve output/evidence output/feed output/lines output/metrics \
+	output/attach_metrics output/eve output/evidence output/feed output/lines output/metrics config/webcfg \
 	output/stats
 MODULES_test_kcompat := config/config config/keys kern/attach kern/hooks kern/loadcheck kern/loader kern/takeover \
 	kern/netdev kern/pin kern/tcorder kern/tcwatch lib/log lib/names lib/netaddr
@@ -57,7 +57,7 @@ MODULES_test_metrics := assoc/cmdasm assoc/httpasm assoc/integrity assoc/record 
 	decode/pdu decode/uid_lookup decode/uids detect/policy detect/rules kern/attach kern/flows kern/hooks kern/takeover \
 	kern/kcount kern/loader kern/netdev kern/pin kern/tcorder kern/tcwatch lib/clock lib/log \
 	lib/loop lib/lru lib/names lib/netaddr lib/pcapio output/assoc_metrics \
-	output/attach_metrics output/eve output/evidence output/feed output/lines output/metrics \
+	output/attach_metrics output/eve output/evidence output/feed output/lines output/metrics config/webcfg \
 	output/stats
 MODULES_test_names := assoc/cmdasm assoc/record config/keys decode/assoc_decode \
 	decode/assoc_userinfo decode/decode_json decode/dicomweb decode/dimse decode/fingerprint \
@@ -74,7 +74,7 @@ MODULES_test_pipeline := assoc/cmdasm assoc/httpasm assoc/integrity assoc/record
 	decode/pdu decode/uid_lookup decode/uids detect/policy detect/rules kern/attach kern/flows kern/hooks kern/takeover \
 	kern/kcount kern/loader kern/netdev kern/pin kern/tcorder kern/tcwatch lib/clock lib/log \
 	lib/loop lib/lru lib/names lib/netaddr lib/pcapio output/assoc_metrics \
-	output/attach_metrics output/eve output/evidence output/feed output/lines output/metrics \
+	output/attach_metrics output/eve output/evidence output/feed output/lines output/metrics config/webcfg \
 	output/stats
 MODULES_test_reassembly := assoc/cmdasm assoc/httpasm assoc/integrity assoc/record \
 	assoc/table decode/assoc_decode decode/assoc_userinfo decode/decode_json decode/dicomweb \
@@ -91,3 +91,4 @@ MODULES_test_tcorder := kern/tcorder
 MODULES_test_uids := decode/pdu decode/uid_lookup decode/uids
 MODULES_test_yaml_config := config/cli config/config config/keys config/options \
 	config/yaml_config lib/log lib/netaddr
+MODULES_test_webcfg := config/webcfg

@@ -136,6 +136,7 @@ struct dm_config {
 	char rules_disabled[DM_LIST_MAX]; /* signature ids, comma separated */
 	/* metrics.*: the Prometheus endpoint (metrics.c) */
 	char metrics_listen[DM_LIST_MAX]; /* ADDRESS:PORT list, "" = no endpoint */
+	char metrics_web_config[DM_FEED_PATH_MAX]; /* exporter-toolkit web config, "" = none */
 };
 
 enum dm_key_type {

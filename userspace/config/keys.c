@@ -272,5 +272,9 @@ const struct dm_key dm_keys[] = {
        .flags = DM_KF_RESTART, .what = "`ADDRESS:PORT` or `[IPV6]:PORT`",
        .help = "Prometheus endpoint (`/metrics`); `[]` for none; `[0.0.0.0:9479]` to let a "
 	       "Prometheus server on the network scrape it"),
+    KP("metrics.web_config_file", metrics_web_config, "", .flags = DM_KF_EMPTY | DM_KF_RESTART,
+       .help = "TLS, client certificates and basic auth for `/metrics`: a web configuration "
+	       "file in the Prometheus exporter-toolkit format; `\"\"`: plain HTTP, no "
+	       "authentication. See [Securing /metrics](docs/daemon.md#securing-metrics)"),
 };
 const size_t dm_n_keys = sizeof(dm_keys) / sizeof(dm_keys[0]);

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #include <arpa/inet.h>
 #include <errno.h>
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include "config/webcfg.h"
 #include "lib/log.h"
 #include "lib/loop.h"
 #include "lib/netaddr.h"
@@ -15,6 +17,18 @@
 
 #define DM_METRICS_LISTEN_MAX 4
 #define CONTENT_TYPE	      "text/plain; version=0.0.4; charset=utf-8"
+/*
+ * One address holds at most PER_IP connections; the rest are accepted and
+ * closed at once by libmicrohttpd, so 200 slow or idle clients from one place
+ * cost it 8 slots, not the scrapes of everyone else. At CONN_LIMIT it stops
+ * accepting (connections wait in the kernel's backlog) until one ends. An idle
+ * connection is closed after TIMEOUT_S; a slowloris that sends a byte a second
+ * is not idle, which is why the per-address limit is the guard.
+ */
+#define DM_METRICS_PER_IP     8
+#define DM_METRICS_CONN_LIMIT 256
+#define DM_METRICS_TIMEOUT_S  5
+#define REALM		      "dicomon"
 
 struct dm_metrics {
 	struct MHD_Daemon *d[DM_METRICS_LISTEN_MAX];
@@ -22,6 +36,8 @@ struct dm_metrics {
 	int n;
 	dm_metrics_render_fn render;
 	void *ctx;
+	struct dm_webcfg *web; /* NULL: plain HTTP, no authentication */
+	struct dm_metrics_refused refused;
 };
 
 static const char index_page[] = "<html><head><title>dicomon</title></head><body><h1>dicomon</h1>"
@@ -50,6 +66,57 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned int code, const 
 	reply(c, code, "text/plain; charset=utf-8", (void *)(text), sizeof(text) - 1,              \
 	      MHD_RESPMEM_PERSISTENT)
 
+/* VerifyClientCertIfGiven, RequireAndVerifyClientCert: the chain against client_ca_file. */
+static bool client_cert_ok(const struct dm_metrics *m, struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci;
+	unsigned int status = 0, n = 0;
+
+	if (!m->web || !m->web->tls || m->web->client_auth == DM_CLIENT_NO_CERT)
+		return true;
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	if (!ci || !ci->tls_session)
+		return false;
+	if (!gnutls_certificate_get_peers(ci->tls_session, &n) || !n)
+		return m->web->client_auth == DM_CLIENT_VERIFY_IF_GIVEN;
+	return gnutls_certificate_verify_peers2(ci->tls_session, &status) == 0 && status == 0;
+}
+
+static bool user_ok(struct dm_metrics *m, struct MHD_Connection *c)
+{
+	char *pass = NULL, *user;
+	bool ok;
+
+	if (!m->web || !m->web->n_users)
+		return true;
+	user = MHD_basic_auth_get_username_password(c, &pass);
+	ok = user && pass && dm_webcfg_check_user(m->web, user, pass);
+	if (pass) {
+		explicit_bzero(pass, strlen(pass));
+		MHD_free(pass);
+	}
+	if (user)
+		MHD_free(user);
+	return ok;
+}
+
+/* 401 with WWW-Authenticate: Basic realm="dicomon". */
+static enum MHD_Result ask_for_password(struct MHD_Connection *c)
+{
+	static const char body[] = "401 Unauthorized\n";
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	r = MHD_create_response_from_buffer(sizeof(body) - 1, (void *)body,
+					    MHD_RESPMEM_PERSISTENT);
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+	ret = MHD_queue_basic_auth_fail_response(c, REALM, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
 				  const char *method, const char *version, const char *upload,
 				  size_t *upload_size, void **con_cls)
@@ -63,6 +130,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	(void)version, (void)upload, (void)con_cls;
 	if (*upload_size)
 		return MHD_NO; /* GET and HEAD carry no body */
+	if (!client_cert_ok(m, c)) {
+		m->refused.cert++;
+		return REPLY_TEXT(c, MHD_HTTP_FORBIDDEN, "a client certificate the CA signed is "
+							 "required\n");
+	}
+	if (!user_ok(m, c)) {
+		m->refused.auth++;
+		return ask_for_password(c);
+	}
 	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
 		return REPLY_TEXT(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n");
 	if (!strcmp(url, "/"))
@@ -85,6 +161,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	return reply(c, MHD_HTTP_OK, CONTENT_TYPE, buf, len, MHD_RESPMEM_MUST_FREE);
 }
 
+/*
+ * Decrypted bytes GnuTLS holds leave no trace in the epoll fd: libmicrohttpd
+ * says so with a zero timeout. Bounded, the loop has other work.
+ */
+static void run_ready(struct MHD_Daemon *d)
+{
+	MHD_UNSIGNED_LONG_LONG t;
+	int i;
+
+	MHD_run(d);
+	for (i = 0; i < 8 && MHD_get_timeout(d, &t) == MHD_YES && t == 0; i++)
+		MHD_run(d);
+}
+
 static void on_ready(struct dm_loop *lp, int fd, uint32_t events, void *ctx)
 {
 	struct dm_metrics *m = ctx;
@@ -93,7 +183,14 @@ static void on_ready(struct dm_loop *lp, int fd, uint32_t events, void *ctx)
 	(void)lp, (void)events;
 	for (i = 0; i < m->n; i++)
 		if (m->fd[i] == fd)
-			MHD_run(m->d[i]);
+			run_ready(m->d[i]);
+}
+
+const struct dm_metrics_refused *dm_metrics_refused(const struct dm_metrics *m)
+{
+	static const struct dm_metrics_refused none;
+
+	return m ? &m->refused : &none;
 }
 
 void dm_metrics_tick(struct dm_metrics *m)
@@ -104,7 +201,38 @@ void dm_metrics_tick(struct dm_metrics *m)
 		MHD_run(m->d[i]);
 }
 
-int dm_metrics_open(const char *listen, struct dm_loop *lp, dm_metrics_render_fn render, void *ctx,
+/* One listener: the limits always, TLS and the client CA when the web config has them. */
+static struct MHD_Daemon *start_one(struct dm_metrics *m, struct sockaddr_storage *ss)
+{
+	struct MHD_OptionItem o[12] = {
+	    {MHD_OPTION_SOCK_ADDR, 0, ss},
+	    {MHD_OPTION_CONNECTION_LIMIT, DM_METRICS_CONN_LIMIT, NULL},
+	    {MHD_OPTION_PER_IP_CONNECTION_LIMIT, DM_METRICS_PER_IP, NULL},
+	    {MHD_OPTION_CONNECTION_TIMEOUT, DM_METRICS_TIMEOUT_S, NULL},
+	};
+	unsigned int flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	int n = 4;
+
+	if (ss->ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	if (m->web && m->web->tls) {
+		flags |= MHD_USE_TLS;
+		o[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, m->web->cert_pem};
+		o[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, m->web->key_pem};
+		o[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0,
+						 m->web->priorities};
+		/* A trust list makes libmicrohttpd ask the client for its certificate. */
+		if (m->web->client_auth != DM_CLIENT_NO_CERT)
+			o[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_TRUST, 0,
+							 m->web->ca_pem};
+	}
+	o[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+	/* The port: same offset in sockaddr_in6. SO_REUSEADDR, never SO_REUSEPORT. */
+	return MHD_start_daemon(flags, ntohs(((struct sockaddr_in *)ss)->sin_port), NULL, NULL,
+				on_request, m, MHD_OPTION_ARRAY, o, MHD_OPTION_END);
+}
+
+int dm_metrics_open(const char *listen, struct dm_webcfg *web, struct dm_loop *lp, dm_metrics_render_fn render, void *ctx,
 		    struct dm_metrics **out)
 {
 	char list[512], *item, *save = NULL;
@@ -122,6 +250,7 @@ int dm_metrics_open(const char *listen, struct dm_loop *lp, dm_metrics_render_fn
 		return -ENOMEM;
 	m->render = render;
 	m->ctx = ctx;
+	m->web = web;
 	snprintf(list, sizeof(list), "%s", listen);
 	for (item = strtok_r(list, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
 		while (*item == ' ')
@@ -131,13 +260,7 @@ int dm_metrics_open(const char *listen, struct dm_loop *lp, dm_metrics_render_fn
 			err = -EINVAL;
 			break;
 		}
-		m->d[m->n] = MHD_start_daemon(
-		    MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
-			(ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
-		    ntohs(((struct sockaddr_in *)&ss)->sin_port), /* same offset in sockaddr_in6 */
-		    NULL, NULL, on_request, m, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-		    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64, MHD_OPTION_CONNECTION_TIMEOUT,
-		    (unsigned int)10, MHD_OPTION_END); /* SO_REUSEADDR, never SO_REUSEPORT */
+		m->d[m->n] = start_one(m, &ss);
 		if (!m->d[m->n]) {
 			err = errno ? -errno : -EADDRINUSE;
 			pr_err("metrics: cannot listen on %s: %s\n", item, strerror(-err));
@@ -153,7 +276,9 @@ int dm_metrics_open(const char *listen, struct dm_loop *lp, dm_metrics_render_fn
 			break;
 		}
 		dm_loop_set_name(lp, m->fd[m->n - 1], "metrics"); /* its time per scrape */
-		pr_info("metrics: listening on http://%s/metrics\n", item);
+		pr_info("metrics: listening on %s://%s/metrics%s\n",
+			web && web->tls ? "https" : "http", item,
+			web && web->n_users ? " (basic auth)" : "");
 	}
 	if (err) {
 		dm_metrics_close(m, lp);
