@@ -233,6 +233,7 @@ test-e2e: $(OUTPUT)/dicomon $(OUTPUT)/tests/vlan_toggle.bpf.o $(OUTPUT)/tests/tc
 	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) \
 		TC_PASS_OBJ=$(abspath $(OUTPUT)/tests/tc_pass.bpf.o) tests/e2e/test_tcorder.sh
 	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) tests/e2e/test_prometheus.sh
+	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) tests/e2e/test_metrics_auth.sh
 	$(Q)tests/e2e/test_demo.sh
 
 # Debian's own kernels under qemu (tests/kernels/README.md): every series of

@@ -7,7 +7,7 @@
 #   - Prometheus (Debian's package) scrapes over TLS with a client certificate
 #     and basic auth: target up, samples stored;
 #   - curl: no credentials -> 401 with WWW-Authenticate, a wrong password -> 401,
-#     plain HTTP -> no answer, no client certificate or one from another CA ->
+#     a burst of wrong passwords -> 429 past one bcrypt a second, plain HTTP -> no answer, no client certificate or one from another CA ->
 #     refused, the right certificate and password -> 200; the refusals counted;
 #   - 200 slowloris connections from 127.0.0.2 (a TLS ClientHello trickled one
 #     byte every 0.5 s, reconnecting when closed) while 5 scrapes from 127.0.0.1
@@ -151,8 +151,17 @@ hdrs=$(in_srv curl -sS -D - -o /dev/null --max-time 5 "${GOOD[@]}" "$URL" 2>&1 |
 check "no credentials: 401" grep -q '^HTTP/1.1 401' <<<"$hdrs"
 check "no credentials: WWW-Authenticate: Basic realm=\"dicomon\"" \
     grep -qi '^WWW-Authenticate: Basic realm="dicomon"' <<<"$hdrs"
+# a password the cache does not know costs a bcrypt: one a second per address
+sleep 1.1
 check "wrong password: 401" test "$(code "${GOOD[@]}" -u prometheus:wrong "$URL")" = 401
+sleep 1.1
 check "unknown user: 401" test "$(code "${GOOD[@]}" -u nobody:"$PASS" "$URL")" = 401
+burst=""
+for i in 1 2 3 4 5 6; do burst+="$(code "${GOOD[@]}" -u "prometheus:guess$i" "$URL") "; done
+n401=$(awk '{for (i = 1; i <= NF; i++) n += $i == 401} END {print n + 0}' <<<"$burst")
+n429=$(awk '{for (i = 1; i <= NF; i++) n += $i == 429} END {print n + 0}' <<<"$burst")
+check "6 wrong passwords at once: at most 2 checked (401), the rest 429 ($burst)" \
+    test "$n401" -le 2 -a $((n401 + n429)) -eq 6
 check "right password: 200" test "$(code "${GOOD[@]}" -u "prometheus:$PASS" "$URL")" = 200
 plain=$(code -u "prometheus:$PASS" "http://127.0.0.1:$PORT/metrics")
 check "plain HTTP: no answer (got '$plain')" test "$plain" = 000
@@ -163,13 +172,13 @@ rogue=$(code --cacert "$W/ca.crt" --cert "$W/web/rogue.crt" --key "$W/web/rogue.
 check "client certificate of another CA: refused (got '$rogue')" test "$rogue" = 403
 refused=$(in_srv curl -sS --max-time 5 "${GOOD[@]}" -u "prometheus:$PASS" "$URL" |
     awk '/^dicomon_metrics_requests_refused_total/ {print $1 "=" $2}' | sort | tr '\n' ' ')
-check "refusals counted (auth 3: none, wrong, unknown user; client_cert 2): $refused" \
-    python3 - "$refused" <<'PY'
+check "refusals counted (auth $((3 + n401)): none, wrong, unknown user, the burst's; client_cert 2; auth_throttled $n429): $refused" \
+    python3 - "$refused" $((3 + n401)) "$n429" <<'PY'
 import sys
 v = dict(kv.rsplit("=", 1) for kv in sys.argv[1].split())
-auth = float(v.get('dicomon_metrics_requests_refused_total{reason="auth"}', -1))
-cert = float(v.get('dicomon_metrics_requests_refused_total{reason="client_cert"}', -1))
-sys.exit(0 if auth == 3 and cert == 2 else 1)
+g = lambda r: float(v.get('dicomon_metrics_requests_refused_total{reason="%s"}' % r, -1))
+sys.exit(0 if g("auth") == int(sys.argv[2]) and g("client_cert") == 2
+         and g("auth_throttled") == int(sys.argv[3]) else 1)
 PY
 
 # ---------------------------------------------------------------- slowloris

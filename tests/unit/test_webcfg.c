@@ -244,19 +244,23 @@ static void test_check_user(void **state)
 	snprintf(text, sizeof(text), "basic_auth_users:\n  prometheus: '%s'\n  bob: '%s'\n", hash,
 		 hash);
 	assert_int_equal(parse(text), 0);
-	assert_int_equal(dm_webcfg_check_user(w, "prometheus", "right horse"), 1);
+	assert_int_equal(dm_webcfg_check_user(w, "prometheus", "right horse", true), 1);
 	assert_true(w->users[0].cached);
 	assert_false(w->users[1].cached);
-	assert_int_equal(dm_webcfg_check_user(w, "prometheus", "right horse"), 1); /* cached */
-	assert_int_equal(dm_webcfg_check_user(w, "prometheus", "right hors"), 0);
-	assert_int_equal(dm_webcfg_check_user(w, "prometheus", "right horse "), 0);
-	assert_int_equal(dm_webcfg_check_user(w, "prometheus", ""), 0);
-	assert_int_equal(dm_webcfg_check_user(w, "Prometheus", "right horse"), 0);
-	assert_int_equal(dm_webcfg_check_user(w, "nobody", "right horse"), 0);
-	assert_int_equal(dm_webcfg_check_user(w, "bob", "right horse"), 1);
+	assert_int_equal(dm_webcfg_check_user(w, "prometheus", "right horse", false), 1); /* cached */
+	assert_int_equal(dm_webcfg_check_user(w, "prometheus", "right hors", true), 0);
+	assert_int_equal(dm_webcfg_check_user(w, "prometheus", "right horse ", true), 0);
+	assert_int_equal(dm_webcfg_check_user(w, "prometheus", "", true), 0);
+	assert_int_equal(dm_webcfg_check_user(w, "Prometheus", "right horse", true), 0);
+	assert_int_equal(dm_webcfg_check_user(w, "nobody", "right horse", true), 0);
+	assert_int_equal(dm_webcfg_check_user(w, "bob", "right horse", true), 1);
 	/* the cache holds only what bcrypt accepted: a wrong password is never remembered */
-	assert_int_equal(dm_webcfg_check_user(w, "bob", "wrong"), 0);
-	assert_int_equal(dm_webcfg_check_user(w, "bob", "right horse"), 1);
+	assert_int_equal(dm_webcfg_check_user(w, "bob", "wrong", true), 0);
+	assert_int_equal(dm_webcfg_check_user(w, "bob", "right horse", true), 1);
+	/* without a bcrypt: only what the cache answers */
+	assert_int_equal(dm_webcfg_check_user(w, "bob", "right horse", false), 1);
+	assert_int_equal(dm_webcfg_check_user(w, "bob", "wrong", false), -EAGAIN);
+	assert_int_equal(dm_webcfg_check_user(w, "nobody", "right horse", false), -EAGAIN);
 	dm_webcfg_free(w);
 	w = NULL;
 }

@@ -505,7 +505,7 @@ static void digest(const struct dm_webuser *u, const char *pass, unsigned char o
 /* Costs a bcrypt of the same cost as the real ones when the user is unknown. */
 static const char dummy_hash[] = "$2y$10$QOauhQNbBCuQDKes6eFzPe7Z3CHYNdn59lTEPoqRwhXj0e1m.TDA.";
 
-int dm_webcfg_check_user(struct dm_webcfg *w, const char *user, const char *pass)
+int dm_webcfg_check_user(struct dm_webcfg *w, const char *user, const char *pass, bool may_bcrypt)
 {
 	struct dm_webuser *u = NULL;
 	unsigned char d[32];
@@ -521,6 +521,8 @@ int dm_webcfg_check_user(struct dm_webcfg *w, const char *user, const char *pass
 		if (u->cached && same_bytes(d, u->ok_digest, sizeof(d)))
 			return 1;
 	}
+	if (!may_bcrypt)
+		return -EAGAIN;
 	memset(&cd, 0, sizeof(cd));
 	r = crypt_r(pass, u ? u->hash : dummy_hash, &cd);
 	ok = u && r && strlen(r) == DM_BCRYPT_LEN && same_bytes(r, u->hash, DM_BCRYPT_LEN);

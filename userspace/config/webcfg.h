@@ -66,8 +66,9 @@ void dm_webcfg_free(struct dm_webcfg *w);
  * 1 if user/pass match a basic_auth_users entry, else 0. bcrypt through
  * libcrypt, its result compared in constant time; an unknown user costs a
  * bcrypt too. A match is remembered as a digest so the next scrape with the
- * same password skips bcrypt (as the toolkit caches).
+ * same password skips bcrypt (as the toolkit caches). -EAGAIN when the
+ * answer needs a bcrypt and may_bcrypt is false (the caller's budget).
  */
-int dm_webcfg_check_user(struct dm_webcfg *w, const char *user, const char *pass);
+int dm_webcfg_check_user(struct dm_webcfg *w, const char *user, const char *pass, bool may_bcrypt);
 
 #endif /* __DM_WEBCFG_H */

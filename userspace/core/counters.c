@@ -429,8 +429,13 @@ static const struct dm_family families[] = {
      {"handler"}, .emit = loop_handlers, .arg = &loop_total, .shown = daemon_on},
     {"metrics_requests_refused_total", DM_COUNTER,
      "Requests to this endpoint refused by metrics.web_config_file: no or wrong basic auth "
-     "credentials (auth, 401), no or unverified client certificate (client_cert, 403).",
-     {"reason"}, .fields = {{"auth", F(ms.auth)}, {"client_cert", F(ms.cert)}},
+     "credentials (auth, 401), no or unverified client certificate (client_cert, 403), a "
+     "password to check past the bcrypt budget of one a second per address (auth_throttled, "
+     "429).",
+     {"reason"},
+     .fields = {{"auth", F(ms.auth)},
+		{"client_cert", F(ms.cert)},
+		{"auth_throttled", F(ms.throttled)}},
      .shown = daemon_on},
     {"hook_attached", DM_GAUGE,
      "1 when the kernel shows dicomon's own program on the hook (queried every 5 s), 0 when "

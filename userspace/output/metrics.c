@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <time.h>
 #include "config/webcfg.h"
 #include "lib/log.h"
 #include "lib/loop.h"
@@ -29,6 +30,14 @@
 #define DM_METRICS_CONN_LIMIT 256
 #define DM_METRICS_TIMEOUT_S  5
 #define REALM		      "dicomon"
+/*
+ * A password the cache does not know costs a bcrypt (about 0.1 s at cost 10)
+ * in the one loop that also drains the ring buffer: at most one a second per
+ * client address and BCRYPT_PER_S in all; past that, 429 without checking.
+ * Prometheus, once accepted, is answered from the cache and never waits here.
+ */
+#define DM_BCRYPT_PER_S	      4
+#define DM_BCRYPT_SLOTS	      64
 
 struct dm_metrics {
 	struct MHD_Daemon *d[DM_METRICS_LISTEN_MAX];
@@ -38,6 +47,12 @@ struct dm_metrics {
 	void *ctx;
 	struct dm_webcfg *web; /* NULL: plain HTTP, no authentication */
 	struct dm_metrics_refused refused;
+	struct {
+		unsigned char addr[16]; /* IPv6, or IPv4 mapped into it */
+		uint64_t next_ns;	/* its next bcrypt not before */
+	} bc[DM_BCRYPT_SLOTS];
+	uint64_t bc_second_ns; /* start of the second bc_used counts in */
+	int bc_used;
 };
 
 static const char index_page[] = "<html><head><title>dicomon</title></head><body><h1>dicomon</h1>"
@@ -82,15 +97,77 @@ static bool client_cert_ok(const struct dm_metrics *m, struct MHD_Connection *c)
 	return gnutls_certificate_verify_peers2(ci->tls_session, &status) == 0 && status == 0;
 }
 
-static bool user_ok(struct dm_metrics *m, struct MHD_Connection *c)
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static void client_key(struct MHD_Connection *c, unsigned char key[16])
+{
+	const union MHD_ConnectionInfo *ci;
+	const struct sockaddr *sa;
+
+	memset(key, 0, 16);
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	sa = ci ? ci->client_addr : NULL;
+	if (sa && sa->sa_family == AF_INET6) {
+		memcpy(key, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+	} else if (sa && sa->sa_family == AF_INET) {
+		key[10] = key[11] = 0xff;
+		memcpy(key + 12, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+	}
+}
+
+/* May this request cost a bcrypt? One a second per address, DM_BCRYPT_PER_S in all. */
+static bool bcrypt_budget(struct dm_metrics *m, struct MHD_Connection *c)
+{
+	uint64_t now = mono_ns();
+	unsigned char key[16];
+	int i, slot = -1, oldest = 0;
+
+	if (now - m->bc_second_ns >= 1000000000ull) {
+		m->bc_second_ns = now;
+		m->bc_used = 0;
+	}
+	if (m->bc_used >= DM_BCRYPT_PER_S)
+		return false;
+	client_key(c, key);
+	for (i = 0; i < DM_BCRYPT_SLOTS && slot < 0; i++) {
+		if (!memcmp(m->bc[i].addr, key, 16))
+			slot = i;
+		else if (m->bc[i].next_ns < m->bc[oldest].next_ns)
+			oldest = i;
+	}
+	if (slot < 0) {
+		slot = oldest; /* an address not seen for the longest time */
+		if (m->bc[slot].next_ns > now)
+			return false;
+		memcpy(m->bc[slot].addr, key, 16);
+	} else if (m->bc[slot].next_ns > now) {
+		return false;
+	}
+	m->bc[slot].next_ns = now + 1000000000ull;
+	m->bc_used++;
+	return true;
+}
+
+/* 1: let in; 0: no or wrong credentials; -EAGAIN: a bcrypt was needed, none left. */
+static int user_ok(struct dm_metrics *m, struct MHD_Connection *c)
 {
 	char *pass = NULL, *user;
-	bool ok;
+	int ok = 0;
 
 	if (!m->web || !m->web->n_users)
-		return true;
+		return 1;
 	user = MHD_basic_auth_get_username_password(c, &pass);
-	ok = user && pass && dm_webcfg_check_user(m->web, user, pass);
+	if (user && pass) {
+		ok = dm_webcfg_check_user(m->web, user, pass, false);
+		if (ok == -EAGAIN && bcrypt_budget(m, c))
+			ok = dm_webcfg_check_user(m->web, user, pass, true);
+	}
 	if (pass) {
 		explicit_bzero(pass, strlen(pass));
 		MHD_free(pass);
@@ -135,7 +212,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return REPLY_TEXT(c, MHD_HTTP_FORBIDDEN, "a client certificate the CA signed is "
 							 "required\n");
 	}
-	if (!user_ok(m, c)) {
+	err = user_ok(m, c);
+	if (err == -EAGAIN) {
+		m->refused.throttled++;
+		return REPLY_TEXT(c, MHD_HTTP_TOO_MANY_REQUESTS,
+				  "too many password checks from here; retry in a second\n");
+	}
+	if (err != 1) {
 		m->refused.auth++;
 		return ask_for_password(c);
 	}

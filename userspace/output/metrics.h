@@ -21,6 +21,7 @@ struct dm_webcfg;
 struct dm_metrics_refused {
 	uint64_t auth; /* no or wrong basic auth credentials: 401 */
 	uint64_t cert; /* no or unverified client certificate: 403 */
+	uint64_t throttled; /* a password to check with no bcrypt left in the budget: 429 */
 };
 
 /* Writes the whole exposition to out; 0 or -errno (the scrape answers 500). */
