@@ -703,8 +703,11 @@ static int setup_loop(struct dm_daemon *d, const sigset_t *mask)
 		if (err)
 			pr_err("status socket %s: %s\n", d->cfg.status_socket, strerror(-err));
 	}
-	if (!err)
-		err = dm_metrics_open(d->cfg.metrics_listen, d->web, d->loop, render_metrics, d, &d->metrics);
+	if (!err) {
+		struct dm_metrics_opts mo = {d->cfg.metrics_listen, d->web, d->cfg.metrics_per_address};
+
+		err = dm_metrics_open(&mo, d->loop, render_metrics, d, &d->metrics);
+	}
 	return err;
 }
 

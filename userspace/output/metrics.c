@@ -19,9 +19,9 @@
 #define DM_METRICS_LISTEN_MAX 4
 #define CONTENT_TYPE	      "text/plain; version=0.0.4; charset=utf-8"
 /*
- * One address holds at most PER_IP connections; the rest are accepted and
- * closed at once by libmicrohttpd, so 200 slow or idle clients from one place
- * cost it 8 slots, not the scrapes of everyone else. At CONN_LIMIT it stops
+ * One address holds at most PER_IP connections (metrics.connections_per_address);
+ * the rest are accepted and closed at once by libmicrohttpd, so 200 slow or idle
+ * clients from one place cost it 8 slots, not the scrapes of everyone else. At CONN_LIMIT it stops
  * accepting (connections wait in the kernel's backlog) until one ends. An idle
  * connection is closed after TIMEOUT_S; a slowloris that sends a byte a second
  * is not idle, which is why the per-address limit is the guard.
@@ -46,6 +46,7 @@ struct dm_metrics {
 	dm_metrics_render_fn render;
 	void *ctx;
 	struct dm_webcfg *web; /* NULL: plain HTTP, no authentication */
+	unsigned int per_address;
 	struct dm_metrics_refused refused;
 	struct {
 		unsigned char addr[16]; /* IPv6, or IPv4 mapped into it */
@@ -290,7 +291,7 @@ static struct MHD_Daemon *start_one(struct dm_metrics *m, struct sockaddr_storag
 	struct MHD_OptionItem o[12] = {
 	    {MHD_OPTION_SOCK_ADDR, 0, ss},
 	    {MHD_OPTION_CONNECTION_LIMIT, DM_METRICS_CONN_LIMIT, NULL},
-	    {MHD_OPTION_PER_IP_CONNECTION_LIMIT, DM_METRICS_PER_IP, NULL},
+	    {MHD_OPTION_PER_IP_CONNECTION_LIMIT, m->per_address, NULL},
 	    {MHD_OPTION_CONNECTION_TIMEOUT, DM_METRICS_TIMEOUT_S, NULL},
 	};
 	unsigned int flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
@@ -315,8 +316,8 @@ static struct MHD_Daemon *start_one(struct dm_metrics *m, struct sockaddr_storag
 				on_request, m, MHD_OPTION_ARRAY, o, MHD_OPTION_END);
 }
 
-int dm_metrics_open(const char *listen, struct dm_webcfg *web, struct dm_loop *lp, dm_metrics_render_fn render, void *ctx,
-		    struct dm_metrics **out)
+int dm_metrics_open(const struct dm_metrics_opts *o, struct dm_loop *lp,
+		    dm_metrics_render_fn render, void *ctx, struct dm_metrics **out)
 {
 	char list[512], *item, *save = NULL;
 	const union MHD_DaemonInfo *info;
@@ -326,15 +327,16 @@ int dm_metrics_open(const char *listen, struct dm_webcfg *web, struct dm_loop *l
 	int err = 0;
 
 	*out = NULL;
-	if (!listen[0])
+	if (!o->listen[0])
 		return 0;
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;
 	m->render = render;
 	m->ctx = ctx;
-	m->web = web;
-	snprintf(list, sizeof(list), "%s", listen);
+	m->web = o->web;
+	m->per_address = o->per_address ? o->per_address : DM_METRICS_PER_IP;
+	snprintf(list, sizeof(list), "%s", o->listen);
 	for (item = strtok_r(list, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
 		while (*item == ' ')
 			item++;
@@ -360,8 +362,8 @@ int dm_metrics_open(const char *listen, struct dm_webcfg *web, struct dm_loop *l
 		}
 		dm_loop_set_name(lp, m->fd[m->n - 1], "metrics"); /* its time per scrape */
 		pr_info("metrics: listening on %s://%s/metrics%s\n",
-			web && web->tls ? "https" : "http", item,
-			web && web->n_users ? " (basic auth)" : "");
+			m->web && m->web->tls ? "https" : "http", item,
+			m->web && m->web->n_users ? " (basic auth)" : "");
 	}
 	if (err) {
 		dm_metrics_close(m, lp);

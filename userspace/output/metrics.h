@@ -28,13 +28,20 @@ struct dm_metrics_refused {
 typedef int (*dm_metrics_render_fn)(FILE *out, void *ctx);
 
 /*
- * Listen on every "HOST:PORT" of the comma-separated list (IPv6 as
- * "[ADDR]:PORT") and register the listeners with lp. "" = no endpoint.
- * web: TLS and authentication (NULL: plain HTTP, anyone); it must outlive
- * the endpoint (scrapes write its password cache).
+ * listen: every "HOST:PORT" of the comma-separated list (IPv6 as
+ * "[ADDR]:PORT"); "" = no endpoint. web: TLS and authentication (NULL: plain
+ * HTTP, anyone); it must outlive the endpoint (scrapes write its password
+ * cache). per_address: connections one client address may hold (0: 8).
  */
-int dm_metrics_open(const char *listen, struct dm_webcfg *web, struct dm_loop *lp, dm_metrics_render_fn render, void *ctx,
-		    struct dm_metrics **out);
+struct dm_metrics_opts {
+	const char *listen;
+	struct dm_webcfg *web;
+	unsigned int per_address;
+};
+
+/* Listen and register the listeners with lp. */
+int dm_metrics_open(const struct dm_metrics_opts *o, struct dm_loop *lp,
+		    dm_metrics_render_fn render, void *ctx, struct dm_metrics **out);
 /* Connection timeouts: call about once a second. */
 void dm_metrics_tick(struct dm_metrics *m);
 void dm_metrics_close(struct dm_metrics *m, struct dm_loop *lp);
