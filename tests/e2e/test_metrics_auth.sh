@@ -101,6 +101,14 @@ in_srv "$DICOMON" run -i eth0 -o "metrics.web_config_file=$W/web/bad.yml" \
 check "bad web config: exit 2 (got $rc)" test "$rc" -eq 2
 check "bad web config: names bad.yml:3:13 and the file" \
     grep -q "bad.yml:3:13: key_file: cannot read '$W/web/missing.key'" "$W/logs/bad.err"
+rc=0
+in_srv "$DICOMON" run -i eth0 --check -o "metrics.web_config_file=$W/web/bad.yml" \
+    >"$W/logs/check.out" 2>"$W/logs/check.err" || rc=$?
+check "bad web config: --check exits 2 too (got $rc)" test "$rc" -eq 2
+check "bad web config: --check says the same" \
+    grep -q "bad.yml:3:13: key_file: cannot read" "$W/logs/check.err"
+check_good() { in_srv "$DICOMON" run -i eth0 --check -o "metrics.web_config_file=$W/web/web.yml" >/dev/null; }
+check "good web config: --check passes" check_good
 
 # ---------------------------------------------------------------- TLS + client cert + basic auth
 start_dicomon dicomon -o "metrics.web_config_file=$W/web/web.yml"
@@ -157,6 +165,7 @@ sleep 1.1
 check "wrong password: 401" test "$(code "${GOOD[@]}" -u prometheus:wrong "$URL")" = 401
 sleep 1.1
 check "unknown user: 401" test "$(code "${GOOD[@]}" -u nobody:"$PASS" "$URL")" = 401
+sleep 1.1
 burst=""
 for i in 1 2 3 4 5 6; do burst+="$(code "${GOOD[@]}" -u "prometheus:guess$i" "$URL") "; done
 n401=$(awk '{for (i = 1; i <= NF; i++) n += $i == 401} END {print n + 0}' <<<"$burst")
