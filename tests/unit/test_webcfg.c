@@ -116,8 +116,9 @@ static void test_defaults_and_empty(void **state)
 	assert_int_equal(w->n_users, 0);
 	assert_int_equal(parse("basic_auth_users:\n"), 0);
 	assert_int_equal(w->n_users, 0);
-	snprintf(text, sizeof(text), "tls_server_config:\n  cert_file: server.crt\n"
-				     "  key_file: server.key\n");
+	snprintf(text, sizeof(text),
+		 "tls_server_config:\n  cert_file: server.crt\n"
+		 "  key_file: server.key\n");
 	assert_int_equal(parse(text), 0);
 	assert_int_equal(w->client_auth, DM_CLIENT_NO_CERT);
 	assert_null(w->ca_pem);
@@ -247,7 +248,8 @@ static void test_check_user(void **state)
 	assert_int_equal(dm_webcfg_check_user(w, "prometheus", "right horse", true), 1);
 	assert_true(w->users[0].cached);
 	assert_false(w->users[1].cached);
-	assert_int_equal(dm_webcfg_check_user(w, "prometheus", "right horse", false), 1); /* cached */
+	assert_int_equal(dm_webcfg_check_user(w, "prometheus", "right horse", false),
+			 1); /* cached */
 	assert_int_equal(dm_webcfg_check_user(w, "prometheus", "right hors", true), 0);
 	assert_int_equal(dm_webcfg_check_user(w, "prometheus", "right horse ", true), 0);
 	assert_int_equal(dm_webcfg_check_user(w, "prometheus", "", true), 0);
@@ -268,9 +270,12 @@ static void test_check_user(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_good_file),	     cmocka_unit_test(test_defaults_and_empty),
-	    cmocka_unit_test(test_structure_errors), cmocka_unit_test(test_tls_errors),
-	    cmocka_unit_test(test_user_errors),	     cmocka_unit_test(test_check_user),
+	    cmocka_unit_test(test_good_file),
+	    cmocka_unit_test(test_defaults_and_empty),
+	    cmocka_unit_test(test_structure_errors),
+	    cmocka_unit_test(test_tls_errors),
+	    cmocka_unit_test(test_user_errors),
+	    cmocka_unit_test(test_check_user),
 	    cmocka_unit_test(test_load),
 	};
 

@@ -35,10 +35,10 @@ static int werr(struct wwalk *ww, const yaml_node_t *n, const char *field, const
 	size_t len;
 	va_list ap;
 
-	len = snprintf(ww->err, ww->errlen, "%s:%lu:%lu: %s%s", ww->file,
-		       (unsigned long)n->start_mark.line + 1,
-		       (unsigned long)n->start_mark.column + 1, field ? field : "",
-		       field ? ": " : "");
+	len =
+	    snprintf(ww->err, ww->errlen, "%s:%lu:%lu: %s%s", ww->file,
+		     (unsigned long)n->start_mark.line + 1, (unsigned long)n->start_mark.column + 1,
+		     field ? field : "", field ? ": " : "");
 	if (len < ww->errlen) {
 		va_start(ap, fmt);
 		vsnprintf(ww->err + len, ww->errlen - len, fmt, ap);
@@ -135,9 +135,10 @@ static int set_client_auth(struct wwalk *ww, const yaml_node_t *v)
 			    "'%s' accepts unverified certificates; dicomon supports NoClientCert, "
 			    "VerifyClientCertIfGiven and RequireAndVerifyClientCert",
 			    s);
-	return werr(ww, v, "client_auth_type",
-		    "'%s' is not NoClientCert, VerifyClientCertIfGiven or RequireAndVerifyClientCert",
-		    s ? s : "(not a value)");
+	return werr(
+	    ww, v, "client_auth_type",
+	    "'%s' is not NoClientCert, VerifyClientCertIfGiven or RequireAndVerifyClientCert",
+	    s ? s : "(not a value)");
 }
 
 static const char *const versions[] = {"TLS10", "TLS11", "TLS12", "TLS13", NULL};
@@ -166,10 +167,14 @@ static int set_version(struct wwalk *ww, const yaml_node_t *v, const char *field
 }
 
 /* Fields of the toolkit's format that dicomon does not implement: said, not ignored. */
-static const char *const tls_unsupported[] = {"cert",		    "key",
-					      "client_ca",	    "client_allowed_sans",
-					      "cipher_suites",	    "prefer_server_cipher_suites",
-					      "curve_preferences", NULL};
+static const char *const tls_unsupported[] = {"cert",
+					      "key",
+					      "client_ca",
+					      "client_allowed_sans",
+					      "cipher_suites",
+					      "prefer_server_cipher_suites",
+					      "curve_preferences",
+					      NULL};
 
 static int is_listed(const char *const *list, const char *s)
 {
@@ -297,7 +302,8 @@ static int tls_section(struct wwalk *ww, const yaml_node_t *sect)
 	int err;
 
 	if (wnull(sect))
-		return werr(ww, sect, "tls_server_config", "empty: cert_file and key_file are required");
+		return werr(ww, sect, "tls_server_config",
+			    "empty: cert_file and key_file are required");
 	if (sect->type != YAML_MAPPING_NODE)
 		return werr(ww, sect, "tls_server_config", "expected a mapping");
 	err = check_mapping(ww, sect, "tls_server_config");
@@ -357,9 +363,11 @@ static int users_section(struct wwalk *ww, const yaml_node_t *sect)
 		h = wscalar(v);
 		if (!*name || strchr(name, ':') || strlen(name) >= DM_WEB_NAME_MAX)
 			return werr(ww, k, "basic_auth_users",
-				    "a user name is 1-%d characters without ':'", DM_WEB_NAME_MAX - 1);
+				    "a user name is 1-%d characters without ':'",
+				    DM_WEB_NAME_MAX - 1);
 		if (ww->w->n_users == DM_WEB_USERS_MAX)
-			return werr(ww, k, "basic_auth_users", "at most %d users", DM_WEB_USERS_MAX);
+			return werr(ww, k, "basic_auth_users", "at most %d users",
+				    DM_WEB_USERS_MAX);
 		if (!h || wnull(v) || !is_bcrypt(h))
 			return werr(ww, v, "basic_auth_users",
 				    "user '%s': not a bcrypt hash ($2y$10$ and 53 characters; "
@@ -384,7 +392,8 @@ static int walk_top(struct wwalk *ww, const yaml_node_t *root)
 	if (!root || wnull(root))
 		return 0; /* an empty file: plain HTTP, no authentication (as the toolkit) */
 	if (root->type != YAML_MAPPING_NODE)
-		return werr(ww, root, NULL, "expected a mapping (tls_server_config, basic_auth_users)");
+		return werr(ww, root, NULL,
+			    "expected a mapping (tls_server_config, basic_auth_users)");
 	err = check_mapping(ww, root, NULL);
 	for (p = root->data.mapping.pairs.start; !err && p < root->data.mapping.pairs.top; p++) {
 		k = wnode(ww, p->key);

@@ -29,9 +29,9 @@
 #define DM_BCRYPT_LEN	 60
 
 enum dm_client_auth {
-	DM_CLIENT_NO_CERT,	    /* NoClientCert */
-	DM_CLIENT_VERIFY_IF_GIVEN,  /* VerifyClientCertIfGiven */
-	DM_CLIENT_REQUIRE_VERIFY,   /* RequireAndVerifyClientCert */
+	DM_CLIENT_NO_CERT,	   /* NoClientCert */
+	DM_CLIENT_VERIFY_IF_GIVEN, /* VerifyClientCertIfGiven */
+	DM_CLIENT_REQUIRE_VERIFY,  /* RequireAndVerifyClientCert */
 };
 
 struct dm_webuser {

@@ -36,8 +36,8 @@
  * client address and BCRYPT_PER_S in all; past that, 429 without checking.
  * Prometheus, once accepted, is answered from the cache and never waits here.
  */
-#define DM_BCRYPT_PER_S	      4
-#define DM_BCRYPT_SLOTS	      64
+#define DM_BCRYPT_PER_S 4
+#define DM_BCRYPT_SLOTS 64
 
 struct dm_metrics {
 	struct MHD_Daemon *d[DM_METRICS_LISTEN_MAX];
@@ -185,8 +185,7 @@ static enum MHD_Result ask_for_password(struct MHD_Connection *c)
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 
-	r = MHD_create_response_from_buffer(sizeof(body) - 1, (void *)body,
-					    MHD_RESPMEM_PERSISTENT);
+	r = MHD_create_response_from_buffer(sizeof(body) - 1, (void *)body, MHD_RESPMEM_PERSISTENT);
 	if (!r)
 		return MHD_NO;
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
@@ -210,8 +209,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return MHD_NO; /* GET and HEAD carry no body */
 	if (!client_cert_ok(m, c)) {
 		m->refused.cert++;
-		return REPLY_TEXT(c, MHD_HTTP_FORBIDDEN, "a client certificate the CA signed is "
-							 "required\n");
+		return REPLY_TEXT(c, MHD_HTTP_FORBIDDEN,
+				  "a client certificate the CA signed is required\n");
 	}
 	err = user_ok(m, c);
 	if (err == -EAGAIN) {
@@ -303,12 +302,12 @@ static struct MHD_Daemon *start_one(struct dm_metrics *m, struct sockaddr_storag
 		flags |= MHD_USE_TLS;
 		o[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, m->web->cert_pem};
 		o[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, m->web->key_pem};
-		o[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0,
-						 m->web->priorities};
+		o[n++] =
+		    (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0, m->web->priorities};
 		/* A trust list makes libmicrohttpd ask the client for its certificate. */
 		if (m->web->client_auth != DM_CLIENT_NO_CERT)
-			o[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_TRUST, 0,
-							 m->web->ca_pem};
+			o[n++] =
+			    (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_TRUST, 0, m->web->ca_pem};
 	}
 	o[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
 	/* The port: same offset in sockaddr_in6. SO_REUSEADDR, never SO_REUSEPORT. */
