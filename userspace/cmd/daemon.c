@@ -704,7 +704,8 @@ static int setup_loop(struct dm_daemon *d, const sigset_t *mask)
 			pr_err("status socket %s: %s\n", d->cfg.status_socket, strerror(-err));
 	}
 	if (!err) {
-		struct dm_metrics_opts mo = {d->cfg.metrics_listen, d->web, d->cfg.metrics_per_address};
+		struct dm_metrics_opts mo = {d->cfg.metrics_listen, d->web,
+					     d->cfg.metrics_per_address};
 
 		err = dm_metrics_open(&mo, d->loop, render_metrics, d, &d->metrics);
 	}

@@ -272,8 +272,7 @@ const struct dm_key dm_keys[] = {
        .flags = DM_KF_RESTART, .what = "`ADDRESS:PORT` or `[IPV6]:PORT`",
        .help = "Prometheus endpoint (`/metrics`); `[]` for none; `[0.0.0.0:9479]` to let a "
 	       "Prometheus server on the network scrape it"),
-    KU("metrics.connections_per_address", metrics_per_address, 1, 256, "8",
-       .flags = DM_KF_RESTART,
+    KU("metrics.connections_per_address", metrics_per_address, 1, 256, "8", .flags = DM_KF_RESTART,
        .help = "connections one client address may hold on the endpoint (more are closed at "
 	       "once), so slow or idle clients from one place cannot starve the scrapes of "
 	       "others; 256 in all"),
