@@ -28,7 +28,7 @@ CFLAGS ?= -O2 -g
 USER_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -DDICOMON_VERSION='"$(VERSION)"' \
 	-Iinclude -Iuserspace -I$(OUTPUT)
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror -Ivmlinux -Iinclude -Ibpf
-LIBS := -lbpf -lelf -lz -ljson-c -lyaml -lmicrohttpd -lpcap
+LIBS := -lbpf -lelf -lz -ljson-c -lyaml -lmicrohttpd -lgnutls -lcrypt -lpcap
 
 ifeq ($(V),1)
 Q :=
@@ -249,6 +249,7 @@ test-e2e: $(OUTPUT)/dicomon $(OUTPUT)/tests/vlan_toggle.bpf.o $(OUTPUT)/tests/tc
 	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) \
 		TC_PASS_OBJ=$(abspath $(OUTPUT)/tests/tc_pass.bpf.o) tests/e2e/test_tcorder.sh
 	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) tests/e2e/test_prometheus.sh
+	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) tests/e2e/test_metrics_auth.sh
 	$(Q)tests/e2e/test_demo.sh
 
 # Debian's own kernels under qemu (tests/kernels/README.md): every series of

@@ -10,8 +10,8 @@ if [[ $EUID -ne 0 ]]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 
-build=(make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev libjson-c-dev libyaml-dev libmicrohttpd-dev libpcap-dev pkg-config)
-test=(libcmocka-dev libclang-rt-dev systemd nmap iproute2 procps python3 openssl dcmtk tshark orthanc orthanc-dicomweb curl prometheus wrk socat iputils-ping)
+build=(make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev libjson-c-dev libyaml-dev libmicrohttpd-dev libgnutls28-dev libcrypt-dev libpcap-dev pkg-config)
+test=(libcmocka-dev libclang-rt-dev systemd nmap iproute2 procps python3 openssl dcmtk tshark orthanc orthanc-dicomweb curl prometheus wrk socat iputils-ping apache2-utils)
 # tests/kernels: Debian's kernels booted under qemu with a busybox initramfs.
 test+=(qemu-system-x86 busybox-static kmod cpio xz-utils zstd)
 

@@ -49,7 +49,8 @@ for p in 11112 104 2762; do
 done
 
 e2e_dicomon_start dicomon "$NS_SRV" "$W/events.jsonl" "$W/logs/dicomon.err" \
-    "$DICOMON" run -i eth0 --tc-egress --json -p 104,11112,2762 -o "table.status_socket=$W/status.sock"
+    "$DICOMON" run -i eth0 --tc-egress --json -p 104,11112,2762 -o "table.status_socket=$W/status.sock" \
+    -o metrics.connections_per_address=64 # wrk's 50 connections come from one address
 PID_DICOMON=$E2E_DICOMON_PID
 e2e_wait_for 10 "/metrics" ip netns exec "$NS_SRV" curl -sf -o /dev/null http://127.0.0.1:9479/metrics ||
     e2e_die "dicomon's /metrics does not answer"

@@ -17,7 +17,7 @@ MODULES_test_counters := assoc/cmdasm assoc/httpasm assoc/integrity assoc/record
 	decode/pdu decode/uid_lookup decode/uids detect/policy detect/rules kern/attach kern/flows kern/hooks kern/takeover \
 	kern/kcount kern/loader kern/netdev kern/pin lib/perm kern/tcorder kern/tcwatch lib/clock lib/log \
 	lib/loop lib/lru lib/names lib/netaddr lib/pcapio output/assoc_metrics \
-	output/attach_metrics output/eve output/evidence output/feed lib/textesc output/lines output/metrics \
+	output/attach_metrics output/eve output/evidence output/feed lib/textesc output/lines output/metrics config/webcfg \
 	output/stats
 MODULES_test_daemon_parts := kern/pin lib/perm kern/tcorder lib/log lib/loop lib/names
 MODULES_test_dicomweb := decode/dicomweb
@@ -44,7 +44,7 @@ MODULES_test_integrity := assoc/cmdasm assoc/httpasm assoc/integrity assoc/recor
 	decode/pdu decode/uid_lookup decode/uids detect/policy detect/rules kern/attach kern/flows kern/hooks kern/takeover \
 	kern/kcount kern/loader kern/netdev kern/pin lib/perm kern/tcorder kern/tcwatch lib/clock lib/log \
 	lib/loop lib/lru lib/names lib/netaddr lib/pcapio output/assoc_metrics \
-	output/attach_metrics output/eve output/evidence output/feed lib/textesc output/lines output/metrics \
+	output/attach_metrics output/eve output/evidence output/feed lib/textesc output/lines output/metrics config/webcfg \
 	output/stats
 MODULES_test_kcompat := config/config config/keys kern/attach kern/hooks kern/loadcheck kern/loader kern/takeover \
 	kern/netdev kern/pin lib/perm kern/tcorder kern/tcwatch lib/log lib/names lib/netaddr
@@ -57,7 +57,7 @@ MODULES_test_metrics := assoc/cmdasm assoc/httpasm assoc/integrity assoc/record 
 	decode/pdu decode/uid_lookup decode/uids detect/policy detect/rules kern/attach kern/flows kern/hooks kern/takeover \
 	kern/kcount kern/loader kern/netdev kern/pin lib/perm kern/tcorder kern/tcwatch lib/clock lib/log \
 	lib/loop lib/lru lib/names lib/netaddr lib/pcapio output/assoc_metrics \
-	output/attach_metrics output/eve output/evidence output/feed lib/textesc output/lines output/metrics \
+	output/attach_metrics output/eve output/evidence output/feed lib/textesc output/lines output/metrics config/webcfg \
 	output/stats
 MODULES_test_names := assoc/cmdasm assoc/record config/keys decode/assoc_decode \
 	decode/assoc_userinfo decode/decode_json decode/dicomweb decode/cmdkeep decode/dimse decode/fingerprint \
@@ -74,7 +74,7 @@ MODULES_test_pipeline := assoc/cmdasm assoc/httpasm assoc/integrity assoc/record
 	decode/pdu decode/uid_lookup decode/uids detect/policy detect/rules kern/attach kern/flows kern/hooks kern/takeover \
 	kern/kcount kern/loader kern/netdev kern/pin lib/perm kern/tcorder kern/tcwatch lib/clock lib/log \
 	lib/loop lib/lru lib/names lib/netaddr lib/pcapio output/assoc_metrics \
-	output/attach_metrics output/eve output/evidence output/feed lib/textesc output/lines output/metrics \
+	output/attach_metrics output/eve output/evidence output/feed lib/textesc output/lines output/metrics config/webcfg \
 	output/stats
 MODULES_test_reassembly := assoc/cmdasm assoc/httpasm assoc/integrity assoc/record \
 	assoc/table decode/assoc_decode decode/assoc_userinfo decode/decode_json decode/dicomweb \
@@ -97,7 +97,7 @@ MODULES_test_textesc := assoc/cmdasm assoc/httpasm assoc/integrity assoc/record 
 	decode/pdu decode/uid_lookup decode/uids detect/policy detect/rules kern/attach kern/flows kern/hooks kern/takeover \
 	kern/kcount kern/loader kern/netdev kern/pin lib/perm kern/tcorder kern/tcwatch lib/clock lib/log \
 	lib/loop lib/lru lib/names lib/netaddr lib/pcapio output/assoc_metrics \
-	output/attach_metrics output/eve output/evidence output/feed lib/textesc output/lines output/metrics \
+	output/attach_metrics output/eve output/evidence output/feed lib/textesc output/lines output/metrics config/webcfg \
 	output/stats cmd/status
 MODULES_test_status_server := assoc/cmdasm assoc/httpasm assoc/integrity assoc/record assoc/table \
 	config/config config/keys core/counters core/pipeline decode/assoc_decode \
@@ -106,4 +106,4 @@ MODULES_test_status_server := assoc/cmdasm assoc/httpasm assoc/integrity assoc/r
 	kern/kcount kern/loader kern/netdev kern/pin lib/perm kern/tcorder kern/tcwatch lib/clock lib/log \
 	lib/loop lib/lru lib/names lib/netaddr lib/pcapio output/assoc_metrics \
 	output/attach_metrics output/eve output/evidence output/feed lib/textesc output/lines output/metrics \
-	output/stats cmd/status
+	output/stats cmd/status MODULES_test_webcfg config/webcfg

@@ -160,12 +160,13 @@ static void test_live_scrape(void **state)
 	struct dm_metrics *m = NULL;
 	char listen[64], *r;
 	int calls = 0, port = free_port();
+	struct dm_metrics_opts none = {"", NULL, 0}, mo = {listen, NULL, 0};
 
 	(void)state;
-	assert_int_equal(dm_metrics_open("", lp, render_cb, &calls, &m), 0);
+	assert_int_equal(dm_metrics_open(&none, lp, render_cb, &calls, &m), 0);
 	assert_null(m);
 	snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
-	assert_int_equal(dm_metrics_open(listen, lp, render_cb, &calls, &m), 0);
+	assert_int_equal(dm_metrics_open(&mo, lp, render_cb, &calls, &m), 0);
 	assert_non_null(m);
 
 	r = get(m, port, "GET /metrics HTTP/1.0\r\n\r\n");
@@ -194,7 +195,7 @@ static void test_live_scrape(void **state)
 	{
 		struct dm_metrics *m2 = NULL;
 
-		assert_true(dm_metrics_open(listen, lp, render_cb, &calls, &m2) < 0);
+		assert_true(dm_metrics_open(&mo, lp, render_cb, &calls, &m2) < 0);
 		assert_null(m2);
 	}
 	dm_metrics_close(m, lp);

@@ -25,6 +25,7 @@
 #include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/loop.h"
+#include "config/webcfg.h"
 #include "kern/flows.h"
 #include "kern/hooks.h"
 #include "kern/kcount.h"
@@ -68,6 +69,7 @@ struct dm_daemon {
 	struct dm_loop *loop;
 	struct dm_status_server *status; /* `dicomon status` answers here */
 	struct dm_metrics *metrics;	 /* the Prometheus endpoint, NULL if off */
+	struct dm_webcfg *web;		 /* its TLS and users (metrics.web_config_file) */
 	struct dm_kcount kc;		 /* entries of the kernel's tables, counted every 10 s */
 	int sig_fd, drain_fd, stats_fd;
 	unsigned int reloads;
@@ -269,7 +271,7 @@ static void drain(struct dm_daemon *d)
 
 static void print_stats(struct dm_daemon *d)
 {
-	struct dm_kside k = {&d->l, &d->kc, d->loop};
+	struct dm_kside k = {&d->l, &d->kc, d->loop, d->metrics};
 
 	dm_counters_print_stats(stdout, d->p, &k, d->cfg.json);
 }
@@ -278,7 +280,7 @@ static void print_stats(struct dm_daemon *d)
 static int render_metrics(FILE *out, void *ctx)
 {
 	struct dm_daemon *d = ctx;
-	struct dm_kside k = {&d->l, &d->kc, d->loop};
+	struct dm_kside k = {&d->l, &d->kc, d->loop, d->metrics};
 
 	drain(d);
 	return dm_counters_prometheus(out, d->p, &k);
@@ -698,8 +700,12 @@ static int setup_loop(struct dm_daemon *d, const sigset_t *mask)
 		if (err)
 			pr_err("status socket %s: %s\n", d->cfg.status_socket, strerror(-err));
 	}
-	if (!err)
-		err = dm_metrics_open(d->cfg.metrics_listen, d->loop, render_metrics, d, &d->metrics);
+	if (!err) {
+		struct dm_metrics_opts mo = {d->cfg.metrics_listen, d->web,
+					     d->cfg.metrics_per_address};
+
+		err = dm_metrics_open(&mo, d->loop, render_metrics, d, &d->metrics);
+	}
 	return err;
 }
 
@@ -744,8 +750,15 @@ static int configure(struct dm_daemon *d)
 	char msg[1024];
 	int i;
 
-	if (!dm_cli_config(d->cli, &d->cfg, true, msg, sizeof(msg)))
-		return 0;
+	if (!dm_cli_config(d->cli, &d->cfg, true, msg, sizeof(msg))) {
+		/* Read once: a change needs a restart (DM_KF_RESTART), like the listener. */
+		if (!d->cfg.metrics_web_config[0] || !d->cfg.metrics_listen[0] ||
+		    !dm_webcfg_load(d->cfg.metrics_web_config, &d->web, msg, sizeof(msg)))
+			return 0;
+		msg[sizeof(msg) - 1] = 0;
+		pr_err("metrics.web_config_file: %s\n", msg);
+		return fail_json(d, DM_EXIT_USAGE);
+	}
 	pr_err("%s\n", msg);
 	/* The file may be what is wrong: --json on the command line still counts. */
 	for (i = 0; i < d->cli->n_sets; i++)
@@ -829,6 +842,7 @@ int dm_daemon_run(const struct dm_cli *cli)
 	d->sig_fd = d->drain_fd = d->stats_fd = d->reload_fd = d->step_fd = -1;
 	rc = configure(d);
 	if (rc) {
+		dm_webcfg_free(d->web);
 		free(d);
 		return rc;
 	}
@@ -868,6 +882,7 @@ out:
 	dm_status_server_close(d->status); /* a start that failed before the loop had it */
 	if (rc && rc != DM_EXIT_USAGE)
 		fail_json(d, rc);
+	dm_webcfg_free(d->web);
 	free(d);
 	return rc;
 }

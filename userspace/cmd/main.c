@@ -9,6 +9,7 @@
 #include <string.h>
 #include "config/cli.h"
 #include "config/keydoc.h"
+#include "config/webcfg.h"
 #include "cmd/daemon.h"
 #include "kern/kfeatures.h"
 #include "lib/log.h"
@@ -16,6 +17,22 @@
 #include "kern/pin.h"
 #include "cmd/replay.h"
 #include "cmd/status.h"
+
+/* --check reads the web config as the start would (certificates, key, hashes). */
+static int check_web_config(const struct dm_config *cfg)
+{
+	struct dm_webcfg *w;
+	char err[1024];
+
+	if (!cfg->metrics_web_config[0] || !cfg->metrics_listen[0])
+		return 0;
+	if (dm_webcfg_load(cfg->metrics_web_config, &w, err, sizeof(err))) {
+		fprintf(stderr, "dicomon: metrics.web_config_file: %s\n", err);
+		return -EINVAL;
+	}
+	dm_webcfg_free(w);
+	return 0;
+}
 
 static int cmd_run(int argc, char **argv)
 {
@@ -33,6 +50,8 @@ static int cmd_run(int argc, char **argv)
 			fprintf(stderr, "dicomon: %s\n", err);
 			return DM_EXIT_USAGE;
 		}
+		if (check_web_config(&cfg))
+			return DM_EXIT_USAGE;
 		dm_config_dump(&cfg, stdout);
 		return 0;
 	}

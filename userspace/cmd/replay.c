@@ -403,7 +403,7 @@ static void print_summary(struct replay *rp, double secs, FILE *out, bool json)
 
 static int write_metrics(struct replay *rp, const char *path)
 {
-	struct dm_kside k = {&rp->l, &rp->kc, NULL};
+	struct dm_kside k = {&rp->l, &rp->kc, NULL, NULL};
 	FILE *f = fopen(path, "w");
 	int err;
 
@@ -532,7 +532,7 @@ int dm_replay_run(const struct dm_cli *cli)
 	dm_pipeline_flush(rp->p);
 	secs = (double)(mono_ns() - t0) / 1e9;
 	print_summary(rp, secs, eve_stdout ? stderr : stdout, rp->cfg.json && !eve_stdout);
-	k = (struct dm_kside){&rp->l, &rp->kc, NULL};
+	k = (struct dm_kside){&rp->l, &rp->kc, NULL, NULL};
 	if (!eve_stdout)
 		dm_counters_print_stats(stdout, rp->p, &k, rp->cfg.json);
 	if (cli->metrics_out && write_metrics(rp, cli->metrics_out) && !rc)

@@ -136,6 +136,8 @@ struct dm_config {
 	char rules_disabled[DM_LIST_MAX]; /* signature ids, comma separated */
 	/* metrics.*: the Prometheus endpoint (metrics.c) */
 	char metrics_listen[DM_LIST_MAX]; /* ADDRESS:PORT list, "" = no endpoint */
+	char metrics_web_config[DM_FEED_PATH_MAX]; /* exporter-toolkit web config, "" = none */
+	unsigned int metrics_per_address;	   /* connections one client address may hold */
 };
 
 enum dm_key_type {

@@ -273,5 +273,13 @@ const struct dm_key dm_keys[] = {
        .flags = DM_KF_RESTART, .what = "`ADDRESS:PORT` or `[IPV6]:PORT`",
        .help = "Prometheus endpoint (`/metrics`); `[]` for none; `[0.0.0.0:9479]` to let a "
 	       "Prometheus server on the network scrape it"),
+    KU("metrics.connections_per_address", metrics_per_address, 1, 256, "8", .flags = DM_KF_RESTART,
+       .help = "connections one client address may hold on the endpoint (more are closed at "
+	       "once), so slow or idle clients from one place cannot starve the scrapes of "
+	       "others; 256 in all"),
+    KP("metrics.web_config_file", metrics_web_config, "", .flags = DM_KF_EMPTY | DM_KF_RESTART,
+       .help = "TLS, client certificates and basic auth for `/metrics`: a web configuration "
+	       "file in the Prometheus exporter-toolkit format; `\"\"`: plain HTTP, no "
+	       "authentication. See [Securing /metrics](docs/daemon.md#securing-metrics)"),
 };
 const size_t dm_n_keys = sizeof(dm_keys) / sizeof(dm_keys[0]);

@@ -66,6 +66,7 @@ static int read_kernel(struct dm_view *v, const struct dm_kside *k, bool force, 
 
 	v->l = l;
 	v->loop = k->loop;
+	v->c.ms = *dm_metrics_refused(k->metrics);
 	for (i = 0; ifaces && i < l->n_ifaces && i < DM_MAX_IFACES; i++) {
 		v->ifs[i].name = l->ifaces[i].name;
 		err = dm_stats_read(fd, l->ncpus, l->ifaces[i].slot, &v->ifs[i].s);
@@ -429,6 +430,16 @@ static const struct dm_family families[] = {
      {"handler"}, .emit = loop_handlers, .arg = &loop_slow, .shown = daemon_on},
     {"loop_handler_seconds_total", DM_COUNTER, "Time spent in each event loop handler.",
      {"handler"}, .emit = loop_handlers, .arg = &loop_total, .shown = daemon_on},
+    {"metrics_requests_refused_total", DM_COUNTER,
+     "Requests to this endpoint refused by metrics.web_config_file: no or wrong basic auth "
+     "credentials (auth, 401), no or unverified client certificate (client_cert, 403), a "
+     "password to check past the bcrypt budget of one a second per address (auth_throttled, "
+     "429).",
+     {"reason"},
+     .fields = {{"auth", F(ms.auth)},
+		{"client_cert", F(ms.cert)},
+		{"auth_throttled", F(ms.throttled)}},
+     .shown = daemon_on},
     {"hook_attached", DM_GAUGE,
      "1 when the kernel shows dicomon's own program on the hook (queried every 5 s), 0 when "
      "something detached or replaced it: dicomon is blind there.",

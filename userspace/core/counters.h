@@ -25,6 +25,7 @@
 #include "detect/rules.h"
 #include "output/evidence.h"
 #include "output/feed.h"
+#include "output/metrics.h"
 #include "core/pipeline.h"
 
 struct dm_loader;
@@ -35,6 +36,7 @@ struct dm_kside {
 	const struct dm_loader *l;
 	struct dm_kcount *kc;
 	const struct dm_loop *loop; /* the daemon's event loop (its handlers' times), or NULL */
+	const struct dm_metrics *metrics; /* the daemon's endpoint (refused requests), or NULL */
 };
 
 /* One reading of every scalar counter: the family and stats tables point into it. */
@@ -51,6 +53,7 @@ struct dm_counters {
 	uint64_t slots_cap, overflow_cap;  /* maps.flow_slots, maps.overflow_entries */
 	uint64_t bpf_stats_enabled;	   /* sysctl kernel.bpf_stats_enabled */
 	uint64_t active[DM_TRANSPORT_MAX]; /* associations going on in the table, by transport */
+	struct dm_metrics_refused ms;	   /* /metrics requests the web config refused */
 };
 
 /* The whole exposition; 0 or -errno (a map could not be read, a write failed). */

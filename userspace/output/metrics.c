@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #include <arpa/inet.h>
 #include <errno.h>
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <time.h>
+#include "config/webcfg.h"
 #include "lib/log.h"
 #include "lib/loop.h"
 #include "lib/netaddr.h"
@@ -15,6 +18,26 @@
 
 #define DM_METRICS_LISTEN_MAX 4
 #define CONTENT_TYPE	      "text/plain; version=0.0.4; charset=utf-8"
+/*
+ * One address holds at most PER_IP connections (metrics.connections_per_address);
+ * the rest are accepted and closed at once by libmicrohttpd, so 200 slow or idle
+ * clients from one place cost it 8 slots, not the scrapes of everyone else. At CONN_LIMIT it stops
+ * accepting (connections wait in the kernel's backlog) until one ends. An idle
+ * connection is closed after TIMEOUT_S; a slowloris that sends a byte a second
+ * is not idle, which is why the per-address limit is the guard.
+ */
+#define DM_METRICS_PER_IP     8
+#define DM_METRICS_CONN_LIMIT 256
+#define DM_METRICS_TIMEOUT_S  5
+#define REALM		      "dicomon"
+/*
+ * A password the cache does not know costs a bcrypt (about 0.1 s at cost 10)
+ * in the one loop that also drains the ring buffer: at most one a second per
+ * client address and BCRYPT_PER_S in all; past that, 429 without checking.
+ * Prometheus, once accepted, is answered from the cache and never waits here.
+ */
+#define DM_BCRYPT_PER_S 4
+#define DM_BCRYPT_SLOTS 64
 
 struct dm_metrics {
 	struct MHD_Daemon *d[DM_METRICS_LISTEN_MAX];
@@ -22,6 +45,15 @@ struct dm_metrics {
 	int n;
 	dm_metrics_render_fn render;
 	void *ctx;
+	struct dm_webcfg *web; /* NULL: plain HTTP, no authentication */
+	unsigned int per_address;
+	struct dm_metrics_refused refused;
+	struct {
+		unsigned char addr[16]; /* IPv6, or IPv4 mapped into it */
+		uint64_t next_ns;	/* its next bcrypt not before */
+	} bc[DM_BCRYPT_SLOTS];
+	uint64_t bc_second_ns; /* start of the second bc_used counts in */
+	int bc_used;
 };
 
 static const char index_page[] = "<html><head><title>dicomon</title></head><body><h1>dicomon</h1>"
@@ -50,6 +82,118 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned int code, const 
 	reply(c, code, "text/plain; charset=utf-8", (void *)(text), sizeof(text) - 1,              \
 	      MHD_RESPMEM_PERSISTENT)
 
+/* VerifyClientCertIfGiven, RequireAndVerifyClientCert: the chain against client_ca_file. */
+static bool client_cert_ok(const struct dm_metrics *m, struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci;
+	unsigned int status = 0, n = 0;
+
+	if (!m->web || !m->web->tls || m->web->client_auth == DM_CLIENT_NO_CERT)
+		return true;
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	if (!ci || !ci->tls_session)
+		return false;
+	if (!gnutls_certificate_get_peers(ci->tls_session, &n) || !n)
+		return m->web->client_auth == DM_CLIENT_VERIFY_IF_GIVEN;
+	return gnutls_certificate_verify_peers2(ci->tls_session, &status) == 0 && status == 0;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static void client_key(struct MHD_Connection *c, unsigned char key[16])
+{
+	const union MHD_ConnectionInfo *ci;
+	const struct sockaddr *sa;
+
+	memset(key, 0, 16);
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	sa = ci ? ci->client_addr : NULL;
+	if (sa && sa->sa_family == AF_INET6) {
+		memcpy(key, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+	} else if (sa && sa->sa_family == AF_INET) {
+		key[10] = key[11] = 0xff;
+		memcpy(key + 12, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+	}
+}
+
+/* May this request cost a bcrypt? One a second per address, DM_BCRYPT_PER_S in all. */
+static bool bcrypt_budget(struct dm_metrics *m, struct MHD_Connection *c)
+{
+	uint64_t now = mono_ns();
+	unsigned char key[16];
+	int i, slot = -1, oldest = 0;
+
+	if (now - m->bc_second_ns >= 1000000000ull) {
+		m->bc_second_ns = now;
+		m->bc_used = 0;
+	}
+	if (m->bc_used >= DM_BCRYPT_PER_S)
+		return false;
+	client_key(c, key);
+	for (i = 0; i < DM_BCRYPT_SLOTS && slot < 0; i++) {
+		if (!memcmp(m->bc[i].addr, key, 16))
+			slot = i;
+		else if (m->bc[i].next_ns < m->bc[oldest].next_ns)
+			oldest = i;
+	}
+	if (slot < 0) {
+		slot = oldest; /* an address not seen for the longest time */
+		if (m->bc[slot].next_ns > now)
+			return false;
+		memcpy(m->bc[slot].addr, key, 16);
+	} else if (m->bc[slot].next_ns > now) {
+		return false;
+	}
+	m->bc[slot].next_ns = now + 1000000000ull;
+	m->bc_used++;
+	return true;
+}
+
+/* 1: let in; 0: no or wrong credentials; -EAGAIN: a bcrypt was needed, none left. */
+static int user_ok(struct dm_metrics *m, struct MHD_Connection *c)
+{
+	char *pass = NULL, *user;
+	int ok = 0;
+
+	if (!m->web || !m->web->n_users)
+		return 1;
+	user = MHD_basic_auth_get_username_password(c, &pass);
+	if (user && pass) {
+		ok = dm_webcfg_check_user(m->web, user, pass, false);
+		if (ok == -EAGAIN && bcrypt_budget(m, c))
+			ok = dm_webcfg_check_user(m->web, user, pass, true);
+	}
+	if (pass) {
+		explicit_bzero(pass, strlen(pass));
+		MHD_free(pass);
+	}
+	if (user)
+		MHD_free(user);
+	return ok;
+}
+
+/* 401 with WWW-Authenticate: Basic realm="dicomon". */
+static enum MHD_Result ask_for_password(struct MHD_Connection *c)
+{
+	static const char body[] = "401 Unauthorized\n";
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	r = MHD_create_response_from_buffer(sizeof(body) - 1, (void *)body, MHD_RESPMEM_PERSISTENT);
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+	ret = MHD_queue_basic_auth_fail_response(c, REALM, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
 				  const char *method, const char *version, const char *upload,
 				  size_t *upload_size, void **con_cls)
@@ -63,6 +207,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	(void)version, (void)upload, (void)con_cls;
 	if (*upload_size)
 		return MHD_NO; /* GET and HEAD carry no body */
+	if (!client_cert_ok(m, c)) {
+		m->refused.cert++;
+		return REPLY_TEXT(c, MHD_HTTP_FORBIDDEN,
+				  "a client certificate the CA signed is required\n");
+	}
+	err = user_ok(m, c);
+	if (err == -EAGAIN) {
+		m->refused.throttled++;
+		return REPLY_TEXT(c, MHD_HTTP_TOO_MANY_REQUESTS,
+				  "too many password checks from here; retry in a second\n");
+	}
+	if (err != 1) {
+		m->refused.auth++;
+		return ask_for_password(c);
+	}
 	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
 		return REPLY_TEXT(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n");
 	if (!strcmp(url, "/"))
@@ -85,6 +244,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	return reply(c, MHD_HTTP_OK, CONTENT_TYPE, buf, len, MHD_RESPMEM_MUST_FREE);
 }
 
+/*
+ * Decrypted bytes GnuTLS holds leave no trace in the epoll fd: libmicrohttpd
+ * says so with a zero timeout. Bounded, the loop has other work.
+ */
+static void run_ready(struct MHD_Daemon *d)
+{
+	MHD_UNSIGNED_LONG_LONG t;
+	int i;
+
+	MHD_run(d);
+	for (i = 0; i < 8 && MHD_get_timeout(d, &t) == MHD_YES && t == 0; i++)
+		MHD_run(d);
+}
+
 static void on_ready(struct dm_loop *lp, int fd, uint32_t events, void *ctx)
 {
 	struct dm_metrics *m = ctx;
@@ -93,7 +266,14 @@ static void on_ready(struct dm_loop *lp, int fd, uint32_t events, void *ctx)
 	(void)lp, (void)events;
 	for (i = 0; i < m->n; i++)
 		if (m->fd[i] == fd)
-			MHD_run(m->d[i]);
+			run_ready(m->d[i]);
+}
+
+const struct dm_metrics_refused *dm_metrics_refused(const struct dm_metrics *m)
+{
+	static const struct dm_metrics_refused none;
+
+	return m ? &m->refused : &none;
 }
 
 void dm_metrics_tick(struct dm_metrics *m)
@@ -104,8 +284,39 @@ void dm_metrics_tick(struct dm_metrics *m)
 		MHD_run(m->d[i]);
 }
 
-int dm_metrics_open(const char *listen, struct dm_loop *lp, dm_metrics_render_fn render, void *ctx,
-		    struct dm_metrics **out)
+/* One listener: the limits always, TLS and the client CA when the web config has them. */
+static struct MHD_Daemon *start_one(struct dm_metrics *m, struct sockaddr_storage *ss)
+{
+	struct MHD_OptionItem o[12] = {
+	    {MHD_OPTION_SOCK_ADDR, 0, ss},
+	    {MHD_OPTION_CONNECTION_LIMIT, DM_METRICS_CONN_LIMIT, NULL},
+	    {MHD_OPTION_PER_IP_CONNECTION_LIMIT, m->per_address, NULL},
+	    {MHD_OPTION_CONNECTION_TIMEOUT, DM_METRICS_TIMEOUT_S, NULL},
+	};
+	unsigned int flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	int n = 4;
+
+	if (ss->ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	if (m->web && m->web->tls) {
+		flags |= MHD_USE_TLS;
+		o[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, m->web->cert_pem};
+		o[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, m->web->key_pem};
+		o[n++] =
+		    (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0, m->web->priorities};
+		/* A trust list makes libmicrohttpd ask the client for its certificate. */
+		if (m->web->client_auth != DM_CLIENT_NO_CERT)
+			o[n++] =
+			    (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_TRUST, 0, m->web->ca_pem};
+	}
+	o[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+	/* The port: same offset in sockaddr_in6. SO_REUSEADDR, never SO_REUSEPORT. */
+	return MHD_start_daemon(flags, ntohs(((struct sockaddr_in *)ss)->sin_port), NULL, NULL,
+				on_request, m, MHD_OPTION_ARRAY, o, MHD_OPTION_END);
+}
+
+int dm_metrics_open(const struct dm_metrics_opts *o, struct dm_loop *lp,
+		    dm_metrics_render_fn render, void *ctx, struct dm_metrics **out)
 {
 	char list[512], *item, *save = NULL;
 	const union MHD_DaemonInfo *info;
@@ -115,14 +326,16 @@ int dm_metrics_open(const char *listen, struct dm_loop *lp, dm_metrics_render_fn
 	int err = 0;
 
 	*out = NULL;
-	if (!listen[0])
+	if (!o->listen[0])
 		return 0;
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;
 	m->render = render;
 	m->ctx = ctx;
-	snprintf(list, sizeof(list), "%s", listen);
+	m->web = o->web;
+	m->per_address = o->per_address ? o->per_address : DM_METRICS_PER_IP;
+	snprintf(list, sizeof(list), "%s", o->listen);
 	for (item = strtok_r(list, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
 		while (*item == ' ')
 			item++;
@@ -131,13 +344,7 @@ int dm_metrics_open(const char *listen, struct dm_loop *lp, dm_metrics_render_fn
 			err = -EINVAL;
 			break;
 		}
-		m->d[m->n] = MHD_start_daemon(
-		    MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
-			(ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
-		    ntohs(((struct sockaddr_in *)&ss)->sin_port), /* same offset in sockaddr_in6 */
-		    NULL, NULL, on_request, m, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-		    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64, MHD_OPTION_CONNECTION_TIMEOUT,
-		    (unsigned int)10, MHD_OPTION_END); /* SO_REUSEADDR, never SO_REUSEPORT */
+		m->d[m->n] = start_one(m, &ss);
 		if (!m->d[m->n]) {
 			err = errno ? -errno : -EADDRINUSE;
 			pr_err("metrics: cannot listen on %s: %s\n", item, strerror(-err));
@@ -153,7 +360,9 @@ int dm_metrics_open(const char *listen, struct dm_loop *lp, dm_metrics_render_fn
 			break;
 		}
 		dm_loop_set_name(lp, m->fd[m->n - 1], "metrics"); /* its time per scrape */
-		pr_info("metrics: listening on http://%s/metrics\n", item);
+		pr_info("metrics: listening on %s://%s/metrics%s\n",
+			m->web && m->web->tls ? "https" : "http", item,
+			m->web && m->web->n_users ? " (basic auth)" : "");
 	}
 	if (err) {
 		dm_metrics_close(m, lp);

@@ -9,24 +9,44 @@
 #ifndef __DM_METRICS_H
 #define __DM_METRICS_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include "dicomon.h"
 
 struct dm_loop;
 struct dm_metrics;
+struct dm_webcfg;
+
+/* Requests refused by the web config (metrics.web_config_file). */
+struct dm_metrics_refused {
+	uint64_t auth; /* no or wrong basic auth credentials: 401 */
+	uint64_t cert; /* no or unverified client certificate: 403 */
+	uint64_t throttled; /* a password to check with no bcrypt left in the budget: 429 */
+};
 
 /* Writes the whole exposition to out; 0 or -errno (the scrape answers 500). */
 typedef int (*dm_metrics_render_fn)(FILE *out, void *ctx);
 
 /*
- * Listen on every "HOST:PORT" of the comma-separated list (IPv6 as
- * "[ADDR]:PORT") and register the listeners with lp. "" = no endpoint.
+ * listen: every "HOST:PORT" of the comma-separated list (IPv6 as
+ * "[ADDR]:PORT"); "" = no endpoint. web: TLS and authentication (NULL: plain
+ * HTTP, anyone); it must outlive the endpoint (scrapes write its password
+ * cache). per_address: connections one client address may hold (0: 8).
  */
-int dm_metrics_open(const char *listen, struct dm_loop *lp, dm_metrics_render_fn render, void *ctx,
-		    struct dm_metrics **out);
+struct dm_metrics_opts {
+	const char *listen;
+	struct dm_webcfg *web;
+	unsigned int per_address;
+};
+
+/* Listen and register the listeners with lp. */
+int dm_metrics_open(const struct dm_metrics_opts *o, struct dm_loop *lp,
+		    dm_metrics_render_fn render, void *ctx, struct dm_metrics **out);
 /* Connection timeouts: call about once a second. */
 void dm_metrics_tick(struct dm_metrics *m);
 void dm_metrics_close(struct dm_metrics *m, struct dm_loop *lp);
+/* Never NULL: zeros when m is NULL. */
+const struct dm_metrics_refused *dm_metrics_refused(const struct dm_metrics *m);
 
 /*
  * The exposition, written from a table of families: each family's HELP and
