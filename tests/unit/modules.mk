@@ -99,11 +99,12 @@ MODULES_test_textesc := assoc/cmdasm assoc/httpasm assoc/integrity assoc/record 
 	lib/loop lib/lru lib/names lib/netaddr lib/pcapio output/assoc_metrics \
 	output/attach_metrics output/eve output/evidence output/feed lib/textesc output/lines output/metrics config/webcfg \
 	output/stats cmd/status
+MODULES_test_webcfg := config/webcfg
 MODULES_test_status_server := assoc/cmdasm assoc/httpasm assoc/integrity assoc/record assoc/table \
 	config/config config/keys core/counters core/pipeline decode/assoc_decode \
 	decode/assoc_userinfo decode/decode_json decode/dicomweb decode/cmdkeep decode/dimse decode/fingerprint \
 	decode/pdu decode/uid_lookup decode/uids detect/policy detect/rules kern/attach kern/flows kern/hooks kern/takeover \
 	kern/kcount kern/loader kern/netdev kern/pin lib/perm kern/tcorder kern/tcwatch lib/clock lib/log \
 	lib/loop lib/lru lib/names lib/netaddr lib/pcapio output/assoc_metrics \
-	output/attach_metrics output/eve output/evidence output/feed lib/textesc output/lines output/metrics \
-	output/stats cmd/status MODULES_test_webcfg config/webcfg
+	output/attach_metrics output/eve output/evidence output/feed lib/textesc output/lines output/metrics config/webcfg \
+	output/stats cmd/status
