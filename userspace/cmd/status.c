@@ -25,6 +25,7 @@
 #include "lib/log.h"
 #include "lib/names.h"
 #include "lib/netaddr.h"
+#include "lib/safefile.h"
 #include "assoc/table.h"
 #include "output/lines.h"
 #include "output/stats.h"
@@ -39,24 +40,11 @@ struct dm_status_server {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
 
-static int mkdir_parent(const char *path)
-{
-	char dir[PATH_MAX], *slash;
-
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
-		return 0;
-	*slash = 0;
-	if (mkdir(dir, 0750) && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 int dm_status_server_open(const char *path, struct dm_status_server **out)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct dm_status_server *s;
+	char msg[512];
 	mode_t old;
 	int err;
 
@@ -69,10 +57,9 @@ int dm_status_server_open(const char *path, struct dm_status_server **out)
 		return -ENOMEM;
 	snprintf(s->path, sizeof(s->path), "%s", path);
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	err = mkdir_parent(path);
+	err = dm_safe_parent_dir(path, 0750, msg, sizeof(msg)); /* made, or checked: ours */
 	if (err) {
-		pr_warn("status socket %s: cannot create its directory: %s\n", path,
-			strerror(-err));
+		pr_warn("status socket %s: its directory: %s\n", path, msg);
 		free(s);
 		return err;
 	}
