@@ -496,7 +496,8 @@ void dm_evidence_packet(struct dm_evidence *e, const struct dm_event_packet *pkt
 		e->st.redacted += dm_redact_segment(r, seq, f->data + off, present, plen);
 	}
 	if (a->alerted) {
-		append(e, a, &f, 1);
+		if (append(e, a, &f, 1) == -EPERM)
+			a->lost = true; /* refused once: not tried again for each frame */
 		free(f);
 		return;
 	}

@@ -31,6 +31,7 @@
 
 #define BACKOFF_MIN_NS (100 * 1000000ULL)
 #define BACKOFF_MAX_NS (30 * 1000000000ULL)
+#define LOG_EVERY_NS   (60 * 1000000000ULL) /* a failing file write, logged again at most */
 /* Unsent bytes kept for a slow unix socket reader; past this, lines are dropped. */
 #define SOCK_PENDING_MAX (1 << 20)
 /* The rate limiter: (sid, source) entries, least recently used dropped first. */
@@ -60,6 +61,7 @@ struct conn {
 	off_t cut;	   /* file: the size a torn line is cut back to; -1: none owed */
 	bool refused;	   /* file: refused as unsafe at its last open (lib/safefile.h) */
 	uint64_t lost;	   /* file: lines dropped since writing failed (for the "again" log) */
+	uint64_t failed_log_ns; /* file: when a write failure was last logged */
 };
 
 struct lim {
@@ -288,11 +290,14 @@ static void file_failed(struct dm_feed *f, int err, size_t done)
 	s->errors++;
 	if (err == -ENOSPC || err == -EDQUOT)
 		s->full++;
-	if (!c->down_logged)
+	/* Once, and again at most once a minute: a nearly full disk takes some lines, not all. */
+	if (!c->down_logged && (!c->failed_log_ns || now_ns(f) - c->failed_log_ns >= LOG_EVERY_NS)) {
 		pr_warn("feed file %s: %s (a line could not be written whole: nothing of it stays; "
 			"lines are dropped until writing succeeds again)\n",
 			c->path, strerror(-err));
-	c->down_logged = true;
+		c->failed_log_ns = now_ns(f);
+		c->down_logged = true;
+	}
 	if (!done)
 		return;
 	if (fstat(c->fd, &st) || st.st_size < (off_t)done) {
