@@ -318,7 +318,7 @@ FUZZ_TARGETS := assoc dimse pdu_buf evidence
 FUZZ_DIR := $(OUTPUT)/fuzz
 FUZZ_LIB_SRCS := $(addprefix userspace/decode/,pdu.c assoc_decode.c assoc_userinfo.c dimse.c \
 	fingerprint.c decode_json.c uids.c uid_lookup.c) \
-	$(addprefix userspace/lib/,names.c pcapio.c log.c lru.c) userspace/output/evidence.c \
+	$(addprefix userspace/lib/,names.c pcapio.c log.c lru.c safefile.c) userspace/output/evidence.c \
 	tests/unit/decode_views.c
 FUZZ_HDRS := tests/fuzz/fuzz_common.h tests/unit/ulbuild.h tests/unit/decode_views.h $(USER_HDRS)
 FUZZ_CFLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
