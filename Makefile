@@ -230,6 +230,7 @@ test-e2e: $(OUTPUT)/dicomon $(OUTPUT)/tests/vlan_toggle.bpf.o $(OUTPUT)/tests/tc
 	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) tests/e2e/test_rules.sh
 	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) tests/e2e/test_dicomweb.sh
 	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) tests/e2e/test_daemon.sh
+	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) tests/e2e/test_files.sh
 	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) \
 		TC_PASS_OBJ=$(abspath $(OUTPUT)/tests/tc_pass.bpf.o) tests/e2e/test_tcorder.sh
 	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) tests/e2e/test_prometheus.sh
