@@ -161,8 +161,9 @@ e2e_bg dicomon dicomon.out dicomon.err ip netns exec "$NS" "$DICOMON" run --json
     -o "table.status_socket=$W/status.sock"
 DPID=$E2E_LAST_PID
 ready() { ! e2e_alive "$DPID" || grep -qs '"event":"ready"' dicomon.out; }
-e2e_wait_for 20 "dicomon ready" ready && grep -qs '"event":"ready"' dicomon.out ||
+if ! e2e_wait_for 20 "dicomon ready" ready || ! grep -qs '"event":"ready"' dicomon.out; then
     e2e_die "dicomon not ready: $(cat dicomon.err)"
+fi
 send() { # send PCAP: every frame into veth a (dicomon's XDP on b receives it)
     ip netns exec "$NS" python3 - "$1" <<'PY'
 import socket, struct, sys

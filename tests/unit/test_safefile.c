@@ -210,9 +210,11 @@ static void test_dirs(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_new_file),	 cmocka_unit_test(test_symlink_refused),
+	    cmocka_unit_test(test_new_file),
+	    cmocka_unit_test(test_symlink_refused),
 	    cmocka_unit_test(test_writable_by_others_refused),
-	    cmocka_unit_test(test_fifo_refused), cmocka_unit_test(test_foreign_file_refused),
+	    cmocka_unit_test(test_fifo_refused),
+	    cmocka_unit_test(test_foreign_file_refused),
 	    cmocka_unit_test(test_dirs),
 	};
 	int rc;

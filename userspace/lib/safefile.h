@@ -26,8 +26,8 @@
 #include <sys/types.h>
 
 enum dm_safe_how {
-	DM_SAFE_APPEND, /* O_APPEND: keep what is there */
-	DM_SAFE_TRUNC,	/* empty the file (after the checks) */
+	DM_SAFE_APPEND,	   /* O_APPEND: keep what is there */
+	DM_SAFE_TRUNC,	   /* empty the file (after the checks) */
 	DM_SAFE_APPEND_RW, /* O_APPEND, and readable (to check what is there) */
 };
 

@@ -58,9 +58,9 @@ struct conn {
 	bool down_logged;
 	char *pending; /* unix socket: bytes accepted but not yet sent */
 	size_t pending_len;
-	off_t cut;	   /* file: the size a torn line is cut back to; -1: none owed */
-	bool refused;	   /* file: refused as unsafe at its last open (lib/safefile.h) */
-	uint64_t lost;	   /* file: lines dropped since writing failed (for the "again" log) */
+	off_t cut;		/* file: the size a torn line is cut back to; -1: none owed */
+	bool refused;		/* file: refused as unsafe at its last open (lib/safefile.h) */
+	uint64_t lost;		/* file: lines dropped since writing failed (for the "again" log) */
 	uint64_t failed_log_ns; /* file: when a write failure was last logged */
 };
 
@@ -291,7 +291,8 @@ static void file_failed(struct dm_feed *f, int err, size_t done)
 	if (err == -ENOSPC || err == -EDQUOT)
 		s->full++;
 	/* Once, and again at most once a minute: a nearly full disk takes some lines, not all. */
-	if (!c->down_logged && (!c->failed_log_ns || now_ns(f) - c->failed_log_ns >= LOG_EVERY_NS)) {
+	if (!c->down_logged &&
+	    (!c->failed_log_ns || now_ns(f) - c->failed_log_ns >= LOG_EVERY_NS)) {
 		pr_warn("feed file %s: %s (a line could not be written whole: nothing of it stays; "
 			"lines are dropped until writing succeeds again)\n",
 			c->path, strerror(-err));
