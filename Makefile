@@ -246,6 +246,7 @@ test-e2e: $(OUTPUT)/dicomon $(OUTPUT)/tests/vlan_toggle.bpf.o $(OUTPUT)/tests/tc
 	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) tests/e2e/test_dicomweb.sh
 	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) tests/e2e/test_daemon.sh
 	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) tests/e2e/test_status_socket.sh
+	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) tests/e2e/test_files.sh
 	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) \
 		TC_PASS_OBJ=$(abspath $(OUTPUT)/tests/tc_pass.bpf.o) tests/e2e/test_tcorder.sh
 	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) tests/e2e/test_prometheus.sh
@@ -343,7 +344,7 @@ FUZZ_TARGETS := assoc dimse pdu_buf evidence
 FUZZ_DIR := $(OUTPUT)/fuzz
 FUZZ_LIB_SRCS := $(addprefix userspace/decode/,pdu.c assoc_decode.c assoc_userinfo.c cmdkeep.c dimse.c \
 	fingerprint.c decode_json.c uids.c uid_lookup.c) \
-	$(addprefix userspace/lib/,names.c pcapio.c log.c lru.c) userspace/output/evidence.c \
+	$(addprefix userspace/lib/,names.c pcapio.c log.c lru.c safefile.c) userspace/output/evidence.c \
 	tests/unit/decode_views.c
 FUZZ_HDRS := tests/fuzz/fuzz_common.h tests/unit/ulbuild.h tests/unit/decode_views.h $(USER_HDRS)
 FUZZ_CFLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \

@@ -18,7 +18,7 @@ MODULES_test_counters := assoc/cmdasm assoc/httpasm assoc/integrity assoc/record
 	kern/kcount kern/loader kern/netdev kern/pin lib/perm kern/tcorder kern/tcwatch lib/clock lib/log \
 	lib/loop lib/lru lib/names lib/netaddr lib/pcapio output/assoc_metrics \
 	output/attach_metrics output/eve output/evidence output/feed lib/textesc output/lines output/metrics config/webcfg \
-	output/stats
+	output/stats lib/safefile
 MODULES_test_daemon_parts := kern/pin lib/perm kern/tcorder lib/log lib/loop lib/names
 MODULES_test_dicomweb := decode/dicomweb
 MODULES_test_dimse := decode/assoc_decode decode/assoc_userinfo decode/decode_json \
@@ -28,16 +28,16 @@ MODULES_test_eve := assoc/cmdasm assoc/integrity assoc/record assoc/table \
 	decode/assoc_decode decode/assoc_userinfo decode/decode_json decode/dicomweb decode/cmdkeep decode/dimse \
 	decode/fingerprint decode/pdu decode/uid_lookup decode/uids lib/clock lib/lru lib/names \
 	lib/netaddr output/eve output/lines lib/textesc
-MODULES_test_evidence := decode/cmdkeep lib/log lib/lru lib/pcapio output/evidence
+MODULES_test_evidence := decode/cmdkeep lib/log lib/lru lib/pcapio output/evidence lib/safefile
 MODULES_test_feed := assoc/cmdasm assoc/integrity assoc/record assoc/table config/config \
 	config/keys decode/assoc_decode decode/assoc_userinfo decode/decode_json decode/dicomweb \
 	decode/cmdkeep decode/dimse decode/fingerprint decode/pdu decode/uid_lookup decode/uids lib/clock lib/log \
-	lib/lru lib/names lib/netaddr output/eve output/feed output/lines lib/textesc
+	lib/lru lib/names lib/netaddr output/eve output/feed output/lines lib/textesc lib/safefile
 MODULES_test_fingerprint := decode/assoc_decode decode/assoc_userinfo decode/decode_json \
 	decode/fingerprint decode/pdu
 MODULES_test_fuzz_regress := decode/assoc_decode decode/assoc_userinfo decode/decode_json \
 	decode/cmdkeep decode/dimse decode/fingerprint decode/pdu decode/uid_lookup decode/uids lib/log lib/lru \
-	lib/names lib/pcapio output/evidence tests/decode_views
+	lib/names lib/pcapio output/evidence tests/decode_views lib/safefile
 MODULES_test_integrity := assoc/cmdasm assoc/httpasm assoc/integrity assoc/record \
 	assoc/table config/config config/keys core/counters core/pipeline decode/assoc_decode \
 	decode/assoc_userinfo decode/decode_json decode/dicomweb decode/cmdkeep decode/dimse decode/fingerprint \
@@ -45,7 +45,7 @@ MODULES_test_integrity := assoc/cmdasm assoc/httpasm assoc/integrity assoc/recor
 	kern/kcount kern/loader kern/netdev kern/pin lib/perm kern/tcorder kern/tcwatch lib/clock lib/log \
 	lib/loop lib/lru lib/names lib/netaddr lib/pcapio output/assoc_metrics \
 	output/attach_metrics output/eve output/evidence output/feed lib/textesc output/lines output/metrics config/webcfg \
-	output/stats
+	output/stats lib/safefile
 MODULES_test_kcompat := config/config config/keys kern/attach kern/hooks kern/loadcheck kern/loader kern/takeover \
 	kern/netdev kern/pin lib/perm kern/tcorder kern/tcwatch lib/log lib/names lib/netaddr
 MODULES_test_keydoc := config/config config/keydoc config/keys config/options \
@@ -58,13 +58,13 @@ MODULES_test_metrics := assoc/cmdasm assoc/httpasm assoc/integrity assoc/record 
 	kern/kcount kern/loader kern/netdev kern/pin lib/perm kern/tcorder kern/tcwatch lib/clock lib/log \
 	lib/loop lib/lru lib/names lib/netaddr lib/pcapio output/assoc_metrics \
 	output/attach_metrics output/eve output/evidence output/feed lib/textesc output/lines output/metrics config/webcfg \
-	output/stats
+	output/stats lib/safefile
 MODULES_test_names := assoc/cmdasm assoc/record config/keys decode/assoc_decode \
 	decode/assoc_userinfo decode/decode_json decode/dicomweb decode/cmdkeep decode/dimse decode/fingerprint \
 	decode/pdu decode/uid_lookup decode/uids kern/pin kern/tcorder lib/clock lib/log lib/lru lib/perm \
-	lib/names lib/netaddr output/eve output/feed output/lines lib/textesc
+	lib/names lib/netaddr output/eve output/feed output/lines lib/textesc lib/safefile
 MODULES_test_netaddr := lib/netaddr
-MODULES_test_pcapio := lib/pcapio
+MODULES_test_pcapio := lib/pcapio lib/safefile
 MODULES_test_pdu := decode/assoc_decode decode/assoc_userinfo decode/decode_json \
 	decode/cmdkeep decode/dimse decode/fingerprint decode/pdu decode/uid_lookup decode/uids lib/names \
 	tests/decode_views
@@ -75,7 +75,7 @@ MODULES_test_pipeline := assoc/cmdasm assoc/httpasm assoc/integrity assoc/record
 	kern/kcount kern/loader kern/netdev kern/pin lib/perm kern/tcorder kern/tcwatch lib/clock lib/log \
 	lib/loop lib/lru lib/names lib/netaddr lib/pcapio output/assoc_metrics \
 	output/attach_metrics output/eve output/evidence output/feed lib/textesc output/lines output/metrics config/webcfg \
-	output/stats
+	output/stats lib/safefile
 MODULES_test_reassembly := assoc/cmdasm assoc/httpasm assoc/integrity assoc/record \
 	assoc/table decode/assoc_decode decode/assoc_userinfo decode/decode_json decode/dicomweb \
 	decode/cmdkeep decode/dimse decode/fingerprint decode/pdu decode/uid_lookup decode/uids lib/lru lib/names
@@ -98,7 +98,7 @@ MODULES_test_textesc := assoc/cmdasm assoc/httpasm assoc/integrity assoc/record 
 	kern/kcount kern/loader kern/netdev kern/pin lib/perm kern/tcorder kern/tcwatch lib/clock lib/log \
 	lib/loop lib/lru lib/names lib/netaddr lib/pcapio output/assoc_metrics \
 	output/attach_metrics output/eve output/evidence output/feed lib/textesc output/lines output/metrics config/webcfg \
-	output/stats cmd/status
+	output/stats cmd/status lib/safefile
 MODULES_test_webcfg := config/webcfg
 MODULES_test_status_server := assoc/cmdasm assoc/httpasm assoc/integrity assoc/record assoc/table \
 	config/config config/keys core/counters core/pipeline decode/assoc_decode \
@@ -107,4 +107,5 @@ MODULES_test_status_server := assoc/cmdasm assoc/httpasm assoc/integrity assoc/r
 	kern/kcount kern/loader kern/netdev kern/pin lib/perm kern/tcorder kern/tcwatch lib/clock lib/log \
 	lib/loop lib/lru lib/names lib/netaddr lib/pcapio output/assoc_metrics \
 	output/attach_metrics output/eve output/evidence output/feed lib/textesc output/lines output/metrics config/webcfg \
-	output/stats cmd/status
+	output/stats cmd/status lib/safefile
+MODULES_test_safefile := lib/safefile

@@ -17,7 +17,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <syslog.h>
 #include <time.h>
@@ -123,6 +126,95 @@ static void test_file_and_reopen(void **state)
 	assert_int_equal(dm_feed_configure(f, &c), 0);
 	assert_false(dm_feed_active(f));
 	assert_int_equal(dm_feed_dicom(f, good, "eth0"), 0);
+	dm_feed_free(f);
+	dm_table_free(t);
+}
+
+static off_t size_of(const char *path)
+{
+	struct stat st;
+
+	assert_int_equal(stat(path, &st), 0);
+	return st.st_size;
+}
+
+/*
+ * Whole lines or nothing: a file size limit (RLIMIT_FSIZE, what a full disk
+ * does to write(): part of the line goes in, then an error) cuts a line in
+ * two; the part that went in is cut back off, and writing resumes whole when
+ * the limit is lifted.
+ */
+static void test_file_whole_lines(void **state)
+{
+	struct dm_table *t = dm_table_new(16, 60);
+	const struct dm_rec *good = rf_echo(t, 1);
+	const struct dm_feed_out_stats *s;
+	struct dm_feed *f = dm_feed_new();
+	struct rlimit old, lim;
+	struct dm_config c;
+	char path[128];
+	off_t one;
+
+	(void)state;
+	cfg_off(&c);
+	snprintf(path, sizeof(path), "%s/whole.json", dir);
+	snprintf(c.feed_file, sizeof(c.feed_file), "%s", path);
+	assert_int_equal(dm_feed_configure(f, &c), 0);
+	s = &dm_feed_stats(f)->out[DM_FEED_FILE];
+	assert_int_equal(dm_feed_dicom(f, good, "eth0"), 1);
+	one = size_of(path);
+	signal(SIGXFSZ, SIG_IGN); /* write() says EFBIG instead */
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = old;
+	lim.rlim_cur = (rlim_t)(one + one / 2);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	assert_int_equal(dm_feed_dicom(f, good, "eth0"), 0);
+	assert_int_equal(size_of(path), one);
+	assert_int_equal(dm_feed_dicom(f, good, "eth0"), 0);
+	assert_int_equal(size_of(path), one);
+	assert_int_equal(s->rolled_back, 2);
+	assert_int_equal(s->dropped, 2);
+	assert_int_equal(s->errors, 2);
+	assert_int_equal(s->full, 0); /* EFBIG, not a full disk */
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, SIG_DFL);
+	assert_int_equal(dm_feed_dicom(f, good, "eth0"), 1);
+	assert_int_equal(check_file(path), 2);
+	assert_int_equal(size_of(path), 2 * one);
+	assert_int_equal(s->lines, 2);
+	dm_feed_free(f);
+	dm_table_free(t);
+}
+
+/* A symlink where the file goes is refused (nothing written through it), at every open. */
+static void test_file_refused(void **state)
+{
+	struct dm_table *t = dm_table_new(16, 60);
+	const struct dm_rec *good = rf_echo(t, 1);
+	struct dm_feed *f = dm_feed_new();
+	char path[128], target[128];
+	struct dm_config c;
+
+	(void)state;
+	cfg_off(&c);
+	snprintf(path, sizeof(path), "%s/link.json", dir);
+	snprintf(target, sizeof(target), "%s/target", dir);
+	close(open(target, O_WRONLY | O_CREAT, 0600));
+	assert_int_equal(symlink(target, path), 0);
+	snprintf(c.feed_file, sizeof(c.feed_file), "%s", path);
+	assert_int_equal(dm_feed_configure(f, &c), -EPERM);
+	assert_true(dm_feed_file_refused(f));
+	assert_int_equal(dm_feed_dicom(f, good, "eth0"), 0);
+	assert_int_equal(dm_feed_reopen(f), -EPERM);
+	assert_int_equal(dm_feed_dicom(f, good, "eth0"), 0);
+	assert_int_equal(size_of(target), 0);
+	assert_int_equal(dm_feed_stats(f)->out[DM_FEED_FILE].dropped, 2);
+	/* Gone: the file is made on the next open, not refused any more. */
+	unlink(path);
+	assert_int_equal(dm_feed_reopen(f), 0);
+	assert_false(dm_feed_file_refused(f));
+	assert_int_equal(dm_feed_dicom(f, good, "eth0"), 1);
+	assert_int_equal(check_file(path), 1);
 	dm_feed_free(f);
 	dm_table_free(t);
 }
@@ -510,7 +602,8 @@ static void test_config_keys(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_file_and_reopen), cmocka_unit_test(test_unix_socket),
+	    cmocka_unit_test(test_file_and_reopen), cmocka_unit_test(test_file_whole_lines),
+	    cmocka_unit_test(test_file_refused), cmocka_unit_test(test_unix_socket),
 	    cmocka_unit_test(test_syslog),	    cmocka_unit_test(test_rate_limit),
 	    cmocka_unit_test(test_limiter_bounded), cmocka_unit_test(test_config_keys),
 	};

@@ -4,6 +4,8 @@
  * packets, the writer read back (ns timestamps, append, 0600), damaged and
  * foreign files.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -69,7 +71,8 @@ static void test_link_layers(void **state)
 	memcpy(in + 6, mac, 6);
 	in[14] = 0x86, in[15] = 0xdd;
 	memcpy(in + 16, ip6, sizeof(ip6));
-	expect_frame(out, dm_pcap_to_ethernet(DLT_LINUX_SLL_, in, 16 + sizeof(ip6), out, sizeof(out)),
+	expect_frame(out,
+		     dm_pcap_to_ethernet(DLT_LINUX_SLL_, in, 16 + sizeof(ip6), out, sizeof(out)),
 		     ip6, sizeof(ip6), 0x86dd, mac);
 	/* v2: protocol first, the address at 12; a VLAN tag stays in the payload. */
 	memset(in, 0, 20);
@@ -85,12 +88,12 @@ static void test_link_layers(void **state)
 	/* BSD loopback: AF in host order (NULL) or network order (LOOP); AF_INET6 = 30. */
 	in[0] = 2, in[1] = in[2] = in[3] = 0;
 	memcpy(in + 4, ip4, sizeof(ip4));
-	expect_frame(out, dm_pcap_to_ethernet(DLT_NULL_, in, 4 + sizeof(ip4), out, sizeof(out)), ip4,
-		     sizeof(ip4), 0x0800, NULL);
+	expect_frame(out, dm_pcap_to_ethernet(DLT_NULL_, in, 4 + sizeof(ip4), out, sizeof(out)),
+		     ip4, sizeof(ip4), 0x0800, NULL);
 	in[0] = in[1] = in[2] = 0, in[3] = 30;
 	memcpy(in + 4, ip6, sizeof(ip6));
-	expect_frame(out, dm_pcap_to_ethernet(DLT_LOOP_, in, 4 + sizeof(ip6), out, sizeof(out)), ip6,
-		     sizeof(ip6), 0x86dd, NULL);
+	expect_frame(out, dm_pcap_to_ethernet(DLT_LOOP_, in, 4 + sizeof(ip6), out, sizeof(out)),
+		     ip6, sizeof(ip6), 0x86dd, NULL);
 	/* Which are supported. */
 	assert_true(dm_pcap_linktype_supported(DLT_LINUX_SLL2_));
 	assert_false(dm_pcap_linktype_supported(DLT_IEEE802_11_));
@@ -189,6 +192,44 @@ static void test_not_a_capture(void **state)
 	assert_non_null(strstr(err, "No such file"));
 }
 
+/* The writer never follows a symlink, nor appends to what is not its kind of pcap. */
+static void test_append_refused(void **state)
+{
+	char dir[] = "/tmp/dm-pcapio-XXXXXX", link[64], target[64], other[64], err[256];
+	const char junk[] = "not a capture at all, long enough to be read as a header";
+	struct stat st;
+	int fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(link, sizeof(link), "%s/link.pcap", dir);
+	snprintf(target, sizeof(target), "%s/target", dir);
+	snprintf(other, sizeof(other), "%s/other.pcap", dir);
+	fd = open(target, O_WRONLY | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(symlink(target, link), 0);
+	errno = 0;
+	assert_null(dm_pcap_append(link, 100, err, sizeof(err)));
+	assert_int_equal(errno, EPERM);
+	assert_non_null(strstr(err, "symbolic link"));
+	assert_int_equal(stat(target, &st), 0);
+	assert_int_equal(st.st_size, 0);
+	fd = open(other, O_WRONLY | O_CREAT, 0600);
+	assert_int_equal(write(fd, junk, sizeof(junk)), (ssize_t)sizeof(junk));
+	close(fd);
+	errno = 0;
+	assert_null(dm_pcap_append(other, 100, err, sizeof(err)));
+	assert_int_equal(errno, EPERM);
+	assert_non_null(strstr(err, "not a nanosecond Ethernet pcap"));
+	assert_int_equal(stat(other, &st), 0);
+	assert_int_equal(st.st_size, sizeof(junk));
+	unlink(link);
+	unlink(target);
+	unlink(other);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -196,6 +237,7 @@ int main(void)
 	    cmocka_unit_test(test_short_and_oversize),
 	    cmocka_unit_test(test_write_read_back),
 	    cmocka_unit_test(test_not_a_capture),
+	    cmocka_unit_test(test_append_refused),
 	};
 
 	return cmocka_run_group_tests_name("unit_pcapio", tests, NULL, NULL);

@@ -26,6 +26,7 @@
 #include "lib/log.h"
 #include "lib/loop.h"
 #include "config/webcfg.h"
+#include "lib/safefile.h"
 #include "kern/flows.h"
 #include "kern/hooks.h"
 #include "kern/kcount.h"
@@ -622,11 +623,16 @@ static void on_stats(struct dm_loop *lp, int fd, uint32_t events, void *ctx)
 /* --learn: what was seen, as an allow-list an operator reviews and loads. */
 static void write_allowlist(const struct dm_rules *r, const char *path)
 {
-	FILE *f = fopen(path, "w");
-	int err;
+	char msg[512];
+	int fd = dm_safe_open(path, DM_SAFE_TRUNC, 0640, msg, sizeof(msg)), err;
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
 
 	if (!f) {
-		pr_err("cannot write the learned allow-list %s: %s\n", path, strerror(errno));
+		if (fd >= 0) {
+			snprintf(msg, sizeof(msg), "%s: %s", path, strerror(errno));
+			close(fd);
+		}
+		pr_err("cannot write the learned allow-list: %s\n", msg);
 		return;
 	}
 	err = dm_rules_write_allowlist(r, f);

@@ -18,12 +18,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <json-c/json.h>
 #include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/pcapio.h"
+#include "lib/safefile.h"
 #include "kern/flows.h"
 #include "kern/kcount.h"
 #include "kern/loader.h"
@@ -404,12 +406,18 @@ static void print_summary(struct replay *rp, double secs, FILE *out, bool json)
 static int write_metrics(struct replay *rp, const char *path)
 {
 	struct dm_kside k = {&rp->l, &rp->kc, NULL, NULL};
-	FILE *f = fopen(path, "w");
-	int err;
+	char msg[512];
+	int fd = dm_safe_open(path, DM_SAFE_TRUNC, 0640, msg, sizeof(msg)), err;
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
 
 	if (!f) {
-		pr_err("--metrics-out %s: %s\n", path, strerror(errno));
-		return -errno;
+		err = fd < 0 ? fd : -errno;
+		if (fd >= 0) {
+			snprintf(msg, sizeof(msg), "%s: %s", path, strerror(-err));
+			close(fd);
+		}
+		pr_err("--metrics-out %s\n", msg);
+		return err;
 	}
 	if (ring_buffer__consume(rp->rb) < 0) /* nothing is left: each packet's were read */
 		pr_warn("ring buffer dm_events: consume failed\n");

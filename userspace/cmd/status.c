@@ -28,6 +28,7 @@
 #include "lib/netaddr.h"
 #include "lib/perm.h"
 #include "lib/textesc.h"
+#include "lib/safefile.h"
 #include "assoc/table.h"
 #include "output/lines.h"
 #include "output/stats.h"
@@ -41,20 +42,6 @@ struct dm_status_server {
 	int fd, lock_fd;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
-
-static int mkdir_parent(const char *path)
-{
-	char dir[PATH_MAX], *slash;
-
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
-		return 0;
-	*slash = 0;
-	if (mkdir(dir, 0750) && errno != EEXIST)
-		return -errno;
-	return 0;
-}
 
 /* "pid 1234: dicomon", as far as the kernel tells. */
 static void describe_pid(pid_t pid, char *buf, size_t len)
@@ -173,6 +160,7 @@ int dm_status_server_open(const char *path, struct dm_status_server **out)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct dm_status_server *s;
+	char msg[512];
 	mode_t old;
 	int err;
 
@@ -186,9 +174,9 @@ int dm_status_server_open(const char *path, struct dm_status_server **out)
 	s->fd = s->lock_fd = -1;
 	snprintf(s->path, sizeof(s->path), "%s", path);
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	err = mkdir_parent(path);
+	err = dm_safe_parent_dir(path, 0750, msg, sizeof(msg)); /* made, or checked: ours */
 	if (err) {
-		pr_err("status socket %s: cannot create its directory: %s\n", path, strerror(-err));
+		pr_err("status socket %s: its directory: %s\n", path, msg);
 		goto out;
 	}
 	err = claim_path(s);

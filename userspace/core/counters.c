@@ -269,6 +269,9 @@ static const struct dm_stats_array k_assoc = ARRAY(assoc, DM_ASSOC_MAX, dm_assoc
 static const struct dm_stats_array k_err = ARRAY(err, DM_ERR_MAX, dm_err_name);
 static const size_t out_lines = offsetof(struct dm_feed_out_stats, lines);
 static const size_t out_dropped = offsetof(struct dm_feed_out_stats, dropped);
+static const size_t out_errors = offsetof(struct dm_feed_out_stats, errors);
+static const size_t out_full = offsetof(struct dm_feed_out_stats, full);
+static const size_t out_rolled_back = offsetof(struct dm_feed_out_stats, rolled_back);
 static const struct am_src am_outcomes = {dm_am_outcomes}, am_rejects = {dm_am_rejects},
 			   am_vlans = {dm_am_vlans}, am_durations = {dm_am_durations},
 			   am_tls = {dm_am_tls}, am_commands = {dm_am_commands},
@@ -327,6 +330,17 @@ static const struct dm_family families[] = {
      .emit = feed_outputs, .arg = &out_lines},
     {"feed_dropped_lines_total", DM_COUNTER, "Lines dropped, by feed output.", {"output"},
      .emit = feed_outputs, .arg = &out_dropped},
+    {"feed_errors_total", DM_COUNTER,
+     "Failures to open, connect, write or send, by feed output (a refused unsafe file too).",
+     {"output"}, .emit = feed_outputs, .arg = &out_errors},
+    {"feed_full_dropped_lines_total", DM_COUNTER,
+     "Lines dropped because the disk or quota was full (ENOSPC, EDQUOT), by feed output "
+     "(also in feed_dropped_lines_total).",
+     {"output"}, .emit = feed_outputs, .arg = &out_full},
+    {"feed_rolled_back_lines_total", DM_COUNTER,
+     "Lines written in part and cut back off the file (it keeps whole lines only), by feed "
+     "output.",
+     {"output"}, .emit = feed_outputs, .arg = &out_rolled_back},
     {"rules_learned_ae_titles", DM_GAUGE, "AE titles learned by the rules.",
      .fields = {{NULL, F(rs.learned_titles)}}},
     {"alerts_total", DM_COUNTER,
@@ -370,6 +384,10 @@ static const struct dm_family families[] = {
     {"evidence_bad_commands_total", DM_COUNTER,
      "Command PDVs in evidence that did not parse as a command set (zeroed from there).",
      .fields = {{NULL, F(vs.bad_commands)}}, .shown = evidence_on},
+    {"evidence_files_refused_total", DM_COUNTER,
+     "Evidence pcaps refused: a symlink or a file someone else made in evidence.dir, one "
+     "writable by others, or not an Ethernet pcap.",
+     .fields = {{NULL, F(vs.refused)}}, .shown = evidence_on},
     {"associations_total", DM_COUNTER,
      "Associations ended (or dropped from the table), by transport and outcome.",
      {"transport", "outcome"}, .emit = am, .arg = &am_outcomes},
@@ -599,6 +617,7 @@ static const struct dm_stat evidence_rows[] = {
     ROW("dropped", vs.dropped, SHOW_LINES),
     ROW("evicted", vs.evicted, SHOW_LINES),
     ROW("write_errors", vs.write_errors, SHOW_LINES),
+    ROW("refused", vs.refused, SHOW_LINES),
     ROW("redacted_bytes", vs.redacted, SHOW_LINES),
     ROW("bad_commands", vs.bad_commands, SHOW_LINES),
     {.key = NULL},

@@ -210,6 +210,10 @@ int dm_pipeline_new(const struct dm_config *cfg, dm_ifname_fn ifn, void *ctx, FI
 	if (!e) {
 		dm_table_on_evict(p->table, on_table_evict, p);
 		dm_feed_configure(p->feed, cfg); /* a failing output is logged, not fatal */
+		if (dm_feed_file_refused(p->feed)) { /* ... unless it is unsafe (logged) */
+			snprintf(err, errlen, "feed.file %s refused (see above)", cfg->feed_file);
+			e = -EPERM;
+		}
 		p->rules = dm_rules_new(cfg, on_alert, p, msg, sizeof(msg));
 		if (!p->rules) {
 			snprintf(err, errlen, "rules: %s", msg);

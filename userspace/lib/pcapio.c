@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "lib/pcapio.h"
+#include "lib/safefile.h"
 
 #define ETH_HLEN_ 14
 
@@ -162,55 +163,91 @@ long dm_pcap_to_ethernet(int dlt, const uint8_t *pkt, uint32_t caplen, uint8_t *
 	return (long)(caplen - hlen) + ETH_HLEN_;
 }
 
+/*
+ * The writer is ours, not libpcap's: pcap_dump_open_append() reopens the file
+ * by its name (following a symlink planted there). The file comes from
+ * lib/safefile.h, and the classic format is a 24-byte header and a 16-byte
+ * header per record, in host byte order with the nanosecond magic.
+ */
+#define PCAP_MAGIC_NS 0xa1b23c4du
+#define PCAP_HDR_LEN  24
+
 struct dm_pcap_writer {
-	pcap_t *dead;
-	pcap_dumper_t *d;
+	FILE *f;
 	int failed;
 };
+
+/* A file someone already wrote: only ours to append to if it is the same kind. */
+static int header_check(int fd, char *err, size_t errlen)
+{
+	uint32_t h[6];
+	ssize_t n = pread(fd, h, sizeof(h), 0);
+
+	if (n != (ssize_t)sizeof(h) || h[0] != PCAP_MAGIC_NS || h[5] != DLT_EN10MB) {
+		snprintf(err, errlen, "not a nanosecond Ethernet pcap; refused");
+		return -EPERM;
+	}
+	return 0;
+}
+
+static int header_write(FILE *f, uint32_t snaplen)
+{
+	uint32_t h[6] = {PCAP_MAGIC_NS, 2 | (4u << 16), 0, 0, snaplen, DLT_EN10MB};
+
+	return fwrite(h, sizeof(h), 1, f) == 1 ? 0 : -EIO;
+}
+
+static struct dm_pcap_writer *writer_fail(int e, int fd, struct dm_pcap_writer *w)
+{
+	if (fd >= 0)
+		close(fd);
+	free(w);
+	errno = -e;
+	return NULL;
+}
 
 struct dm_pcap_writer *dm_pcap_append(const char *path, uint32_t snaplen, char *err, size_t errlen)
 {
 	struct dm_pcap_writer *w = calloc(1, sizeof(*w));
-	int fd;
+	struct stat st;
+	int fd, e;
 
 	if (!w) {
 		snprintf(err, errlen, "%s", strerror(ENOMEM));
-		return NULL;
+		return writer_fail(-ENOMEM, -1, NULL);
 	}
 	/* Evidence holds packet bytes: owner-only from the start. */
-	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		snprintf(err, errlen, "%s", strerror(errno));
-		free(w);
-		return NULL;
+	fd = dm_safe_open(path, DM_SAFE_APPEND_RW, 0600, err, errlen);
+	if (fd < 0)
+		return writer_fail(fd, -1, w);
+	if (fstat(fd, &st)) {
+		e = -errno;
+		snprintf(err, errlen, "%s", strerror(-e));
+		return writer_fail(e, fd, w);
 	}
-	close(fd);
-	w->dead = pcap_open_dead_with_tstamp_precision(DLT_EN10MB, (int)snaplen,
-						       PCAP_TSTAMP_PRECISION_NANO);
-	if (w->dead)
-		w->d = pcap_dump_open_append(w->dead, path);
-	if (!w->d) {
-		snprintf(err, errlen, "%s", w->dead ? pcap_geterr(w->dead) : strerror(ENOMEM));
-		if (w->dead)
-			pcap_close(w->dead);
-		free(w);
-		return NULL;
+	e = st.st_size ? header_check(fd, err, errlen) : 0;
+	if (e)
+		return writer_fail(e, fd, w);
+	w->f = fdopen(fd, "a");
+	if (!w->f) {
+		e = -errno;
+		snprintf(err, errlen, "%s", strerror(-e));
+		return writer_fail(e, fd, w);
 	}
+	if (!st.st_size)
+		w->failed = header_write(w->f, snaplen);
 	return w;
 }
 
 int dm_pcap_write(struct dm_pcap_writer *w, uint64_t wall_ns, const uint8_t *data, uint32_t caplen,
 		  uint32_t len)
 {
-	struct pcap_pkthdr h = {
-	    .ts = {.tv_sec = (time_t)(wall_ns / 1000000000ULL),
-		   .tv_usec = (suseconds_t)(wall_ns % 1000000000ULL)},
-	    .caplen = caplen,
-	    .len = len,
-	};
+	uint32_t h[4] = {(uint32_t)(wall_ns / 1000000000ULL), (uint32_t)(wall_ns % 1000000000ULL),
+			 caplen, len};
 
-	pcap_dump((u_char *)w->d, &h, data);
-	return 0;
+	if (fwrite(h, sizeof(h), 1, w->f) != 1 || (caplen && fwrite(data, caplen, 1, w->f) != 1))
+		w->failed = -EIO;
+	return w->failed;
 }
 
 int dm_pcap_writer_close(struct dm_pcap_writer *w)
@@ -219,9 +256,9 @@ int dm_pcap_writer_close(struct dm_pcap_writer *w)
 
 	if (!w)
 		return 0;
-	err = pcap_dump_flush(w->d) || w->failed ? -EIO : 0;
-	pcap_dump_close(w->d);
-	pcap_close(w->dead);
+	err = w->failed;
+	if (fclose(w->f) && !err)
+		err = -EIO;
 	free(w);
 	return err;
 }

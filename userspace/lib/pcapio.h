@@ -40,7 +40,12 @@ int dm_pcap_next(struct dm_pcap *p, struct dm_pcap_pkt *pkt, char *err, size_t e
  */
 long dm_pcap_to_ethernet(int dlt, const uint8_t *pkt, uint32_t caplen, uint8_t *out, size_t outmax);
 
-/* Writing: Ethernet, ns timestamps; appends if the file exists (created 0600). */
+/*
+ * Writing: Ethernet, ns timestamps; appends if the file exists (created 0600),
+ * opened by lib/safefile.h's rules. NULL with the reason in err and errno
+ * set: EPERM when the file was refused (a symlink, someone else's, writable by
+ * others, not a nanosecond Ethernet pcap).
+ */
 struct dm_pcap_writer;
 struct dm_pcap_writer *dm_pcap_append(const char *path, uint32_t snaplen, char *err, size_t errlen);
 int dm_pcap_write(struct dm_pcap_writer *w, uint64_t wall_ns, const uint8_t *data, uint32_t caplen,

@@ -11,6 +11,7 @@
 #include "lib/log.h"
 #include "lib/lru.h"
 #include "lib/pcapio.h"
+#include "lib/safefile.h"
 
 #define MAX_ASSOCS 65536 /* tracked associations (a bound besides the bytes) */
 #define CMD_ELEM_MAX 4096 /* longest command element value without a group length */
@@ -439,17 +440,12 @@ struct dm_evidence {
 
 int dm_evidence_prepare_dir(const char *dir, char *err, size_t errlen)
 {
-	struct stat st;
+	char msg[512];
+	int e = dm_safe_dir(dir, 0700, msg, sizeof(msg));
 
-	if (mkdir(dir, 0700) && errno != EEXIST) {
-		snprintf(err, errlen, "evidence.dir %s: %s", dir, strerror(errno));
-		return -errno;
-	}
-	if (stat(dir, &st) || !S_ISDIR(st.st_mode)) {
-		snprintf(err, errlen, "evidence.dir %s: not a directory", dir);
-		return -ENOTDIR;
-	}
-	return 0;
+	if (e)
+		snprintf(err, errlen, "evidence.dir: %s", msg);
+	return e;
 }
 
 static struct ev_assoc *ev_of(const struct dm_lru_node *n)
@@ -556,6 +552,13 @@ static int append(struct dm_evidence *e, struct ev_assoc *a, struct ev_frame *co
 	uint32_t i;
 
 	w = dm_pcap_append(a->path, DM_EVIDENCE_SNAP, err, sizeof(err));
+	if (!w && errno == EPERM) { /* a symlink or a file someone else planted */
+		e->st.refused++;
+		if (e->st.refused <= 5 || !(e->st.refused % 1000))
+			pr_warn("evidence %s (%llu refused so far)\n", err,
+				(unsigned long long)e->st.refused);
+		return -EPERM;
+	}
 	if (!w) {
 		if (e->st.write_errors++ < 5)
 			pr_warn("evidence %s: %s\n", a->path, err);
@@ -635,7 +638,8 @@ void dm_evidence_packet(struct dm_evidence *e, const struct dm_event_packet *pkt
 	memcpy(f->data, pkt->data, caplen);
 	redact_frame(e, &a->dir[pkt->hdr.dir], pkt, f->data, caplen);
 	if (a->alerted) {
-		append(e, a, &f, 1);
+		if (append(e, a, &f, 1) == -EPERM)
+			a->lost = true; /* refused once: not tried again for each frame */
 		free(f);
 		return;
 	}

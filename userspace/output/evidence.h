@@ -41,12 +41,13 @@ struct dm_evidence_stats {
 	uint64_t write_errors; /* files that could not be created or written */
 	uint64_t redacted;     /* payload and trailer bytes zeroed */
 	uint64_t bad_commands; /* command PDVs that did not parse as a command set */
+	uint64_t refused;      /* files refused: a symlink, someone else's (lib/safefile.h) */
 };
 
 /* dir must exist (dm_evidence_prepare_dir). max_bytes bounds the frames kept in memory. */
 struct dm_evidence *dm_evidence_new(const char *dir, uint64_t max_bytes);
 void dm_evidence_free(struct dm_evidence *e);
-/* mkdir -p of the last component, mode 0700; 0 or -errno (message in err). */
+/* The last component made 0700, or checked (lib/safefile.h); 0 or -errno (message in err). */
 int dm_evidence_prepare_dir(const char *dir, char *err, size_t errlen);
 /* A DM_EV_PACKET; wall_ns its time since the epoch. */
 void dm_evidence_packet(struct dm_evidence *e, const struct dm_event_packet *pkt, size_t len,

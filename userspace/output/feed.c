@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <syslog.h>
 #include <time.h>
@@ -25,10 +26,12 @@
 #include "output/feed.h"
 #include "lib/log.h"
 #include "lib/lru.h"
+#include "lib/safefile.h"
 #include "assoc/record.h"
 
 #define BACKOFF_MIN_NS (100 * 1000000ULL)
 #define BACKOFF_MAX_NS (30 * 1000000000ULL)
+#define LOG_EVERY_NS   (60 * 1000000000ULL) /* a failing file write, logged again at most */
 /* Unsent bytes kept for a slow unix socket reader; past this, lines are dropped. */
 #define SOCK_PENDING_MAX (1 << 20)
 /* The rate limiter: (sid, source) entries, least recently used dropped first. */
@@ -55,6 +58,10 @@ struct conn {
 	bool down_logged;
 	char *pending; /* unix socket: bytes accepted but not yet sent */
 	size_t pending_len;
+	off_t cut;		/* file: the size a torn line is cut back to; -1: none owed */
+	bool refused;		/* file: refused as unsafe at its last open (lib/safefile.h) */
+	uint64_t lost;		/* file: lines dropped since writing failed (for the "again" log) */
+	uint64_t failed_log_ns; /* file: when a write failure was last logged */
 };
 
 struct lim {
@@ -94,6 +101,7 @@ static void conn_init(struct conn *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
+	c->cut = -1;
 }
 
 static void conn_close(struct conn *c)
@@ -208,30 +216,41 @@ void dm_feed_free(struct dm_feed *f)
 static int file_open(struct dm_feed *f)
 {
 	struct conn *c = &f->file;
+	char msg[512];
 	int err;
 
 	conn_close(c);
+	c->cut = -1;
 	if (!c->path[0])
 		return 0;
-	c->fd = open(c->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+	err = dm_safe_parent_dir(c->path, 0750, msg, sizeof(msg));
+	c->fd = err ? err : dm_safe_open(c->path, DM_SAFE_APPEND, 0640, msg, sizeof(msg));
 	if (c->fd < 0) {
-		err = -errno;
+		err = c->fd;
+		c->fd = -1;
+		c->refused = err == -EPERM;
 		f->st.out[DM_FEED_FILE].errors++;
-		pr_warn("feed file %s: %s (lines are dropped until it opens)\n", c->path,
-			strerror(-err));
+		if (!c->down_logged)
+			pr_warn("feed file: %s (lines are dropped until it opens)\n", msg);
+		c->down_logged = true;
 		conn_backoff(f, c);
 		return err;
 	}
+	c->refused = false;
 	c->backoff_ns = 0;
 	f->st.out[DM_FEED_FILE].reconnects++;
 	return 0;
 }
 
-/* The whole line with one write(): O_APPEND keeps concurrent writers' lines whole. */
-static int write_all(int fd, const char *p, size_t n)
+/*
+ * The whole line with one write() (O_APPEND keeps concurrent writers' lines
+ * whole); *done: what went in before a write failed.
+ */
+static int write_all(int fd, const char *p, size_t n, size_t *done)
 {
 	ssize_t w;
 
+	*done = 0;
 	while (n) {
 		w = write(fd, p, n);
 		if (w < 0 && errno == EINTR)
@@ -240,28 +259,85 @@ static int write_all(int fd, const char *p, size_t n)
 			return w < 0 ? -errno : -EIO;
 		p += w;
 		n -= w;
+		*done += w;
 	}
 	return 0;
+}
+
+/* A torn line is cut back off; false while it cannot be (nothing is written after it). */
+static bool file_cut(struct dm_feed *f)
+{
+	struct conn *c = &f->file;
+
+	if (c->cut < 0)
+		return true;
+	if (ftruncate(c->fd, c->cut)) {
+		f->st.out[DM_FEED_FILE].errors++;
+		return false;
+	}
+	c->cut = -1;
+	f->st.out[DM_FEED_FILE].rolled_back++;
+	return true;
+}
+
+/* A line that did not go in whole: the part that did is cut off, once logged. */
+static void file_failed(struct dm_feed *f, int err, size_t done)
+{
+	struct dm_feed_out_stats *s = &f->st.out[DM_FEED_FILE];
+	struct conn *c = &f->file;
+	struct stat st;
+
+	s->errors++;
+	if (err == -ENOSPC || err == -EDQUOT)
+		s->full++;
+	/* Once, and again at most once a minute: a nearly full disk takes some lines, not all. */
+	if (!c->down_logged &&
+	    (!c->failed_log_ns || now_ns(f) - c->failed_log_ns >= LOG_EVERY_NS)) {
+		pr_warn("feed file %s: %s (a line could not be written whole: nothing of it stays; "
+			"lines are dropped until writing succeeds again)\n",
+			c->path, strerror(-err));
+		c->failed_log_ns = now_ns(f);
+		c->down_logged = true;
+	}
+	if (!done)
+		return;
+	if (fstat(c->fd, &st) || st.st_size < (off_t)done) {
+		/* Where the line began is unknown: nothing more is appended to this open file. */
+		pr_warn("feed file %s: a partial line may remain (its size is unknown)\n", c->path);
+		conn_close(c);
+		conn_backoff(f, c);
+		return;
+	}
+	c->cut = st.st_size - (off_t)done;
+	file_cut(f); /* if it fails now, it is tried again before the next line */
 }
 
 static bool file_emit(struct dm_feed *f, const char *line, size_t n)
 {
 	struct dm_feed_out_stats *s = &f->st.out[DM_FEED_FILE];
+	struct conn *c = &f->file;
+	size_t done;
 	int err;
 
-	if (f->file.fd < 0 && now_ns(f) >= f->file.next_try_ns)
+	if (c->fd < 0 && now_ns(f) >= c->next_try_ns)
 		file_open(f);
-	if (f->file.fd < 0) {
+	if (c->fd < 0 || !file_cut(f)) {
 		s->dropped++;
+		c->lost++;
 		return false;
 	}
-	err = write_all(f->file.fd, line, n);
+	err = write_all(c->fd, line, n, &done);
 	if (err) {
-		s->errors++;
 		s->dropped++;
-		pr_debug("feed file %s: %s\n", f->file.path, strerror(-err));
+		c->lost++;
+		file_failed(f, err, done);
 		return false;
 	}
+	if (c->down_logged)
+		pr_info("feed file %s: writing again (%llu lines were dropped)\n", c->path,
+			(unsigned long long)c->lost);
+	c->down_logged = false;
+	c->lost = 0;
 	s->lines++;
 	return true;
 }
@@ -461,6 +537,7 @@ int dm_feed_configure(struct dm_feed *f, const struct dm_config *cfg)
 	if (strcmp(f->file.path, cfg->feed_file)) {
 		snprintf(f->file.path, sizeof(f->file.path), "%s", cfg->feed_file);
 		f->file.next_try_ns = 0;
+		f->file.down_logged = false;
 		e = file_open(f);
 		err = err ? err : e;
 	}
@@ -505,6 +582,11 @@ int dm_feed_reopen(struct dm_feed *f)
 		sock_connect(f, &f->unix_sock, SOCK_STREAM, DM_FEED_UNIX);
 	}
 	return err;
+}
+
+bool dm_feed_file_refused(const struct dm_feed *f)
+{
+	return f->file.path[0] && f->file.fd < 0 && f->file.refused;
 }
 
 bool dm_feed_active(const struct dm_feed *f)

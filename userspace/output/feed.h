@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
  * The EVE JSON feed's outputs, any combination: a file (append, one write()
- * per line, reopened on SIGHUP for logrotate), stdout, a unix stream socket
+ * per line, reopened on SIGHUP for logrotate; opened by lib/safefile.h's
+ * rules, its directory made 0750; a line that cannot be written whole is cut
+ * back off, so the file holds whole lines only), stdout, a unix stream socket
  * (client side, like Suricata's unix_stream output) and syslog (RFC 5424
  * over /dev/log). Nothing here blocks the event loop: the socket and syslog
  * are non-blocking, what a peer does not take is dropped and counted. Alerts
@@ -40,6 +42,8 @@ struct dm_feed_out_stats {
 	uint64_t dropped;    /* not written: output down, peer not reading, buffer full */
 	uint64_t errors;     /* write/send/open/connect failures */
 	uint64_t reconnects; /* file reopened / socket (re)connected */
+	uint64_t full;	     /* file: lines dropped for a full disk or quota (ENOSPC, EDQUOT) */
+	uint64_t rolled_back; /* file: partly written lines cut back off (whole lines or nothing) */
 };
 
 struct dm_feed_stats {
@@ -64,6 +68,8 @@ void dm_feed_free(struct dm_feed *f);
 int dm_feed_configure(struct dm_feed *f, const struct dm_config *cfg);
 /* SIGHUP after logrotate: reopen the file by its path, reconnect a dead socket now. */
 int dm_feed_reopen(struct dm_feed *f);
+/* The file was refused as unsafe (lib/safefile.h) at its last open: fatal at start. */
+bool dm_feed_file_refused(const struct dm_feed *f);
 /* Any output configured: callers may skip building records when false. */
 bool dm_feed_active(const struct dm_feed *f);
 /* feed.stdout is on: stdout carries EVE lines, the native event lines stop. */
