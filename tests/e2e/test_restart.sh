@@ -218,10 +218,16 @@ print(x.get("prog", {}).get("id", x.get("attached", [{}])[0].get("prog", {}).get
 # prepared, so its link cannot move (the 4th move): the 3 moved go back.
 STEPS=("11112, 104||2" "11112|$FOUR|4" "11112, 4242|$FOUR|4" "11112|$FOUR|4"
     "11112, 4242|$FOUR|7|fail" "11112, 104||4" "11112||2")
+SENT=0
+# reloaded : every SIGHUP sent so far has its reload event (the commit is done)
+reloaded() { (($(grep -c '"event":"reload"' "$RUN" || true) >= SENT)); }
 for st in "${STEPS[@]}"; do
     IFS='|' read -r ports ifs _ what <<<"$st"
     sleep 1.5
+    # One reload at a time: the ids noted below must be those of a finished commit.
+    e2e_wait_for 30 "reload $SENT done" reloaded || true
     write_cfg "$ports" "$BPFFS/a" "$ifs"
+    SENT=$((SENT + 1))
     if [[ $what == fail ]]; then
         IDS_BEFORE=$(xdp_ids)
         n0=$(grep -c 'loading the new program in a thread' "$DERR" || true)
@@ -241,6 +247,7 @@ for st in "${STEPS[@]}"; do
     fi
     kill -HUP "$PIDA"
 done
+e2e_wait_for 30 "reload $SENT done" reloaded || true
 sleep 1.5
 touch "$W/stop"
 wait "$LOOP" 2>/dev/null || true
