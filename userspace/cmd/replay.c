@@ -52,7 +52,29 @@ struct capture {
 	struct dm_pcap *p;
 	int dlt;
 	uint64_t packets, bytes, truncated; /* truncated: caplen < wire length (snaplen) */
+	int64_t size;			    /* of the file, -1 if unknown (a pipe) */
 	char error[512];
+};
+
+/*
+ * The progress line on a terminal's stderr (never stdout: it carries the
+ * records). Per packet it costs a countdown; every PROGRESS_CHECK packets a
+ * coarse clock read, and a redraw when PROGRESS_NS have passed.
+ * DICOMON_PROGRESS_EVERY=N (tests) redraws every N packets whatever the time.
+ */
+#define PROGRESS_CHECK 1024
+#define PROGRESS_NS    250000000ULL
+
+struct progress {
+	bool on;
+	bool drawn;	    /* a line is on the terminal: clear it at the end */
+	bool forced;	    /* DICOMON_PROGRESS_EVERY: no clock */
+	uint32_t every;	    /* packets between checks */
+	uint32_t countdown; /* packets to the next check */
+	uint64_t t0, last;  /* CLOCK_MONOTONIC_COARSE: start, last redraw */
+	uint64_t packets;
+	int64_t done_bytes; /* the files already read whole */
+	int64_t total;	    /* every file's size; -1 if one is unknown */
 };
 
 /* Before packet i ran, CLOCK_MONOTONIC read mono; its capture time was cap. */
@@ -76,6 +98,7 @@ struct replay {
 	uint64_t skipped[SKIP_MAX];
 	uint64_t packets_run;
 	uint8_t *frame;
+	struct progress pg;
 	union { /* an event, copied so its timestamps can be translated */
 		struct dm_event_hdr hdr;
 		uint8_t bytes[sizeof(struct dm_event_piece) + DM_PIECE_MAX + DM_HTTP_SNAP +
@@ -147,9 +170,118 @@ static int add_mark(struct replay *rp, uint64_t mono, uint64_t cap)
 	return 0;
 }
 
+static uint64_t coarse_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* On when stderr is a terminal and not -q; the files' total size for the percentage. */
+static void progress_init(struct replay *rp, const struct dm_cli *cli)
+{
+	struct progress *pg = &rp->pg;
+	const char *env = getenv("DICOMON_PROGRESS_EVERY");
+	unsigned long n = 0;
+	char *end = NULL;
+	int64_t off;
+	int i;
+
+	pg->on = !cli->quiet && isatty(STDERR_FILENO);
+	if (!pg->on)
+		return;
+	pg->every = PROGRESS_CHECK;
+	if (env) {
+		errno = 0;
+		n = strtoul(env, &end, 10);
+		if (errno || end == env || *end || !n || n > 1000000000UL) {
+			pr_warn("DICOMON_PROGRESS_EVERY=%s: not a packet count (1..1e9), ignored\n",
+				env);
+		} else {
+			pg->every = (uint32_t)n;
+			pg->forced = true;
+		}
+	}
+	pg->countdown = pg->every;
+	for (i = 0; i < rp->n_caps; i++) {
+		dm_pcap_position(rp->caps[i].p, &off, &rp->caps[i].size);
+		if (rp->caps[i].size < 0)
+			pg->total = -1;
+		else if (pg->total >= 0)
+			pg->total += rp->caps[i].size;
+	}
+	pg->t0 = pg->last = coarse_ns();
+}
+
+/* "1:02:03" */
+static void fmt_eta(char *buf, size_t len, double secs)
+{
+	unsigned long s = secs < 0 ? 0 : secs > 359999 ? 359999 : (unsigned long)(secs + 0.5);
+
+	snprintf(buf, len, "%lu:%02lu:%02lu", s / 3600, s / 60 % 60, s % 60);
+}
+
+static void progress_draw(struct replay *rp, const struct capture *c, uint64_t now)
+{
+	struct progress *pg = &rp->pg;
+	double secs = (double)(now - pg->t0) / 1e9, rate, pct;
+	uint64_t packets = 0;
+	int64_t off, size;
+	char line[160], eta[32] = "-:--:--";
+	int i, n;
+
+	for (i = 0; i < rp->n_caps; i++)
+		packets += rp->caps[i].packets;
+	rate = secs > 0 ? packets / secs : 0;
+	n = snprintf(line, sizeof(line), "dicomon replay: %llu packets, %.0f packets/s",
+		     (unsigned long long)packets, rate);
+	dm_pcap_position(c->p, &off, &size);
+	if (off >= 0 && pg->total > 0) {
+		off += pg->done_bytes;
+		pct = off >= pg->total ? 100.0 : 100.0 * (double)off / (double)pg->total;
+		if (secs > 0 && off > 0)
+			fmt_eta(eta, sizeof(eta), secs * (double)(pg->total - off) / (double)off);
+		snprintf(line + n, sizeof(line) - n, ", %.1f of %.1f MB (%.0f%%), ETA %s",
+			 off / 1e6, pg->total / 1e6, pct, eta);
+	} else if (off >= 0) {
+		snprintf(line + n, sizeof(line) - n, ", %.1f MB read",
+			 (off + pg->done_bytes) / 1e6);
+	}
+	/* \r to the line's start, the text, erase what a longer line left after it. */
+	fprintf(stderr, "\r%s\033[K", line);
+	fflush(stderr);
+	pg->drawn = true;
+}
+
+/* Every pg->every packets: a redraw if it is time (or forced). */
+static void progress_tick(struct replay *rp, const struct capture *c)
+{
+	struct progress *pg = &rp->pg;
+	uint64_t now = coarse_ns();
+
+	pg->countdown = pg->every;
+	if (!pg->forced && now - pg->last < PROGRESS_NS)
+		return;
+	pg->last = now;
+	progress_draw(rp, c, now);
+}
+
+/* The line goes before the summary and the counters are printed. */
+static void progress_end(struct replay *rp)
+{
+	if (rp->pg.drawn) {
+		fputs("\r\033[K", stderr);
+		fflush(stderr);
+		rp->pg.drawn = false;
+	}
+}
+
 static void skip(struct replay *rp, struct capture *c, enum skip_reason why, const char *detail)
 {
 	/* The first few by name; all of them counted. */
+	if (rp->skipped[why] < 5)
+		progress_end(rp); /* the warning on a line of its own */
 	if (rp->skipped[why]++ < 5)
 		pr_warn("%s: packet %llu: not run (%s%s%s)\n", c->path,
 			(unsigned long long)c->packets, skip_names[why], detail ? ": " : "",
@@ -239,6 +371,7 @@ static int read_capture(struct replay *rp, struct capture *c)
 		if (r < 0) {
 			snprintf(c->error, sizeof(c->error), "packet %llu: %s",
 				 (unsigned long long)c->packets + 1, err);
+			progress_end(rp);
 			pr_err("%s: %s; the packets before it were replayed\n", c->path, c->error);
 			return -EIO;
 		}
@@ -247,11 +380,14 @@ static int read_capture(struct replay *rp, struct capture *c)
 		r = run_packet(rp, c, &pkt);
 		if (r)
 			return r;
+		if (rp->pg.on && !--rp->pg.countdown)
+			progress_tick(rp, c);
 		/* A pcapng interface of another link type: libpcap passes its packets on. */
 		if (dm_pcap_linktype(c->p) != c->dlt) {
 			snprintf(c->error, sizeof(c->error), "packet %llu: link type changed to %s",
 				 (unsigned long long)c->packets,
 				 dm_pcap_linktype_name(dm_pcap_linktype(c->p)));
+			progress_end(rp);
 			pr_err("%s: %s\n", c->path, c->error);
 			return -EIO;
 		}
@@ -531,10 +667,15 @@ int dm_replay_run(const struct dm_cli *cli)
 	rc = setup(rp);
 	if (rc)
 		goto out;
+	progress_init(rp, cli);
 	t0 = mono_ns();
-	for (i = 0; i < rp->n_caps && !rc; i++)
+	for (i = 0; i < rp->n_caps && !rc; i++) {
 		if (read_capture(rp, &rp->caps[i]))
 			rc = DM_EXIT_CAPTURE;
+		if (rp->caps[i].size > 0)
+			rp->pg.done_bytes += rp->caps[i].size;
+	}
+	progress_end(rp);
 	/* What was read still ends its associations and gets its records; HTTP requests too. */
 	end_open_associations(rp);
 	dm_pipeline_flush(rp->p);

@@ -127,6 +127,9 @@ static int apply_opt(struct dm_cli *cli, enum dm_cmd cmd, const struct dm_opt *o
 	case DM_OA_JSON:
 		cli->json = true;
 		return 0;
+	case DM_OA_QUIET:
+		cli->quiet = true;
+		return 0;
 	}
 	return -EINVAL;
 }

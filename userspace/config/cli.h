@@ -36,6 +36,7 @@ enum dm_opt_act {
 	DM_OA_EVE,	   /* --eve FILE|-: feed.file, or feed.stdout with - */
 	DM_OA_METRICS_OUT, /* --metrics-out FILE */
 	DM_OA_JSON,	   /* --json of status and version (not output.json) */
+	DM_OA_QUIET,	   /* replay -q: no progress line */
 };
 
 #define DM_OF_ABSPATH 0x1 /* a relative path is taken from the working directory */
@@ -93,6 +94,7 @@ struct dm_cli {
 	char **files; /* the captures, in order */
 	int n_files;
 	const char *metrics_out; /* --metrics-out FILE: final metrics, exposition format */
+	bool quiet;		 /* -q: no progress line on a terminal */
 	/* Relative paths given to DM_OF_ABSPATH options, made absolute (sets[] point here). */
 	char paths[8][DM_FEED_PATH_MAX];
 	int n_paths;

@@ -91,6 +91,9 @@ const struct dm_opt dm_opts[] = {
 	     "to stdout instead of the event lines with -"},
     {"metrics-out", 0, "FILE", DM_OA_METRICS_OUT, .cmds = REPLAY,
      .help = "write the final metrics (Prometheus text format)"},
+    {"quiet", 'q', NULL, DM_OA_QUIET, .cmds = REPLAY,
+     .help = "no progress line (shown only when stderr is a\n"
+	     "terminal: packets, rate, bytes read, ETA)"},
     KEYARG("stats-interval", 0, "S", "output.stats_interval", RUN,
 	   .help = "print counters every S seconds (default: at exit)"),
     KEYFLAG("json", "output.json", "true", RUN | REPLAY, "events and counters as JSON lines"),
@@ -134,7 +137,7 @@ const struct dm_cmd_doc dm_cmds[DM_CMD_MAX] = {
     [DM_CMD_REPLAY] =
 	{
 	    .name = "replay",
-	    .synopsis = "dicomon replay [-c FILE] [--eve FILE|-] [--metrics-out FILE] PCAP...",
+	    .synopsis = "dicomon replay [-c FILE] [--eve FILE|-] [--metrics-out FILE] [-q] PCAP...",
 	    .about =
 		"Run capture files (pcap or pcapng: Ethernet, Linux cooked v1/v2, raw IP,\n"
 		"BSD loopback) through the same BPF program as `dicomon run`, packet by packet\n"

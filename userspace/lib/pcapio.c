@@ -91,6 +91,15 @@ int dm_pcap_next(struct dm_pcap *p, struct dm_pcap_pkt *pkt, char *err, size_t e
 	return 1;
 }
 
+void dm_pcap_position(const struct dm_pcap *p, int64_t *offset, int64_t *size)
+{
+	FILE *f = pcap_file(p->p);
+	struct stat st;
+
+	*offset = f ? (int64_t)ftell(f) : -1;
+	*size = f && !fstat(fileno(f), &st) && S_ISREG(st.st_mode) ? (int64_t)st.st_size : -1;
+}
+
 static uint16_t ip_ethertype(const uint8_t *ip, uint32_t len)
 {
 	if (!len)

@@ -29,6 +29,13 @@ struct dm_pcap_pkt {
 };
 /* 1: a packet; 0: end of file; -1: error, the reason in err. */
 int dm_pcap_next(struct dm_pcap *p, struct dm_pcap_pkt *pkt, char *err, size_t errlen);
+/*
+ * How far reading has come: the file's offset after the last packet read
+ * (libpcap's stdio position, exact for pcap and pcapng) and its size. Either
+ * is -1 when unknown (a pipe). A syscall at most: call it now and then, not
+ * per packet.
+ */
+void dm_pcap_position(const struct dm_pcap *p, int64_t *offset, int64_t *size);
 
 /* dm_pcap_to_ethernet() failures */
 #define DM_PCAP_SHORT	 (-1) /* shorter than its link-layer header */
