@@ -152,6 +152,7 @@ test-replay: $(OUTPUT)/dicomon $(OUTPUT)/tests/gen_flood $(OUTPUT)/tests/gen_can
 	$(Q)tests/replay/check_replay.sh tests/replay/captures $(abspath $(OUTPUT)/dicomon)
 	$(Q)python3 tests/replay/test_hostile_ae.py --dicomon $(abspath $(OUTPUT)/dicomon) \
 		--gen $(abspath $(OUTPUT)/tests/gen_hostile_ae)
+	$(Q)python3 tests/replay/test_progress.py --dicomon $(abspath $(OUTPUT)/dicomon)
 	$(Q)python3 tests/replay/check_golden.py --dicomon $(abspath $(OUTPUT)/dicomon)
 
 # Rewrite the README's key and option tables and the man page's OPTIONS and
