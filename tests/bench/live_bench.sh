@@ -15,7 +15,7 @@
 #   - storescu of a generated MB-megabyte (default 64) DICOM file, COPIES
 #     times (default 4) in one association, to storescp --ignore: MB/s
 #   - tcpreplay --topspeed of tests/replay/captures/dcmtk-qr.pcapng (LOOPS
-#     times, default 300), MACs and addresses rewritten so every frame is
+#     times, default 1500: about 3 s), MACs and addresses rewritten so every frame is
 #     forwarded towards the server leg: packets arriving there per second
 #   - the machine's softirq time (/proc/stat, all CPUs: the namespaces share
 #     them) divided by the packets the gateway forwarded, for the non-DICOM
@@ -32,7 +32,7 @@ REPO=$(cd "$HERE/../.." && pwd)
 # shellcheck source=../e2e/lib.sh
 source "$REPO/tests/e2e/lib.sh"
 
-RUNS=3 SECS=10 MB=64 COPIES=4 LOOPS=300 DICOMON=${DICOMON:-$REPO/.output/dicomon}
+RUNS=3 SECS=10 MB=64 COPIES=4 LOOPS=1500 DICOMON=${DICOMON:-$REPO/.output/dicomon}
 NOOP=${NOOP:-$REPO/.output/noop.bpf.o}
 while (($#)); do
 	case $1 in
@@ -92,7 +92,8 @@ for ((i = 0; i < COPIES; i++)); do FILES+=("$W/big.dcm"); done
 CLI_MAC=$(ip netns exec "$CLI" cat /sys/class/net/eth0/address)
 GW_MAC=$(ip netns exec "$GW" cat /sys/class/net/gw-mod/address)
 # IPv4 frames only (an ARP frame addressed to the gateway would not be forwarded).
-tshark -r "$REPO/tests/replay/captures/dcmtk-qr.pcapng" -Y ip -F pcap -w "$W/in.pcap"
+tshark -r "$REPO/tests/replay/captures/dcmtk-qr.pcapng" -Y ip -F pcap -w "$W/in.pcap" 2>"$W/logs/tshark.err" ||
+	e2e_die "tshark: $(cat "$W/logs/tshark.err")"
 tcprewrite --infile="$W/in.pcap" --outfile="$W/replay.pcap" --enet-smac="$CLI_MAC" \
 	--enet-dmac="$GW_MAC" --srcipmap="0.0.0.0/0:$NET.2/32" --dstipmap="0.0.0.0/0:$SINK/32" \
 	--fixcsum --mtu=1500 --mtu-trunc

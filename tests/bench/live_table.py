@@ -43,6 +43,10 @@ def main():
             ratio = v / base if base and not math.isnan(base) else math.nan
             cells.append((fmt % v) + (" (%.3fx)" % ratio if conf != "noop" else ""))
         print("| %s | %s |" % (conf, " | ".join(cells)))
+    for name, heading, fmt in COLUMNS:
+        print("live: range of %s: %s" % (heading, "; ".join(
+            "%s %s-%s" % (conf, fmt % min(samples[(conf, name)]), fmt % max(samples[(conf, name)]))
+            for conf in CONFS if samples.get((conf, name)))))
     for conf in CONFS:
         loss = samples.get((conf, "replay_loss"))
         if loss:
