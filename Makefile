@@ -5,7 +5,7 @@
 #                 kernels under qemu (test-kernels) (root)
 # make bench      per-packet cost against a no-op XDP program
 # make bench-live a forwarding gateway's throughput, pps and softirq time with no
-#                 program, a no-op XDP program and dicomon (root, ~6 min; LIVE_ARGS=...)
+#                 program, a no-op XDP program and dicomon (root, ~4 min; LIVE_ARGS=...)
 # make deps       install build and test dependencies from Debian's packages
 # make soak       the soak test (tests/soak/soak.sh, root, ~2 min; SOAK_ARGS=...);
 #                 make soak-short: the same in 30 s
