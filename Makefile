@@ -4,6 +4,8 @@
 # make test       unit + BPF (BPF_PROG_TEST_RUN) + end-to-end tests + Debian's
 #                 kernels under qemu (test-kernels) (root)
 # make bench      per-packet cost against a no-op XDP program
+# make bench-live a forwarding gateway's throughput, pps and softirq time with no
+#                 program, a no-op XDP program and dicomon (root, ~4 min; LIVE_ARGS=...)
 # make deps       install build and test dependencies from Debian's packages
 # make soak       the soak test (tests/soak/soak.sh, root, ~2 min; SOAK_ARGS=...);
 #                 make soak-short: the same in 30 s
@@ -64,7 +66,7 @@ BENCH := $(OUTPUT)/tests/bench
 # The objects are inputs of the skeletons and also used as they are (bench, e2e).
 .SECONDARY: $(BPF_OBJS)
 
-.PHONY: all clean test soak soak-short test-soak test-unit test-bpf test-replay golden keydoc test-adversarial adversarial test-e2e test-kernels test-dashboards captures bench deps vmlinux format
+.PHONY: all clean test soak soak-short test-soak test-unit test-bpf test-replay golden keydoc test-adversarial adversarial test-e2e test-kernels test-dashboards captures bench bench-live deps vmlinux format
 all: $(OUTPUT)/dicomon
 
 $(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests:
@@ -279,6 +281,12 @@ bench: $(BENCH) $(OUTPUT)/dicomon $(OUTPUT)/tests/gen_flood $(OUTPUT)/tests/reda
 	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) GEN_FLOOD=$(abspath $(OUTPUT)/tests/gen_flood) \
 		tests/bench/flood_bench.sh
 	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) tests/bench/load_bench.sh
+
+# The gateway's real cost (tests/bench/live_bench.sh): not part of `make bench`,
+# it takes minutes (three configurations x RUNS rounds of iperf3, storescu, tcpreplay).
+bench-live: $(OUTPUT)/dicomon $(OUTPUT)/noop.bpf.o
+	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) NOOP=$(abspath $(OUTPUT)/noop.bpf.o) \
+		tests/bench/live_bench.sh $(LIVE_ARGS)
 
 deps:
 	$(Q)scripts/install-deps.sh

@@ -12,6 +12,8 @@ export DEBIAN_FRONTEND=noninteractive
 
 build=(make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev libjson-c-dev libyaml-dev libmicrohttpd-dev libgnutls28-dev libcrypt-dev libpcap-dev pkg-config)
 test=(libcmocka-dev libclang-rt-dev systemd nmap iproute2 procps python3 openssl dcmtk tshark orthanc orthanc-dicomweb curl prometheus wrk socat iputils-ping apache2-utils)
+# make bench-live (tests/bench/live_bench.sh): throughput and replayed packets through a gateway.
+test+=(iperf3 tcpreplay ethtool)
 # tests/kernels: Debian's kernels booted under qemu with a busybox initramfs.
 test+=(qemu-system-x86 busybox-static kmod cpio xz-utils zstd)
 
