@@ -218,7 +218,7 @@ soak: $(OUTPUT)/dicomon $(OUTPUT)/tests/assocload
 		tests/soak/soak.sh $(SOAK_ARGS)
 
 # The 30 s soak (every phase, 30,000 associations, the 100,000-RQ flood). Not in make test
-# while one miss in its private-pins restart phase (1 run in about 10) is not understood.
+# until more runs confirm the fix of its ready time (one miss in about 10 runs before it).
 test-soak: soak-short
 
 soak-short: $(OUTPUT)/dicomon $(OUTPUT)/tests/assocload

@@ -201,6 +201,7 @@ static void print_ifaces_text(const struct dm_loader *l, const char *what)
 
 static void print_ready(const struct dm_daemon *d)
 {
+	struct timespec now;
 	json_object *o, *t;
 
 	pr_info("ready %.3f s after start (programs loaded at %.3f s, attached at %.3f s)\n",
@@ -211,6 +212,9 @@ static void print_ready(const struct dm_daemon *d)
 	}
 	o = json_object_new_object();
 	json_object_object_add(o, "event", json_object_new_string("ready"));
+	/* Wall time (Unix seconds) at which every hook was verified ours: watching from here. */
+	clock_gettime(CLOCK_REALTIME, &now);
+	json_object_object_add(o, "time", json_object_new_double(now.tv_sec + now.tv_nsec / 1e9));
 	json_object_object_add(o, "interfaces", json_ifaces(&d->l));
 	json_object_object_add(o, "pin_root", json_object_new_string(d->l.pin_root));
 	json_object_object_add(o, "state",
