@@ -156,6 +156,11 @@ test-replay: $(OUTPUT)/dicomon $(OUTPUT)/tests/gen_flood $(OUTPUT)/tests/gen_can
 		--gen $(abspath $(OUTPUT)/tests/gen_hostile_ae)
 	$(Q)python3 tests/replay/test_progress.py --dicomon $(abspath $(OUTPUT)/dicomon)
 	$(Q)python3 tests/replay/check_golden.py --dicomon $(abspath $(OUTPUT)/dicomon)
+	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) tests/replay/test_batch.sh
+	$(Q)python3 tests/replay/check_golden.py --dicomon $(abspath $(OUTPUT)/dicomon) --batch 1
+	$(Q)python3 tests/replay/check_golden.py --dicomon $(abspath $(OUTPUT)/dicomon) --batch 3
+	$(Q)python3 tests/replay/check_golden.py --dicomon $(abspath $(OUTPUT)/dicomon) \
+		--arg=-o --arg=maps.ringbuf_bytes=65536
 
 # Rewrite the README's key and option tables and the man page's OPTIONS and
 # CONFIGURATION entries from the key table and the option rows

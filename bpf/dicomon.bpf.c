@@ -56,3 +56,114 @@ int dicomon_tc_egress(struct __sk_buff *skb)
 {
 	return tc_run(skb, DM_HOOK_TC_EGRESS);
 }
+
+/*
+ * `dicomon replay`: the same classifier over a batch of capture frames per
+ * BPF_PROG_TEST_RUN (one kernel entry for up to DM_BATCH_FRAMES frames
+ * instead of one each). Userspace puts the frames in dm_batch (mmap); each is
+ * copied into the test run's own packet, whose end is first moved to the
+ * frame's (bpf_xdp_adjust_tail), so the classifier sees exactly the frame,
+ * as dicomon_xdp would have: same packet bounds, same helpers, same hook.
+ * A frame too long for the test run's page runs on its own, as the test
+ * run's packet (b->direct). Its clock is the frame's capture time.
+ */
+static __always_inline struct dm_batch *batch(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&dm_batch, &zero);
+}
+
+/* Frame f of the batch into the test run's packet. */
+static __always_inline int batch_load(struct xdp_md *ctx, struct dm_batch *b,
+				      const struct dm_batch_frame *f)
+{
+	__u32 off = f->off, len = f->len;
+	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
+	__u32 have = data_end - data;
+
+	if (off >= DM_BATCH_BYTES || len < 14 || len > DM_BATCH_FRAME_MAX)
+		return DM_BATCH_EBAD;
+	asm volatile("" : "+r"(have)); /* a scalar: no arithmetic on packet pointers */
+	if (bpf_xdp_adjust_tail(ctx, (int)len - have))
+		return DM_BATCH_EROOM;
+	off = dm_mask(off, DM_BATCH_BYTES - 1);
+	asm volatile("" : "+r"(len));
+	if (len > DM_BATCH_FRAME_MAX || (__s32)len < 1)
+		return DM_BATCH_EBAD;
+	if (bpf_xdp_store_bytes(ctx, 0, &b->data[off], len))
+		return DM_BATCH_EROOM;
+	return 0;
+}
+
+__noinline int dm_replay_frame(struct xdp_md *ctx, __u32 i)
+{
+	struct dm_batch *b = batch();
+	struct dm_batch_frame *f;
+	struct dm_pkt p = {};
+	void *data, *data_end;
+	int err;
+
+	if (!b)
+		return DM_BATCH_EBAD;
+	f = &b->f[dm_mask(i, DM_BATCH_FRAMES - 1)];
+	if (!b->direct) {
+		err = batch_load(ctx, b, f);
+		if (err)
+			return err;
+	}
+	b->now_ns = f->now_ns;
+	p.ctx = ctx;
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	p.len = data_end - data; /* linear part; see classify_tcp() */
+	p.ifindex = ctx->ingress_ifindex;
+	p.hook = DM_HOOK_XDP;
+	dm_classify(&p, data, data_end, DM_HOOK_XDP);
+	f->events = b->events;
+	return 0;
+}
+
+/* The batch's loop: bpf_loop over the global frame function, verified once. */
+struct replay_loop {
+	struct xdp_md *ctx;
+	__u32 done;
+	int err;
+};
+
+static long replay_cb(__u32 i, void *c)
+{
+	struct replay_loop *l = c;
+
+	/*
+	 * Drained between batches: a batch stops once the ring holds a quarter
+	 * (the wake-up mark) so that no frame meets a fuller ring than it would
+	 * have alone, where evidence frames give way (over half full).
+	 */
+	if (bpf_ringbuf_query(&dm_events, BPF_RB_AVAIL_DATA) > cfg.wakeup_bytes) {
+		l->err = DM_BATCH_EFULL;
+		return 1;
+	}
+	l->err = dm_replay_frame(l->ctx, i);
+	if (l->err)
+		return 1;
+	l->done = i + 1;
+	return 0;
+}
+
+SEC("xdp.frags")
+int dicomon_replay(struct xdp_md *ctx)
+{
+	struct dm_batch *b = batch();
+	struct replay_loop l = {.ctx = ctx};
+	__u32 n;
+
+	if (!b)
+		return XDP_ABORTED;
+	n = b->n;
+	b->events = 0;
+	bpf_loop(n < DM_BATCH_FRAMES ? n : DM_BATCH_FRAMES, replay_cb, &l, 0);
+	b->done = l.done;
+	b->err = l.err;
+	return XDP_PASS;
+}

@@ -17,6 +17,14 @@ static __always_inline __u64 rb_wakeup(void)
 {
 	__u64 avail = bpf_ringbuf_query(&dm_events, BPF_RB_AVAIL_DATA);
 
+	/* Replay: which frame made which event is told by the count after each frame. */
+	if (cfg.replay) {
+		__u32 zero = 0;
+		struct dm_batch *b = bpf_map_lookup_elem(&dm_batch, &zero);
+
+		if (b)
+			b->events++;
+	}
 	/*
 	 * NO_WAKEUP (1) below the mark, FORCE_WAKEUP (2) at or above it, without
 	 * a branch: a branch here doubles the verifier's states after every event.
@@ -31,7 +39,7 @@ static __always_inline void ev_hdr_fill(struct dm_event_hdr *h, __u32 type,
 {
 	h->type = type;
 	h->len = 0;
-	h->ts_ns = bpf_ktime_get_ns();
+	h->ts_ns = event_ns();
 	h->assoc_id = a->id;
 	__builtin_memcpy(&h->key, &a->key, sizeof(h->key));
 	h->ifindex = ifindex;
@@ -172,7 +180,7 @@ static __always_inline void http_hdr_fill(struct dm_event_http *e, const struct 
 {
 	e->hdr.type = DM_EV_HTTP;
 	e->hdr.len = n;
-	e->hdr.ts_ns = bpf_ktime_get_ns();
+	e->hdr.ts_ns = event_ns();
 	e->hdr.assoc_id = 0;
 	__builtin_memcpy(&e->hdr.key, k, sizeof(e->hdr.key));
 	e->hdr.ifindex = ifindex;

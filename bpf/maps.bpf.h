@@ -46,13 +46,46 @@ const volatile struct dm_bpf_config cfg = {
 };
 
 /*
+ * `dicomon replay`'s batch (include/dicomon.h): frames in, and the clock.
+ * Live, it is created with its header only and no program touches it (every
+ * access is behind cfg.replay, a constant the verifier prunes on).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	/* Sizes, not BTF types: the daemon shrinks the value to its header. */
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct dm_batch));
+} dm_batch SEC(".maps");
+
+/* Replay: the capture time of the frame being run (+ DM_REPLAY_EPOCH). */
+static __always_inline __u64 replay_ns(void)
+{
+	__u32 zero = 0;
+	struct dm_batch *b = bpf_map_lookup_elem(&dm_batch, &zero);
+
+	return b ? b->now_ns : 0;
+}
+
+/*
  * Activity stamps (association start, last activity): the coarse clock (a
- * tick) live, where the fine one costs ~20 ns under a VM; the fine one in
- * replay, which maps every stamp back to the packet that made it.
+ * tick) live, where the fine one costs ~20 ns under a VM; in replay the
+ * capture's, so that timeouts and rates run on the capture's time.
  */
 static __always_inline __u64 activity_ns(void)
 {
+	if (cfg.replay)
+		return replay_ns();
 	return cfg.fine_clock ? bpf_ktime_get_ns() : bpf_ktime_get_coarse_ns();
+}
+
+/* Events carry the fine clock: they are rare, and their order and timing matter. */
+static __always_inline __u64 event_ns(void)
+{
+	if (cfg.replay)
+		return replay_ns();
+	return bpf_ktime_get_ns();
 }
 
 

@@ -468,10 +468,12 @@ struct dm_bpf_config {
 	__u8 bench_hold;    /* benchmarks only: the bulk path leaves the stream position
 			     * where it was, so one segment can be replayed in order */
 	__u8 n_web_ports;   /* valid entries of web_ports (0: no HTTP detection) */
-	__u8 fine_clock;    /* replay: activity stamps read the fine clock, not the tick */
+	__u8 fine_clock;    /* activity stamps read the fine clock, not the tick */
 	__u16 web_ports[DM_WEB_PORTS]; /* HTTP destination ports watched for DICOMweb */
 	__u16 evidence_pkts;	       /* frames shipped per association (0: no evidence) */
-	__u16 pad[3];
+	__u8 replay; /* `dicomon replay`: the clock is the capture's (dm_batch.now_ns), events counted */
+	__u8 pad8;
+	__u16 pad[2];
 	__u64 cand_timeout_ns; /* a candidate older than this is dropped; 0: no candidates */
 	/*
 	 * Per-source limit on new associations and candidates (dm_sources), as a
@@ -481,6 +483,44 @@ struct dm_bpf_config {
 	__u64 src_interval_ns;
 	__u64 src_tolerance_ns;
 };
+
+/*
+ * `dicomon replay` runs frames in batches: userspace writes up to
+ * DM_BATCH_FRAMES frames into data[] of this map (mmap) and one
+ * BPF_PROG_TEST_RUN of dicomon_replay classifies them in order, each copied
+ * into the test run's packet (dicomon.bpf.c). The kernel's clock is then the
+ * capture's: each frame's now_ns (its capture time + DM_REPLAY_EPOCH) is what
+ * the classifier reads as "now", and the events each frame made are counted
+ * so userspace knows which packet made which event.
+ */
+#define DM_BATCH_FRAMES	   256
+#define DM_BATCH_BYTES	   (1u << 20)  /* data[] where frames start (a power of two) */
+#define DM_BATCH_FRAME_MAX 4096	       /* longest frame a batch holds (the kernel's page allows less) */
+#define DM_REPLAY_EPOCH	   (1ULL << 52) /* added to capture times: never 0, like a real clock */
+
+struct dm_batch_frame {
+	__u64 now_ns; /* in: the frame's clock */
+	__u32 off;    /* in: its first byte in data[] */
+	__u32 len;    /* in: its length */
+	__u32 events; /* out: events submitted in this batch up to and with this frame */
+	__u32 pad;
+};
+
+struct dm_batch {
+	__u64 now_ns;	/* the clock the classifier reads (the frame being run) */
+	__u32 events;	/* events submitted in this batch */
+	__u32 n;	/* in: frames */
+	__u32 direct;	/* in: 1: frame 0 is the test run's own packet (too long for data[]) */
+	__u32 done;	/* out: frames run */
+	__s32 err;	/* out: why the batch stopped at frame `done` (DM_BATCH_E*) */
+	__u32 pad;
+	struct dm_batch_frame f[DM_BATCH_FRAMES];
+	__u8 data[DM_BATCH_BYTES + DM_BATCH_FRAME_MAX];
+};
+
+#define DM_BATCH_EROOM 1 /* the frame does not fit the test run's packet: run it on its own */
+#define DM_BATCH_EFULL 2 /* the ring buffer is a quarter full: drain it, then go on */
+#define DM_BATCH_EBAD  3 /* a frame's offset or length is out of range */
 
 #ifndef __bpf__
 _Static_assert(sizeof(struct dm_flow_key) == 48, "dm_flow_key layout");
@@ -494,6 +534,7 @@ _Static_assert(sizeof(struct dm_cand) == 128, "dm_cand layout");
 _Static_assert(sizeof(struct dm_src) == 32, "dm_src layout");
 _Static_assert(sizeof(struct dm_event_http) == 88 + DM_HTTP_SNAP, "dm_event_http layout");
 _Static_assert(sizeof(struct dm_event_packet) == 88 + DM_EVIDENCE_SNAP, "dm_event_packet layout");
+_Static_assert(sizeof(struct dm_batch_frame) == 24, "dm_batch_frame layout");
 _Static_assert(sizeof(struct dm_bpf_config) == 8 * DM_PORT_WORDS + 88, "dm_bpf_config layout");
 _Static_assert(__builtin_offsetof(struct dm_bpf_config, web_ports) == 8 * DM_PORT_WORDS + 40,
 	       "dm_bpf_config layout");

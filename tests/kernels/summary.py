@@ -23,7 +23,7 @@ FEATURES = [
     ("tcx", "tcx (else clsact, dicomon first)"),
     ("xdp_rx_vlan_tag", "XDP RX VLAN kfunc (else in-packet tags only)"),
 ]
-PROGRAMS = ["dicomon_xdp", "dicomon_tc_ingress", "dicomon_tc_egress"]
+PROGRAMS = ["dicomon_xdp", "dicomon_tc_ingress", "dicomon_tc_egress", "dicomon_replay"]
 
 
 def read(path, default=None):

@@ -19,7 +19,15 @@ change that was meant to keep behaviour (a refactoring) proves it did, and a
 change that was meant to alter it shows exactly what it altered: regenerate with
 --update and commit the golden files with it.
 
-Usage: check_golden.py --dicomon PATH [--golden DIR] [--update] [--only REGEX] [CAPTURE...]
+The same golden files hold whatever way replay runs the frames through the
+kernel: --batch N replays with N frames per BPF_PROG_TEST_RUN
+(DICOMON_REPLAY_BATCH; 1 is one test run per packet, as replay did before it
+ran batches), --arg passes an option to every replay (e.g. a small ring buffer,
+which stops batches at a quarter full), so make test-replay holds batching to the
+files written before it existed.
+
+Usage: check_golden.py --dicomon PATH [--golden DIR] [--update] [--only REGEX]
+                       [--batch N] [--arg ARG]... [CAPTURE...]
 Exit 0 when every output matches (or was updated), 1 otherwise.
 """
 
@@ -59,14 +67,15 @@ def full_outputs(capture):
     return capture.startswith("tests/replay/")
 
 
-def run_capture(dicomon, capture):
+def run_capture(dicomon, capture, args=(), env=None):
     """The outputs of one capture, normalised, as {suffix: text}."""
+    args = list(args)
     with tempfile.TemporaryDirectory(prefix="dmgold.") as tmp:
         eve = os.path.join(tmp, "eve.json")
         prom = os.path.join(tmp, "metrics.prom")
         r = subprocess.run(
-            [dicomon, "replay", "--json", "--eve", eve, "--metrics-out", prom, capture],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=TIMEOUT, check=False)
+            [dicomon, "replay", "--json", "--eve", eve, "--metrics-out", prom] + args + [capture],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=TIMEOUT, check=False, env=env)
         out = {"json": normalise_json(r.stdout.decode("utf-8", "replace")) +
                f"# exit status {r.returncode}\n"}
         for suffix, path in (("eve", eve), ("prom", prom)):
@@ -79,8 +88,8 @@ def run_capture(dicomon, capture):
                 out[suffix] = f"# not written: {e.strerror}\n"
         if not full_outputs(capture):
             return out
-        r = subprocess.run([dicomon, "replay", capture], stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, timeout=TIMEOUT, check=False)
+        r = subprocess.run([dicomon, "replay"] + args + [capture], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=TIMEOUT, check=False, env=env)
         out["txt"] = normalise_text(r.stdout.decode("utf-8", "replace")) + \
             f"# exit status {r.returncode}\n"
     return out
@@ -101,8 +110,17 @@ def main(argv=None):
     ap.add_argument("--golden", default="tests/replay/golden")
     ap.add_argument("--update", action="store_true", help="rewrite the golden files")
     ap.add_argument("--only", help="captures whose name matches this regex")
+    ap.add_argument("--batch", type=int, help="frames per test run (DICOMON_REPLAY_BATCH)")
+    ap.add_argument("--arg", action="append", default=[], help="an argument for every replay")
     ap.add_argument("captures", nargs="*")
     a = ap.parse_args(argv)
+    env = dict(os.environ)
+    if a.batch is not None:
+        env["DICOMON_REPLAY_BATCH"] = str(a.batch)
+    if a.update and (a.batch is not None or a.arg):
+        print("golden: --update writes what a default replay gives: no --batch or --arg",
+              file=sys.stderr)
+        return 1
 
     captures = a.captures or sorted(c for g in CAPTURE_GLOBS for c in glob.glob(g))
     if a.only:
@@ -119,7 +137,7 @@ def main(argv=None):
     passed = failed = updated = 0
     for cap, name in zip(captures, names):
         try:
-            out = run_capture(a.dicomon, cap)
+            out = run_capture(a.dicomon, cap, a.arg, env)
         except subprocess.TimeoutExpired:
             print(f"FAIL {name}: dicomon replay did not finish in {TIMEOUT} s")
             failed += 1
@@ -157,7 +175,9 @@ def main(argv=None):
                 os.unlink(os.path.join(a.golden, f))
                 print(f"golden: removed {f} (not kept for any capture)")
         print(f"golden: {updated} files written")
-    print(f"golden: {passed} captures identical, {failed} differ")
+    how = "".join([f" batch={a.batch}" if a.batch is not None else ""] +
+                  [f" {x}" for x in a.arg])
+    print(f"golden{how}: {passed} captures identical, {failed} differ")
     return 1 if failed else 0
 
 

@@ -144,7 +144,7 @@ static void test_key_table(void **state)
 	/* Not keys, fixed. */
 	assert_int_equal(d.ctl_max, 65536);
 	assert_int_equal(d.max_pdu_len, 1 << 24);
-	assert_false(d.fine_clock || d.xdp_only || d.n_ifaces);
+	assert_false(d.replay || d.n_ifaces);
 	/* detection.web_ports: at most DM_WEB_PORTS, from the table's max. */
 	k = dm_key_find("detection.web_ports");
 	assert_int_equal(k->max, DM_WEB_PORTS);

@@ -1,22 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
  * `dicomon replay`: capture files through the live pipeline. Every packet,
- * in order, runs through the same XDP program with BPF_PROG_TEST_RUN (fresh,
- * unpinned maps, attached nowhere), its events are drained right after it,
- * and they go through a pipeline (core/pipeline.h) as `dicomon run`'s do.
+ * in order, runs through the classifier the hooks run (dm_classify), in
+ * dicomon_replay (bpf/dicomon.bpf.c): frames are put in batches of up to
+ * DM_BATCH_FRAMES in the mmap'ed dm_batch map and each batch is one
+ * BPF_PROG_TEST_RUN (fresh, unpinned maps, attached nowhere); its events are
+ * drained right after it and go through a pipeline (core/pipeline.h) as
+ * `dicomon run`'s do. A frame too long for a batch runs on its own.
  *
- * Time: the BPF side stamps events with bpf_ktime_get_ns() (and, with
- * fine_clock, its activity stamps too). Before each packet runs we note
- * CLOCK_MONOTONIC, the same clock, next to the packet's capture time; a
- * kernel stamp is translated to the capture time of the packet during whose
- * run it was read (binary search), and userspace's "now" is the capture
- * time of the packet being read (clock.c). So rule windows, durations and
- * the feed's timestamps are the capture's.
+ * Time: the kernel's clock is the capture's. Each frame carries its capture
+ * time (+ DM_REPLAY_EPOCH), which the classifier reads as "now" for its
+ * stamps and timeouts; the count of events after each frame tells which
+ * packet made which event, so userspace's "now" and the packet an event line
+ * names (clock.c) are that packet's, as if each packet had run alone. Rule
+ * windows, durations and the feed's timestamps are the capture's, and no
+ * table grows with the capture: memory is bounded whatever its size.
  */
 #include <errno.h>
 #include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -37,6 +41,8 @@
 
 /* XDP multi-buffer test runs take up to MAX_SKB_FRAGS pages past the first. */
 #define FRAME_MAX (65536 + 4096)
+/* The test run's own packet in a batch: any frame; the program moves its end. */
+#define BATCH_PKT 64
 
 /* Why a packet was not run (counted, reported at the end). */
 enum skip_reason {
@@ -77,9 +83,26 @@ struct progress {
 	int64_t total;	    /* every file's size; -1 if one is unknown */
 };
 
-/* Before packet i ran, CLOCK_MONOTONIC read mono; its capture time was cap. */
-struct mark {
-	uint64_t mono, cap;
+/* A frame of the batch: where it came from, and its capture time. */
+struct origin {
+	const char *file;
+	uint64_t packet; /* numbered from 1, as Wireshark does */
+	uint64_t cap;
+};
+
+/* The batch being filled (dm_batch is mmap'ed: frames are written into it once). */
+struct batch {
+	struct dm_batch *b; /* the map's value */
+	size_t map_len;
+	struct dm_batch_frame fr[DM_BATCH_FRAMES];
+	struct origin org[DM_BATCH_FRAMES];
+	uint32_t n, used; /* frames, bytes of b->data */
+	uint32_t max;	  /* frames per batch (DICOMON_REPLAY_BATCH, tests) */
+	/* Draining a run: the frames it ran (org[first..]), events seen, at frame k. */
+	bool draining;
+	uint32_t first, done, seen, k;
+	uint64_t runs, full, alone; /* test runs; stops at a quarter-full ring; frames run alone */
+	uint8_t pkt[BATCH_PKT];
 };
 
 struct replay {
@@ -91,8 +114,8 @@ struct replay {
 	struct capture *caps;
 	int n_caps;
 	int prog_fd;
-	struct mark *marks;
-	size_t n_marks, cap_marks;
+	struct batch bt;
+	struct origin last;   /* the last packet read */
 	uint64_t last_cap;    /* capture clock, held when timestamps go backwards */
 	uint64_t backwards;   /* packets whose timestamp went backwards */
 	uint64_t skipped[SKIP_MAX];
@@ -114,21 +137,27 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-/* A kernel timestamp to the capture time of the packet whose run read it. */
-static uint64_t to_capture(const struct replay *rp, uint64_t mono)
+/* A kernel timestamp (the capture's clock + DM_REPLAY_EPOCH) to capture time. */
+static uint64_t to_capture(const struct replay *rp, uint64_t ns)
 {
-	size_t lo = 0, hi = rp->n_marks, mid;
+	(void)rp;
+	return ns >= DM_REPLAY_EPOCH ? ns - DM_REPLAY_EPOCH : 0;
+}
 
-	if (!mono || !rp->n_marks)
-		return mono ? rp->last_cap : 0;
-	while (hi - lo > 1) {
-		mid = lo + (hi - lo) / 2;
-		if (rp->marks[mid].mono <= mono)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	return rp->marks[lo].cap;
+/* Userspace's clock and the packet named: those of the frame that made the event. */
+static void event_origin(struct replay *rp)
+{
+	struct batch *bt = &rp->bt;
+	const struct origin *o;
+
+	if (!bt->draining)
+		return; /* the end of the capture's own records: the last packet's */
+	while (bt->k + 1 < bt->done && bt->seen >= bt->b->f[bt->k].events)
+		bt->k++;
+	bt->seen++;
+	o = &bt->org[bt->first + bt->k];
+	dm_clock_set_capture(o->cap);
+	dm_clock_set_source(o->file, o->packet);
 }
 
 /* Ring buffer callback: translate the timestamps, then the daemon's handler. */
@@ -138,8 +167,11 @@ static int on_event(void *ctx, void *data, size_t len)
 	struct dm_event_flow *f;
 	int r;
 
-	if (len > sizeof(rp->ev) || len < sizeof(struct dm_event_hdr))
+	if (len > sizeof(rp->ev) || len < sizeof(struct dm_event_hdr)) {
+		event_origin(rp);
 		return dm_pipeline_event(rp->p, data, len); /* counted as malformed there */
+	}
+	event_origin(rp);
 	memcpy(rp->ev.bytes, data, len);
 	rp->ev.hdr.ts_ns = to_capture(rp, rp->ev.hdr.ts_ns);
 	if (rp->ev.hdr.type == DM_EV_FLOW_END && len >= sizeof(*f)) {
@@ -151,23 +183,6 @@ static int on_event(void *ctx, void *data, size_t len)
 	/* An HTTP request's query, a data set PDV: the copy keeps nothing. */
 	explicit_bzero(rp->ev.bytes, len);
 	return r;
-}
-
-static int add_mark(struct replay *rp, uint64_t mono, uint64_t cap)
-{
-	struct mark *m;
-	size_t n;
-
-	if (rp->n_marks == rp->cap_marks) {
-		n = rp->cap_marks ? rp->cap_marks * 2 : 65536;
-		m = realloc(rp->marks, n * sizeof(*m));
-		if (!m)
-			return -ENOMEM;
-		rp->marks = m;
-		rp->cap_marks = n;
-	}
-	rp->marks[rp->n_marks++] = (struct mark){mono, cap};
-	return 0;
 }
 
 static uint64_t coarse_ns(void)
@@ -277,53 +292,158 @@ static void progress_end(struct replay *rp)
 	}
 }
 
-static void skip(struct replay *rp, struct capture *c, enum skip_reason why, const char *detail)
+static void skip(struct replay *rp, const char *file, uint64_t packet, enum skip_reason why,
+		 const char *detail)
 {
 	/* The first few by name; all of them counted. */
 	if (rp->skipped[why] < 5)
 		progress_end(rp); /* the warning on a line of its own */
 	if (rp->skipped[why]++ < 5)
-		pr_warn("%s: packet %llu: not run (%s%s%s)\n", c->path,
-			(unsigned long long)c->packets, skip_names[why], detail ? ": " : "",
-			detail ? detail : "");
+		pr_warn("%s: packet %llu: not run (%s%s%s)\n", file, (unsigned long long)packet,
+			skip_names[why], detail ? ": " : "", detail ? detail : "");
+}
+
+/*
+ * One test run of frames fr[first..first+n) (direct: frame 0 is the test run's
+ * packet, rp->frame), then its events drained, each in its packet's time.
+ * Returns the frames run; *why says why it stopped short (DM_BATCH_E*), or
+ * -errno when the test run failed.
+ */
+static uint32_t run_batch(struct replay *rp, uint32_t first, uint32_t n, bool direct, long len,
+			  int *why)
+{
+	struct batch *bt = &rp->bt;
+	struct dm_batch *b = bt->b;
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = direct ? rp->frame : bt->pkt,
+		    .data_size_in = direct ? (uint32_t)len : BATCH_PKT, .repeat = 1);
+
+	memcpy(b->f, &bt->fr[first], n * sizeof(b->f[0]));
+	b->n = n;
+	b->direct = direct;
+	b->done = 0;
+	b->err = 0;
+	bt->runs++;
+	if (bpf_prog_test_run_opts(rp->prog_fd, &o)) {
+		*why = -errno;
+		return 0;
+	}
+	*why = b->done < n ? b->err : 0;
+	bt->draining = true;
+	bt->first = first;
+	bt->done = b->done;
+	bt->seen = bt->k = 0;
+	if (b->done && ring_buffer__consume(rp->rb) < 0)
+		pr_warn("ring buffer dm_events: consume failed\n");
+	bt->draining = false;
+	rp->packets_run += b->done;
+	return b->done;
+}
+
+/* Frame i of the batch, too long for the test run's page here: on its own. */
+static void run_alone(struct replay *rp, uint32_t i)
+{
+	struct batch *bt = &rp->bt;
+	int why;
+
+	bt->alone++;
+	memcpy(rp->frame, &bt->b->data[bt->fr[i].off], bt->fr[i].len);
+	if (!run_batch(rp, i, 1, true, bt->fr[i].len, &why))
+		skip(rp, bt->org[i].file, bt->org[i].packet, SKIP_RUN,
+		     why < 0 ? strerror(-why) : "refused by the program");
+}
+
+/* Every frame of the batch, in order, then an empty batch. */
+static void flush(struct replay *rp)
+{
+	struct batch *bt = &rp->bt;
+	uint32_t i = 0, done;
+	int why;
+
+	while (i < bt->n) {
+		done = run_batch(rp, i, bt->n - i, false, 0, &why);
+		i += done;
+		if (!why)
+			continue;
+		bt->full += why == DM_BATCH_EFULL;
+		if (why == DM_BATCH_EFULL && done)
+			continue; /* drained: go on */
+		if (why == DM_BATCH_EROOM || why == DM_BATCH_EFULL) {
+			run_alone(rp, i++);
+			continue;
+		}
+		skip(rp, bt->org[i].file, bt->org[i].packet, SKIP_RUN,
+		     why < 0 ? strerror(-why) : "refused by the program");
+		i++;
+	}
+	bt->n = bt->used = 0;
+}
+
+/* A frame too long for a batch: after the batch, on its own. */
+static void run_long(struct replay *rp, const struct origin *org, long len)
+{
+	struct batch *bt = &rp->bt;
+	int why;
+
+	flush(rp);
+	bt->alone++;
+	bt->fr[0] = (struct dm_batch_frame){.now_ns = org->cap + DM_REPLAY_EPOCH, .len = len};
+	bt->org[0] = *org;
+	if (!run_batch(rp, 0, 1, true, len, &why))
+		skip(rp, org->file, org->packet, SKIP_RUN,
+		     why < 0 ? strerror(-why) : "refused by the program");
 }
 
 static int run_packet(struct replay *rp, struct capture *c, const struct dm_pcap_pkt *h)
 {
+	struct batch *bt = &rp->bt;
 	uint64_t cap = h->ts_ns;
 	long len;
-	int err;
 
 	if (cap < rp->last_cap) {
 		rp->backwards++;
 		cap = rp->last_cap;
 	}
 	rp->last_cap = cap;
-	dm_clock_set_capture(cap);
-	dm_clock_set_source(c->path, c->packets);
+	rp->last = (struct origin){c->path, c->packets, cap};
 	if (h->caplen < h->len)
 		c->truncated++;
-	len = dm_pcap_to_ethernet(c->dlt, h->data, h->caplen, rp->frame, FRAME_MAX);
-	if (len < 0) {
-		skip(rp, c, len == DM_PCAP_SHORT ? SKIP_SHORT : SKIP_OVERSIZE, NULL);
-		return 0;
-	}
-	{
-		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = rp->frame, .data_size_in = len,
-			    .repeat = 1);
-
-		if (add_mark(rp, mono_ns(), cap))
-			return -ENOMEM;
-		err = bpf_prog_test_run_opts(rp->prog_fd, &o);
-		if (err) {
-			skip(rp, c, SKIP_RUN, strerror(errno));
+	if (bt->n == bt->max || bt->used + DM_BATCH_FRAME_MAX > DM_BATCH_BYTES)
+		flush(rp);
+	len = dm_pcap_to_ethernet(c->dlt, h->data, h->caplen, &bt->b->data[bt->used],
+				  DM_BATCH_FRAME_MAX);
+	if (len == DM_PCAP_OVERSIZE) {
+		len = dm_pcap_to_ethernet(c->dlt, h->data, h->caplen, rp->frame, FRAME_MAX);
+		if (len >= 0) {
+			run_long(rp, &rp->last, len);
 			return 0;
 		}
 	}
-	rp->packets_run++;
-	if (ring_buffer__consume(rp->rb) < 0)
-		pr_warn("ring buffer dm_events: consume failed\n");
+	if (len < 0) {
+		if (rp->skipped[len == DM_PCAP_SHORT ? SKIP_SHORT : SKIP_OVERSIZE] < 5)
+			flush(rp); /* a warning comes after the lines of the packets before it */
+		skip(rp, c->path, c->packets, len == DM_PCAP_SHORT ? SKIP_SHORT : SKIP_OVERSIZE,
+		     NULL);
+		return 0;
+	}
+	bt->fr[bt->n] = (struct dm_batch_frame){
+	    .now_ns = cap + DM_REPLAY_EPOCH, .off = bt->used, .len = (uint32_t)len};
+	bt->org[bt->n++] = rp->last;
+	bt->used += (uint32_t)len;
 	return 0;
+}
+
+/* The end of the captures: what is pending runs; "now" is the last packet's. */
+static void run_end(struct replay *rp)
+{
+	flush(rp);
+	pr_info("replay: %llu packets run in %llu test runs (batches of up to %u; %llu stopped "
+		"at a quarter-full ring buffer, %llu frames run alone)\n",
+		(unsigned long long)rp->packets_run, (unsigned long long)rp->bt.runs, rp->bt.max,
+		(unsigned long long)rp->bt.full, (unsigned long long)rp->bt.alone);
+	if (rp->last.file) {
+		dm_clock_set_capture(rp->last.cap);
+		dm_clock_set_source(rp->last.file, rp->last.packet);
+	}
 }
 
 /* Open every capture first: a missing or unsupported one stops before anything runs. */
@@ -371,6 +491,7 @@ static int read_capture(struct replay *rp, struct capture *c)
 		if (r < 0) {
 			snprintf(c->error, sizeof(c->error), "packet %llu: %s",
 				 (unsigned long long)c->packets + 1, err);
+			flush(rp);
 			progress_end(rp);
 			pr_err("%s: %s; the packets before it were replayed\n", c->path, c->error);
 			return -EIO;
@@ -387,6 +508,7 @@ static int read_capture(struct replay *rp, struct capture *c)
 			snprintf(c->error, sizeof(c->error), "packet %llu: link type changed to %s",
 				 (unsigned long long)c->packets,
 				 dm_pcap_linktype_name(dm_pcap_linktype(c->p)));
+			flush(rp);
 			progress_end(rp);
 			pr_err("%s: %s\n", c->path, c->error);
 			return -EIO;
@@ -555,7 +677,7 @@ static int write_metrics(struct replay *rp, const char *path)
 		pr_err("--metrics-out %s\n", msg);
 		return err;
 	}
-	if (ring_buffer__consume(rp->rb) < 0) /* nothing is left: each packet's were read */
+	if (ring_buffer__consume(rp->rb) < 0) /* nothing is left: each batch's were read */
 		pr_warn("ring buffer dm_events: consume failed\n");
 	err = dm_counters_prometheus(f, rp->p, &k);
 	if (fclose(f) || err) {
@@ -570,6 +692,37 @@ static const char *ifname(void *ctx, uint32_t ifindex)
 	return dm_loader_ifname(ctx, ifindex);
 }
 
+/* dm_batch mapped, and the frames per batch (DICOMON_REPLAY_BATCH=N for tests). */
+static int batch_map(struct replay *rp)
+{
+	struct batch *bt = &rp->bt;
+	const char *env = getenv("DICOMON_REPLAY_BATCH");
+	long page = sysconf(_SC_PAGESIZE);
+	unsigned long n;
+	char *end = NULL;
+	void *m;
+
+	bt->max = DM_BATCH_FRAMES;
+	if (env) {
+		errno = 0;
+		n = strtoul(env, &end, 10);
+		if (errno || end == env || *end || !n || n > DM_BATCH_FRAMES)
+			pr_warn("DICOMON_REPLAY_BATCH=%s: not a frame count (1..%d), ignored\n", env,
+				DM_BATCH_FRAMES);
+		else
+			bt->max = (uint32_t)n;
+	}
+	bt->map_len = (sizeof(struct dm_batch) + page - 1) / page * page;
+	m = mmap(NULL, bt->map_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 bpf_map__fd(rp->l.skel->maps.dm_batch), 0);
+	if (m == MAP_FAILED) {
+		pr_err("cannot map dm_batch: %s\n", strerror(errno));
+		return DM_EXIT_BPF;
+	}
+	bt->b = m;
+	return 0;
+}
+
 /* The program loaded with fresh maps, attached nowhere, and a pipeline reading its ring. */
 static int setup(struct replay *rp)
 {
@@ -581,7 +734,10 @@ static int setup(struct replay *rp)
 		return DM_EXIT_BPF;
 	/* Ids from 1: a replay of the same capture gives the same flow_ids. */
 	rp->l.skel->data->next_assoc_id = 1;
-	rp->prog_fd = bpf_program__fd(rp->l.skel->progs.dicomon_xdp);
+	rp->prog_fd = bpf_program__fd(rp->l.skel->progs.dicomon_replay);
+	err = batch_map(rp);
+	if (err)
+		return err;
 	/* The test run's packets arrive on loopback: name its counters "pcap". */
 	ifc = &rp->l.ifaces[0];
 	snprintf(ifc->name, sizeof(ifc->name), "pcap");
@@ -617,8 +773,7 @@ static bool configure(struct replay *rp, const struct dm_cli *cli)
 		pr_warn("feed.unix_socket is not used by replay (a slow reader would lose lines): "
 			"write the feed with --eve FILE or --eve -\n");
 	rp->cfg.n_ifaces = 0;
-	rp->cfg.fine_clock = true;
-	rp->cfg.xdp_only = true;
+	rp->cfg.replay = true;
 	rp->cfg.feed_unix_socket[0] = 0;
 	rp->cfg.metrics_listen[0] = 0;
 	return true;
@@ -637,7 +792,8 @@ static void replay_free(struct replay *rp)
 		if (rp->caps[i].p)
 			dm_pcap_close(rp->caps[i].p);
 	free(rp->caps);
-	free(rp->marks);
+	if (rp->bt.b)
+		munmap(rp->bt.b, rp->bt.map_len);
 	free(rp->frame);
 	free(rp);
 }
@@ -675,6 +831,7 @@ int dm_replay_run(const struct dm_cli *cli)
 		if (rp->caps[i].size > 0)
 			rp->pg.done_bytes += rp->caps[i].size;
 	}
+	run_end(rp);
 	progress_end(rp);
 	/* What was read still ends its associations and gets its records; HTTP requests too. */
 	end_open_associations(rp);

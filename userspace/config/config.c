@@ -21,7 +21,7 @@ void dm_config_defaults(struct dm_config *cfg)
 	size_t i;
 
 	memset(cfg, 0, sizeof(*cfg));
-	/* Not keys: fixed, or set by `dicomon replay` (fine_clock, xdp_only). */
+	/* Not keys: fixed, or set by `dicomon replay` (replay). */
 	cfg->ctl_max = 65536;
 	cfg->max_pdu_len = 1 << 24;
 	for (i = 0; i < dm_n_keys; i++)
@@ -415,10 +415,11 @@ void dm_config_to_bpf(const struct dm_config *cfg, struct dm_bpf_config *bpf)
 	bpf->idle_reclaim_ns = (uint64_t)cfg->idle_reclaim_s * 1000000000ULL;
 	bpf->cand_timeout_ns = (uint64_t)cfg->candidate_s * 1000000000ULL;
 	/*
-	 * Replay runs a capture as fast as it reads it: the kernel's clock is not
-	 * the capture's, and a rate on it would refuse by the speed of the disk.
+	 * Not in replay (yet): its output stays what it was when the kernel's
+	 * clock was not the capture's and a rate on it refused by the speed of
+	 * the disk. With the capture's clock (dm_batch) it could run there too.
 	 */
-	if (cfg->source_rate && !cfg->fine_clock) {
+	if (cfg->source_rate && !cfg->replay) {
 		bpf->src_interval_ns = 1000000000ULL / cfg->source_rate;
 		bpf->src_tolerance_ns = bpf->src_interval_ns * (cfg->source_burst - 1);
 	}
@@ -435,7 +436,7 @@ void dm_config_to_bpf(const struct dm_config *cfg, struct dm_bpf_config *bpf)
 	bpf->tls = cfg->tls;
 	bpf->dimse = cfg->dimse;
 	bpf->vlan_key = cfg->vlan_key;
-	bpf->fine_clock = cfg->fine_clock;
+	bpf->replay = cfg->replay;
 	bpf->evidence_pkts = cfg->evidence_dir[0] ? cfg->evidence_packets : 0;
 	for (p = 1; p < 65536 && bpf->n_web_ports < DM_WEB_PORTS; p++)
 		if (cfg->web_port_map[p >> 6] >> (p & 63) & 1)

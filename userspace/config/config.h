@@ -67,8 +67,7 @@ struct dm_hooks {
  * YAML name, type and limits; the command line sets the same keys.
  */
 struct dm_config {
-	bool fine_clock; /* not a key: `dicomon replay` sets it (dm_bpf_config.fine_clock) */
-	bool xdp_only;	 /* not a key: `dicomon replay` loads the XDP program only */
+	bool replay; /* not a key: `dicomon replay` (its program only, the capture's clock) */
 	struct dm_iface_cfg ifaces[DM_MAX_IFACES - 1];
 	int n_ifaces;
 	/* attach.* */

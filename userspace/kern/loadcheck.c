@@ -69,6 +69,7 @@ static void check_one(struct dm_prog_check *c, const char *name, char *log, size
 		if (!strcmp(bpf_program__name(p), name))
 			want = p;
 	}
+	cfg.replay = !strcmp(name, "dicomon_replay"); /* verified as replay runs it */
 	c->err = want ? dm_skel_configure(s, &cfg, NULL) : -ENOENT;
 	if (!c->err && log) {
 		log[0] = 0;
@@ -90,12 +91,12 @@ static void check_one(struct dm_prog_check *c, const char *name, char *log, size
 int dm_loader_check(struct dm_prog_check out[DM_CHECK_PROGS])
 {
 	static const char *const names[] = {"dicomon_xdp", "dicomon_tc_ingress",
-					    "dicomon_tc_egress"};
+					    "dicomon_tc_egress", "dicomon_replay"};
 	const size_t log_len = 64 << 20; /* a failing load's whole log, on 6.1 too */
 	char *log = NULL;
 	int i, n = 0;
 
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < DM_CHECK_PROGS; i++)
 		check_one(&out[n++], names[i], NULL, 0);
 	if (out[0].err == -EPERM)
 		return -EPERM;

@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <linux/if_link.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,13 +38,14 @@
  * shared by every program built while the state lives (and pinned).
  */
 #define DM_STATE_MAPS 7
-#define DM_SKEL_MAPS  12
+#define DM_SKEL_MAPS  13
 static struct bpf_map *skel_map(struct dicomon_bpf *s, int i)
 {
 	struct bpf_map *m[DM_SKEL_MAPS] = {
 	    s->maps.dm_flows,	s->maps.dm_overflow, s->maps.dm_stats,	  s->maps.dm_ifslots,
 	    s->maps.data,	s->maps.dm_events,   s->maps.dm_cands,	  s->maps.dm_scratch,
 	    s->maps.dm_args,	s->maps.dm_cand_tmp, s->maps.dm_frags,	  s->maps.rodata,
+	    s->maps.dm_batch,
 	};
 
 	return m[i];
@@ -89,6 +91,8 @@ struct dicomon_bpf *dm_skel_open(void)
 		errno = EINVAL;
 		return NULL;
 	}
+	/* The replay program is replay's (dm_loader_load() with cfg->replay). */
+	bpf_program__set_autoload(s->progs.dicomon_replay, false);
 	return s;
 }
 
@@ -103,6 +107,9 @@ int dm_skel_configure(struct dicomon_bpf *skel, const struct dm_config *cfg, con
 	/* Ignored where .data is reused: ids then go on from the pinned counter. */
 	skel->data->next_assoc_id = ((__u64)time(NULL) << 20) | 1;
 	err = bpf_map__set_max_entries(skel->maps.dm_flows, cfg->flow_slots);
+	/* Only replay's batches need more than the header (the clock) of dm_batch. */
+	if (!err && !cfg->replay)
+		err = bpf_map__set_value_size(skel->maps.dm_batch, offsetof(struct dm_batch, f));
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.dm_overflow, cfg->overflow_entries);
 	if (!err)
@@ -200,10 +207,12 @@ int dm_loader_load(struct dm_loader *l, const struct dm_config *cfg)
 	if (!l->skel)
 		return -errno;
 	err = dm_skel_configure(l->skel, cfg, NULL);
-	if (cfg->xdp_only) {
-		/* Replay runs the XDP program only: no verifier time for the TC copies. */
+	if (cfg->replay) {
+		/* Replay runs its batch program only: no verifier time for the hooks' copies. */
+		bpf_program__set_autoload(l->skel->progs.dicomon_xdp, false);
 		bpf_program__set_autoload(l->skel->progs.dicomon_tc_ingress, false);
 		bpf_program__set_autoload(l->skel->progs.dicomon_tc_egress, false);
+		bpf_program__set_autoload(l->skel->progs.dicomon_replay, true);
 	}
 	if (!err)
 		err = load(l);

@@ -174,7 +174,7 @@ struct dm_prog_check {
 	double seconds;		/* load (verification) time */
 	char why[200];		/* the verifier's reason when err */
 };
-#define DM_CHECK_PROGS 3
+#define DM_CHECK_PROGS 4
 /*
  * Load every program dicomon runs, each on its own with small fresh maps and
  * the default configuration (nothing pinned, nothing attached), so as to say
