@@ -309,12 +309,12 @@ int main(int argc, char **argv)
 	}
 	if (d < 128 || d % 2)
 		die("-d: the data set must be even and at least 128 bytes");
-	stream = data_stream(d, &slen, &uid_off);
 	g.f = pcap_stream_open(argv[1]);
 	if (!g.f) {
 		fprintf(stderr, "gen_bulk: %s: %s\n", argv[1], strerror(errno));
 		return 1;
 	}
+	stream = data_stream(d, &slen, &uid_off);
 	for (unsigned long i = 0; i < nassoc; i++)
 		association(&g, (uint32_t)i, stream, slen, uid_off);
 	err = pcap_stream_close(g.f, err);
