@@ -145,7 +145,7 @@ test-bpf: $(BPF_TEST)
 
 # `dicomon replay` on recorded captures (root: BPF_PROG_TEST_RUN).
 test-replay: $(OUTPUT)/dicomon $(OUTPUT)/tests/gen_flood $(OUTPUT)/tests/gen_canary \
-		$(OUTPUT)/tests/gen_hostile_ae
+		$(OUTPUT)/tests/gen_hostile_ae $(OUTPUT)/tests/gen_bulk
 	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) tests/replay/test_replay_cli.sh
 	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) GEN_CANARY=$(abspath $(OUTPUT)/tests/gen_canary) \
 		tests/replay/test_evidence_canary.sh
@@ -155,6 +155,8 @@ test-replay: $(OUTPUT)/dicomon $(OUTPUT)/tests/gen_flood $(OUTPUT)/tests/gen_can
 	$(Q)python3 tests/replay/test_hostile_ae.py --dicomon $(abspath $(OUTPUT)/dicomon) \
 		--gen $(abspath $(OUTPUT)/tests/gen_hostile_ae)
 	$(Q)python3 tests/replay/test_progress.py --dicomon $(abspath $(OUTPUT)/dicomon)
+	$(Q)python3 tests/bench/test_gen_bulk.py --gen $(abspath $(OUTPUT)/tests/gen_bulk) \
+		--dicomon $(abspath $(OUTPUT)/dicomon)
 	$(Q)python3 tests/replay/check_golden.py --dicomon $(abspath $(OUTPUT)/dicomon)
 	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) tests/replay/test_batch.sh
 	$(Q)python3 tests/replay/check_golden.py --dicomon $(abspath $(OUTPUT)/dicomon) --batch 1
@@ -181,6 +183,11 @@ $(OUTPUT)/tests/gen_adversarial: tests/adversarial/gen_adversarial.c $(TESTLIB_O
 
 # Floods of half-open A-ASSOCIATE-RQs (tests/flood): the capture generator.
 $(OUTPUT)/tests/gen_flood: tests/flood/gen_flood.c $(TESTLIB_OBJS) | $(OUTPUT)/tests
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -Itests/lib $^ -o $@
+
+# The large bulk C-STORE capture of the replay benchmark (tests/bench/replay_bench.sh).
+$(OUTPUT)/tests/gen_bulk: tests/bench/gen_bulk.c $(TESTLIB_OBJS) | $(OUTPUT)/tests
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(USER_CFLAGS) -Itests/lib $^ -o $@
 
@@ -280,10 +287,12 @@ $(OUTPUT)/tests/redact_bench: tests/bench/redact_bench.c $(OUTPUT)/user/output/e
 	$(Q)$(CC) $(USER_CFLAGS) $^ -o $@ $(LIBS)
 
 # Per-packet cost against the no-op program, then replay throughput against tshark.
-bench: $(BENCH) $(OUTPUT)/dicomon $(OUTPUT)/tests/gen_flood $(OUTPUT)/tests/redact_bench
+bench: $(BENCH) $(OUTPUT)/dicomon $(OUTPUT)/tests/gen_flood $(OUTPUT)/tests/redact_bench \
+		$(OUTPUT)/tests/gen_bulk
 	$(Q)$(BENCH) $(BENCH_ARGS)
 	$(Q)$(OUTPUT)/tests/redact_bench
-	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) tests/bench/replay_bench.sh
+	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) GEN_BULK=$(abspath $(OUTPUT)/tests/gen_bulk) \
+		tests/bench/replay_bench.sh
 	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) GEN_FLOOD=$(abspath $(OUTPUT)/tests/gen_flood) \
 		tests/bench/flood_bench.sh
 	$(Q)DICOMON=$(abspath $(OUTPUT)/dicomon) tests/bench/load_bench.sh

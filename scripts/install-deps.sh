@@ -14,6 +14,8 @@ build=(make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev libjson-c-dev libyam
 test=(libcmocka-dev libclang-rt-dev systemd nmap iproute2 procps python3 openssl dcmtk tshark orthanc orthanc-dicomweb curl prometheus wrk socat iputils-ping apache2-utils)
 # make bench-live (tests/bench/live_bench.sh): throughput and replayed packets through a gateway.
 test+=(iperf3 tcpreplay ethtool)
+# make bench (tests/bench/replay_bench.sh): peak memory of each reader by /usr/bin/time.
+test+=(time)
 # tests/kernels: Debian's kernels booted under qemu with a busybox initramfs.
 test+=(qemu-system-x86 busybox-static kmod cpio xz-utils zstd)
 

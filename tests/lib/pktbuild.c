@@ -511,10 +511,18 @@ size_t pdu_assoc_rq_n(uint8_t *out, size_t cap, const char *called, const char *
 size_t pdu_assoc_ac(uint8_t *out, size_t cap, const char *called, const char *calling,
 		    const uint8_t *pc_ids, const uint8_t *results, int npcs, uint32_t max_len)
 {
+	return pdu_assoc_ac_ts(out, cap, called, calling, pc_ids, results, npcs, max_len,
+			       PDU_UID_IMPLICIT_LE);
+}
+
+size_t pdu_assoc_ac_ts(uint8_t *out, size_t cap, const char *called, const char *calling,
+		       const uint8_t *pc_ids, const uint8_t *results, int npcs, uint32_t max_len,
+		       const char *ts)
+{
 	struct wb w = {out, cap, 0, 0};
 	size_t pdu = pdu_begin(&w, 0x02);
 
-	if (npcs < 0)
+	if (npcs < 0 || !ts)
 		return 0;
 	assoc_head(&w, called, calling);
 	for (int i = 0; i < npcs; i++) {
@@ -524,7 +532,7 @@ size_t pdu_assoc_ac(uint8_t *out, size_t cap, const char *called, const char *ca
 		put8(&w, 0);
 		put8(&w, results[i]);
 		put8(&w, 0);
-		put_item_str(&w, 0x40, PDU_UID_IMPLICIT_LE);
+		put_item_str(&w, 0x40, ts);
 		item_end(&w, off);
 	}
 	user_info(&w, max_len, PDU_DCMTK_IMPL_UID, PDU_DCMTK_IMPL_VER);
@@ -805,7 +813,7 @@ static int write_le32(FILE *f, const uint32_t *v, int n)
 	return !w.bad && fwrite(b, w.len, 1, f) == 1 ? 0 : ERRNO_OR_EIO;
 }
 
-int pcap_write_frames(const char *path, const struct pkt_frame *frames, int n)
+FILE *pcap_stream_open(const char *path)
 {
 	/* magic, version 2.4, thiszone, sigfigs, snaplen, LINKTYPE_ETHERNET */
 	static const uint32_t ghdr[6] = {0xa1b2c3d4, 0x00040002, 0, 0, 262144, 1};
@@ -813,18 +821,46 @@ int pcap_write_frames(const char *path, const struct pkt_frame *frames, int n)
 	int err;
 
 	if (!f)
-		return -errno;
+		return NULL;
 	errno = 0;
 	err = write_le32(f, ghdr, 6);
-	for (int i = 0; !err && i < n; i++) {
-		uint32_t rhdr[4] = {PCAP_EPOCH + (uint32_t)i / 1000, (uint32_t)(i % 1000) * 1000,
-				    (uint32_t)frames[i].len, (uint32_t)frames[i].len};
-
-		err = write_le32(f, rhdr, 4);
-		if (!err && frames[i].len && fwrite(frames[i].data, frames[i].len, 1, f) != 1)
-			err = ERRNO_OR_EIO;
+	if (err) {
+		fclose(f);
+		errno = -err;
+		return NULL;
 	}
+	return f;
+}
+
+int pcap_stream_frame(FILE *f, uint64_t t_us, const uint8_t *data, size_t len)
+{
+	uint32_t rhdr[4] = {PCAP_EPOCH + (uint32_t)(t_us / 1000000), (uint32_t)(t_us % 1000000),
+			    (uint32_t)len, (uint32_t)len};
+	int err;
+
+	errno = 0;
+	err = write_le32(f, rhdr, 4);
+	if (!err && len && fwrite(data, len, 1, f) != 1)
+		err = ERRNO_OR_EIO;
+	return err;
+}
+
+int pcap_stream_close(FILE *f, int err)
+{
+	errno = 0;
 	if (fclose(f) && !err)
 		err = ERRNO_OR_EIO;
 	return err;
+}
+
+int pcap_write_frames(const char *path, const struct pkt_frame *frames, int n)
+{
+	FILE *f = pcap_stream_open(path);
+	int err = 0;
+
+	if (!f)
+		return -errno;
+	for (int i = 0; !err && i < n; i++)
+		err = pcap_stream_frame(f, (uint64_t)i * 1000, frames[i].data, frames[i].len);
+	return pcap_stream_close(f, err);
 }

@@ -14,6 +14,7 @@
 
 #include <stdint.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #define PKT_TCP_FIN 0x01
 #define PKT_TCP_SYN 0x02
@@ -104,6 +105,10 @@ size_t pdu_assoc_rq_n(uint8_t *out, size_t cap, const char *called, const char *
 /* One 0x21 item per PC with its result and Implicit LE as the TS; DCMTK 3.6.7 user info. */
 size_t pdu_assoc_ac(uint8_t *out, size_t cap, const char *called, const char *calling,
 		    const uint8_t *pc_ids, const uint8_t *results, int npcs, uint32_t max_len);
+/* The same with ts as every accepted context's transfer syntax. */
+size_t pdu_assoc_ac_ts(uint8_t *out, size_t cap, const char *called, const char *calling,
+		       const uint8_t *pc_ids, const uint8_t *results, int npcs, uint32_t max_len,
+		       const char *ts);
 size_t pdu_assoc_rj(uint8_t *out, size_t cap, uint8_t result, uint8_t source, uint8_t reason);
 size_t pdu_release_rq(uint8_t *out, size_t cap);
 size_t pdu_release_rp(uint8_t *out, size_t cap);
@@ -160,5 +165,15 @@ struct pkt_frame {
 };
 
 int pcap_write_frames(const char *path, const struct pkt_frame *frames, int n);
+
+/*
+ * The same format written frame by frame, for captures too large to hold:
+ * open (NULL and errno on failure), one call per frame with its time in
+ * microseconds after the fixed epoch, close (returns err, or the close's
+ * -errno when err is 0). Writers return 0 or -errno.
+ */
+FILE *pcap_stream_open(const char *path);
+int pcap_stream_frame(FILE *f, uint64_t t_us, const uint8_t *data, size_t len);
+int pcap_stream_close(FILE *f, int err);
 
 #endif /* __PKTBUILD_H */
