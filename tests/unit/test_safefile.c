@@ -146,6 +146,25 @@ static void test_fifo_refused(void **state)
 	unlink(at("fifo"));
 }
 
+/* `--eve /dev/null`: the null device is taken (nothing lands there), truncation skipped. */
+static void test_dev_null(void **state)
+{
+	enum dm_safe_how how[] = {DM_SAFE_APPEND, DM_SAFE_APPEND_RW, DM_SAFE_TRUNC};
+	size_t i;
+	int fd;
+
+	(void)state;
+	for (i = 0; i < sizeof(how) / sizeof(how[0]); i++) {
+		fd = dm_safe_open("/dev/null", how[i], 0600, err, sizeof(err));
+		assert_true(fd >= 0);
+		assert_int_equal(write(fd, "x\n", 2), 2);
+		close(fd);
+	}
+	/* Another character device is not: /dev/zero (1:5). */
+	assert_true(dm_safe_open("/dev/zero", DM_SAFE_APPEND, 0600, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "not a regular file"));
+}
+
 static void test_foreign_file_refused(void **state)
 {
 	char uid[32];
@@ -214,6 +233,7 @@ int main(void)
 	    cmocka_unit_test(test_symlink_refused),
 	    cmocka_unit_test(test_writable_by_others_refused),
 	    cmocka_unit_test(test_fifo_refused),
+	    cmocka_unit_test(test_dev_null),
 	    cmocka_unit_test(test_foreign_file_refused),
 	    cmocka_unit_test(test_dirs),
 	};
