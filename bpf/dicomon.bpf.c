@@ -96,26 +96,37 @@ static __always_inline int batch_load(struct xdp_md *ctx, struct dm_batch *b,
 	return 0;
 }
 
+/* Frame i into the test run's packet (unless it is the packet: direct). */
+__noinline int dm_replay_load(struct xdp_md *ctx, __u32 i)
+{
+	struct dm_batch *b = batch();
+
+	if (!b)
+		return DM_BATCH_EBAD;
+	if (b->direct)
+		return 0;
+	return batch_load(ctx, b, &b->f[dm_mask(i, DM_BATCH_FRAMES - 1)]);
+}
+
+/*
+ * Frame i, in the test run's packet, through the classifier as dicomon_xdp
+ * runs it. A function of its own, entered in one state: the verifier walks
+ * the classifier once, as it does for dicomon_xdp.
+ */
 __noinline int dm_replay_frame(struct xdp_md *ctx, __u32 i)
 {
 	struct dm_batch *b = batch();
 	struct dm_batch_frame *f;
-	struct dm_pkt p = {};
 	void *data, *data_end;
-	int err;
+	struct dm_pkt p = {};
 
 	if (!b)
 		return DM_BATCH_EBAD;
 	f = &b->f[dm_mask(i, DM_BATCH_FRAMES - 1)];
-	if (!b->direct) {
-		err = batch_load(ctx, b, f);
-		if (err)
-			return err;
-	}
 	b->now_ns = f->now_ns;
-	p.ctx = ctx;
 	data = (void *)(long)ctx->data;
 	data_end = (void *)(long)ctx->data_end;
+	p.ctx = ctx;
 	p.len = data_end - data; /* linear part; see classify_tcp() */
 	p.ifindex = ctx->ingress_ifindex;
 	p.hook = DM_HOOK_XDP;
@@ -144,7 +155,9 @@ static long replay_cb(__u32 i, void *c)
 		l->err = DM_BATCH_EFULL;
 		return 1;
 	}
-	l->err = dm_replay_frame(l->ctx, i);
+	l->err = dm_replay_load(l->ctx, i);
+	if (!l->err)
+		l->err = dm_replay_frame(l->ctx, i);
 	if (l->err)
 		return 1;
 	l->done = i + 1;
