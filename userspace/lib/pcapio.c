@@ -17,16 +17,36 @@ struct dm_pcap {
 	pcap_t *p;
 };
 
+#define DM_PCAP_READ_BUF (1 << 20)
+
 struct dm_pcap *dm_pcap_open(const char *path, char *err, size_t errlen)
 {
 	char eb[PCAP_ERRBUF_SIZE] = "";
 	struct dm_pcap *p = calloc(1, sizeof(*p));
+	FILE *f;
 
 	if (!p) {
 		snprintf(err, errlen, "%s", strerror(ENOMEM));
 		return NULL;
 	}
-	p->p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, eb);
+	if (strcmp(path, "-")) {
+		/*
+		 * Opened here so that stdio reads it in 1 MiB blocks (its default
+		 * is a page: a read system call per few packets).
+		 */
+		f = fopen(path, "rb");
+		if (!f) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			free(p);
+			return NULL;
+		}
+		setvbuf(f, NULL, _IOFBF, DM_PCAP_READ_BUF);
+		p->p = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, eb);
+		if (!p->p)
+			fclose(f);
+	} else {
+		p->p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, eb);
+	}
 	if (!p->p) {
 		snprintf(err, errlen, "%s", eb[0] ? eb : "not a capture libpcap can read");
 		free(p);
