@@ -123,7 +123,7 @@ __noinline int dm_replay_frame(struct xdp_md *ctx, __u32 i)
 	if (!b)
 		return DM_BATCH_EBAD;
 	f = &b->f[dm_mask(i, DM_BATCH_FRAMES - 1)];
-	b->now_ns = f->now_ns;
+	dm_replay_now = f->now_ns;
 	data = (void *)(long)ctx->data;
 	data_end = (void *)(long)ctx->data_end;
 	p.ctx = ctx;
@@ -131,7 +131,7 @@ __noinline int dm_replay_frame(struct xdp_md *ctx, __u32 i)
 	p.ifindex = ctx->ingress_ifindex;
 	p.hook = DM_HOOK_XDP;
 	dm_classify(&p, data, data_end, DM_HOOK_XDP);
-	f->events = b->events;
+	f->events = dm_replay_events;
 	return 0;
 }
 
@@ -174,7 +174,7 @@ int dicomon_replay(struct xdp_md *ctx)
 	if (!b)
 		return XDP_ABORTED;
 	n = b->n;
-	b->events = 0;
+	dm_replay_events = 0;
 	bpf_loop(n < DM_BATCH_FRAMES ? n : DM_BATCH_FRAMES, replay_cb, &l, 0);
 	b->done = l.done;
 	b->err = l.err;

@@ -18,13 +18,8 @@ static __always_inline __u64 rb_wakeup(void)
 	__u64 avail = bpf_ringbuf_query(&dm_events, BPF_RB_AVAIL_DATA);
 
 	/* Replay: which frame made which event is told by the count after each frame. */
-	if (cfg.replay) {
-		__u32 zero = 0;
-		struct dm_batch *b = bpf_map_lookup_elem(&dm_batch, &zero);
-
-		if (b)
-			b->events++;
-	}
+	if (cfg.replay)
+		dm_replay_events++;
 	/*
 	 * NO_WAKEUP (1) below the mark, FORCE_WAKEUP (2) at or above it, without
 	 * a branch: a branch here doubles the verifier's states after every event.

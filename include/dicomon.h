@@ -490,8 +490,8 @@ struct dm_bpf_config {
  * BPF_PROG_TEST_RUN of dicomon_replay classifies them in order, each copied
  * into the test run's packet (dicomon.bpf.c). The kernel's clock is then the
  * capture's: each frame's now_ns (its capture time + DM_REPLAY_EPOCH) is what
- * the classifier reads as "now", and the events each frame made are counted
- * so userspace knows which packet made which event.
+ * the classifier reads as "now" (dm_replay_now, maps.bpf.h), and the events
+ * each frame made are counted so userspace knows which packet made which.
  */
 #define DM_BATCH_FRAMES	   256
 #define DM_BATCH_BYTES	   (1u << 20)  /* data[] where frames start (a power of two) */
@@ -507,13 +507,10 @@ struct dm_batch_frame {
 };
 
 struct dm_batch {
-	__u64 now_ns;	/* the clock the classifier reads (the frame being run) */
-	__u32 events;	/* events submitted in this batch */
 	__u32 n;	/* in: frames */
 	__u32 direct;	/* in: 1: frame 0 is the test run's own packet (too long for data[]) */
 	__u32 done;	/* out: frames run */
 	__s32 err;	/* out: why the batch stopped at frame `done` (DM_BATCH_E*) */
-	__u32 pad;
 	struct dm_batch_frame f[DM_BATCH_FRAMES];
 	__u8 data[DM_BATCH_BYTES + DM_BATCH_FRAME_MAX];
 };

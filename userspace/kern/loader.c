@@ -38,14 +38,14 @@
  * shared by every program built while the state lives (and pinned).
  */
 #define DM_STATE_MAPS 7
-#define DM_SKEL_MAPS  13
+#define DM_SKEL_MAPS  14
 static struct bpf_map *skel_map(struct dicomon_bpf *s, int i)
 {
 	struct bpf_map *m[DM_SKEL_MAPS] = {
 	    s->maps.dm_flows,	s->maps.dm_overflow, s->maps.dm_stats,	  s->maps.dm_ifslots,
 	    s->maps.data,	s->maps.dm_events,   s->maps.dm_cands,	  s->maps.dm_scratch,
 	    s->maps.dm_args,	s->maps.dm_cand_tmp, s->maps.dm_frags,	  s->maps.rodata,
-	    s->maps.dm_batch,
+	    s->maps.dm_batch,	s->maps.data_replay,
 	};
 
 	return m[i];
@@ -107,7 +107,7 @@ int dm_skel_configure(struct dicomon_bpf *skel, const struct dm_config *cfg, con
 	/* Ignored where .data is reused: ids then go on from the pinned counter. */
 	skel->data->next_assoc_id = ((__u64)time(NULL) << 20) | 1;
 	err = bpf_map__set_max_entries(skel->maps.dm_flows, cfg->flow_slots);
-	/* Only replay's batches need more than the header (the clock) of dm_batch. */
+	/* Only replay's batches need more than the header of dm_batch. */
 	if (!err && !cfg->replay)
 		err = bpf_map__set_value_size(skel->maps.dm_batch, offsetof(struct dm_batch, f));
 	if (!err)
