@@ -32,6 +32,9 @@
 #     run and put back as it was after) for each workload: the one number
 #     the machine's drift does not blur (it includes the stats' own clock
 #     reads, the same for the no-op)
+#   - dicomon's own CPU (user + system, /proc/PID/stat) during the storescu
+#     run and the replay, in % of one CPU: the daemon shares the gateway's
+#     CPUs with the forwarding
 # The configurations are interleaved round by round (RUNS rounds, default 3)
 # so drift on a shared machine hits all three alike; the table shows medians
 # and ratios to the no-op row. In the dicomon configuration the script fails
@@ -158,6 +161,18 @@ xdp_record() {
 print("%.1f" % ((t1 - t0) / (c1 - c0)) if c1 > c0 else "nan")' $2 $(xdp_stat))"
 }
 
+# daemon_ticks : dicomon's user + system CPU ticks so far (0 without it)
+daemon_ticks() {
+	[[ $CONF == dicomon ]] || { echo 0; return; }
+	awk '{print $14 + $15}' "/proc/$E2E_DICOMON_PID/stat"
+}
+# daemon_record NAME TICKS0 T0 : the daemon's CPU use since then, in % of one CPU
+daemon_record() {
+	[[ $CONF == dicomon ]] || return 0
+	record "$1" "$(python3 -c 'import sys; d, t0, t1, hz = map(float, sys.argv[1:])
+print("%.1f" % (100 * d / hz / (t1 - t0)))' "$(($(daemon_ticks) - $2))" "$3" "$(now)" "$HZ")"
+}
+
 # record NAME VALUE : one sample of the current configuration and round
 record() { printf '%s\t%s\t%s\n' "$CONF" "$1" "$2" >>"$W/samples.tsv"; }
 # cpu_record NAME SOFTIRQ0 FWD0 : softirq ns per forwarded packet since then
@@ -185,26 +200,28 @@ print("%.3f" % (json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_se
 }
 
 storescu_run() {
-	local s0 f0 t0 t1 x0
-	x0=$(xdp_stat) s0=$(softirq) f0=$(gw_fwd) t0=$(now)
+	local s0 f0 t0 t1 x0 d0
+	x0=$(xdp_stat) d0=$(daemon_ticks) s0=$(softirq) f0=$(gw_fwd) t0=$(now)
 	timeout 120 ip netns exec "$CLI" storescu -aet BENCHSCU -aec BENCHSCP "$SRV_IP" 11112 "${FILES[@]}" \
 		>"$W/logs/storescu.out" 2>&1 || e2e_die "storescu failed: $(tail -n 5 "$W/logs/storescu.out")"
 	t1=$(now)
 	cpu_record cpu_store "$s0" "$f0"
 	xdp_record xdp_store "$x0"
+	daemon_record daemon_store "$d0" "$t0"
 	record store_mbs "$(python3 -c 'import sys; b, t0, t1 = map(float, sys.argv[1:])
 print("%.1f" % (b / 1e6 / (t1 - t0)))' "$((DCM_BYTES * COPIES))" "$t0" "$t1")"
 }
 
 replay_run() {
-	local s0 f0 r0 r1 out x0
-	x0=$(xdp_stat) s0=$(softirq) f0=$(gw_fwd) r0=$(srv_rx)
+	local s0 f0 r0 r1 out x0 d0 t0
+	x0=$(xdp_stat) d0=$(daemon_ticks) t0=$(now) s0=$(softirq) f0=$(gw_fwd) r0=$(srv_rx)
 	out=$(timeout 120 ip netns exec "$CLI" tcpreplay -q -K --topspeed --loop="$LOOPS" -i eth0 \
 		"$W/replay.pcap" 2>&1) || e2e_die "tcpreplay failed: $out"
 	sleep 0.2 # let the backlog drain into the server leg
 	r1=$(srv_rx)
 	cpu_record cpu_replay "$s0" "$f0"
 	xdp_record xdp_replay "$x0"
+	daemon_record daemon_replay "$d0" "$t0"
 	# tcpreplay's own elapsed time: "Actual: N packets (B bytes) sent in S seconds"
 	record replay_pps "$(python3 -c 'import re,sys
 m = re.search(r"sent in ([0-9.]+) seconds", sys.argv[1])

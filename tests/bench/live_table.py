@@ -23,6 +23,8 @@ COLUMNS = [  # (measurement, heading, format)
     ("xdp_iperf_104", "XDP ns/run iperf3 104", "%.1f"),
     ("xdp_store", "XDP ns/run storescu", "%.1f"),
     ("xdp_replay", "XDP ns/run replay", "%.1f"),
+    ("daemon_store", "daemon CPU % storescu", "%.0f"),
+    ("daemon_replay", "daemon CPU % replay", "%.0f"),
 ]
 CONFS = ["none", "noop", "dicomon"]
 
