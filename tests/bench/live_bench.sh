@@ -157,6 +157,7 @@ print(t, c)'
 # xdp_record NAME "T0 C0" : the XDP programs' ns per run since then
 xdp_record() {
 	[[ $CONF == none ]] && return 0
+	# shellcheck disable=SC2046,SC2086 # "T C" pairs are split into their numbers on purpose
 	record "$1" "$(python3 -c 'import sys; t0, c0, t1, c1 = map(int, sys.argv[1:])
 print("%.1f" % ((t1 - t0) / (c1 - c0)) if c1 > c0 else "nan")' $2 $(xdp_stat))"
 }
