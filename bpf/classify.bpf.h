@@ -417,8 +417,20 @@ static __always_inline bool maybe_dicom(const struct dm_seg *t, const __u8 *payl
 {
 	if (!t->len || (t->flags & (DM_TCP_SYN | DM_TCP_RST)))
 		return false;
-	if (port_is_dicom(t->sport) || port_is_dicom(t->dport))
-		return true;
+	if (port_is_dicom(t->sport) || port_is_dicom(t->dport)) {
+		/*
+		 * On a DICOM port detect() takes a PDU header (type 1..7, reserved
+		 * byte 0: an RQ, a candidate, a mid-stream pickup) or a TLS record
+		 * (16 03), nothing else: a bulk stream that is not DICOM (random
+		 * bytes) leaves here on its first two bytes instead of paying the
+		 * global function and its helper reads on every segment.
+		 */
+		if (t->len < 2 || (void *)(payload + 2) > data_end)
+			return true;
+		if (payload[1] == 0)
+			return payload[0] - 1u < DM_PDU_MAX - 1u;
+		return payload[0] == 0x16 && payload[1] == 3;
+	}
 	if (!cfg.any_port_rq)
 		return false;
 	if ((void *)(payload + 1) > data_end)

@@ -328,6 +328,28 @@ static int setup_http(struct bench *b, struct klass *k)
 	return 0;
 }
 
+/*
+ * Bytes that are no DICOM on a DICOM port (iperf3 to port 104): random, as a
+ * bulk stream of another protocol looks, in a flow never seen before.
+ */
+static int setup_port_noise(struct bench *b, struct klass *k)
+{
+	uint8_t pay[SEG_LEN];
+	uint32_t x = 0x2545f491;
+	size_t i;
+
+	(void)b;
+	for (i = 0; i < sizeof(pay); i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		pay[i] = x >> 24;
+	}
+	pay[0] = 0xa7; /* no PDU type, no TLS record: what nearly every segment starts with */
+	k->len = pkt_flow_next(&k->flow, 1, 0, k->pkt, sizeof(k->pkt), pay, sizeof(pay));
+	return 0;
+}
+
 /* The header segment opens a 16 KiB PDU; the timed one lies wholly inside it. */
 static int setup_bulk(struct bench *b, struct klass *k)
 {
@@ -445,6 +467,12 @@ static struct klass classes[] = {
      .goal = 1.5,
      .port = {40000, 8080},
      .setup = setup_http,
+     .exp = {.pkts = {[DM_CLASS_TCP_OTHER] = 1}}},
+    {.name = "non-DICOM on 104",
+     .key = "tcp_other_dicom_port",
+     .goal = 1.5,
+     .port = {40009, 104},
+     .setup = setup_port_noise,
      .exp = {.pkts = {[DM_CLASS_TCP_OTHER] = 1}}},
     {.name = "P-DATA bulk",
      .key = "pdata_bulk",

@@ -19,6 +19,12 @@ COLUMNS = [  # (measurement, heading, format)
     ("cpu_iperf", "softirq ns/pkt iperf3", "%.0f"),
     ("cpu_store", "softirq ns/pkt storescu", "%.0f"),
     ("cpu_replay", "softirq ns/pkt replay", "%.0f"),
+    ("xdp_iperf_other", "XDP ns/run iperf3 5201", "%.1f"),
+    ("xdp_iperf_104", "XDP ns/run iperf3 104", "%.1f"),
+    ("xdp_store", "XDP ns/run storescu", "%.1f"),
+    ("xdp_replay", "XDP ns/run replay", "%.1f"),
+    ("daemon_store", "daemon CPU % storescu", "%.0f"),
+    ("daemon_replay", "daemon CPU % replay", "%.0f"),
 ]
 CONFS = ["none", "noop", "dicomon"]
 
@@ -41,12 +47,16 @@ def main():
             v = med.get((conf, name), math.nan)
             base = med.get(("noop", name), math.nan)
             ratio = v / base if base and not math.isnan(base) else math.nan
+            if math.isnan(v):
+                cells.append("-")  # no program: no XDP run time
+                continue
             cells.append((fmt % v) + (" (%.3fx)" % ratio if conf != "noop" else ""))
         print("| %s | %s |" % (conf, " | ".join(cells)))
     for name, heading, fmt in COLUMNS:
         print("live: range of %s: %s" % (heading, "; ".join(
             "%s %s-%s" % (conf, fmt % min(samples[(conf, name)]), fmt % max(samples[(conf, name)]))
-            for conf in CONFS if samples.get((conf, name)))))
+            for conf in CONFS if samples.get((conf, name)) and
+            not any(math.isnan(x) for x in samples[(conf, name)]))))
     for conf in CONFS:
         loss = samples.get((conf, "replay_loss"))
         if loss:

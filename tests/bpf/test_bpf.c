@@ -830,6 +830,67 @@ static void test_midstream(void **state)
 	assert_int_equal(fe->assoc.key.port[!fe->assoc.init_side], 104);
 }
 
+/*
+ * Bytes that are no DICOM on a DICOM port leave on their first two bytes
+ * (maybe_dicom()): no association, whatever the byte pairs that only look
+ * close to a header; what detection takes (a PDU header picked up mid-stream
+ * in the same flow, a TLS hello, the first byte of an RQ) is still taken.
+ */
+static void test_dicom_port_noise(void **state)
+{
+	static const uint8_t near[][2] = {
+	    {0x00, 0x00}, {0x08, 0x00}, {0x04, 0x01}, {0x16, 0x00}, {0x16, 0x02}, {0xa7, 0x3c},
+	};
+	static const uint16_t v13[] = {0x0304};
+	const struct dm_event_flow *fe;
+	uint8_t p[2048];
+	struct dm_stats d;
+	struct conv c;
+	size_t i;
+
+	begin(state);
+	conv_init(&c, 104, NULL);
+	memset(p, 0, sizeof(p));
+	for (i = 0; i < sizeof(near) / sizeof(near[0]); i++) {
+		memcpy(p, near[i], 2);
+		send_seg(&c, 0, 0, p, 1448);
+	}
+	d = delta();
+	assert_int_equal(d.pkts[DM_CLASS_TCP_OTHER], 6);
+	assert_int_equal(d.cnt[DM_CNT_FLOW_INSERT], 0);
+	assert_int_equal(d.cnt[DM_CNT_CAND_NEW], 0);
+	assert_int_equal(d.cnt[DM_CNT_MIDSTREAM], 0);
+
+	/* The same flow's next PDU header: picked up mid-stream. */
+	snapshot();
+	send_seg(&c, 0, 0, p,
+		 pdu_pdata_command(p, sizeof(p), 3, DIMSE_C_ECHO, PDU_UID_VERIFICATION, 5, 0,
+				   NULL, 0));
+	send_seg(&c, 0, PKT_TCP_RST, NULL, 0);
+	d = delta();
+	assert_int_equal(d.assoc[DM_ASSOC_NEW_MIDSTREAM], 1);
+	assert_int_equal(d.pdus[DM_DIR_ORIG][DM_PDU_P_DATA], 1);
+	fe = flow_end();
+	assert_true(fe->assoc.flags & DM_AF_MIDSTREAM);
+
+	/* A TLS ClientHello (16 03) on port 104 opens a DICOM-TLS association. */
+	snapshot();
+	conv_init(&c, 104, NULL);
+	handshake(&c);
+	send_seg(&c, 0, 0, p, tls_client_hello(p, sizeof(p), 0x0301, 0x0303, v13, 1));
+	send_seg(&c, 0, PKT_TCP_RST, NULL, 0);
+	d = delta();
+	assert_int_equal(d.assoc[DM_ASSOC_NEW_TLS], 1);
+
+	/* One byte, 01: the start of an RQ, held as a candidate. */
+	snapshot();
+	conv_init(&c, 104, NULL);
+	handshake(&c);
+	send_seg(&c, 0, 0, "\x01", 1);
+	d = delta();
+	assert_int_equal(d.cnt[DM_CNT_CAND_NEW], 1);
+}
+
 /* Off the DICOM ports the AE titles must be printable; on them, odd ones are flagged. */
 static void test_rq_hostile_ae(void **state)
 {
@@ -1169,6 +1230,7 @@ int main(void)
 	    cmocka_unit_test(test_http_requests),
 	    cmocka_unit_test(test_udp_icmp),
 	    cmocka_unit_test(test_midstream),
+	    cmocka_unit_test(test_dicom_port_noise),
 	    cmocka_unit_test(test_rq_hostile_ae),
 	    cmocka_unit_test(test_ip_fragments),
 	    cmocka_unit_test(test_malformed_headers),
