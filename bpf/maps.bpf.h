@@ -35,6 +35,7 @@ const volatile struct dm_bpf_config cfg = {
     .dimse_snap = 512,
     .max_pdu_len = 1 << 24,
     .wakeup_bytes = 1 << 18,
+    .wakeup_shift = 18,
     .any_port_rq = 1,
     .midstream = 1,
     .tls = 1,
@@ -60,13 +61,18 @@ struct {
 } dm_batch SEC(".maps");
 
 /*
- * Replay's clock (the capture time + DM_REPLAY_EPOCH of the frame being run)
- * and the events submitted in its batch: global variables, read and counted
- * without a map lookup and the NULL check after it (that check alone cost
- * the verifier 12k instructions).
+ * Per-load globals (.data.local: not pinned, each program's own), read and
+ * written without a map lookup and the NULL check after it (that check alone
+ * cost the verifier 12k instructions):
+ * - replay's clock (the capture time + DM_REPLAY_EPOCH of the frame being run)
+ *   and the events submitted in its batch;
+ * - per CPU, the ring buffer's fill level (in wake-up marks) its last event
+ *   saw (events.bpf.h, rb_wakeup()).
  */
-__u64 dm_replay_now SEC(".data.replay") = 0;
-__u32 dm_replay_events SEC(".data.replay") = 0;
+#define DM_WAKE_CPUS 256 /* CPU ids past this share a level (a spare wake-up at worst) */
+__u64 dm_replay_now SEC(".data.local") = 0;
+__u32 dm_replay_events SEC(".data.local") = 0;
+__u8 dm_wake_level[DM_WAKE_CPUS] SEC(".data.local") = {};
 
 static __always_inline __u64 replay_ns(void)
 {

@@ -471,8 +471,8 @@ struct dm_bpf_config {
 	__u8 fine_clock;    /* activity stamps read the fine clock, not the tick */
 	__u16 web_ports[DM_WEB_PORTS]; /* HTTP destination ports watched for DICOMweb */
 	__u16 evidence_pkts;	       /* frames shipped per association (0: no evidence) */
-	__u8 replay; /* `dicomon replay`: the clock is the capture's (dm_batch.now_ns), events counted */
-	__u8 pad8;
+	__u8 replay; /* `dicomon replay`: the clock is the capture's (dm_replay_now), events counted */
+	__u8 wakeup_shift; /* log2(wakeup_bytes): the ring's fill level in marks is avail >> this */
 	__u16 pad[2];
 	__u64 cand_timeout_ns; /* a candidate older than this is dropped; 0: no candidates */
 	/*

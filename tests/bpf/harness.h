@@ -29,6 +29,7 @@ struct harness {
 	struct ring_buffer *rb;
 	int prog; /* program under test */
 	int is_xdp;
+	int hold; /* run() leaves the events in the ring (the wake-up test) */
 	struct captured ev[MAX_EVENTS];
 	int nev;
 	struct dm_stats before;

@@ -5,7 +5,9 @@
  * LRU maps evict is counted (inserted - removed - held), checked against
  * what a walk of the maps finds missing; a source over its rate
  * (detection.source_rate) is refused and counted while another source's
- * associations are created, kept and ended. Needs root (CAP_BPF).
+ * associations are created, kept and ended; the reader is woken once per
+ * quarter of the ring its events fill, not at every event past the first
+ * (rb_wakeup()). Needs root (CAP_BPF).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -18,6 +20,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -405,6 +410,106 @@ static void test_source_answered(void **state)
 	assert_int_equal(ended, 200);
 }
 
+/* ---- ring buffer wake-ups ---- */
+
+#define WAKE_RING (1u << 16) /* a 64 KiB ring: a wake-up mark every 16 KiB */
+#define WAKE_MARK (WAKE_RING / 4)
+
+/*
+ * Was the reader woken since the last look? The ring's fd is watched
+ * edge-triggered, so each wake-up shows once, and events that arrive without
+ * one do not show at all. The wake-up (irq_work) runs before the test run
+ * returns; the timeout is a margin.
+ */
+static int woken(int ep)
+{
+	struct epoll_event e;
+
+	return epoll_wait(ep, &e, 1, 10) == 1;
+}
+
+/* The ring's consumer and producer positions, mapped read-only: the bytes queued. */
+struct ring_pos {
+	volatile const unsigned long *cons, *prod;
+	long page;
+};
+
+static void ring_map(struct ring_pos *r, int fd)
+{
+	r->page = sysconf(_SC_PAGESIZE);
+	r->cons = mmap(NULL, r->page, PROT_READ, MAP_SHARED, fd, 0);
+	r->prod = mmap(NULL, r->page, PROT_READ, MAP_SHARED, fd, r->page);
+	assert_true(r->cons != MAP_FAILED && r->prod != MAP_FAILED);
+}
+
+static size_t ring_queued(const struct ring_pos *r)
+{
+	return *r->prod - *r->cons;
+}
+
+/* Associations (an RQ event each, under 1 KiB) until `upto` bytes are queued; the wake-ups. */
+static int fill(int ep, const struct ring_pos *r, size_t upto)
+{
+	struct conv c;
+	uint8_t p[512];
+	int wakes = 0;
+
+	H->hold = 1;
+	while (ring_queued(r) + 1024 < upto) {
+		conv_init(&c, 104, NULL);
+		handshake(&c);
+		send_seg(&c, 0, 0, p, mk_rq(p, sizeof(p), "PACS", "MODALITY"));
+		wakes += woken(ep);
+	}
+	H->hold = 0;
+	return wakes;
+}
+
+static void test_wakeups(void **state)
+{
+	struct epoll_event e = {.events = EPOLLIN | EPOLLET};
+	int ep = epoll_create1(EPOLL_CLOEXEC), cpu = sched_getcpu(), wakes;
+	cpu_set_t one, all;
+	struct ring_pos r;
+	size_t held;
+	struct dm_stats d;
+
+	begin(state);
+	/* One CPU: the level each CPU's last event saw is the policy's memory. */
+	assert_int_equal(sched_getaffinity(0, sizeof(all), &all), 0);
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	assert_int_equal(sched_setaffinity(0, sizeof(one), &one), 0);
+	assert_true(ep >= 0);
+	assert_int_equal(epoll_ctl(ep, EPOLL_CTL_ADD, dm_loader_events_fd(&H->l), &e), 0);
+	(void)woken(ep); /* what the ADD itself reported */
+
+	ring_map(&r, dm_loader_events_fd(&H->l));
+	/* Past three quarters: one wake-up each at 16, 32 and 48 KiB. */
+	wakes = fill(ep, &r, WAKE_RING - 4096);
+	held = ring_queued(&r);
+	assert_true(held > 3 * WAKE_MARK && held < WAKE_RING);
+	if (wakes != 3)
+		fail_msg("%d wake-ups for %zu bytes queued in a %u-byte ring (want 3: one a quarter)",
+			 wakes, held, WAKE_RING);
+	ring_buffer__consume(H->rb);
+	assert_int_equal(ring_queued(&r), 0);
+	d = delta();
+	assert_int_equal(d.cnt[DM_CNT_RINGBUF_FAIL], 0);
+	/* Drained: the next quarter wakes the reader again, once. */
+	wakes = fill(ep, &r, WAKE_MARK + 4096);
+	held = ring_queued(&r);
+	assert_true(held > WAKE_MARK && held < 2 * WAKE_MARK);
+	if (wakes != 1)
+		fail_msg("%d wake-ups for %zu bytes after a drain (want 1)", wakes, held);
+	ring_buffer__consume(H->rb);
+	munmap((void *)r.cons, r.page);
+	munmap((void *)r.prod, r.page);
+	clear_events();
+	close(ep);
+	assert_int_equal(sched_setaffinity(0, sizeof(all), &all), 0);
+}
+
 /* ---- set-ups ---- */
 
 /* No per-source limit: thousands of associations from one test address. */
@@ -440,6 +545,16 @@ static int setup_source_limit(void **state)
 	return harness_up(state, &cfg, 1);
 }
 
+static int setup_wakeups(void **state)
+{
+	struct dm_config cfg;
+
+	dm_config_defaults(&cfg);
+	cfg.ringbuf_bytes = WAKE_RING;
+	cfg.source_rate = 0;
+	return harness_up(state, &cfg, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest race[] = {
@@ -453,6 +568,9 @@ int main(void)
 	    cmocka_unit_test(test_source_limit),
 	    cmocka_unit_test(test_source_answered),
 	};
+	const struct CMUnitTest wake[] = {
+	    cmocka_unit_test(test_wakeups),
+	};
 	int fails = 0;
 
 	if (getenv("DICOMON_TEST_VERBOSE"))
@@ -462,5 +580,6 @@ int main(void)
 	fails += cmocka_run_group_tests_name("bpf_lru_evictions", lru, setup_small_lru, teardown);
 	fails +=
 	    cmocka_run_group_tests_name("bpf_source_limit", limit, setup_source_limit, teardown);
+	fails += cmocka_run_group_tests_name("bpf_wakeups", wake, setup_wakeups, teardown);
 	return fails ? 1 : 0;
 }

@@ -431,6 +431,7 @@ void dm_config_to_bpf(const struct dm_config *cfg, struct dm_bpf_config *bpf)
 	bpf->max_pdu_len = cfg->max_pdu_len;
 	/* Below a quarter full the 100 ms drain tick is enough; above, wake the reader. */
 	bpf->wakeup_bytes = cfg->ringbuf_bytes / 4;
+	bpf->wakeup_shift = (__u8)__builtin_ctz(bpf->wakeup_bytes); /* ringbuf_bytes: a power of two */
 	bpf->any_port_rq = cfg->any_port_rq;
 	bpf->midstream = cfg->midstream;
 	bpf->tls = cfg->tls;

@@ -45,7 +45,7 @@ static struct bpf_map *skel_map(struct dicomon_bpf *s, int i)
 	    s->maps.dm_flows,	s->maps.dm_overflow, s->maps.dm_stats,	  s->maps.dm_ifslots,
 	    s->maps.data,	s->maps.dm_events,   s->maps.dm_cands,	  s->maps.dm_scratch,
 	    s->maps.dm_args,	s->maps.dm_cand_tmp, s->maps.dm_frags,	  s->maps.rodata,
-	    s->maps.dm_batch,	s->maps.data_replay,
+	    s->maps.dm_batch,	s->maps.data_local,
 	};
 
 	return m[i];
