@@ -311,6 +311,39 @@ e2e_gateway() {
     ip netns exec "$gw" sysctl -qw net.ipv4.ip_forward=1
 }
 
+# e2e_args "EXTRA" "$@": the e2e scripts' command line. Every script takes
+# --keep (E2E_KEEP=1: the scratch dir and namespaces stay), -h/--help (its
+# header comment, from "# End-to-end test" to "set -euo") and an optional path
+# to the dicomon under test (else $DICOMON, else the build's: DICOMON is set).
+# EXTRA names the options a script also takes: "traffic-only" (TRAFFIC_ONLY=1),
+# "xdp-obj" (--xdp-obj FILE: XDP_OBJ). Any other option is an error.
+e2e_args() {
+    local extra=" $1 " arg=""
+    shift
+    while (($#)); do
+        case $1 in
+            --keep) E2E_KEEP=1 ;;
+            -h | --help)
+                sed -n '/^# End-to-end test/,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"
+                exit 0
+                ;;
+            --traffic-only)
+                [[ $extra == *" traffic-only "* ]] || e2e_die "unknown option $1"
+                TRAFFIC_ONLY=1
+                ;;
+            --xdp-obj)
+                [[ $extra == *" xdp-obj "* ]] || e2e_die "unknown option $1"
+                XDP_OBJ=${2:?--xdp-obj needs a file}
+                shift
+                ;;
+            -*) e2e_die "unknown option $1" ;;
+            *) arg=$1 ;;
+        esac
+        shift
+    done
+    DICOMON=${arg:-${DICOMON:-$REPO/.output/dicomon}}
+}
+
 # e2e_pair NS_CLI NS_SRV CLI_IP SRV_IP : two namespaces joined by one veth pair
 # (eth0 in both, CLI_IP/30 and SRV_IP/30), registered for cleanup.
 e2e_pair() {

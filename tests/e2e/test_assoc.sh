@@ -40,21 +40,7 @@ REPO=$(cd "$HERE/../.." && pwd)
 source "$HERE/lib.sh"
 
 TRAFFIC_ONLY=0
-DICOMON_ARG=""
-while (($#)); do
-    case $1 in
-        --traffic-only) TRAFFIC_ONLY=1 ;;
-        --keep) E2E_KEEP=1 ;;
-        -h | --help)
-            sed -n '/^# End-to-end test/,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"
-            exit 0
-            ;;
-        -*) e2e_die "unknown option $1" ;;
-        *) DICOMON_ARG=$1 ;;
-    esac
-    shift
-done
-DICOMON=${DICOMON_ARG:-${DICOMON:-$REPO/.output/dicomon}}
+e2e_args "traffic-only" "$@"
 
 [[ $EUID -eq 0 ]] || e2e_die "must run as root (network namespaces, XDP)"
 e2e_need ip ss python3 tshark echoscu storescu findscu movescu storescp dcmqrscp dcmqridx \

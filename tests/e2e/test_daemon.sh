@@ -48,20 +48,7 @@ REPO=$(cd "$HERE/../.." && pwd)
 # shellcheck source=lib.sh
 source "$HERE/lib.sh"
 
-DICOMON_ARG=""
-while (($#)); do
-    case $1 in
-        --keep) E2E_KEEP=1 ;;
-        -h | --help)
-            sed -n '/^# End-to-end test/,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"
-            exit 0
-            ;;
-        -*) e2e_die "unknown option $1" ;;
-        *) DICOMON_ARG=$1 ;;
-    esac
-    shift
-done
-DICOMON=${DICOMON_ARG:-${DICOMON:-$REPO/.output/dicomon}}
+e2e_args "" "$@"
 
 [[ $EUID -eq 0 ]] || e2e_die "must run as root (network namespaces, XDP, bpffs)"
 e2e_need ip tc ss python3 echoscu storescp openssl bpftool setpriv mount umount timeout env
