@@ -311,6 +311,19 @@ e2e_gateway() {
     ip netns exec "$gw" sysctl -qw net.ipv4.ip_forward=1
 }
 
+# e2e_result OK NAME [DETAIL]: one check's verdict (OK: 1 passed, 0 failed),
+# a "PASS NAME (DETAIL)" or "FAIL NAME: DETAIL" line, counted in PASSED and
+# FAILED (which the script sets to 0 and sums up at its end).
+e2e_result() {
+    if (($1)); then
+        PASSED=$((PASSED + 1))
+        echo "PASS $2${3:+ ($3)}"
+    else
+        FAILED=$((FAILED + 1))
+        echo "FAIL $2${3:+: $3}"
+    fi
+}
+
 # e2e_args "EXTRA" "$@": the e2e scripts' command line. Every script takes
 # --keep (E2E_KEEP=1: the scratch dir and namespaces stay), -h/--help (its
 # header comment, from "# End-to-end test" to "set -euo") and an optional path

@@ -84,15 +84,6 @@ BPFFS=$W/bpffs
 mkdir -p "$BPFFS"
 mount -t bpf bpf "$BPFFS"
 PASSED=0 FAILED=0
-result() { # result OK NAME [DETAIL]
-    if (($1)); then
-        PASSED=$((PASSED + 1))
-        echo "PASS $2"
-    else
-        FAILED=$((FAILED + 1))
-        echo "FAIL $2${3:+: $3}"
-    fi
-}
 
 # ------------------------------------------------------------------ topology
 e2e_gateway "$NS_MOD" "$NS_GW" "$NS_PACS" 10.216.0
@@ -204,7 +195,7 @@ COMMON_A=(-i gw-mod -i gw-pacs --pin-root "$PIN_A" -o "table.status_socket=$W/st
 start_dicomon restart1 "${COMMON_A[@]}" || e2e_die "first daemon did not start"
 RUN1=$DEV PID1=$DPID
 ok=1; echo_to 11112 || ok=0; echo_to 11112 || ok=0
-result "$ok" "restart: two echoes through the gateway"
+e2e_result "$ok" "restart: two echoes through the gateway"
 # storescp serves one association at a time: C is held on the second one, :5104
 # (not a DICOM port here; A-ASSOCIATE-RQ is recognised on any port).
 held C 5104
@@ -243,12 +234,12 @@ txt = open(sys.argv[3]).read()
 check("Initiator" in txt and "SLOWSCU" in txt and "released" in txt, "text output like ss", txt[:300])
 PY
 LINK_MOD_1=$(link_json "$PIN_A/link:xdp:gw-mod" | jget id)
-result $((${#LINK_MOD_1} > 0)) "restart: XDP link pinned as link:xdp:gw-mod" "$(ls "$PIN_A" 2>&1 | tr '\n' ' ')"
+e2e_result $((${#LINK_MOD_1} > 0)) "restart: XDP link pinned as link:xdp:gw-mod" "$(ls "$PIN_A" 2>&1 | tr '\n' ' ')"
 e2e_stop "$PID1" KILL 5 2>/dev/null || true
 n=$(find "$PIN_A" -maxdepth 1 -name 'dm_*' | wc -l)
-result $((n == 8)) "restart: after kill -9 the 8 state pins remain" "$(ls "$PIN_A" | tr '\n' ' ')"
+e2e_result $((n == 8)) "restart: after kill -9 the 8 state pins remain" "$(ls "$PIN_A" | tr '\n' ' ')"
 ok=0; ip -n "$NS_GW" -d link show gw-mod | grep -q 'prog/xdp' && ok=1
-result "$ok" "restart: after kill -9 XDP stays attached (pinned link)"
+e2e_result "$ok" "restart: after kill -9 XDP stays attached (pinned link)"
 # dicomon status with the daemon down: from the pinned maps.
 "$DICOMON" status --json --socket "$W/status-a.sock" --pin-root "$PIN_A" \
     >"$W/status-pinned.json" 2>"$W/logs/status-pinned.err" || true
@@ -269,23 +260,23 @@ check(snap.get("totals", {}).get("associations", {}).get("new_cleartext") == 3,
       "totals from the pinned counters", str(snap.get("totals", {}).get("associations")))
 PY
 echo_to 11112 && ok=1 || ok=0
-result "$ok" "restart: an echo while the daemon is down"
+e2e_result "$ok" "restart: an echo while the daemon is down"
 start_dicomon restart2 "${COMMON_A[@]}" || e2e_die "second daemon did not start"
 RUN2=$DEV PID2=$DPID
 LINK_MOD_2=$(link_json "$PIN_A/link:xdp:gw-mod" | jget id)
-result $((LINK_MOD_1 == LINK_MOD_2)) "restart: the pinned XDP link is taken over, not replaced" \
+e2e_result $((LINK_MOD_1 == LINK_MOD_2)) "restart: the pinned XDP link is taken over, not replaced" \
     "link $LINK_MOD_1 before, $LINK_MOD_2 after"
 ok=0; grep -q 'xdp taken over from the previous run' "$DERR" && ok=1
-result "$ok" "restart: the daemon reports the take-over" "$(head -n 5 "$DERR")"
+e2e_result "$ok" "restart: the daemon reports the take-over" "$(head -n 5 "$DERR")"
 touch "$W/go-C"
 e2e_wait_for 15 "held association C finished" finished C || e2e_log "slowscu C: $(cat "$W/logs/slow-C.err")"
 ok=1; slow_exit "$PID_SLOW_C" || ok=0
-result "$ok" "restart: an association set up before kill -9 completes after the restart" \
+e2e_result "$ok" "restart: an association set up before kill -9 completes after the restart" \
     "$(tail -n 3 "$W/logs/slow-C.err")"
 echo_to 11112 || true
 wait_events "$RUN2" flow_end 3 || true
 RC=0; e2e_stop "$PID2" INT 10 || RC=$?
-result $((RC == 0)) "restart: SIGINT exits 0" "rc=$RC"
+e2e_result $((RC == 0)) "restart: SIGINT exits 0" "rc=$RC"
 py_check "$RUN1" "$RUN2" "$PORT_C" <<'PY'
 import json, sys
 def events(path):
@@ -343,20 +334,20 @@ check(all(e.get("state") == "released" for e in ends1 + ends2), "every associati
       str([e.get("state") for e in ends1 + ends2]))
 PY
 n=$(find "$PIN_A" -maxdepth 1 -name 'link:*' | wc -l)
-result $((n == 0)) "restart: SIGINT removed the link pins (state pins stay)" "$(ls "$PIN_A" | tr '\n' ' ')"
+e2e_result $((n == 0)) "restart: SIGINT removed the link pins (state pins stay)" "$(ls "$PIN_A" | tr '\n' ' ')"
 # A map of another size: refused with exit 5, naming the map; --reset-state starts afresh.
 RC=0
 timeout 20 ip netns exec "$NS_GW" "$DICOMON" run "${COMMON_A[@]}" --flow-slots 1024 \
     >/dev/null 2>"$W/logs/mismatch.err" || RC=$?
 ok=0; ((RC == 5)) && grep -q 'dm_flows cannot be reused: it has 16384 entries' "$W/logs/mismatch.err" &&
     grep -q -- '--reset-state' "$W/logs/mismatch.err" && ok=1
-result "$ok" "restart: pinned map of another size refused (exit 5, names map and fix)" \
+e2e_result "$ok" "restart: pinned map of another size refused (exit 5, names map and fix)" \
     "rc=$RC: $(head -c 400 "$W/logs/mismatch.err")"
 start_dicomon reset "${COMMON_A[@]}" --flow-slots 1024 --reset-state && ok=1 || ok=0
 RC=0; e2e_stop "$DPID" INT 10 || RC=$?
 ok=0; ((RC == 0)) && grep -q '"state":"new"' "$DEV" &&
     grep '"event":"stats"' "$DEV" | grep -q '"new_cleartext":0' && ok=1
-result "$ok" "restart: --reset-state drops the pinned table and counters" "rc=$RC"
+e2e_result "$ok" "restart: --reset-state drops the pinned table and counters" "rc=$RC"
 
 # ================================================================== reload
 e2e_log "phase reload"
@@ -384,7 +375,7 @@ e2e_wait_for 15 "held associations set up" associated A B || e2e_die "slowscu di
 PORT_A=$(awk '/associated/ {print $2}' "$W/slow-A.state")
 PORT_B=$(awk '/associated/ {print $2}' "$W/slow-B.state")
 echo_to 5105 tls && ok=1 || ok=0
-result "$ok" "reload: TLS echo to :5105 (not a DICOM port yet)"
+e2e_result "$ok" "reload: TLS echo to :5105 (not a DICOM port yet)"
 sleep 0.3
 kill -USR1 "$PIDB"
 wait_events "$RUNB" stats 1 || true
@@ -396,11 +387,11 @@ LINK_B2=$(link_json "$PIN_B/link:xdp:gw-mod")
 ok=0
 [[ $(jget id <<<"$LINK_B1") == "$(jget id <<<"$LINK_B2")" && -n $(jget id <<<"$LINK_B1") &&
     $(jget prog_id <<<"$LINK_B1") != "$(jget prog_id <<<"$LINK_B2")" ]] && ok=1
-result "$ok" "reload: same XDP link, new program (updated in place, no detach)" "before $LINK_B1 after $LINK_B2"
+e2e_result "$ok" "reload: same XDP link, new program (updated in place, no detach)" "before $LINK_B1 after $LINK_B2"
 touch "$W/go-A" "$W/go-B"
 e2e_wait_for 15 "held associations finished" finished A B || e2e_log "slowscu: $(cat "$W"/logs/slow-*.err)"
 ok=1; slow_exit "$PID_SLOW_A" || ok=0; slow_exit "$PID_SLOW_B" || ok=0
-result "$ok" "reload: held associations completed (C-ECHO and release after the reload)"
+e2e_result "$ok" "reload: held associations completed (C-ECHO and release after the reload)"
 echo_to 5105 tls || true
 sleep 0.3
 # The interface set changes: gw-pacs goes, gw-mod gains TC egress (the replies).
@@ -414,18 +405,18 @@ TC_PIN=link:tc_egress:gw-mod
 [[ $(link_json "$PIN_B/link:xdp:gw-mod" | jget id) == "$(jget id <<<"$LINK_B1")" &&
     ! -e $PIN_B/link:xdp:gw-pacs && -e $PIN_B/$TC_PIN ]] &&
     ! ip -n "$NS_GW" -d link show gw-pacs | grep -q 'prog/xdp' && ok=1
-result "$ok" "reload: gw-pacs detached, TC egress added on gw-mod, gw-mod's XDP link untouched" \
+e2e_result "$ok" "reload: gw-pacs detached, TC egress added on gw-mod, gw-mod's XDP link untouched" \
     "$(ls "$PIN_B" | tr '\n' ' ')"
 # A file that does not parse: refused with its line, nothing changes.
 printf 'interfaces: [gw-mod]\ndetection:\n  ports: [104, 11112]\n  any_prot: false\n' >"$CFG"
 kill -HUP "$PIDB"
 wait_events "$RUNB" reload 3 || true
 ok=0; e2e_alive "$PIDB" && grep -q "dicomon.yaml:4:3: unknown key 'detection.any_prot'" "$DERR" && ok=1
-result "$ok" "reload: a bad file is refused with its line; the daemon runs on" "$(grep -i reload "$DERR" | tail -n 2)"
+e2e_result "$ok" "reload: a bad file is refused with its line; the daemon runs on" "$(grep -i reload "$DERR" | tail -n 2)"
 echo_to 11112 || true
 wait_events "$RUNB" flow_end 5 || true
 RC=0; e2e_stop "$PIDB" INT 10 || RC=$?
-result $((RC == 0)) "reload: SIGINT exits 0" "rc=$RC"
+e2e_result $((RC == 0)) "reload: SIGINT exits 0" "rc=$RC"
 py_check "$RUNB" "$PORT_A" "$PORT_B" <<'PY'
 import json, sys
 ev = []
@@ -478,19 +469,19 @@ e2e_wait_for 15 "held association D set up" associated D || e2e_die "slowscu D: 
 PORT_D=$(awk '/associated/ {print $2}' "$W/slow-D.state")
 idle_end() { grep '"event":"flow_end"' "$RUN_IDLE" | grep -q "\"sport\":$PORT_D,.*\"reason\":\"idle\""; }
 ok=0; e2e_wait_for 20 "association D ended idle" idle_end && ok=1
-result "$ok" "idle: a silent association ends with reason idle" "$(grep '"event":"flow_end"' "$RUN_IDLE" | tail -n 2)"
+e2e_result "$ok" "idle: a silent association ends with reason idle" "$(grep '"event":"flow_end"' "$RUN_IDLE" | tail -n 2)"
 touch "$W/go-D"
 e2e_wait_for 15 "held association D finished" finished D || e2e_log "slowscu D: $(cat "$W/logs/slow-D.err")"
 eval "slow_exit \$PID_SLOW_D"
 late() { ip netns exec "$NS_GW" curl -s "http://127.0.0.1:9479/metrics" >"$W/idle.prom" &&
     grep -Eq '^dicomon_events_after_eviction_total\{ended="idle"\} [1-9]' "$W/idle.prom"; }
 ok=0; e2e_wait_for 10 "the late events counted" late && ok=1
-result "$ok" "idle: the association's later PDUs and end are counted as late, not recorded" \
+e2e_result "$ok" "idle: the association's later PDUs and end are counted as late, not recorded" \
     "$(grep -E 'events_after_eviction|idle_ended' "$W/idle.prom")"
 N=$(grep '"event":"flow_end"' "$RUN_IDLE" | grep -c "\"sport\":$PORT_D," || true)
-result $((N == 1)) "idle: exactly one record for the association" "$N flow_end lines for port $PORT_D"
+e2e_result $((N == 1)) "idle: exactly one record for the association" "$N flow_end lines for port $PORT_D"
 RC=0; e2e_stop "$DPID" INT 10 || RC=$?
-result $((RC == 0)) "idle: the daemon stops cleanly" "rc=$RC"
+e2e_result $((RC == 0)) "idle: the daemon stops cleanly" "rc=$RC"
 
 # ================================================================== detach
 e2e_log "phase detach"
@@ -498,40 +489,40 @@ PIN_C=$BPFFS/c
 COMMON_C=(-i gw-mod -i gw-pacs --tc-ingress --tc-mode clsact --pin-root "$PIN_C" -o "table.status_socket=$W/status-c.sock")
 start_dicomon caps "${SETPRIV[@]}" "${COMMON_C[@]}" || e2e_die "daemon with three capabilities did not start"
 CAPS=$(awk '/^CapEff/ {print $2}' "/proc/$DPID/status")
-result $((16#$CAPS == 0xc000001000)) "detach: the daemon runs with exactly CAP_BPF, CAP_NET_ADMIN, CAP_PERFMON" "CapEff $CAPS"
+e2e_result $((16#$CAPS == 0xc000001000)) "detach: the daemon runs with exactly CAP_BPF, CAP_NET_ADMIN, CAP_PERFMON" "CapEff $CAPS"
 RC=0; ip netns exec "$NS_GW" "$DICOMON" detach --pin-root "$PIN_C" 2>"$W/logs/detach-busy.err" || RC=$?
-result $((RC == 5)) "detach: refused while a daemon runs on the pins (exit 5)" "rc=$RC $(cat "$W/logs/detach-busy.err")"
+e2e_result $((RC == 5)) "detach: refused while a daemon runs on the pins (exit 5)" "rc=$RC $(cat "$W/logs/detach-busy.err")"
 echo_to 11112 || true
 e2e_stop "$DPID" KILL 5 2>/dev/null || true
 filters() { ip netns exec "$NS_GW" tc filter show dev gw-mod ingress | grep -c 'handle 0xd1c0' || true; }
-result $(($(filters) == 1)) "detach: after kill -9 our clsact filter is still there" "$(ip netns exec "$NS_GW" tc filter show dev gw-mod ingress)"
+e2e_result $(($(filters) == 1)) "detach: after kill -9 our clsact filter is still there" "$(ip netns exec "$NS_GW" tc filter show dev gw-mod ingress)"
 start_dicomon caps2 "${SETPRIV[@]}" "${COMMON_C[@]}" --keep-attached ||
     e2e_die "restart with three capabilities failed"
 ok=0; grep -q "replacing the previous run's filter" "$DERR" && (($(filters) == 1)) && ok=1
-result "$ok" "detach: a restart replaces the clsact filter (still exactly one)" "$(grep clsact "$DERR" | head -n 2)"
+e2e_result "$ok" "detach: a restart replaces the clsact filter (still exactly one)" "$(grep clsact "$DERR" | head -n 2)"
 echo_to 11112 || true
 RC=0; e2e_stop "$DPID" TERM 10 || RC=$?
 ok=0; ((RC == 0)) && [[ -e $PIN_C/link:xdp:gw-mod ]] && (($(filters) == 1)) && ok=1
-result "$ok" "detach: with --keep-attached SIGTERM exits 0 and leaves the attachments" \
+e2e_result "$ok" "detach: with --keep-attached SIGTERM exits 0 and leaves the attachments" \
     "rc=$RC $(ls "$PIN_C" | tr '\n' ' ')"
 # Hold the stats map ourselves (outside the pin root), and note the link ids.
 bpftool map pin pinned "$PIN_C/dm_stats" "$BPFFS/observed_stats"
 LINKS=$(for i in gw-mod gw-pacs; do link_json "$PIN_C/link:xdp:$i" | jget id; done | tr '\n' ' ')
 RC=0; ip netns exec "$NS_GW" "$DICOMON" detach --pin-root "$PIN_C" 2>"$W/logs/detach.err" || RC=$?
-result $((RC == 0)) "detach: dicomon detach exits 0" "rc=$RC $(cat "$W/logs/detach.err")"
+e2e_result $((RC == 0)) "detach: dicomon detach exits 0" "rc=$RC $(cat "$W/logs/detach.err")"
 ok=0; [[ ! -e $PIN_C ]] && ok=1
-result "$ok" "detach: no pin left (pin root removed)" "$(ls "$PIN_C" 2>&1 | tr '\n' ' ')"
+e2e_result "$ok" "detach: no pin left (pin root removed)" "$(ls "$PIN_C" 2>&1 | tr '\n' ' ')"
 gone=1
 for id in $LINKS; do bpftool link show id "$id" >/dev/null 2>&1 && gone=0; done
-result $((gone && ${#LINKS} > 2)) "detach: the XDP links are gone" "link ids: $LINKS"
+e2e_result $((gone && ${#LINKS} > 2)) "detach: the XDP links are gone" "link ids: $LINKS"
 ok=1; for i in gw-mod gw-pacs; do ip -n "$NS_GW" -d link show "$i" | grep -q 'prog/xdp' && ok=0; done
-result "$ok" "detach: no XDP program on the interfaces (ip -d link)"
-result $(($(filters) == 0)) "detach: no clsact filter of ours" "$(ip netns exec "$NS_GW" tc filter show dev gw-mod ingress)"
+e2e_result "$ok" "detach: no XDP program on the interfaces (ip -d link)"
+e2e_result $(($(filters) == 0)) "detach: no clsact filter of ours" "$(ip netns exec "$NS_GW" tc filter show dev gw-mod ingress)"
 bpftool map dump pinned "$BPFFS/observed_stats" >"$W/stats-before"
 echo_to 11112 && ok=1 || ok=0
 bpftool map dump pinned "$BPFFS/observed_stats" >"$W/stats-after"
 cmp -s "$W/stats-before" "$W/stats-after" || ok=0
-result "$ok" "detach: traffic afterwards is not counted (nothing attached)"
+e2e_result "$ok" "detach: traffic afterwards is not counted (nothing attached)"
 rm -f "$BPFFS/observed_stats"
 
 # ================================================================== install
@@ -547,24 +538,24 @@ if [[ -f $REPO/Makefile ]]; then
         usr/local/share/dicomon/dicomon.yaml etc/dicomon/dicomon.yaml; do
         [[ -f $D/$f ]] || { ok=0; e2e_log "not installed: $f"; }
     done
-    result "$ok" "install: binary, BPF object, unit, man page, config" "$(tail -n 3 "$W/logs/install.log")"
+    e2e_result "$ok" "install: binary, BPF object, unit, man page, config" "$(tail -n 3 "$W/logs/install.log")"
     echo "# local change" >>"$D/etc/dicomon/dicomon.yaml"
     make -s -C "$REPO" install DESTDIR="$D" >>"$W/logs/install.log" 2>&1 || true
     ok=0; grep -q '# local change' "$D/etc/dicomon/dicomon.yaml" && ok=1
-    result "$ok" "install: an existing /etc/dicomon/dicomon.yaml is not overwritten"
+    e2e_result "$ok" "install: an existing /etc/dicomon/dicomon.yaml is not overwritten"
     ok=0; "$D/usr/local/sbin/dicomon" --version >"$W/logs/version.out" 2>&1 &&
         grep -q '^dicomon [0-9]' "$W/logs/version.out" && grep -q 'tcx links' "$W/logs/version.out" &&
         grep -q 'XDP RX VLAN metadata kfunc' "$W/logs/version.out" && ok=1
-    result "$ok" "install: dicomon --version names the version and kernel features" "$(cat "$W/logs/version.out")"
+    e2e_result "$ok" "install: dicomon --version names the version and kernel features" "$(cat "$W/logs/version.out")"
     ok=0; "$D/usr/local/sbin/dicomon" run -c "$D/etc/dicomon/dicomon.yaml" -i lo --check \
         >/dev/null 2>"$W/logs/check.err" && ok=1
-    result "$ok" "install: the shipped config passes --check" "$(cat "$W/logs/check.err")"
+    e2e_result "$ok" "install: the shipped config passes --check" "$(cat "$W/logs/check.err")"
     if command -v systemd-analyze >/dev/null 2>&1; then
         sed "s|/usr/local/sbin/dicomon|$D/usr/local/sbin/dicomon|" \
             "$D/usr/local/lib/systemd/system/dicomon.service" >"$W/dicomon.service"
         ok=0; MANPATH=$D/usr/local/share/man systemd-analyze verify "$W/dicomon.service" \
             >"$W/logs/verify.out" 2>&1 && ok=1
-        result "$ok" "install: systemd-analyze verify accepts the unit" "$(cat "$W/logs/verify.out")"
+        e2e_result "$ok" "install: systemd-analyze verify accepts the unit" "$(cat "$W/logs/verify.out")"
     else
         echo "SKIP install: systemd-analyze not installed, unit not verified"
     fi

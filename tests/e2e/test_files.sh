@@ -53,15 +53,6 @@ W=$E2E_TMP
 chmod 0755 "$W" # nobody must reach the directories it attacks
 cd "$W"
 PASSED=0 FAILED=0
-result() { # result OK NAME [DETAIL]
-    if (($1)); then
-        PASSED=$((PASSED + 1))
-        echo "PASS $2"
-    else
-        FAILED=$((FAILED + 1))
-        echo "FAIL $2${3:+: $3}"
-    fi
-}
 metric() { # metric FILE NAME{labels}: its value (0 if absent)
     awk -v n="$2" '$1 == n {print $2; f = 1} END {if (!f) print 0}' "$1"
 }
@@ -77,7 +68,7 @@ editcap -F pcap "$SAMPLE" eth.pcap
 # ------------------------------------------------------------------ evidence
 run clean --evidence clean eth.pcap
 mapfile -t NAMES < <(cd clean && ls -- *.pcap)
-result $((RC == 0 && ${#NAMES[@]} == 8)) "evidence: a clean run writes 8 pcaps" "rc=$RC ${NAMES[*]}"
+e2e_result $((RC == 0 && ${#NAMES[@]} == 8)) "evidence: a clean run writes 8 pcaps" "rc=$RC ${NAMES[*]}"
 
 mkdir -m 1777 ev
 printf 'ROOT ONLY\n' >secret
@@ -85,60 +76,60 @@ chmod 0600 secret
 "${NOBODY[@]}" ln -s "$W/secret" "ev/${NAMES[0]}"
 "${NOBODY[@]}" sh -c ": >'ev/${NAMES[1]}'"
 run attack --evidence ev --metrics-out attack.prom eth.pcap
-result $((RC == 0)) "evidence: the replay goes on past refused files" "rc=$RC $(head -c 300 attack.err)"
-result "$([[ $(cat secret) == "ROOT ONLY" && $(stat -c %s secret) == 10 ]] && echo 1 || echo 0)" \
+e2e_result $((RC == 0)) "evidence: the replay goes on past refused files" "rc=$RC $(head -c 300 attack.err)"
+e2e_result "$([[ $(cat secret) == "ROOT ONLY" && $(stat -c %s secret) == 10 ]] && echo 1 || echo 0)" \
     "evidence: the symlink's target is untouched" "$(stat -c '%s %U %a' secret)"
-result "$([[ -L ev/${NAMES[0]} && $(stat -c '%s %U' "ev/${NAMES[1]}") == "0 nobody" ]] && echo 1 || echo 0)" \
+e2e_result "$([[ -L ev/${NAMES[0]} && $(stat -c '%s %U' "ev/${NAMES[1]}") == "0 nobody" ]] && echo 1 || echo 0)" \
     "evidence: nobody's file is untouched (empty, nobody's)" "$(stat -c '%s %U %a' "ev/${NAMES[1]}")"
-result "$([[ $(metric attack.prom dicomon_evidence_files_refused_total) == 2 ]] && echo 1 || echo 0)" \
+e2e_result "$([[ $(metric attack.prom dicomon_evidence_files_refused_total) == 2 ]] && echo 1 || echo 0)" \
     "evidence: evidence_files_refused_total 2" "$(grep refused attack.prom)"
 GOOD=0
 for n in "${NAMES[@]:2}"; do
     [[ $(stat -c '%U %a' "ev/$n") == "root 600" ]] && cmp -s "ev/$n" "clean/$n" && GOOD=$((GOOD + 1))
 done
-result $((GOOD == 6)) "evidence: the 6 other pcaps written, root's, 0600, as in the clean run" "$GOOD"
-result "$(grep -q "ev/${NAMES[0]}: is a symbolic link; refused" attack.err &&
+e2e_result $((GOOD == 6)) "evidence: the 6 other pcaps written, root's, 0600, as in the clean run" "$GOOD"
+e2e_result "$(grep -q "ev/${NAMES[0]}: is a symbolic link; refused" attack.err &&
     grep -q "ev/${NAMES[1]} (owner uid 65534, mode 0644): owned by another user" attack.err &&
     echo 1 || echo 0)" "evidence: each refusal logged with path, owner and mode" "$(grep refused attack.err | head -3)"
 
 mkdir -m 0777 evopen
 chmod 0777 evopen
 run open --evidence evopen eth.pcap
-result "$( ((RC != 0)) && grep -q "evopen (owner uid 0, mode 0777): writable by group or others" open.err &&
+e2e_result "$( ((RC != 0)) && grep -q "evopen (owner uid 0, mode 0777): writable by group or others" open.err &&
     echo 1 || echo 0)" "evidence: a world-writable directory is a startup error" "rc=$RC $(head -c 300 open.err)"
 mkdir -m 0755 evtheirs
 chown 65534:65534 evtheirs
 run theirs --evidence evtheirs eth.pcap
-result "$( ((RC != 0)) && grep -q "owned by another user" theirs.err && [[ -z $(ls evtheirs) ]] &&
+e2e_result "$( ((RC != 0)) && grep -q "owned by another user" theirs.err && [[ -z $(ls evtheirs) ]] &&
     echo 1 || echo 0)" "evidence: a directory of nobody's is a startup error" "rc=$RC $(head -c 300 theirs.err)"
 run newdir --evidence made/ev eth.pcap
 mkdir -m 0700 made
 run newdir --evidence made/ev eth.pcap
-result "$( ((RC == 0)) && [[ $(stat -c %a made/ev) == 700 ]] && echo 1 || echo 0)" \
+e2e_result "$( ((RC == 0)) && [[ $(stat -c %a made/ev) == 700 ]] && echo 1 || echo 0)" \
     "evidence: a directory dicomon makes is 0700" "rc=$RC $(stat -c %a made/ev 2>&1)"
 
 # ----------------------------------------------------------------------- eve
 mkdir -m 1777 pub
 "${NOBODY[@]}" sh -c "printf 'theirs\n' >pub/eve.json"
 run evetheirs --eve pub/eve.json eth.pcap
-result "$( ((RC != 0)) && grep -q "pub/eve.json (owner uid 65534, mode 0644): owned by another user" evetheirs.err &&
+e2e_result "$( ((RC != 0)) && grep -q "pub/eve.json (owner uid 65534, mode 0644): owned by another user" evetheirs.err &&
     [[ $(cat pub/eve.json) == theirs ]] && echo 1 || echo 0)" \
     "eve: a file pre-created by nobody is a startup error, left as it was" "rc=$RC $(head -c 300 evetheirs.err)"
 "${NOBODY[@]}" ln -s "$W/secret" pub/link.json
 run evelink --eve pub/link.json eth.pcap
-result "$( ((RC != 0)) && grep -q "symbolic link" evelink.err && [[ $(cat secret) == "ROOT ONLY" ]] &&
+e2e_result "$( ((RC != 0)) && grep -q "symbolic link" evelink.err && [[ $(cat secret) == "ROOT ONLY" ]] &&
     echo 1 || echo 0)" "eve: a symlink is a startup error, its target untouched" "rc=$RC $(head -c 300 evelink.err)"
 printf 'x\n' >gw.json
 chmod 0620 gw.json
 run evegw --eve gw.json eth.pcap
-result "$( ((RC != 0)) && grep -q "mode 0620): writable by group or others" evegw.err && echo 1 || echo 0)" \
+e2e_result "$( ((RC != 0)) && grep -q "mode 0620): writable by group or others" evegw.err && echo 1 || echo 0)" \
     "eve: a group-writable file is a startup error" "rc=$RC $(head -c 300 evegw.err)"
 run evenew --eve feed/eve.json eth.pcap
-result "$( ((RC == 0)) && [[ $(stat -c %a feed) == 750 && $(stat -c %a feed/eve.json) == 640 ]] && echo 1 || echo 0)" \
+e2e_result "$( ((RC == 0)) && [[ $(stat -c %a feed) == 750 && $(stat -c %a feed/eve.json) == 640 ]] && echo 1 || echo 0)" \
     "eve: its directory made 0750, the file 0640" "rc=$RC $(stat -c %a feed feed/eve.json 2>&1 | tr '\n' ' ')"
 "${NOBODY[@]}" ln -s "$W/secret" pub/m.prom
 run mlink --metrics-out pub/m.prom eth.pcap
-result "$( ((RC != 0)) && grep -q "symbolic link" mlink.err && [[ $(cat secret) == "ROOT ONLY" ]] &&
+e2e_result "$( ((RC != 0)) && grep -q "symbolic link" mlink.err && [[ $(cat secret) == "ROOT ONLY" ]] &&
     echo 1 || echo 0)" "--metrics-out: a symlink is refused, its target untouched" "rc=$RC $(head -c 300 mlink.err)"
 
 # ---------------------------------------------------------------------- full
@@ -187,9 +178,9 @@ send copy1.pcap
 e2e_wait_for 10 "lines dropped for the full disk" full_dropped || true
 R1=$(metric m1.prom 'dicomon_feed_rolled_back_lines_total{output="file"}')
 D1=$(metric m1.prom 'dicomon_feed_full_dropped_lines_total{output="file"}')
-result $((D1 > 0 && R1 > 0)) "full: lines dropped for the full disk counted, torn ones cut back" \
+e2e_result $((D1 > 0 && R1 > 0)) "full: lines dropped for the full disk counted, torn ones cut back" \
     "full=$D1 rolled_back=$R1"
-result "$(($(grep -c 'No space left on device' dicomon.err) == 1))" \
+e2e_result "$(($(grep -c 'No space left on device' dicomon.err) == 1))" \
     "full: logged once with the reason" "$(grep -c 'No space' dicomon.err)"
 rm "$MNT/filler"
 send copy2.pcap
@@ -199,7 +190,7 @@ e2e_wait_for 10 "writing again" written2 || true
 sleep 1
 scrape m2.prom
 e2e_stop "$DPID" TERM 10 || true
-result "$(grep -q 'writing again' dicomon.err && echo 1 || echo 0)" "full: resuming is logged" \
+e2e_result "$(grep -q 'writing again' dicomon.err && echo 1 || echo 0)" "full: resuming is logged" \
     "$(grep 'feed file' dicomon.err | head -3)"
 python3 - "$MNT/eve.json" truth2.json "$L2" >full.check <<'PY' || true
 import json, sys
@@ -221,12 +212,12 @@ print("bad", bad)
 print("copy2_records", len(ports2 & have), "of", int(sys.argv[3]))
 PY
 cat full.check
-result "$(grep -qx 'bad 0' full.check && grep -qx 'ends_with_newline True' full.check && echo 1 || echo 0)" \
+e2e_result "$(grep -qx 'bad 0' full.check && grep -qx 'ends_with_newline True' full.check && echo 1 || echo 0)" \
     "full: every line of the EVE file is whole JSON" "$(head -3 full.check)"
-result "$(grep -q "copy2_records $L2 of $L2" full.check && echo 1 || echo 0)" \
+e2e_result "$(grep -q "copy2_records $L2 of $L2" full.check && echo 1 || echo 0)" \
     "full: after space returned, every record of copy 2 was written" "$(grep copy2 full.check)"
 D2=$(metric m2.prom 'dicomon_feed_dropped_lines_total{output="file"}')
-result $((D2 >= D1 && D1 > 0)) "full: feed_dropped_lines_total moved" "dropped=$D2"
+e2e_result $((D2 >= D1 && D1 > 0)) "full: feed_dropped_lines_total moved" "dropped=$D2"
 
 echo "files: $PASSED passed, $FAILED failed"
 ((FAILED == 0))

@@ -87,15 +87,6 @@ BPFFS=$W/bpffs
 mkdir -p "$BPFFS"
 mount -t bpf bpf "$BPFFS"
 PASSED=0 FAILED=0
-result() { # result OK NAME [DETAIL]
-    if (($1)); then
-        PASSED=$((PASSED + 1))
-        echo "PASS $2${3:+ ($3)}"
-    else
-        FAILED=$((FAILED + 1))
-        echo "FAIL $2${3:+: $3}"
-    fi
-}
 
 e2e_gateway "$NS_MOD" "$NS_GW" "$NS_PACS" 10.217.0
 e2e_bg storescp "$W/logs/storescp.out" "$W/logs/storescp.err" \
@@ -244,15 +235,15 @@ e2e_wait_for 10 "$MADE flow_end records" have_all || true
 RECS=$(count_events "$RUN" flow_end)
 RELOADS=$(grep -c '"event":"reload","ok":true' "$RUN" || true)
 SWAPS=$(grep -c 'new program attached everywhere' "$DERR" || true)
-result "$((RELOADS == 6 && SWAPS == 6))" "reload: 7 SIGHUPs (2, 4, 4, 4, 4, 2, 2 interfaces), 6 reloads ok, 6 new programs swapped in" \
+e2e_result "$((RELOADS == 6 && SWAPS == 6))" "reload: 7 SIGHUPs (2, 4, 4, 4, 4, 2, 2 interfaces), 6 reloads ok, 6 new programs swapped in" \
     "$RELOADS ok, $SWAPS swaps"
 FAILS=$(grep -c '"event":"reload","ok":false,"error":"[^"]*the running configuration is unchanged' "$RUN" || true)
-result "$([[ $FAILS == 1 && -n ${IDS_BEFORE// /} && $IDS_BEFORE == "$IDS_AFTER" ]] &&
+e2e_result "$([[ $FAILS == 1 && -n ${IDS_BEFORE// /} && $IDS_BEFORE == "$IDS_AFTER" ]] &&
     grep -q 'gw-x2: cannot move xdp' "$DERR" && grep -q 'every attachment back on the running program' "$DERR" &&
     echo 1 || echo 0)" \
     "reload: a move that fails (gw-x2 deleted meanwhile) is undone; reload failed, the kernel runs the old programs" \
     "$FAILS failed; gw-mod, gw-pacs xdp ids before $IDS_BEFORE, after $IDS_AFTER"
-result "$((MADE > 40 && RECS == MADE))" "reload: every association made across the reloads has a record" \
+e2e_result "$((MADE > 40 && RECS == MADE))" "reload: every association made across the reloads has a record" \
     "$MADE made, $RECS flow_end"
 # The restart window's arithmetic (docs/daemon.md): ring buffer records per association.
 echo "    ring buffer events per association: $(metrics | awk -v n="$MADE" '$1 ~ /^dicomon_events_consumed_total/ && $2 > 0 {sub(/.*type="/, "", $1); sub(/"}/, "", $1); printf "%s=%.2f ", $1, $2 / n}')"
@@ -283,7 +274,7 @@ for n, (e, w) in enumerate(zip(evs, want), 1):
 sys.exit(1 if bad or len(evs) != len(want) else 0)
 PY
 cat "$W/commits.txt"
-result "$ok" "reload: every commit moved at most one attachment per loop handler run (steps >= changes)"
+e2e_result "$ok" "reload: every commit moved at most one attachment per loop handler run (steps >= changes)"
 
 # What verifies runs in the reload thread: the SIGHUP handler must stay short.
 SIG_MAX=$(metric dicomon_loop_block_max_seconds signal)
@@ -292,7 +283,7 @@ echo "    loop handlers' longest runs (s):" \
     "$(metrics | awk '$1 ~ /^dicomon_loop_block_max_seconds/ {sub(/.*handler="/, "", $1); sub(/"}/, "", $1); printf "%s=%s ", $1, $2}')"
 echo "    the longest commit step (reload_step): $(metric dicomon_loop_block_max_seconds reload_step) s," \
     "runs over 50 ms: $(metric dicomon_loop_slow_runs_total reload_step)"
-result "$([[ $SIG_SLOW == 0 ]] && echo 1 || echo 0)" \
+e2e_result "$([[ $SIG_SLOW == 0 ]] && echo 1 || echo 0)" \
     "reload: the SIGHUP handler never blocked the loop over 50 ms (issue 13's goal, a bound)" \
     "signal max $SIG_MAX s, slow runs $SIG_SLOW"
 
@@ -305,24 +296,24 @@ wait "$PIDA" 2>/dev/null || true
 write_cfg "11112" "$BPFFS/b"
 start_dicomon takeover -c "$CFG" && ok=1 || ok=0
 RUN=$DEV PIDB=$DPID
-result "$ok" "takeover: a new daemon without the dead one's pins is ready"
+e2e_result "$ok" "takeover: a new daemon without the dead one's pins is ready"
 STATE=$(python3 -c 'import json,sys
 print(next(json.loads(l)["state"] for l in open(sys.argv[1]) if "\"ready\"" in l))' "$RUN" 2>/dev/null || echo "")
 LINK_B=$(bpftool link show pinned "$BPFFS/b/link:xdp:gw-mod" -j 2>/dev/null |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])' || echo "")
-result "$([[ -n $LINK_A && $LINK_A == "$LINK_B" ]] && grep -q 'earlier dicomon still attached without pins' "$DERR" && echo 1 || echo 0)" \
+e2e_result "$([[ -n $LINK_A && $LINK_A == "$LINK_B" ]] && grep -q 'earlier dicomon still attached without pins' "$DERR" && echo 1 || echo 0)" \
     "takeover: the dead daemon's XDP link taken over" "link $LINK_A -> $LINK_B"
 ready_check "$RUN" && ok=1 || ok=0
-result "$ok" "takeover: the ready event's program ids are what the kernel runs"
+e2e_result "$ok" "takeover: the ready event's program ids are what the kernel runs"
 PKTS_B=$(pkts)
-result "$([[ $STATE == restored ]] && ((PKTS_B >= PKTS_A && PKTS_A > 0)) && echo 1 || echo 0)" \
+e2e_result "$([[ $STATE == restored ]] && ((PKTS_B >= PKTS_A && PKTS_A > 0)) && echo 1 || echo 0)" \
     "takeover: state maps adopted through the running program (counters carried over)" \
     "state $STATE, packets $PKTS_A -> $PKTS_B"
 N0=$(count_events "$RUN" flow_end)
 echo_once || true
 have_one() { (($(count_events "$RUN" flow_end) > N0)); }
 e2e_wait_for 10 "a record after the takeover" have_one && ok=1 || ok=0
-result "$ok" "takeover: an echo after it has a record"
+e2e_result "$ok" "takeover: an echo after it has a record"
 e2e_stop "$PIDB" TERM 10 || true
 rm -rf "$BPFFS/a" "$BPFFS/b"
 
@@ -339,16 +330,16 @@ RUN=$DEV
 READY_S=$(python3 -c 'import json,sys
 print(next(json.loads(l)["startup"]["ready_seconds"] for l in open(sys.argv[1]) if "\"ready\"" in l))' "$RUN" 2>/dev/null || echo "?")
 echo "    kill -9 -> ready: $(python3 -c "print(round($T1 - $T0, 3))") s as the test polls it (0.1 s steps); the daemon's own start-up: $READY_S s"
-result "$ok" "private: restarted at once in a private mount namespace, ready"
+e2e_result "$ok" "private: restarted at once in a private mount namespace, ready"
 ready_check "$RUN" && ok=1 || ok=0
 ATT=$(metrics | awk '$1 ~ /^dicomon_hook_attached/ {n++; s += $2} END {print s + 0 "/" n + 0}')
-result "$([[ $ok == 1 && $ATT == 2/2 ]] && echo 1 || echo 0)" \
+e2e_result "$([[ $ok == 1 && $ATT == 2/2 ]] && echo 1 || echo 0)" \
     "private: every hook runs the new daemon's own program (kernel's view)" "hook_attached $ATT"
 P0=$(pkts)
 echo_once || true
 sleep 0.3
 P1=$(pkts)
-result "$((P1 > P0))" "private: its counters move with traffic" "gw-mod packets $P0 -> $P1"
+e2e_result "$((P1 > P0))" "private: its counters move with traffic" "gw-mod packets $P0 -> $P1"
 e2e_stop "$DPID" TERM 10 || true
 
 # ------------------------------------------------------------------ foreign
@@ -359,12 +350,12 @@ write_cfg "11112" "$BPFFS/f"
 start_dicomon foreign -c "$CFG" && ok=0 || ok=1
 rc=0
 e2e_stop "$DPID" TERM 5 || rc=$?
-result "$([[ $ok == 1 && $rc == 3 ]] && echo 1 || echo 0)" "foreign: refused, exit 3" "exit $rc"
-result "$(grep -q "holds program $NOOP_ID (noop_xdp), which is not dicomon's" "$DERR" && echo 1 || echo 0)" \
+e2e_result "$([[ $ok == 1 && $rc == 3 ]] && echo 1 || echo 0)" "foreign: refused, exit 3" "exit $rc"
+e2e_result "$(grep -q "holds program $NOOP_ID (noop_xdp), which is not dicomon's" "$DERR" && echo 1 || echo 0)" \
     "foreign: the error names the program (id $NOOP_ID, noop_xdp)"
-result "$( ! grep -qs '"event":"ready"' "$DEV" && ! grep -qs watching "$DEV" && echo 1 || echo 0)" \
+e2e_result "$( ! grep -qs '"event":"ready"' "$DEV" && ! grep -qs watching "$DEV" && echo 1 || echo 0)" \
     "foreign: never ready, never watching"
-result "$([[ -z $(ip -n "$NS_GW" -j link show dev gw-pacs | python3 -c 'import json,sys; print(json.load(sys.stdin)[0].get("xdp", ""))') ]] && echo 1 || echo 0)" \
+e2e_result "$([[ -z $(ip -n "$NS_GW" -j link show dev gw-pacs | python3 -c 'import json,sys; print(json.load(sys.stdin)[0].get("xdp", ""))') ]] && echo 1 || echo 0)" \
     "foreign: nothing left attached on gw-pacs"
 ip -n "$NS_GW" link set dev gw-mod xdp off
 
@@ -377,11 +368,11 @@ before=$(metric dicomon_hook_attached 'gw-mod.*xdp')
 bpftool link detach id "$LINK"
 gone() { [[ $(metric dicomon_hook_attached 'gw-mod.*xdp') == 0 ]]; }
 e2e_wait_for 10 "hook_attached 0 for gw-mod" gone && ok=1 || ok=0
-result "$([[ $ok == 1 && $before == 1 ]] && echo 1 || echo 0)" "detached: dicomon_hook_attached{gw-mod,xdp} 1 -> 0" \
+e2e_result "$([[ $ok == 1 && $before == 1 ]] && echo 1 || echo 0)" "detached: dicomon_hook_attached{gw-mod,xdp} 1 -> 0" \
     "before $before"
-result "$(grep -q 'gw-mod: xdp: dicomon.s program is no longer attached' "$DERR" && echo 1 || echo 0)" \
+e2e_result "$(grep -q 'gw-mod: xdp: dicomon.s program is no longer attached' "$DERR" && echo 1 || echo 0)" \
     "detached: a warning says the hook is blind"
-result "$([[ $(metric dicomon_hook_attached 'gw-pacs.*xdp') == 1 ]] && echo 1 || echo 0)" \
+e2e_result "$([[ $(metric dicomon_hook_attached 'gw-pacs.*xdp') == 1 ]] && echo 1 || echo 0)" \
     "detached: gw-pacs still 1"
 e2e_stop "$PIDD" TERM 10 || true
 

@@ -54,15 +54,6 @@ mount -t bpf bpf "$BPFFS"
 SOCK=$W/run/status.sock
 NOBODY=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
 PASSED=0 FAILED=0
-result() { # result OK NAME [DETAIL]
-    if (($1)); then
-        PASSED=$((PASSED + 1))
-        echo "PASS $2"
-    else
-        FAILED=$((FAILED + 1))
-        echo "FAIL $2${3:+: $3}"
-    fi
-}
 
 e2e_netns_add "$NS"
 ip -n "$NS" link add va type veth peer name vb
@@ -93,57 +84,57 @@ start a va || e2e_die "daemon A not ready: $(cat "$W/logs/a.err")"
 PID_A=$DPID
 INODE_A=$(stat -c %i "$SOCK")
 got=$(status_pid)
-result $(([[ $got == "$PID_A" ]] && echo 1) || echo 0) "status: daemon A answers" "pid '$got', A is $PID_A"
+e2e_result $(([[ $got == "$PID_A" ]] && echo 1) || echo 0) "status: daemon A answers" "pid '$got', A is $PID_A"
 
 RC=0
 timeout 30 ip netns exec "$NS" "$DICOMON" run --json -i vb --pin-root "$BPFFS/b" \
     -o "table.status_socket=$SOCK" >"$W/b.jsonl" 2>"$W/logs/b.err" || RC=$?
-result $((RC == 5)) "take-over: a second daemon on the same status socket exits 5" "rc=$RC"
+e2e_result $((RC == 5)) "take-over: a second daemon on the same status socket exits 5" "rc=$RC"
 ok=0; grep -q "status socket $SOCK is in use by a running dicomon (pid $PID_A" "$W/logs/b.err" && ok=1
-result "$ok" "take-over: its message names the socket and the running daemon's pid" "$(cat "$W/logs/b.err")"
+e2e_result "$ok" "take-over: its message names the socket and the running daemon's pid" "$(cat "$W/logs/b.err")"
 ok=1; xdp_on vb && ok=0; [[ -e $BPFFS/b/dm_flows ]] && ok=0
-result "$ok" "take-over: refused before it attached or pinned anything"
+e2e_result "$ok" "take-over: refused before it attached or pinned anything"
 ok=0; e2e_alive "$PID_A" && [[ $(stat -c %i "$SOCK") == "$INODE_A" ]] && ok=1
-result "$ok" "take-over: daemon A still runs, its socket (same inode) still there"
+e2e_result "$ok" "take-over: daemon A still runs, its socket (same inode) still there"
 got=$(status_pid)
-result $(([[ $got == "$PID_A" ]] && echo 1) || echo 0) "take-over: dicomon status still answered by A" "pid '$got'"
+e2e_result $(([[ $got == "$PID_A" ]] && echo 1) || echo 0) "take-over: dicomon status still answered by A" "pid '$got'"
 
 # ------------------------------------------------------------------ stale socket
 e2e_stop "$PID_A" KILL 5 2>/dev/null || true
 RC=0
 "$DICOMON" status --socket "$SOCK" --pin-root "$W/none" >/dev/null 2>"$W/logs/stale.err" || RC=$?
 ok=0; ((RC == 4)) && grep -q "a stale socket" "$W/logs/stale.err" && grep -q "is dicomon running" "$W/logs/stale.err" && ok=1
-result "$ok" "stale: after kill -9 status says the socket is stale (exit 4)" "rc=$RC $(cat "$W/logs/stale.err")"
+e2e_result "$ok" "stale: after kill -9 status says the socket is stale (exit 4)" "rc=$RC $(cat "$W/logs/stale.err")"
 start c vb || e2e_die "daemon C not ready on a stale socket: $(cat "$W/logs/c.err")"
 PID_C=$DPID
 got=$(status_pid)
-result $(([[ $got == "$PID_C" ]] && echo 1) || echo 0) "stale: a new daemon removes the stale socket and answers" "pid '$got'"
+e2e_result $(([[ $got == "$PID_C" ]] && echo 1) || echo 0) "stale: a new daemon removes the stale socket and answers" "pid '$got'"
 
 # ------------------------------------------------------------------ permission errors
 RC=0
 "${NOBODY[@]}" "$DICOMON" status --socket "$SOCK" --pin-root "$BPFFS/c" >/dev/null 2>"$W/logs/perm.err" || RC=$?
 ok=0; ((RC == 7)) && grep -q "permission denied: $SOCK (run as root" "$W/logs/perm.err" &&
     ! grep -q "is dicomon running" "$W/logs/perm.err" && ok=1
-result "$ok" "permission: status as nobody says permission denied (exit 7)" "rc=$RC $(cat "$W/logs/perm.err")"
+e2e_result "$ok" "permission: status as nobody says permission denied (exit 7)" "rc=$RC $(cat "$W/logs/perm.err")"
 RC=0
 "${NOBODY[@]}" "$DICOMON" status --socket "$W/none.sock" --pin-root "$BPFFS/c" >/dev/null 2>"$W/logs/perm-pins.err" || RC=$?
 ok=0; ((RC == 7)) && grep -q "permission denied: $BPFFS/c/dm_flows (" "$W/logs/perm-pins.err" && ok=1
-result "$ok" "permission: the pinned-maps fallback as nobody says permission denied (exit 7)" \
+e2e_result "$ok" "permission: the pinned-maps fallback as nobody says permission denied (exit 7)" \
     "rc=$RC $(cat "$W/logs/perm-pins.err")"
 RC=0
 "${NOBODY[@]}" "$DICOMON" detach --pin-root "$BPFFS/c" >/dev/null 2>"$W/logs/perm-detach.err" || RC=$?
 ok=0; ((RC == 7)) && grep -q "permission denied: $BPFFS/c (run as root" "$W/logs/perm-detach.err" && ok=1
-result "$ok" "permission: detach as nobody says permission denied (exit 7)" "rc=$RC $(cat "$W/logs/perm-detach.err")"
+e2e_result "$ok" "permission: detach as nobody says permission denied (exit 7)" "rc=$RC $(cat "$W/logs/perm-detach.err")"
 ok=0; xdp_on vb && e2e_alive "$PID_C" && ok=1
-result "$ok" "permission: daemon C untouched (still attached and running)"
+e2e_result "$ok" "permission: daemon C untouched (still attached and running)"
 RC=0
 "$DICOMON" status --socket "$W/none.sock" --pin-root "$W/none" >/dev/null 2>"$W/logs/none.err" || RC=$?
 ok=0; ((RC == 4)) && grep -q "no such socket" "$W/logs/none.err" && grep -q "is dicomon running" "$W/logs/none.err" && ok=1
-result "$ok" "not running: no socket and no pins exits 4, 'is dicomon running?'" "rc=$RC $(cat "$W/logs/none.err")"
+e2e_result "$ok" "not running: no socket and no pins exits 4, 'is dicomon running?'" "rc=$RC $(cat "$W/logs/none.err")"
 
 RC=0; e2e_stop "$PID_C" TERM 10 || RC=$?
 ok=0; ((RC == 0)) && [[ ! -e $SOCK ]] && ok=1
-result "$ok" "stop: daemon C exits 0 and removes its socket" "rc=$RC"
+e2e_result "$ok" "stop: daemon C exits 0 and removes its socket" "rc=$RC"
 
 echo "status_socket: $PASSED passed, $FAILED failed"
 ((FAILED == 0))

@@ -79,15 +79,6 @@ BPFFS=$W/bpffs
 mkdir -p "$BPFFS"
 mount -t bpf bpf "$BPFFS"
 PASSED=0 FAILED=0
-result() { # result OK NAME [DETAIL]
-    if (($1)); then
-        PASSED=$((PASSED + 1))
-        echo "PASS $2"
-    else
-        FAILED=$((FAILED + 1))
-        echo "FAIL $2${3:+: $3}"
-    fi
-}
 
 # ------------------------------------------------------------------ topology
 e2e_gateway "$NS_MOD" "$NS_GW" "$NS_PACS" 10.222.0
@@ -143,7 +134,7 @@ echo_seen() {
     have_end() { (($(flow_ends "$2" "$ECHO_PORT") >= 1)); }
     e2e_wait_for 10 "flow_end of the $1 echo" have_end "$1" "$2" || true
     [[ -n $ECHO_PORT ]] && n=$(flow_ends "$2" "$ECHO_PORT")
-    result $((n == 1)) "$1: the echo's flow_end, with both AE titles" \
+    e2e_result $((n == 1)) "$1: the echo's flow_end, with both AE titles" \
         "port '$ECHO_PORT', $n records; $(grep -c flow_end "$2" || true) flow_ends in all"
 }
 
@@ -160,7 +151,7 @@ start() { # start NAME DICOMON-OPTION... : sets DPID, DEV (events), DERR
 stop() { # stop [SIGNAL] : stop the daemon, PASS on exit 0 (SIGINT)
     local rc=0
     e2e_stop "$DPID" "${1:-INT}" 10 2>/dev/null || rc=$?
-    [[ ${1:-INT} == KILL ]] || result $((rc == 0)) "$(basename "$DEV" .jsonl): dicomon exits 0" "rc=$rc"
+    [[ ${1:-INT} == KILL ]] || e2e_result $((rc == 0)) "$(basename "$DEV" .jsonl): dicomon exits 0" "rc=$rc"
 }
 
 scrape() { ip netns exec "$NS_GW" curl -s --max-time 5 "http://$METRICS/metrics"; }
@@ -219,38 +210,38 @@ e2e_log "case clsact"
 for d in "${DEVS[@]}"; do foreign_add "$d"; done
 start clsact --tc-mode clsact
 for d in "${DEVS[@]}"; do
-    result $(($(ours_at "$d" 1) == 1 && $(ours "$d") == 1)) "clsact: $d: dicomon's filter at pref 1" "$(filters "$d")"
+    e2e_result $(($(ours_at "$d" 1) == 1 && $(ours "$d") == 1)) "clsact: $d: dicomon's filter at pref 1" "$(filters "$d")"
 done
 r=$(ready_ahead "$DEV")
 ok=0; [[ $r == "gw-mod=0 gw-pacs=0" ]] && ok=1
-result "$ok" "clsact: ready line: nothing ahead" "$r"
+e2e_result "$ok" "clsact: ready line: nothing ahead" "$r"
 echo_seen clsact "$DEV"
 ok=1; for d in "${DEVS[@]}"; do gauge_is "$d" 0 || ok=0; done
-result "$ok" "clsact: dicomon_tc_programs_ahead 0 on both interfaces" "$(scrape | grep tc_programs_ahead)"
+e2e_result "$ok" "clsact: dicomon_tc_programs_ahead 0 on both interfaces" "$(scrape | grep tc_programs_ahead)"
 ok=1; grep -q "ahead of dicomon" "$DERR" && ok=0
-result "$ok" "clsact: no warning about programs ahead" "$(grep ahead "$DERR")"
+e2e_result "$ok" "clsact: no warning about programs ahead" "$(grep ahead "$DERR")"
 
 # ================================================================== ahead
 e2e_log "case ahead"
 for d in "${DEVS[@]}"; do foreign_add "$d" 1; done
 warned() { grep -q "gw-mod: tc_ingress: 1 program runs ahead of dicomon's clsact filter: bpf filter pref 1 handle .*(tc_pass.bpf.o:\[tc\], program id [0-9]*, direct-action).*hides packets from dicomon" "$DERR"; }
 ok=0; e2e_wait_for 15 "warning about the filter ahead" warned && ok=1
-result "$ok" "ahead: warning within 15 s names interface, hook, filter, verdict" "$(grep -i ahead "$DERR" | head -n 3)"
+e2e_result "$ok" "ahead: warning within 15 s names interface, hook, filter, verdict" "$(grep -i ahead "$DERR" | head -n 3)"
 ok=0; e2e_wait_for 5 "gauge 1" gauge_is gw-mod 1 && gauge_is gw-pacs 1 && ok=1
-result "$ok" "ahead: dicomon_tc_programs_ahead 1 on both interfaces" "$(scrape | grep tc_programs_ahead)"
+e2e_result "$ok" "ahead: dicomon_tc_programs_ahead 1 on both interfaces" "$(scrape | grep tc_programs_ahead)"
 echo_once ahead
 sleep 3
 n=$(flow_ends "$DEV" "$ECHO_PORT" any)
-result $((${#ECHO_PORT} > 0 && n == 0)) "ahead: the filter ahead hides an echo from dicomon" "port '$ECHO_PORT', $n flow_ends"
+e2e_result $((${#ECHO_PORT} > 0 && n == 0)) "ahead: the filter ahead hides an echo from dicomon" "port '$ECHO_PORT', $n flow_ends"
 for d in "${DEVS[@]}"; do foreign_del "$d" 1; done
 ok=0; e2e_wait_for 15 "gauge 0" gauge_is gw-mod 0 && gauge_is gw-pacs 0 && ok=1
-result "$ok" "ahead: removed, dicomon_tc_programs_ahead back to 0" "$(scrape | grep tc_programs_ahead)"
+e2e_result "$ok" "ahead: removed, dicomon_tc_programs_ahead back to 0" "$(scrape | grep tc_programs_ahead)"
 ok=0; grep -q "gw-mod: tc_ingress: nothing runs ahead of dicomon's program any more" "$DERR" && ok=1
-result "$ok" "ahead: an info line says so" "$(grep -i ahead "$DERR" | tail -n 2)"
+e2e_result "$ok" "ahead: an info line says so" "$(grep -i ahead "$DERR" | tail -n 2)"
 echo_seen ahead-removed "$DEV"
 stop
 ok=1; for d in "${DEVS[@]}"; do (($(ours "$d") == 0)) || ok=0; filters "$d" | grep -q 'pref 49152 bpf .*tc_pass' || ok=0; done
-result "$ok" "ahead: dicomon's filters gone at exit, the foreign ones left" "$(filters gw-mod)"
+e2e_result "$ok" "ahead: dicomon's filters gone at exit, the foreign ones left" "$(filters gw-mod)"
 
 # ================================================================== tcx
 tcx_case() {
@@ -264,22 +255,22 @@ tcx_case() {
     start tcx --tc-mode tcx --pin-root "$PIN_T"
     read -r -a order <<<"$(tcx_order gw-mod)"
     ok=0; ((${#order[@]} == 2)) && [[ ${order[1]} == "$FIRST" && $(prog_name "${order[0]}") == dicomon_tc_ingress ]] && ok=1
-    result "$ok" "tcx: dicomon's program runs before the one attached earlier" "order ${order[*]}, foreign $FIRST"
+    e2e_result "$ok" "tcx: dicomon's program runs before the one attached earlier" "order ${order[*]}, foreign $FIRST"
     echo_seen tcx "$DEV"
     ok=0; gauge_is gw-mod 0 && gauge_is gw-pacs 0 && ! grep -q "ahead of dicomon" "$DERR" && ok=1
-    result "$ok" "tcx: nothing reported ahead" "$(scrape | grep tc_programs_ahead) $(grep ahead "$DERR")"
+    e2e_result "$ok" "tcx: nothing reported ahead" "$(scrape | grep tc_programs_ahead) $(grep ahead "$DERR")"
     tcx_foreign front gw-mod --before
     FRONT=$TCX_ID
     warned() { grep -q "gw-mod: tc_ingress: 1 program runs ahead of dicomon's tcx program: tcx program foreign_tcx, id $FRONT\\." "$DERR"; }
     ok=0; e2e_wait_for 15 "warning about the tcx program ahead" warned && gauge_is gw-mod 1 && ok=1
-    result "$ok" "tcx: a program put in front is reported (warning, gauge 1)" "$(grep -i ahead "$DERR" | head -n 2) $(scrape | grep tc_programs_ahead)"
+    e2e_result "$ok" "tcx: a program put in front is reported (warning, gauge 1)" "$(grep -i ahead "$DERR" | head -n 2) $(scrape | grep tc_programs_ahead)"
     stop KILL
     tcx_order gw-mod >"$W/logs/order-killed"
     start tcx2 --tc-mode tcx --pin-root "$PIN_T"
     read -r -a order <<<"$(tcx_order gw-mod)"
     ok=0; grep -q "gw-mod: tc_ingress: the previous run's tcx link replaced by one in front of the 1 program(s)" "$DERR" &&
         ((${#order[@]} == 3)) && [[ $(prog_name "${order[0]}") == dicomon_tc_ingress ]] && ok=1
-    result "$ok" "tcx: a restart takes the pinned link over and moves it in front" \
+    e2e_result "$ok" "tcx: a restart takes the pinned link over and moves it in front" \
         "before $(cat "$W/logs/order-killed"), after ${order[*]}: $(grep -i 'gw-mod: tc_ingress' "$DERR" | head -n 3)"
     echo_seen tcx-restart "$DEV"
     stop
@@ -309,11 +300,11 @@ for d in "${DEVS[@]}"; do
     tc -n "$NS_GW" filter del dev "$d" ingress prio 1 handle 0xd1c0 bpf
 done
 ok=1; for d in "${DEVS[@]}"; do (($(ours_at "$d" 53696) == 1 && $(ours "$d") == 1)) || ok=0; done
-result "$ok" "migrate: set up as the old version left it (pref 0xd1c0 only)" "$(filters gw-mod)"
+e2e_result "$ok" "migrate: set up as the old version left it (pref 0xd1c0 only)" "$(filters gw-mod)"
 start mig2 --tc-mode clsact --pin-root "$PIN_M"
 ok=1; for d in "${DEVS[@]}"; do (($(ours_at "$d" 1) == 1 && $(ours "$d") == 1)) || ok=0; done
 grep -q "gw-mod: tc_ingress: removed dicomon's filter at the old priority 0xd1c0" "$DERR" || ok=0
-result "$ok" "migrate: on start the old filter is removed, one left at pref 1" "$(filters gw-mod) $(grep -i 'old priority' "$DERR")"
+e2e_result "$ok" "migrate: on start the old filter is removed, one left at pref 1" "$(filters gw-mod) $(grep -i 'old priority' "$DERR")"
 echo_seen migrate "$DEV"
 kill -USR1 "$DPID"
 e2e_wait_for 5 "stats line" grep -q '"event":"stats"' "$DEV" || true
@@ -321,14 +312,14 @@ rt=$(grep '"event":"stats"' "$DEV" | tail -n 1 | python3 -c 'import json, sys
 c = json.load(sys.stdin)["total"]["counters"]
 print(c.get("retransmits", 0), c.get("partial_retransmits", 0))  # zeros are left out' || echo "? ?")
 ok=0; [[ $rt == "0 0" ]] && ok=1
-result "$ok" "migrate: nothing seen twice (no retransmissions counted)" "retransmits, partial: $rt"
+e2e_result "$ok" "migrate: nothing seen twice (no retransmissions counted)" "retransmits, partial: $rt"
 stop KILL
 for d in "${DEVS[@]}"; do as_old "$d"; done
 ok=1; for d in "${DEVS[@]}"; do (($(ours "$d") == 2)) || ok=0; done
-result "$ok" "migrate: old and new filter both there before detach" "$(filters gw-mod)"
+e2e_result "$ok" "migrate: old and new filter both there before detach" "$(filters gw-mod)"
 RC=0; ip netns exec "$NS_GW" "$DICOMON" detach --pin-root "$PIN_M" 2>"$W/logs/detach.err" || RC=$?
 ok=1; for d in "${DEVS[@]}"; do (($(ours "$d") == 0)) || ok=0; done
-result $((ok && RC == 0)) "migrate: dicomon detach removes both (pref 1 and 0xd1c0)" "rc=$RC $(filters gw-mod) $(cat "$W/logs/detach.err")"
+e2e_result $((ok && RC == 0)) "migrate: dicomon detach removes both (pref 1 and 0xd1c0)" "rc=$RC $(filters gw-mod) $(cat "$W/logs/detach.err")"
 # Priority 1 taken by another kind of classifier: the old priority, with a warning.
 reset_hooks
 tc -n "$NS_GW" qdisc add dev gw-mod clsact
@@ -336,9 +327,9 @@ tc -n "$NS_GW" filter add dev gw-mod ingress prio 1 protocol all u32 match u32 0
 start fallback --tc-mode clsact --pin-root "$PIN_M"
 ok=0; (($(ours_at gw-mod 53696) == 1 && $(ours_at gw-pacs 1) == 1)) &&
     grep -q "gw-mod: tc_ingress: priority 1 refused (Invalid argument: a u32 filter holds it); using priority 0xd1c0" "$DERR" && ok=1
-result "$ok" "fallback: u32 at pref 1: dicomon at pref 0xd1c0 with a warning naming it" "$(filters gw-mod) $(grep -i priority "$DERR" | head -n 2)"
+e2e_result "$ok" "fallback: u32 at pref 1: dicomon at pref 0xd1c0 with a warning naming it" "$(filters gw-mod) $(grep -i priority "$DERR" | head -n 2)"
 ok=0; grep -q "gw-mod: tc_ingress: 1 program runs ahead of dicomon's clsact filter: u32 classifier pref 1" "$DERR" && gauge_is gw-mod 1 && ok=1
-result "$ok" "fallback: the u32 classifier is reported ahead" "$(grep -i ahead "$DERR" | head -n 2) $(scrape | grep tc_programs_ahead)"
+e2e_result "$ok" "fallback: the u32 classifier is reported ahead" "$(grep -i ahead "$DERR" | head -n 2) $(scrape | grep tc_programs_ahead)"
 stop KILL
 tc -n "$NS_GW" filter del dev gw-mod ingress prio 1
 # Without its pin the old filter is recognised by its program's name (dicomon_tc_*).
@@ -346,11 +337,11 @@ rm -f "$PIN_M/clsact:tc_ingress:gw-mod"
 start fallback2 --tc-mode clsact --pin-root "$PIN_M"
 ok=0; (($(ours_at gw-mod 1) == 1 && $(ours gw-mod) == 1)) &&
     grep -q "gw-mod: tc_ingress: removed dicomon's filter at the old priority" "$DERR" && ok=1
-result "$ok" "fallback: u32 gone, the next start moves to pref 1 and removes the old one" "$(filters gw-mod)"
+e2e_result "$ok" "fallback: u32 gone, the next start moves to pref 1 and removes the old one" "$(filters gw-mod)"
 echo_seen fallback2 "$DEV"
 stop
 ok=1; for d in "${DEVS[@]}"; do (($(ours "$d") == 0)) || ok=0; done
-result "$ok" "fallback: no filter of dicomon's left after exit" "$(filters gw-mod)"
+e2e_result "$ok" "fallback: no filter of dicomon's left after exit" "$(filters gw-mod)"
 
 echo "tcorder: $PASSED passed, $FAILED failed"
 ((FAILED == 0))

@@ -61,9 +61,6 @@ E2E_TMP=$(mktemp -d "/tmp/$PFX.XXXXXX")
 W=$E2E_TMP
 mkdir -p "$W/out"
 PASSED=0 FAILED=0
-result() { # result OK NAME [DETAIL]
-    if (($1)); then PASSED=$((PASSED + 1)); echo "PASS $2"; else FAILED=$((FAILED + 1)); echo "FAIL $2${3:+: $3}"; fi
-}
 
 # ------------------------------------------------------------------ topology
 e2e_gateway "$NS_MOD" "$NS_GW" "$NS_PACS" 10.215.0
@@ -98,8 +95,8 @@ echo_once() {
         >"$W/echo-$1.log" 2>&1 || rc=$?
     new=$(comm -13 <(echo "$before") <(client_ports) | grep . || true)
     ECHO_PORT=$([[ $(wc -w <<<"$new") == 1 ]] && echo "$new" || echo "")
-    result $((rc == 0)) "$1: echoscu through tagged links" "rc=$rc: $(tail -n 3 "$W/echo-$1.log")"
-    result $((${#ECHO_PORT} > 0)) "$1: one new client port" "got '${new//$'\n'/ }'"
+    e2e_result $((rc == 0)) "$1: echoscu through tagged links" "rc=$rc: $(tail -n 3 "$W/echo-$1.log")"
+    e2e_result $((${#ECHO_PORT} > 0)) "$1: one new client port" "got '${new//$'\n'/ }'"
 }
 
 echo_once traffic
@@ -127,19 +124,19 @@ run_case() {
     hidden=$(ip netns exec "$NS_GW" curl -s --max-time 5 http://127.0.0.1:9479/metrics |
         grep -c '^dicomon_fallback_active{interface="gw-[a-z]*",fallback="xdp_vlan_tags_hidden"} 1' || true)
     e2e_stop "$pid" INT 10 || rc=$?
-    result $((rc == 0)) "$name: dicomon exit status" "rc=$rc; stderr: $(tail -n 5 "$err")"
+    e2e_result $((rc == 0)) "$name: dicomon exit status" "rc=$rc; stderr: $(tail -n 5 "$err")"
     if [[ $name == xdp ]] && ((want_vlan)); then
         n=$(grep -c 'XDP attached (native, with RX VLAN metadata)' "$err" || true)
-        result $((n == 2)) "$name: device-bound XDP with RX VLAN metadata on both interfaces" \
+        e2e_result $((n == 2)) "$name: device-bound XDP with RX VLAN metadata on both interfaces" \
             "$(grep -i 'xdp\|vlan' "$err" | head -n 4)"
-        result $((hidden == 0)) "$name: no xdp_vlan_tags_hidden fallback on /metrics" "$hidden interfaces"
+        e2e_result $((hidden == 0)) "$name: no xdp_vlan_tags_hidden fallback on /metrics" "$hidden interfaces"
     elif ((!want_vlan)); then
         n=$(grep -cF "the NIC strips VLAN tags (rxvlan on) and XDP cannot read them ($why" "$err" || true)
-        result $((n == 2)) "$name: XDP cannot see the stripped tags ($why): the warning names both interfaces" \
+        e2e_result $((n == 2)) "$name: XDP cannot see the stripped tags ($why): the warning names both interfaces" \
             "$(grep -i 'vlan' "$err" | head -n 4)"
-        result $((hidden == 2)) "$name: /metrics dicomon_fallback_active{fallback=\"xdp_vlan_tags_hidden\"} 1 on both" "$hidden interfaces"
+        e2e_result $((hidden == 2)) "$name: /metrics dicomon_fallback_active{fallback=\"xdp_vlan_tags_hidden\"} 1 on both" "$hidden interfaces"
         n=$(grep -c '"xdp_vlan_tags":"hidden"' "$ev" || true)
-        result $((n == 1)) "$name: the ready line says the tags are hidden" "$(head -n 1 "$ev" | cut -c1-300)"
+        e2e_result $((n == 1)) "$name: the ready line says the tags are hidden" "$(head -n 1 "$ev" | cut -c1-300)"
     fi
     python3 - "$ev" "$name" "${ECHO_PORT:-0}" "$want_vlan" <<'PY' && PASSED=$((PASSED + 1)) || FAILED=$((FAILED + 1))
 import json, sys

@@ -138,9 +138,8 @@ static uint64_t mono_ns(void)
 }
 
 /* A kernel timestamp (the capture's clock + DM_REPLAY_EPOCH) to capture time. */
-static uint64_t to_capture(const struct replay *rp, uint64_t ns)
+static uint64_t to_capture(uint64_t ns)
 {
-	(void)rp;
 	return ns >= DM_REPLAY_EPOCH ? ns - DM_REPLAY_EPOCH : 0;
 }
 
@@ -173,11 +172,11 @@ static int on_event(void *ctx, void *data, size_t len)
 	}
 	event_origin(rp);
 	memcpy(rp->ev.bytes, data, len);
-	rp->ev.hdr.ts_ns = to_capture(rp, rp->ev.hdr.ts_ns);
+	rp->ev.hdr.ts_ns = to_capture(rp->ev.hdr.ts_ns);
 	if (rp->ev.hdr.type == DM_EV_FLOW_END && len >= sizeof(*f)) {
 		f = (struct dm_event_flow *)rp->ev.bytes;
-		f->assoc.first_ns = to_capture(rp, f->assoc.first_ns);
-		f->assoc.last_ns = to_capture(rp, f->assoc.last_ns);
+		f->assoc.first_ns = to_capture(f->assoc.first_ns);
+		f->assoc.last_ns = to_capture(f->assoc.last_ns);
 	}
 	r = dm_pipeline_event(rp->p, rp->ev.bytes, len);
 	/* An HTTP request's query, a data set PDV: the copy keeps nothing. */
@@ -550,7 +549,6 @@ static int push_open(const struct dm_assoc *a, bool overflow, void *ctx)
 
 /* The kernel's associations for the idle timeout, their times translated to the capture's. */
 struct capture_walk {
-	const struct replay *rp;
 	dm_flow_fn fn;
 	void *ctx;
 };
@@ -560,15 +558,15 @@ static int capture_flow(const struct dm_assoc *a, bool overflow, void *ctx)
 	struct capture_walk *w = ctx;
 	struct dm_assoc c = *a;
 
-	c.first_ns = to_capture(w->rp, c.first_ns);
-	c.last_ns = to_capture(w->rp, c.last_ns);
+	c.first_ns = to_capture(c.first_ns);
+	c.last_ns = to_capture(c.last_ns);
 	return w->fn(&c, overflow, w->ctx);
 }
 
 static int capture_flows(void *ctx, dm_flow_fn fn, void *fn_ctx)
 {
 	struct replay *rp = ctx;
-	struct capture_walk w = {rp, fn, fn_ctx};
+	struct capture_walk w = {fn, fn_ctx};
 
 	return dm_flows_foreach(dm_loader_flows_fd(&rp->l), dm_loader_overflow_fd(&rp->l),
 				capture_flow, &w);
